@@ -1,0 +1,1 @@
+"""The lake: production tables replicated as Parquet, and drop-zone ingests."""

@@ -1,0 +1,65 @@
+"""One base exception for the project; subclasses carry the object at fault."""
+
+from __future__ import annotations
+
+
+class ClearlakeError(Exception):
+    """Base of every error Clearlake raises on purpose; its message says what to do."""
+
+
+class ConfigurationError(ClearlakeError):
+    """A setting, configuration file or environment variable is wrong or missing."""
+
+
+class UnknownTableError(ClearlakeError):
+    def __init__(self, table: str, known: list[str]) -> None:
+        self.table = table
+        self.known = known
+        super().__init__(
+            f"Unknown lake table {table!r}. Known tables: {', '.join(sorted(known)) or '(none)'}."
+        )
+
+
+class InvalidDateError(ClearlakeError):
+    def __init__(self, value: object, what: str = "date") -> None:
+        self.value = value
+        super().__init__(
+            f"Malformed {what} {value!r}: use ISO format YYYY-MM-DD (for example 2013-01-31)."
+        )
+
+
+class SourceUnavailableError(ClearlakeError):
+    """The production database cannot be reached or read."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(
+            f"Cannot read the source database at {url}: {reason}. Check that it is running "
+            "and that CLEARLAKE_SOURCE_URL points at it (run `clearlake sample-db build` "
+            "for the embedded sample database)."
+        )
+
+
+class PartitionNotFoundError(ClearlakeError):
+    def __init__(self, table: str, partition: str) -> None:
+        self.table = table
+        self.partition = partition
+        super().__init__(
+            f"Lake table {table!r} has no partition {partition!r}: materialise it first "
+            f"(clearlake lake replicate {table} --start {partition})."
+        )
+
+
+class SchemaDriftError(ClearlakeError):
+    """The data does not match a table's declared schema."""
+
+    def __init__(self, table: str, partition: str | None, problems: list[str]) -> None:
+        self.table = table
+        self.partition = partition
+        self.problems = problems
+        where = f"{table}[{partition}]" if partition else table
+        super().__init__(f"Schema drift in {where}: " + "; ".join(problems))
+
+
+class DropZoneError(ClearlakeError):
+    """A drop zone or a dropped file is unusable."""

@@ -1,0 +1,40 @@
+"""Dagster resources: one interface each, configured per environment by the root module."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from clearlake.lake.source import SourceDatabase
+from clearlake.lake.store import LakeStore
+from clearlake.settings import ENV_VARS, Settings
+
+
+class LakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """The lake: ``file:///…`` locally, ``s3://bucket/prefix`` on the cluster."""
+
+    url: str
+
+    def store(self) -> LakeStore:
+        return LakeStore(self.url)
+
+
+class SourceDatabaseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """The production database replication reads from (read-only, snapshot reads)."""
+
+    url: str
+
+    def database(self) -> SourceDatabase:
+        return SourceDatabase(self.url)
+
+
+def resources_for(settings: Settings) -> dict[str, object]:
+    """The resources of one environment; secrets stay environment variables (``EnvVar``)."""
+    if settings.env == "cluster":
+        return {
+            "lake": LakeResource(url=dg.EnvVar(ENV_VARS["lake_url"])),
+            "production": SourceDatabaseResource(url=dg.EnvVar(ENV_VARS["source_url"])),
+        }
+    return {
+        "lake": LakeResource(url=settings.lake_url),
+        "production": SourceDatabaseResource(url=settings.source_url),
+    }

