@@ -1,0 +1,1 @@
+"""The ``clearlake`` command line. Each module here registers its own commands."""

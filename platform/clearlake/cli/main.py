@@ -1,0 +1,58 @@
+"""Entry point of the ``clearlake`` command.
+
+Every module of this package that defines ``register(app)`` adds its commands; they are
+found automatically, so a new command group never edits this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import typer
+
+import clearlake.cli as cli_package
+from clearlake.errors import ClearlakeError
+
+app = typer.Typer(
+    name="clearlake",
+    help=(
+        "Clearlake: a continuous-evaluation platform on Dagster.\n\n"
+        "Replicate production into the lake, evaluate every commit of an algorithm "
+        "against its baseline, render reports, launch experiments. Settings come from "
+        "CLEARLAKE_* environment variables (default: everything local under ./.clearlake)."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+for module_info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
+    if module_info.name == "main":
+        continue
+    module = importlib.import_module(f"clearlake.cli.{module_info.name}")
+    register = getattr(module, "register", None)
+    if register is not None:
+        register(app)
+
+
+def main() -> None:
+    """Run the CLI; a ClearlakeError prints its message (no stack trace) and exits 2."""
+    try:
+        app(standalone_mode=False)
+    except ClearlakeError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code or 0)
+    except Exception as exc:  # click's usage errors and friends
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
