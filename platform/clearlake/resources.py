@@ -29,12 +29,16 @@ class SourceDatabaseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
 def resources_for(settings: Settings) -> dict[str, object]:
     """The resources of one environment; secrets stay environment variables (``EnvVar``)."""
+    from clearlake.io_managers import LakeParquetIOManager
+
     if settings.env == "cluster":
-        return {
-            "lake": LakeResource(url=dg.EnvVar(ENV_VARS["lake_url"])),
-            "production": SourceDatabaseResource(url=dg.EnvVar(ENV_VARS["source_url"])),
-        }
+        lake = LakeResource(url=dg.EnvVar(ENV_VARS["lake_url"]))
+        production = SourceDatabaseResource(url=dg.EnvVar(ENV_VARS["source_url"]))
+    else:
+        lake = LakeResource(url=settings.lake_url)
+        production = SourceDatabaseResource(url=settings.source_url)
     return {
-        "lake": LakeResource(url=settings.lake_url),
-        "production": SourceDatabaseResource(url=settings.source_url),
+        "lake": lake,
+        "production": production,
+        "io_manager": LakeParquetIOManager(lake=lake),
     }
