@@ -29,7 +29,7 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
     provenance record as metadata.
     """
 
-    lake: dg.ResourceDependency[LakeResource]
+    lake: LakeResource
 
     def _store(self) -> LakeStore:
         return self.lake.store()
