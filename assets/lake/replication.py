@@ -1,12 +1,16 @@
-"""Replication assets: one per production table, daily partitions or snapshots."""
+"""Replication assets: one per production table, daily partitions or snapshots.
 
+Every run checks what it wrote: the declared schema (blocking: drifted data is kept
+raw but nothing downstream runs on it), nulls in key columns, and for daily tables the
+row count against the trailing days.
+"""
 
 import datetime as dt
 from collections.abc import Sequence
 
 import dagster as dg
 
-from clearlake.lake import conform, replicate, source, store
+from clearlake.lake import checks, conform, replicate, source, store
 from clearlake.lake.replicate import Replicated
 from clearlake.lake.tables import LAKE_TABLES, LakeTable
 from clearlake.partitions import daily_partitions_def
@@ -17,13 +21,11 @@ from clearlake.versioning import digest, source_version
 REPLICATION_CODE_VERSION = source_version(replicate, conform, store, source)
 
 
-def table_schema(table: LakeTable) -> dg.TableSchema:
+def declared_schema(table: LakeTable) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
-                f.name,
-                str(f.type),
-                constraints=dg.TableColumnConstraints(nullable=f.nullable),
+                f.name, str(f.type), constraints=dg.TableColumnConstraints(nullable=f.nullable)
             )
             for f in table.schema
         ]
@@ -32,9 +34,10 @@ def table_schema(table: LakeTable) -> dg.TableSchema:
 
 def replication_metadata(results: Sequence[Replicated]) -> dict[str, object]:
     first, last = results[0], results[-1]
+    location = first.written.uri if len(results) == 1 else first.written.uri.rsplit("/", 2)[0]
+    drift = [f"{r.partition or 'snapshot'}: {p}" for r in results for p in r.drift]
     metadata: dict[str, object] = {
-        "path": dg.MetadataValue.path(first.written.uri if len(results) == 1 else
-                                      first.written.uri.rsplit("/", 2)[0]),
+        "path": dg.MetadataValue.path(location),
         "dagster/row_count": sum(r.written.row_count for r in results),
         "bytes": sum(r.written.byte_size for r in results),
         "dagster/column_schema": dg.TableSchema(
@@ -43,12 +46,81 @@ def replication_metadata(results: Sequence[Replicated]) -> dict[str, object]:
         "source_query_time": dg.MetadataValue.timestamp(first.snapshot_at),
         "query_seconds": round(sum(r.query_seconds for r in results), 3),
         "partitions_written": len(results),
-        "schema_drift": "; ".join(f"{r.partition or 'snapshot'}: {p}" for r in results
-                                  for p in r.drift) or "none",
+        "schema_drift": "; ".join(drift) or "none",
     }
     if len(results) > 1:
         metadata["partition_range"] = f"{first.partition}..{last.partition}"
     return metadata
+
+
+def check_results(
+    lake_store: store.LakeStore, table: LakeTable, results: Sequence[Replicated]
+) -> list[dg.AssetCheckResult]:
+    partitions = [r.partition for r in results]
+    findings = [
+        (
+            "schema_matches_declared",
+            dg.AssetCheckSeverity.ERROR,
+            checks.schema_finding(lake_store, table, partitions),
+        ),
+        (
+            "key_columns_not_null",
+            dg.AssetCheckSeverity.ERROR,
+            checks.null_rate_finding(lake_store, table, partitions),
+        ),
+    ]
+    if table.partitioned:
+        days = [p for p in partitions if p is not None]
+        findings.append(
+            (
+                "row_count_vs_trailing_days",
+                dg.AssetCheckSeverity.WARN,
+                checks.row_count_finding(lake_store, table, days),
+            )
+        )
+    return [
+        dg.AssetCheckResult(
+            check_name=name,
+            passed=finding.passed,
+            severity=severity,
+            description=finding.description,
+            metadata={k: str(v)[:2000] for k, v in finding.details.items()},
+        )
+        for name, severity, finding in findings
+    ]
+
+
+def check_specs(table: LakeTable) -> list[dg.AssetCheckSpec]:
+    key = dg.AssetKey(["lake", table.name])
+    specs = [
+        dg.AssetCheckSpec(
+            "schema_matches_declared",
+            asset=key,
+            blocking=True,
+            description="Stored columns and types equal the declared schema (drift is kept raw).",
+        ),
+        dg.AssetCheckSpec(
+            "key_columns_not_null",
+            asset=key,
+            description=f"No nulls in {', '.join(table.key_columns)}.",
+        ),
+    ]
+    if table.partitioned:
+        specs.append(
+            dg.AssetCheckSpec(
+                "row_count_vs_trailing_days",
+                asset=key,
+                description="Row count within ±50% of the median of the 7 preceding days.",
+            )
+        )
+    return specs
+
+
+def partition_days(context: dg.AssetExecutionContext) -> list[dt.date]:
+    window = context.partition_time_window
+    return [
+        window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)
+    ]
 
 
 def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
@@ -63,8 +135,11 @@ def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
         code_version=digest(REPLICATION_CODE_VERSION, str(table.schema)),
         kinds={"parquet", "sql"},
         owners=["team:data-platform"],
-        metadata={"dagster/column_schema": table_schema(table), "key_columns": ", ".join(
-            table.key_columns)},
+        metadata={
+            "dagster/column_schema": declared_schema(table),
+            "key_columns": ", ".join(table.key_columns),
+        },
+        check_specs=check_specs(table),
         tags={"layer": "lake"},
     )
     def _replicated(
@@ -72,34 +147,36 @@ def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
         lake: LakeResource,
         production: SourceDatabaseResource,
     ) -> dg.MaterializeResult:  # type: ignore[type-arg]
-        days: list[dt.date] | None = None
-        if partitioned:
-            window = context.partition_time_window
-            days = [
-                window.start.date() + dt.timedelta(days=i)
-                for i in range((window.end - window.start).days)
-            ]
+        days = partition_days(context) if partitioned else None
 
         def progress(done: int, total: int) -> None:
             if done == total or done % 30 == 0:
                 context.log.info(f"{table.name}: {done}/{total} partitions published")
 
+        lake_store = lake.store()
         results = replicate.replicate(
-            production.database(), lake.store(), table, days, progress=progress
+            production.database(), lake_store, table, days, progress=progress
         )
+        for result in results:
+            for problem in result.drift:
+                context.log.warning(f"schema drift in {table.name}[{result.partition}]: {problem}")
         version = (
             results[0].data_version
             if len(results) == 1
             else digest(*(r.written.content_hash for r in results))
         )
-        for result in results:
-            for problem in result.drift:
-                context.log.warning(f"schema drift in {table.name}[{result.partition}]: {problem}")
         metadata = replication_metadata(results)
         metadata.update(
-            provenance_metadata(run_id=context.run_id, code_version=context.assets_def.code_versions_by_key[context.asset_key])
+            provenance_metadata(
+                run_id=context.run_id,
+                code_version=context.assets_def.code_versions_by_key[context.asset_key],
+            )
         )
-        return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(version))
+        return dg.MaterializeResult(
+            metadata=metadata,
+            data_version=dg.DataVersion(version),
+            check_results=check_results(lake_store, table, results),
+        )
 
     return _replicated
 

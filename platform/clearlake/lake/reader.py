@@ -97,9 +97,7 @@ def dataset(
     return ds.dataset(files, format="parquet", filesystem=store.fs, schema=schema)
 
 
-def _expression(
-    dataset_: ds.Dataset, filters: Sequence[Filter] | None
-) -> ds.Expression | None:
+def _expression(dataset_: ds.Dataset, filters: Sequence[Filter] | None) -> ds.Expression | None:
     if not filters:
         return None
     names = set(dataset_.schema.names)
@@ -188,9 +186,7 @@ def read(
     ...      filters=[("origin", "==", "JFK")])  # doctest: +SKIP
     """
     data = dataset(table, start, end, store=store)
-    result = data.to_table(
-        columns=_check_columns(data, columns), filter=_expression(data, filters)
-    )
+    result = data.to_table(columns=_check_columns(data, columns), filter=_expression(data, filters))
     return result if as_arrow else result.to_pandas()
 
 

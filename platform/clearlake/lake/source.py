@@ -137,6 +137,20 @@ class SourceDatabase:
         with snapshot.stream(f"SELECT * FROM {table} WHERE 1 = 0") as reader:
             return list(reader.schema.names)
 
+    def newest_day(self, table: LakeTable) -> dt.date | None:
+        """Production's newest value of ``table``'s partition column."""
+        assert table.partition_column is not None
+        with (
+            self.snapshot() as snapshot,
+            snapshot.stream(
+                f"SELECT MAX({table.partition_column}) AS newest FROM {table.name}"
+            ) as reader,
+        ):
+            value = reader.read_all().column("newest")[0].as_py()
+        if value is None or isinstance(value, dt.date):
+            return value
+        return dt.date.fromisoformat(str(value))
+
     # -- used by the sample database and the tests ------------------------------------
     def replace_table(self, table: LakeTable, data: pa.Table) -> None:
         """Drop, create with declared types, bulk-load, index. Writes, so not snapshot."""
@@ -190,4 +204,3 @@ def _first_line(exc: BaseException) -> str:
 def _is_connection_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return any(k in text for k in ("connection", "could not connect", "server closed", "io"))
-

@@ -137,9 +137,9 @@ class LakeStore:
         values = []
         for info in self.fs.get_file_info(selector):
             name = info.base_name
-            if info.type == pafs.FileType.Directory and name.startswith(prefix):
-                if self.exists(f"{info.path}/{DATA_FILE}"):
-                    values.append(name[len(prefix) :])
+            is_partition = info.type == pafs.FileType.Directory and name.startswith(prefix)
+            if is_partition and self.exists(f"{info.path}/{DATA_FILE}"):
+                values.append(name[len(prefix) :])
         return sorted(values)
 
     def list_tables(self) -> list[str]:
