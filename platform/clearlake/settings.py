@@ -31,10 +31,20 @@ ENV_VARS = {
     "config": "CLEARLAKE_CONFIG",
     "platform_commit": "CLEARLAKE_PLATFORM_COMMIT",
     "dagster_url": "CLEARLAKE_DAGSTER_URL",
+    "api_policy": "CLEARLAKE_API_POLICY",
+    "api_tokens_file": "CLEARLAKE_API_TOKENS_FILE",
+    "api_tokens": "CLEARLAKE_API_TOKENS",
+    "api_mask_key": "CLEARLAKE_API_MASK_KEY",
+    "api_audit_log": "CLEARLAKE_API_AUDIT_LOG",
+    "api_url": "CLEARLAKE_API_URL",
+    "api_token": "CLEARLAKE_API_TOKEN",
 }
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The source checkout (``platform/clearlake`` lives two levels below it)."""
+
+SAMPLE_API_POLICY = Path(__file__).resolve().parent / "api" / "sample_policy.yaml"
+"""Data API access policy for the demo data, shipped in the package (local default)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,16 @@ class Settings:
     dagster_url: str
     platform_commit: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Data API (server side): policy, hashed tokens (file and/or inline YAML), masking key,
+    # audit log (a path, or "-" for stdout). None = local default under ``home/api``.
+    api_policy_path: Path = SAMPLE_API_POLICY
+    api_tokens_file: Path | None = None
+    api_tokens: str | None = None
+    api_mask_key: str | None = None
+    api_audit_log: str | None = None
+    # Data API (client side): where the service runs and the caller's bearer token.
+    api_url: str = "http://127.0.0.1:8000"
+    api_token: str | None = None
 
     @property
     def dagster_home(self) -> Path:
@@ -98,6 +118,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         config_path=Path(config),
         dagster_url=env_map.get(ENV_VARS["dagster_url"], "http://127.0.0.1:3000"),
         platform_commit=env_map.get(ENV_VARS["platform_commit"]),
+        api_policy_path=Path(env_map.get(ENV_VARS["api_policy"], str(SAMPLE_API_POLICY))),
+        api_tokens_file=Path(
+            env_map.get(ENV_VARS["api_tokens_file"], str(home / "api" / "tokens.yaml"))
+        ),
+        api_tokens=env_map.get(ENV_VARS["api_tokens"]) or None,
+        api_mask_key=env_map.get(ENV_VARS["api_mask_key"]) or None,
+        api_audit_log=env_map.get(ENV_VARS["api_audit_log"]) or None,
+        api_url=env_map.get(ENV_VARS["api_url"], "http://127.0.0.1:8000"),
+        api_token=env_map.get(ENV_VARS["api_token"]) or None,
     )
 
 
