@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 
 from clearlake.lake.source import SourceDatabase
@@ -27,6 +29,15 @@ class SourceDatabaseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return SourceDatabase(self.url)
 
 
+class DropZoneResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Where scientists drop files to be ingested (one folder per declared dataset)."""
+
+    root: str
+
+    def path(self) -> Path:
+        return Path(self.root)
+
+
 def resources_for(settings: Settings) -> dict[str, object]:
     """The resources of one environment; secrets stay environment variables (``EnvVar``)."""
     from clearlake.io_managers import LakeParquetIOManager
@@ -41,4 +52,5 @@ def resources_for(settings: Settings) -> dict[str, object]:
         "lake": lake,
         "production": production,
         "io_manager": LakeParquetIOManager(lake=lake),
+        "drop_zone": DropZoneResource(root=str(settings.drop_root)),
     }

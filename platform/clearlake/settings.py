@@ -130,9 +130,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
 
 
+LOCAL_INSTANCE_YAML = """\
+# Embedded Dagster instance of a local Clearlake (SQLite storage in this folder).
+# Written once by Clearlake; edit freely. The cluster's instance comes from the Helm chart.
+telemetry:
+  enabled: false
+"""
+
+
 def ensure_dagster_home(settings: Settings) -> Path:
     """Point Dagster at the project-local instance when nobody chose one."""
     if "DAGSTER_HOME" not in os.environ:
-        settings.dagster_home.mkdir(parents=True, exist_ok=True)
         os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    return Path(os.environ["DAGSTER_HOME"])
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if settings.env == "local" and not config.exists():
+        config.write_text(LOCAL_INSTANCE_YAML)
+    return home

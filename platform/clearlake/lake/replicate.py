@@ -9,6 +9,7 @@ the same content hash (the Dagster data version).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -63,12 +64,14 @@ def replicate_partition(
         params = (day.isoformat(), (day + dt.timedelta(days=1)).isoformat())
     started = time.perf_counter()
     with snapshot.stream(query, params) as reader:
-        conformance = compare(table.schema, reader.schema)
+        batches = iter(reader)
+        first = next((b for b in batches if b.num_rows), None)
+        conformance = compare(table.schema, reader.schema, names_only=first is None)
         written = store.write(
             table.name,
             date_partition(day) if day else None,
             conformance.output_schema,
-            conform_batches(reader, conformance),
+            conform_batches(itertools.chain([first] if first else [], batches), conformance),
         )
     return Replicated(
         table=table.name,
