@@ -1,0 +1,37 @@
+# The two commands a new user needs (README): `make demo` and `make test`.
+# Each sets up what it needs first: uv, the locked environment, (tests) Chromium.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: help setup demo ui test lint browser
+
+help:  ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup:  ## Install uv (if missing) and the locked environment into .venv.
+	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --quiet uv
+	@"$$(command -v uv || echo $(UV))" sync --frozen --compile-bytecode
+
+demo: setup  ## Run the whole loop on embedded defaults (lake, evaluation, reports).
+	@uv run clearlake demo
+
+ui: setup  ## Start the Dagster UI on the embedded instance (http://127.0.0.1:3000).
+	@uv run clearlake ui
+
+browser:  ## Headless Chromium for the UI tests (Debian package).
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lint: setup  ## ruff, mypy, committed notebooks carry no outputs.
+	@uv run ruff check platform assets tests benchmarks
+	@uv run ruff format --check platform assets tests benchmarks
+	@uv run mypy
+	@uv run python -m clearlake.notebooks_clean notebooks
+
+test: setup browser lint  ## Lint, then the whole test suite against real services.
+	@uv run pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: the suite is broken"; exit 1; fi; \
+	exit $$status
