@@ -38,6 +38,7 @@ ENV_VARS = {
     "api_audit_log": "CLEARLAKE_API_AUDIT_LOG",
     "api_url": "CLEARLAKE_API_URL",
     "api_token": "CLEARLAKE_API_TOKEN",
+    "reports_url": "CLEARLAKE_REPORTS_URL",
 }
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +68,9 @@ class Settings:
     # Data API (client side): where the service runs and the caller's bearer token.
     api_url: str = "http://127.0.0.1:8000"
     api_token: str | None = None
+    # Public base URL of ``reports_root`` (links in the Dagster UI); default: the Data API's
+    # ``/reports``. None = file:// links.
+    reports_url: str | None = None
 
     @property
     def dagster_home(self) -> Path:
@@ -127,6 +131,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         api_audit_log=env_map.get(ENV_VARS["api_audit_log"]) or None,
         api_url=env_map.get(ENV_VARS["api_url"], "http://127.0.0.1:8000"),
         api_token=env_map.get(ENV_VARS["api_token"]) or None,
+        reports_url=env_map.get(ENV_VARS["reports_url"])
+        or f"{env_map.get(ENV_VARS['api_url'], 'http://127.0.0.1:8000').rstrip('/')}/reports",
     )
 
 
