@@ -125,7 +125,8 @@ class LakeStore:
         return f"{base}/{partition}/{DATA_FILE}" if partition else f"{base}/{DATA_FILE}"
 
     def uri(self, path: str) -> str:
-        return Path(path).as_uri() if self.is_local else f"s3://{path}"
+        """Where a person or tool finds ``path``: a local path, or ``s3://…``."""
+        return path if self.is_local else f"s3://{path}"
 
     # -- reading -------------------------------------------------------------------------
     def exists(self, path: str) -> bool:
