@@ -40,7 +40,9 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
             return
-        table = obj if isinstance(obj, pa.Table) else pa.Table.from_pandas(obj, preserve_index=False)
+        table = (
+            obj if isinstance(obj, pa.Table) else pa.Table.from_pandas(obj, preserve_index=False)
+        )
         store = self._store()
         key = context.partition_key if context.has_partition_key else None
         partitions_def = context.asset_partitions_def if context.has_asset_partitions else None

@@ -72,4 +72,3 @@ def provenance_metadata(
         record["parameters"] = json.dumps(dict(parameters), sort_keys=True, default=str)
         record["parameters_hash"] = json_version(parameters)
     return {f"{PROVENANCE_PREFIX}{k}": v for k, v in record.items()}
-
