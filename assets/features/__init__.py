@@ -1,0 +1,1 @@
+"""Features: typed tables built from the lake, shared by every candidate."""
