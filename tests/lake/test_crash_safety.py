@@ -30,7 +30,8 @@ SLOW_WRITER = textwrap.dedent(
                 print("writing", flush=True)
             time.sleep(0.01)
 
-    LakeStore(sys.argv[1]).write("numbers", "date=2013-01-01", pa.schema([("n", pa.int64())]), batches())
+    schema = pa.schema([("n", pa.int64())])
+    LakeStore(sys.argv[1]).write("numbers", "date=2013-01-01", schema, batches())
     """
 )
 

@@ -14,7 +14,10 @@ from clearlake.lake.reader import read
 from clearlake.lake.store import LakeStore
 from clearlake.resources import DropZoneResource, LakeResource
 
-GOOD = "flight_date,carrier,flight,cause,confidence\n2013-01-05,UA,1545,weather,0.9\n2013-01-05,AA,11,crew,0.5\n"
+GOOD = (
+    "flight_date,carrier,flight,cause,confidence\n"
+    "2013-01-05,UA,1545,weather,0.9\n2013-01-05,AA,11,crew,0.5\n"
+)
 WRONG_COLUMNS = "flight_date,carrier,reason\n2013-01-05,UA,late\n"
 NOT_JSON = '{"flight_date": "2013-01-05", "carrier": \n'
 
@@ -36,14 +39,18 @@ def zone(tmp_path: Path) -> Path:
 
 def tick(instance: dg.DagsterInstance, root: Path, cursor: str | None) -> dg.SensorResult:
     context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"drop_zone": DropZoneResource(root=str(root / "drops"))}
+        instance=instance,
+        cursor=cursor,
+        resources={"drop_zone": DropZoneResource(root=str(root / "drops"))},
     )
     result = drop_zone_sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
 
 
-def execute(instance: dg.DagsterInstance, root: Path, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+def execute(
+    instance: dg.DagsterInstance, root: Path, request: dg.RunRequest
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [DROP_ASSETS["delay_annotations"]],
         instance=instance,
@@ -70,7 +77,9 @@ def test_good_file_ingested_bad_files_quarantined_nothing_twice(zone: Path) -> N
     (add,) = first.dynamic_partitions_requests
     instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
 
-    outcomes = {r.tags["clearlake/drop_file"]: execute(instance, zone, r) for r in first.run_requests}
+    outcomes = {
+        r.tags["clearlake/drop_file"]: execute(instance, zone, r) for r in first.run_requests
+    }
     assert outcomes["labels.csv"].success
     assert not outcomes["wrong.csv"].success and not outcomes["broken.jsonl"].success
 

@@ -9,7 +9,9 @@ from clearlake.lake.store import LakeStore
 
 def test_read_range_columns_and_filters(sample_lake: LakeStore) -> None:
     frame = read(
-        "flights", "2013-01-01", "2013-01-07",
+        "flights",
+        "2013-01-01",
+        "2013-01-07",
         columns=["flight_date", "origin", "dep_delay"],
         filters=[("origin", "==", "JFK"), ("dep_delay", ">", 60)],
         store=sample_lake,
@@ -32,8 +34,14 @@ def test_read_matches_direct_sql_count(sample_lake: LakeStore) -> None:
 
 
 def test_scan_streams_bounded_batches(sample_lake: LakeStore) -> None:
-    reader = scan("flights", "2013-01-01", "2013-03-31", columns=["arr_delay"], batch_size=4096,
-                  store=sample_lake)
+    reader = scan(
+        "flights",
+        "2013-01-01",
+        "2013-03-31",
+        columns=["arr_delay"],
+        batch_size=4096,
+        store=sample_lake,
+    )
     sizes = [b.num_rows for b in reader]
     assert max(sizes) <= 4096
     assert sum(sizes) == 80789
@@ -54,14 +62,32 @@ def test_snapshot_table_and_sql_join(sample_lake: LakeStore) -> None:
     ("call", "error", "message"),
     [
         (lambda s: read("flightz", store=s), UnknownTableError, "Unknown lake table 'flightz'"),
-        (lambda s: read("flights", "2013-02-30", store=s), InvalidDateError, "Malformed start date"),
-        (lambda s: read("flights", "2013-02-02", "2013-02-01", store=s), ClearlakeError, "after end"),
+        (
+            lambda s: read("flights", "2013-02-30", store=s),
+            InvalidDateError,
+            "Malformed start date",
+        ),
+        (
+            lambda s: read("flights", "2013-02-02", "2013-02-01", store=s),
+            ClearlakeError,
+            "after end",
+        ),
         (lambda s: read("flights", columns=["nope"], store=s), ClearlakeError, "Unknown column"),
-        (lambda s: read("flights", filters=[("nope", "==", 1)], store=s), ClearlakeError,
-         "Filter on unknown column 'nope'"),
-        (lambda s: read("flights", filters=[("origin", "~", "x")], store=s), ClearlakeError,
-         "Malformed filter"),
-        (lambda s: sql("select * from nowhere", store=s), ClearlakeError, "SQL over the lake failed"),
+        (
+            lambda s: read("flights", filters=[("nope", "==", 1)], store=s),
+            ClearlakeError,
+            "Filter on unknown column 'nope'",
+        ),
+        (
+            lambda s: read("flights", filters=[("origin", "~", "x")], store=s),
+            ClearlakeError,
+            "Malformed filter",
+        ),
+        (
+            lambda s: sql("select * from nowhere", store=s),
+            ClearlakeError,
+            "SQL over the lake failed",
+        ),
     ],
 )
 def test_bad_input_names_the_problem(sample_lake: LakeStore, call, error, message) -> None:  # type: ignore[no-untyped-def]

@@ -51,7 +51,9 @@ def test_replicates_days_with_metadata_and_checks(replicator_factory, source_url
     assert replicator.last_materialization("planes").metadata["dagster/row_count"].value == 3322
 
 
-def test_same_data_version_from_sqlite_and_postgres(replicator_factory, sample_db: str, postgres_db: str) -> None:  # type: ignore[no-untyped-def]
+def test_same_data_version_from_sqlite_and_postgres(
+    replicator_factory, sample_db: str, postgres_db: str
+) -> None:  # type: ignore[no-untyped-def]
     build_sample_db(postgres_db, tables=["flights"])
     versions = []
     for url in (sample_db, postgres_db):
@@ -61,7 +63,9 @@ def test_same_data_version_from_sqlite_and_postgres(replicator_factory, sample_d
     assert versions[0] == versions[1]
 
 
-def test_rerun_is_idempotent_and_source_change_changes_version(replicator_factory, postgres_db: str) -> None:  # type: ignore[no-untyped-def]
+def test_rerun_is_idempotent_and_source_change_changes_version(
+    replicator_factory, postgres_db: str
+) -> None:  # type: ignore[no-untyped-def]
     build_sample_db(postgres_db, tables=["flights"])
     replicator = replicator_factory(postgres_db)
     assert replicator.run("flights", JAN_1).success
@@ -77,7 +81,9 @@ def test_rerun_is_idempotent_and_source_change_changes_version(replicator_factor
     assert replicator.last_materialization("flights").tags["dagster/data_version"] != first
 
 
-def test_schema_drift_fails_blocking_check_and_keeps_raw_data(replicator_factory, postgres_db: str) -> None:  # type: ignore[no-untyped-def]
+def test_schema_drift_fails_blocking_check_and_keeps_raw_data(
+    replicator_factory, postgres_db: str
+) -> None:  # type: ignore[no-untyped-def]
     build_sample_db(postgres_db, tables=["flights"])
     with psycopg.connect(postgres_db, autocommit=True) as conn:
         conn.execute("ALTER TABLE flights ADD COLUMN gate TEXT DEFAULT 'B12'")
@@ -102,4 +108,7 @@ def test_unreachable_source_fails_with_clear_message(replicator_factory) -> None
     assert not result.success
     error = result.get_step_failure_events()[0].step_failure_data.error
     assert error is not None and error.cause is not None
-    assert "Cannot read the source database at postgresql://nobody@127.0.0.1:1/none" in error.cause.message
+    assert (
+        "Cannot read the source database at postgresql://nobody@127.0.0.1:1/none"
+        in error.cause.message
+    )

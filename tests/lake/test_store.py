@@ -12,7 +12,9 @@ SCHEMA = pa.schema([("x", pa.int64()), ("y", pa.string())])
 
 
 def batches(n: int) -> list[pa.RecordBatch]:
-    return [pa.record_batch([pa.array(range(n)), pa.array([str(i) for i in range(n)])], schema=SCHEMA)]
+    return [
+        pa.record_batch([pa.array(range(n)), pa.array([str(i) for i in range(n)])], schema=SCHEMA)
+    ]
 
 
 def test_write_publishes_one_file_with_hash_and_counts(tmp_path: Path) -> None:
@@ -23,7 +25,9 @@ def test_write_publishes_one_file_with_hash_and_counts(tmp_path: Path) -> None:
     assert written.byte_size == Path(written.path).stat().st_size
     assert written.content_hash == store.file_hash(written.path)
     assert store.list_partitions("t") == ["2013-01-01"]
-    assert not [p for p in (tmp_path / "t" / "date=2013-01-01").iterdir() if p.name.startswith(TMP_PREFIX)]
+    assert not [
+        p for p in (tmp_path / "t" / "date=2013-01-01").iterdir() if p.name.startswith(TMP_PREFIX)
+    ]
 
 
 def test_same_data_same_hash_and_changed_data_new_hash(tmp_path: Path) -> None:
