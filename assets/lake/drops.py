@@ -90,7 +90,9 @@ def drop_zone_sensor(
     where it stopped without re-hashing; the run keys make a repeat harmless anyway.
     """
     requested: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    run_requests, new_partitions, missing = [], {}, []
+    run_requests: list[dg.RunRequest] = []
+    new_partitions: dict[str, list[str]] = {}
+    missing: list[str] = []
     for name in DATASETS:
         try:
             waiting = drops.pending_files(drop_zone.path(), name)

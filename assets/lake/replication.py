@@ -7,6 +7,7 @@ row count against the trailing days.
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 
@@ -32,11 +33,11 @@ def declared_schema(table: LakeTable) -> dg.TableSchema:
     )
 
 
-def replication_metadata(results: Sequence[Replicated]) -> dict[str, object]:
+def replication_metadata(results: Sequence[Replicated]) -> dict[str, Any]:
     first, last = results[0], results[-1]
     location = first.written.uri if len(results) == 1 else first.written.uri.rsplit("/", 2)[0]
     drift = [f"{r.partition or 'snapshot'}: {p}" for r in results for p in r.drift]
-    metadata: dict[str, object] = {
+    metadata: dict[str, Any] = {
         "path": dg.MetadataValue.path(location),
         "dagster/row_count": sum(r.written.row_count for r in results),
         "bytes": sum(r.written.byte_size for r in results),

@@ -12,7 +12,7 @@ import nbformat
 
 
 def problems(path: Path) -> list[str]:
-    notebook = nbformat.read(path, as_version=4)
+    notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     found = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):

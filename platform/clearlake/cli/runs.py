@@ -43,8 +43,13 @@ def materialize(
         all_tags["dagster/asset_partition_range_start"] = partition_range[0].isoformat()
         all_tags["dagster/asset_partition_range_end"] = partition_range[1].isoformat()
     config = {**QUIET_RUN_CONFIG, **(run_config or {})}
+    assets = [
+        a
+        for a in definitions.assets or []
+        if isinstance(a, dg.AssetsDefinition | dg.AssetSpec | dg.SourceAsset)
+    ]
     return dg.materialize(
-        list(definitions.assets or []),
+        assets,
         selection=list(keys),
         instance=dagster_instance or instance(),
         resources=definitions.resources,
@@ -71,7 +76,8 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
 
 
 def _subclasses(cls: type) -> set[type]:
-    found = {cls}
+    found: set[type] = {cls}
+    sub: type
     for sub in cls.__subclasses__():
         found |= _subclasses(sub)
     return found

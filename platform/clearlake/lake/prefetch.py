@@ -11,13 +11,14 @@ import contextlib
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 
 _DONE = object()
 
 
-def prefetch(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+def prefetch(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[Any]:
     """Yield ``batches`` in order, produced by a background thread."""
     buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -46,7 +47,7 @@ def prefetch(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item  # type: ignore[misc]
+            yield item
     finally:
         stop.set()
         while worker.is_alive():  # unblock a producer waiting on a full queue
