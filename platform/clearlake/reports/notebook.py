@@ -1,0 +1,180 @@
+"""Helpers called from report templates (tool building: no logic copy-pasted into cells).
+
+A template must run in three places with the same code: Jupyter on a laptop (defaults
+of the parameters cell), papermill, and a Dagster run (dagstermill). These helpers
+cover the difference: where inputs come from when Dagster did not load them, and the
+provenance record when Dagster did not compute one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from clearlake.lake.store import LakeStore
+from clearlake.provenance import environment_lock_hash, platform_commit
+from clearlake.reports import nbio
+from clearlake.reports.errors import TemplateError
+from clearlake.reports.render import SUMMARY_MIMETYPE
+from clearlake.reports.templates import template_path
+from clearlake.settings import load_settings
+from clearlake.versioning import file_version, json_version
+
+
+def _store() -> LakeStore:
+    return LakeStore(load_settings().lake_url)
+
+
+def asset_partitions(asset_key: str) -> list[str]:
+    """Partition keys of a candidate-partitioned asset stored by the lake IO manager."""
+    return _store().list_partitions(asset_key, prefix="key=")
+
+
+def asset_frame(asset_key: str, partition: str | None = None) -> pd.DataFrame:
+    """An asset's stored output (``<lake>/<asset key>/key=<partition>/data.parquet``).
+
+    The same file Dagster's IO manager hands to the notebook; used when the template runs
+    outside Dagster.
+    """
+    store = _store()
+    path = store.partition_file(asset_key, f"key={partition}" if partition else None)
+    if not store.exists(path):
+        known = ", ".join(asset_partitions(asset_key)[-5:]) or "none"
+        raise TemplateError(
+            asset_key,
+            f"no stored output for partition {partition!r} at {path} (latest partitions: "
+            f"{known}); materialise it in Dagster or pass another partition.",
+        )
+    return store.read_table(path).to_pandas()
+
+
+def local_provenance(template: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The provenance of a run outside Dagster (papermill or Jupyter): no run, no inputs."""
+    path = template_path(template)
+    return {
+        "template": f"notebooks/{path.name}",
+        "template_hash": file_version(path) if path.is_file() else "unknown",
+        "platform_commit": platform_commit(),
+        "environment_lock_hash": environment_lock_hash(),
+        "run_id": "local (outside Dagster)",
+        "parameters": dict(parameters),
+        "parameters_hash": json_version(dict(parameters)),
+        "inputs": {},
+    }
+
+
+def _rows(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for name in (
+        "template",
+        "template_hash",
+        "code_version",
+        "platform_commit",
+        "candidate_repo",
+        "candidate_commit",
+        "candidate_params",
+        "environment_lock_hash",
+        "run_id",
+        "partition",
+        "parameters_hash",
+    ):
+        if record.get(name) is not None:
+            rows.append((name, str(record[name])))
+    rows.append(("parameters", json.dumps(record.get("parameters", {}), sort_keys=True)))
+    for key, entry in sorted(record.get("inputs", {}).items()):
+        meta = entry.get("metadata") or {}
+        detail = ", ".join(
+            f"{k}={v}" for k, v in sorted(meta.items()) if k not in ("path", "bytes")
+        )
+        version = (
+            f"data version {entry['data_version']} · run {entry.get('run_id')}"
+            if entry.get("data_version")
+            else "not materialised through Dagster (read as stored)"
+        )
+        rows.append(
+            (
+                f"input {key}",
+                version
+                + (f" · partition {entry['partitions']}" if entry.get("partitions") else "")
+                + (f" · {detail}" if detail else ""),
+            )
+        )
+    return rows
+
+
+def provenance_html(record: Mapping[str, Any]) -> str:
+    cells = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+        f"<td style='text-align:left'><code>{html.escape(v)}</code></td></tr>"
+        for k, v in _rows(record)
+    )
+    return (
+        "<details open class='clearlake-provenance'><summary><strong>Provenance</strong> "
+        "(code + data + parameters)</summary>"
+        f"<table>{cells}</table></details>"
+    )
+
+
+def show_provenance(
+    provenance: Mapping[str, Any] | None, *, template: str, parameters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Display the provenance block (computed locally when Dagster did not pass one)."""
+    record = dict(provenance) if provenance else local_provenance(template, parameters)
+    nbio.display_html(provenance_html(record))
+    return record
+
+
+def publish_summary(**fields: Any) -> dict[str, str]:
+    """Hand short results (e.g. ``verdict``) to the gallery and the Dagster metadata.
+
+    Emitted as a display output with a private MIME type: invisible on the page, read
+    from the executed notebook by the report asset.
+    """
+    summary = {k: str(v) for k, v in fields.items()}
+    nbio.display_raw({SUMMARY_MIMETYPE: summary})
+    return summary
+
+
+def read_summary(notebook: Any) -> dict[str, str]:
+    """The summary a template published (last one wins), from an executed notebook."""
+    summary: dict[str, str] = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if SUMMARY_MIMETYPE in data:
+                summary.update({k: str(v) for k, v in dict(data[SUMMARY_MIMETYPE]).items()})
+    return summary
+
+
+def show_figure(figure: Any, *, dpi: int = 100) -> None:
+    """Display a matplotlib figure as an embedded PNG (any backend) and free it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(figure)
+    nbio.display_png(buffer.getvalue())
+
+
+def latest_partition(asset_key: str) -> str:
+    """The newest stored partition of a candidate-partitioned asset (default for templates)."""
+    store = _store()
+    keys = asset_partitions(asset_key)
+    if not keys:
+        raise TemplateError(
+            asset_key,
+            "nothing is stored yet; materialise it in Dagster (or run `clearlake demo`) "
+            "or pass the partition as a parameter.",
+        )
+
+    def written(key: str) -> float:
+        info = store.fs.get_file_info(store.partition_file(asset_key, f"key={key}"))
+        return info.mtime.timestamp() if info.mtime else 0.0
+
+    return max(keys, key=written)
