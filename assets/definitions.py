@@ -1,14 +1,13 @@
 """The root of Clearlake's Dagster definitions.
 
 Each domain folder (lake, features, evaluation, reports) registers its own objects with
-``@dg.definitions``; they are found automatically. This module adds what cuts across
-them: the resources of the environment chosen by ``clearlake.settings``.
+``@dg.definitions``; the folders are found and loaded automatically. This module adds
+what cuts across them: the resources of the environment chosen by ``clearlake.settings``.
 """
-
-from __future__ import annotations
 
 import importlib
 import pkgutil
+import warnings
 
 import dagster as dg
 
@@ -17,14 +16,32 @@ from clearlake.resources import resources_for
 from clearlake.settings import load_settings
 
 
-def domain_definitions() -> list[dg.Definitions]:
-    domains = sorted(m.name for m in pkgutil.iter_modules(assets.__path__) if m.ispkg)
-    return [dg.load_defs(importlib.import_module(f"assets.{name}")) for name in domains]
+def load_domain(name: str) -> dg.Definitions:
+    """Autoload one domain folder.
+
+    ``load_defs`` attaches a component tree to what it returns and Dagster refuses to
+    merge two of them, so the domain's objects are re-wrapped without it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        loaded = dg.load_defs(importlib.import_module(f"assets.{name}"))
+    return dg.Definitions(
+        assets=loaded.assets,
+        asset_checks=loaded.asset_checks,
+        jobs=loaded.jobs,
+        sensors=loaded.sensors,
+        schedules=loaded.schedules,
+        resources=loaded.resources,
+    )
+
+
+def domain_names() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(assets.__path__) if m.ispkg)
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    settings = load_settings()
     return dg.Definitions.merge(
-        *domain_definitions(), dg.Definitions(resources=resources_for(settings))
+        *(load_domain(name) for name in domain_names()),
+        dg.Definitions(resources=resources_for(load_settings())),
     )

@@ -91,7 +91,7 @@ def dataset(
     files = table_files(table, start, end, store=store)
     schema = LAKE_TABLES[table].schema if table in LAKE_TABLES else None
     if not files:
-        return ds.dataset(pa.table({}, schema=schema) if schema else pa.table({}))
+        return ds.dataset(schema.empty_table() if schema else pa.table({}))
     if schema is None:
         schema = store.read_schema(files[-1])
     return ds.dataset(files, format="parquet", filesystem=store.fs, schema=schema)

@@ -1,0 +1,87 @@
+"""The real ``clearlake`` executable, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clearlake.lake.store import LakeStore
+
+CLI = [sys.executable, "-c", "from clearlake.cli.main import main; main()"]
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        CLI + args, env={**os.environ, **env}, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path, sample_db: str) -> dict[str, str]:
+    home = tmp_path / "home"
+    source = tmp_path / "production.sqlite"
+    shutil.copy(sample_db.removeprefix("sqlite:///"), source)
+    return {
+        "CLEARLAKE_HOME": str(home),
+        "CLEARLAKE_SOURCE_URL": f"sqlite:///{source}",
+        "DAGSTER_HOME": str(home / "dagster"),
+    }
+
+
+def test_help_explains_itself(env: dict[str, str]) -> None:
+    result = run(["--help"], env)
+    assert result.returncode == 0
+    for command in ("lake", "sample-db", "drops", "ui"):
+        assert command in result.stdout
+    assert "continuous-evaluation platform" in result.stdout
+
+
+def test_replicate_then_read_and_sql(env: dict[str, str]) -> None:
+    result = run(["lake", "replicate", "flights", "planes", "--end", "2013-01-05"], env)
+    assert result.returncode == 0, result.stderr
+    assert "replicated flights, planes (2013-01-01..2013-01-05)" in result.stdout
+    store = LakeStore(str(Path(env["CLEARLAKE_HOME"]) / "lake"))
+    assert store.list_partitions("flights")[-1] == "2013-01-05"
+    tables = run(["lake", "tables"], env)
+    assert "flights" in tables.stdout and "5" in tables.stdout
+    sql = run(["lake", "sql", "select count(*) as n from flights"], env)
+    assert "4334" in sql.stdout  # 842 + 943 + 914 + 915 + 720 flights
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["lake", "replicate", "flightz"], "Unknown lake table 'flightz'"),
+        (["lake", "replicate", "--start", "2013-02-30"], "Malformed start date '2013-02-30'"),
+        (["lake", "replicate", "--start", "2013-03-01", "--end", "2013-02-01"], "after end date"),
+        (["lake", "read", "flights", "--columns", "nope"], "Unknown column(s) 'nope'"),
+        (["drops", "status"], "does not exist: run `clearlake drops init`"),
+    ],
+)
+def test_bad_input_is_one_clear_line(env: dict[str, str], args: list[str], message: str) -> None:
+    result = run(args, env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_source_names_it_and_writes_nothing(env: dict[str, str]) -> None:
+    env = {**env, "CLEARLAKE_SOURCE_URL": "postgresql://nobody@127.0.0.1:1/prod"}
+    result = run(["lake", "replicate", "planes"], env)
+    assert result.returncode == 2
+    assert (
+        "Cannot read the source database at postgresql://nobody@127.0.0.1:1/prod" in result.stderr
+    )
+    assert not (Path(env["CLEARLAKE_HOME"]) / "lake" / "planes").exists()
+
+
+def test_drops_init_creates_folders(env: dict[str, str]) -> None:
+    assert run(["drops", "init"], env).returncode == 0
+    status = run(["drops", "status"], env)
+    assert status.returncode == 0
+    assert "delay_annotations" in status.stdout

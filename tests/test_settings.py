@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clearlake.errors import ConfigurationError
+from clearlake.settings import ensure_dagster_home, load_settings
+
+
+def test_local_defaults_live_under_home(tmp_path: Path) -> None:
+    settings = load_settings({"CLEARLAKE_HOME": str(tmp_path)})
+    assert settings.env == "local"
+    assert settings.lake_url == (tmp_path / "lake").as_uri()
+    assert settings.source_url == f"sqlite:///{tmp_path / 'production.sqlite'}"
+    assert settings.dagster_home == tmp_path / "dagster"
+
+
+def test_cluster_requires_lake_and_source() -> None:
+    with pytest.raises(ConfigurationError, match="CLEARLAKE_LAKE_URL, CLEARLAKE_SOURCE_URL"):
+        load_settings({"CLEARLAKE_ENV": "cluster"})
+    settings = load_settings(
+        {
+            "CLEARLAKE_ENV": "cluster",
+            "CLEARLAKE_LAKE_URL": "s3://lake/prod",
+            "CLEARLAKE_SOURCE_URL": "postgresql://reader@db/prod",
+        }
+    )
+    assert settings.lake_url == "s3://lake/prod"
+
+
+def test_unknown_environment_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="CLEARLAKE_ENV='staging' is not an environment"):
+        load_settings({"CLEARLAKE_ENV": "staging"})
+
+
+def test_embedded_instance_gets_a_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = ensure_dagster_home(load_settings({"CLEARLAKE_HOME": str(tmp_path)}))
+    assert home == tmp_path / "dagster"
+    assert "telemetry" in (home / "dagster.yaml").read_text()
