@@ -2,7 +2,8 @@
 
 Each domain folder (lake, features, evaluation, reports) registers its own objects with
 ``@dg.definitions``; the folders are found and loaded automatically. This module adds
-what cuts across them: the resources of the environment chosen by ``clearlake.settings``.
+what cuts across them: the resources and executor of the environment chosen by
+``clearlake.settings``.
 """
 
 import importlib
@@ -12,7 +13,7 @@ import warnings
 import dagster as dg
 
 import assets
-from clearlake.resources import resources_for
+from clearlake.resources import executor_for, resources_for
 from clearlake.settings import load_settings
 
 
@@ -41,7 +42,8 @@ def domain_names() -> list[str]:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    settings = load_settings()
     return dg.Definitions.merge(
         *(load_domain(name) for name in domain_names()),
-        dg.Definitions(resources=resources_for(load_settings())),
+        dg.Definitions(resources=resources_for(settings), executor=executor_for(settings)),
     )

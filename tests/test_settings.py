@@ -16,8 +16,8 @@ def test_local_defaults_live_under_home(tmp_path: Path) -> None:
     assert settings.dagster_home == tmp_path / "dagster"
 
 
-def test_cluster_requires_lake_and_source() -> None:
-    with pytest.raises(ConfigurationError, match="CLEARLAKE_LAKE_URL, CLEARLAKE_SOURCE_URL"):
+def test_cluster_requires_lake() -> None:
+    with pytest.raises(ConfigurationError, match="CLEARLAKE_ENV=cluster needs CLEARLAKE_LAKE_URL"):
         load_settings({"CLEARLAKE_ENV": "cluster"})
     settings = load_settings(
         {

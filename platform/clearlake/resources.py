@@ -54,3 +54,12 @@ def resources_for(settings: Settings) -> dict[str, object]:
         "io_manager": LakeParquetIOManager(lake=lake),
         "drop_zone": DropZoneResource(root=str(settings.drop_root)),
     }
+
+
+def executor_for(settings: Settings) -> dg.ExecutorDefinition | None:
+    """Step isolation on the cluster (one Kubernetes Job per step); Dagster's default here."""
+    if settings.env == "cluster":
+        from dagster_k8s import k8s_job_executor
+
+        return k8s_job_executor
+    return None

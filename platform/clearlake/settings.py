@@ -104,15 +104,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     home = Path(env_map.get(ENV_VARS["home"], str(Path.cwd() / ".clearlake"))).resolve()
     lake_url = env_map.get(ENV_VARS["lake_url"])
     source_url = env_map.get(ENV_VARS["source_url"])
-    if env == "cluster":
-        missing = [
-            ENV_VARS[k] for k, v in (("lake_url", lake_url), ("source_url", source_url)) if not v
-        ]
-        if missing:
-            raise ConfigurationError(
-                f"CLEARLAKE_ENV=cluster needs {', '.join(missing)} (set them from the Helm "
-                "chart's ConfigMap and Secret)."
-            )
+    if env == "cluster" and not lake_url:
+        # The source URL is a secret only the code location needs (resources read it
+        # through dg.EnvVar); a scientist's laptop targeting the cluster never has it.
+        raise ConfigurationError(
+            f"CLEARLAKE_ENV=cluster needs {ENV_VARS['lake_url']} (s3://bucket/prefix; the Helm "
+            "chart sets it in the ConfigMap)."
+        )
     config = env_map.get(ENV_VARS["config"], str(PROJECT_ROOT / "assets" / "clearlake.yaml"))
     return Settings(
         env=env,  # type: ignore[arg-type]

@@ -1,0 +1,91 @@
+"""``clearlake experiment``: launch a parameter sweep on the cluster, within a profile."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearlake.evaluation.config import load_config
+from clearlake.graphql import DagsterApi
+from clearlake.lake.store import LakeStore
+from clearlake.settings import load_settings
+
+console = Console()
+experiment_app = typer.Typer(
+    help="Self-serve experiments: parameter sweeps with resource profiles."
+)
+
+
+@experiment_app.command("run")
+def run(
+    repo: Annotated[str, typer.Option(help="Registered repository name.")],
+    ref: Annotated[str, typer.Option(help="Branch, tag or commit to evaluate.")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=VALUE or NAME=V1,V2 (a grid); repeat for more parameters."),
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="Resource profile (`clearlake experiment profiles`).")
+    ] = "small",
+    cpu: Annotated[
+        str | None, typer.Option(help="CPU request, at most the profile's limit.")
+    ] = None,
+    memory: Annotated[
+        str | None, typer.Option(help="Memory request, at most the profile's limit.")
+    ] = None,
+    gpu: Annotated[int | None, typer.Option(help="GPUs, at most the profile's.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Show what would run; launch nothing.")] = False,
+) -> None:
+    """Evaluate REF of REPO for every parameter combination, each run in its own pod."""
+    from clearlake.experiments.launch import launch_experiment, plan_experiment
+
+    settings = load_settings()
+    config = load_config(settings.config_path)
+    plan = plan_experiment(
+        config=config, settings=settings, repo=repo, ref=ref, params=param or [],
+        profile=profile, cpu=cpu, memory=memory, gpu=gpu,
+    )  # fmt: skip
+    request = plan.request
+    console.print(
+        f"experiment [bold]{plan.experiment}[/]: {repo}@{plan.sha[:7]}, profile {profile} "
+        f"(cpu {request.cpu}/{request.cpu_limit}, memory {request.memory}/{request.memory_limit}"
+        f", gpu {request.gpu})"
+    )
+    view = Table("candidate", "parameters")
+    for planned in plan.runs:
+        view.add_row(planned.key, json.dumps(planned.parameters, sort_keys=True))
+    console.print(view)
+    if dry_run:
+        console.print("dry run: nothing launched")
+        return
+    launched = launch_experiment(
+        plan,
+        api=DagsterApi(settings.dagster_url),
+        store=LakeStore(settings.lake_url),
+        progress=console.print,
+    )
+    console.print(
+        f"[green]{len(launched)} run(s) launched[/] on {settings.dagster_url}; results land in "
+        "evaluation/candidate_comparison, the reports and the leaderboard."
+    )
+
+
+@experiment_app.command("profiles")
+def profiles() -> None:
+    """The resource profiles experiments may use."""
+    config = load_config(load_settings().config_path)
+    view = Table("profile", "cpu (request/limit)", "memory (request/limit)", "gpu", "for")
+    for name, p in config.profiles.items():
+        view.add_row(
+            name, f"{p.cpu.request}/{p.cpu.limit}", f"{p.memory.request}/{p.memory.limit}",
+            str(p.gpu), p.description,
+        )  # fmt: skip
+    console.print(view)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(experiment_app, name="experiment")

@@ -1,0 +1,111 @@
+"""Plan and launch an experiment through a running Dagster's GraphQL API.
+
+Planning does every check first — repository, ref, grid, profile limits — so a request
+that cannot be honoured launches nothing. Launching registers one candidate partition
+per parameter combination and submits one ``candidate_evaluation`` run per partition,
+tagged with the profile's ``dagster-k8s/config`` (the K8sRunLauncher gives the run pod
+exactly those resources; locally the tag is inert).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from clearlake.evaluation.candidates import CandidateKey, store_parameters
+from clearlake.evaluation.config import ClearlakeConfig
+from clearlake.evaluation.git import GitRepository
+from clearlake.experiments.grid import parse_grid
+from clearlake.experiments.profiles import (
+    ResourceRequest,
+    k8s_config,
+    k8s_config_tag,
+    resolve_request,
+)
+from clearlake.graphql import DagsterApi
+from clearlake.lake.store import LakeStore
+from clearlake.partitions import CANDIDATES
+from clearlake.settings import Settings
+from clearlake.versioning import digest
+
+EVALUATION_JOB = "candidate_evaluation"
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    key: str
+    parameters: dict[str, Any]
+    tags: dict[str, str]
+    run_config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    experiment: str
+    repo: str
+    sha: str
+    request: ResourceRequest
+    runs: list[PlannedRun] = field(default_factory=list)
+
+
+def plan_experiment(
+    *,
+    config: ClearlakeConfig,
+    settings: Settings,
+    repo: str,
+    ref: str,
+    params: list[str],
+    profile: str,
+    cpu: str | None = None,
+    memory: str | None = None,
+    gpu: int | None = None,
+) -> ExperimentPlan:
+    """Validate everything and say exactly what would run; launches nothing."""
+    request = resolve_request(config, profile, cpu=cpu, memory=memory, gpu=gpu)
+    grid = parse_grid(params)
+    git = GitRepository(config.repository(repo), settings)
+    git.refresh()
+    sha = git.resolve(ref)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    experiment = f"exp-{stamp}-{digest(repo, sha, str(grid), profile, length=6)}"
+    pod_config = k8s_config(request, experiment=experiment)
+    # The K8sRunLauncher applies the tag to the run pod; the k8s_job_executor ignores run
+    # tags for step pods, so on the cluster the steps get the same resources via its config.
+    run_config: dict[str, Any] = (
+        {"execution": {"config": {"step_k8s_config": pod_config}}}
+        if settings.env == "cluster"
+        else {}
+    )
+    runs = []
+    for parameters in grid:
+        key = str(CandidateKey.of(repo, sha, parameters or None))
+        tags = {
+            "dagster/partition": key,
+            "clearlake/experiment": experiment,
+            "clearlake/profile": profile,
+            **k8s_config_tag(request, experiment=experiment),
+        }
+        runs.append(PlannedRun(key=key, parameters=parameters, tags=tags, run_config=run_config))
+    return ExperimentPlan(experiment=experiment, repo=repo, sha=sha, request=request, runs=runs)
+
+
+def launch_experiment(
+    plan: ExperimentPlan,
+    *,
+    api: DagsterApi,
+    store: LakeStore,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, str]:
+    """Register the partitions and submit the runs; return run id per candidate key."""
+    api.check_reachable()
+    launched = {}
+    for run in plan.runs:
+        if run.parameters:
+            store_parameters(store, run.key, run.parameters)
+        api.add_dynamic_partition(CANDIDATES, run.key)
+        launched[run.key] = api.launch_run(EVALUATION_JOB, tags=run.tags, run_config=run.run_config)
+        if progress:
+            progress(f"launched {run.key} (run {launched[run.key]})")
+    return launched

@@ -1,0 +1,130 @@
+"""Resource profiles → Kubernetes resources of the run pod (the ``dagster-k8s/config`` tag).
+
+A scientist names a profile and may ask for less than it allows, never more: the check
+happens before anything is launched. GPUs are requested as ``nvidia.com/gpu`` with the
+node selector and toleration of the cluster's GPU nodes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from kubernetes.utils import parse_quantity
+
+from clearlake.errors import ClearlakeError
+from clearlake.evaluation.config import ClearlakeConfig, ResourceProfile
+
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_NODE_SELECTOR = {"nvidia.com/gpu.present": "true"}
+GPU_TOLERATION = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
+K8S_CONFIG_TAG = "dagster-k8s/config"
+
+
+class ProfileError(ClearlakeError):
+    """An unknown profile, or a request beyond what the profile allows."""
+
+
+@dataclass(frozen=True)
+class ResourceRequest:
+    """What one run asks for: within its profile's limits."""
+
+    profile: str
+    cpu: str
+    memory: str
+    gpu: int
+    cpu_limit: str
+    memory_limit: str
+
+
+def get_profile(config: ClearlakeConfig, name: str) -> ResourceProfile:
+    profiles = config.profiles
+    if name not in profiles:
+        raise ProfileError(
+            f"Unknown resource profile {name!r}: choose one of {', '.join(sorted(profiles))} "
+            "(profiles: section of the Clearlake configuration)."
+        )
+    return profiles[name]
+
+
+def _quantity(text: str, what: str) -> Decimal:
+    try:
+        return Decimal(parse_quantity(text))
+    except ValueError:
+        raise ProfileError(
+            f"{what} {text!r} is not a Kubernetes quantity: use e.g. 500m or 2 (CPU), 4Gi (memory)."
+        ) from None
+
+
+def resolve_request(
+    config: ClearlakeConfig,
+    profile_name: str,
+    *,
+    cpu: str | None = None,
+    memory: str | None = None,
+    gpu: int | None = None,
+) -> ResourceRequest:
+    """The profile's defaults, overridden by what was asked — refused beyond its limits."""
+    profile = get_profile(config, profile_name)
+    asked_cpu, asked_memory = cpu or profile.cpu.request, memory or profile.memory.request
+    asked_gpu = profile.gpu if gpu is None else gpu
+    problems = []
+    if _quantity(asked_cpu, "--cpu") > _quantity(profile.cpu.limit, "cpu limit"):
+        problems.append(f"cpu {asked_cpu} > {profile.cpu.limit}")
+    if _quantity(asked_memory, "--memory") > _quantity(profile.memory.limit, "memory limit"):
+        problems.append(f"memory {asked_memory} > {profile.memory.limit}")
+    if asked_gpu < 0 or asked_gpu > profile.gpu:
+        problems.append(f"gpu {asked_gpu} > {profile.gpu}")
+    if problems:
+        larger = [
+            n
+            for n, p in sorted(config.profiles.items())
+            if _fits(p, asked_cpu, asked_memory, asked_gpu)
+        ]
+        hint = f"use --profile {larger[0]}" if larger else "no profile allows that much"
+        raise ProfileError(
+            f"Profile {profile_name!r} does not allow {', '.join(problems)}: {hint}, or ask "
+            "for less. Nothing was launched."
+        )
+    return ResourceRequest(
+        profile=profile_name,
+        cpu=asked_cpu,
+        memory=asked_memory,
+        gpu=asked_gpu,
+        cpu_limit=profile.cpu.limit,
+        memory_limit=profile.memory.limit,
+    )
+
+
+def _fits(profile: ResourceProfile, cpu: str, memory: str, gpu: int) -> bool:
+    return (
+        _quantity(cpu, "cpu") <= _quantity(profile.cpu.limit, "cpu")
+        and _quantity(memory, "memory") <= _quantity(profile.memory.limit, "memory")
+        and gpu <= profile.gpu
+    )
+
+
+def k8s_config(request: ResourceRequest, *, experiment: str) -> dict[str, Any]:
+    """The ``dagster-k8s/config`` value: run pod resources (+ GPU scheduling) and labels."""
+    limits: dict[str, Any] = {"cpu": request.cpu_limit, "memory": request.memory_limit}
+    requests: dict[str, Any] = {"cpu": request.cpu, "memory": request.memory}
+    pod_spec: dict[str, Any] = {}
+    if request.gpu:
+        limits[GPU_RESOURCE] = str(request.gpu)
+        requests[GPU_RESOURCE] = str(request.gpu)
+        pod_spec = {"node_selector": GPU_NODE_SELECTOR, "tolerations": [GPU_TOLERATION]}
+    config: dict[str, Any] = {
+        "container_config": {"resources": {"requests": requests, "limits": limits}},
+        "pod_template_spec_metadata": {
+            "labels": {"clearlake/experiment": experiment, "clearlake/profile": request.profile}
+        },
+    }
+    if pod_spec:
+        config["pod_spec_config"] = pod_spec
+    return config
+
+
+def k8s_config_tag(request: ResourceRequest, *, experiment: str) -> dict[str, str]:
+    return {K8S_CONFIG_TAG: json.dumps(k8s_config(request, experiment=experiment), sort_keys=True)}
