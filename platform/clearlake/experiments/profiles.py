@@ -78,11 +78,12 @@ def resolve_request(
     if asked_gpu < 0 or asked_gpu > profile.gpu:
         problems.append(f"gpu {asked_gpu} > {profile.gpu}")
     if problems:
-        larger = [
-            n
-            for n, p in sorted(config.profiles.items())
+        fitting = [
+            (p.gpu, _quantity(p.cpu.limit, "cpu"), _quantity(p.memory.limit, "memory"), n)
+            for n, p in config.profiles.items()
             if _fits(p, asked_cpu, asked_memory, asked_gpu)
         ]
+        larger = [n for *_, n in sorted(fitting)]  # the smallest profile that fits
         hint = f"use --profile {larger[0]}" if larger else "no profile allows that much"
         raise ProfileError(
             f"Profile {profile_name!r} does not allow {', '.join(problems)}: {hint}, or ask "
