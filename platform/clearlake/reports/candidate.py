@@ -134,7 +134,7 @@ def plot_subgroups(frame: pd.DataFrame, metric: str, kinds: Sequence[str], top: 
 
 
 def baseline_of(provenance: Mapping[str, Any]) -> str | None:
-    """The baseline key recorded by the comparison (``None`` outside Dagster)."""
+    """The baseline key recorded by the comparison (``None`` outside Dagster or if none)."""
     upstream = provenance.get("inputs", {}).get("evaluation/candidate_comparison", {})
     baseline = (upstream.get("metadata") or {}).get("baseline")
-    return str(baseline) if baseline else None
+    return str(baseline) if baseline and baseline != "none" else None

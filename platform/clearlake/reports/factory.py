@@ -20,7 +20,6 @@ import dagster as dg
 import nbformat
 from dagstermill.factory import execute_notebook
 
-from clearlake.provenance import provenance_metadata
 from clearlake.reports import nbio
 from clearlake.reports import notebook as notebook_helpers
 from clearlake.reports.errors import ReportExecutionError
@@ -163,18 +162,7 @@ def notebook_report_asset(
                 ) from exc
         redact_dagstermill_cell(executed, run_id=context.run_id)
         summary = notebook_helpers.read_summary(executed)
-        yield dg.Output(
-            ExecutedReport(name, executed, used, provenance, summary),
-            metadata={
-                **provenance_metadata(
-                    run_id=context.run_id,
-                    code_version=code_version,
-                    parameters=used,
-                    candidate_commit=extra.get("candidate_commit"),
-                ),
-                "template_hash": template.content_hash,
-            },
-        )
+        yield dg.Output(ExecutedReport(name, executed, used, provenance, summary))
 
     def _failed(
         context: dg.AssetExecutionContext,

@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 import nbformat
 
+from clearlake.provenance import provenance_metadata
 from clearlake.reports.publish import ReportPaths, ReportRecord, publish, report_url
 
 OUTPUT_NOTEBOOK_IO_MANAGER = "output_notebook_io_manager"
@@ -69,7 +70,19 @@ class ReportNotebookIOManager(dg.ConfigurableIOManager):
             provenance=obj.provenance,
             summary=obj.summary,
         )
-        context.add_output_metadata(report_metadata(root, record, base_url=self.reports_url))
+        provenance = provenance_metadata(
+            run_id=context.run_id,
+            code_version=obj.provenance.get("code_version"),
+            parameters=obj.parameters,
+            candidate_commit=obj.provenance.get("candidate_commit"),
+        )
+        context.add_output_metadata(
+            {
+                **report_metadata(root, record, base_url=self.reports_url),
+                **provenance,
+                "template_hash": str(obj.provenance.get("template_hash")),
+            }
+        )
 
     def load_input(self, context: dg.InputContext) -> Path:
         """Downstream assets receive the path of the stored notebook."""
