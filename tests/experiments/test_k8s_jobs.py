@@ -1,0 +1,187 @@
+"""The cluster path of an experiment, without a cluster: the exact Kubernetes Jobs that
+dagster-k8s would create for its run and its steps, validated against the official
+Kubernetes 1.33 schemas."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+from dagster._config import validate_config
+from dagster._core.storage.dagster_run import DagsterRun
+from dagster_k8s import K8sRunLauncher, k8s_job_executor
+from dagster_k8s.container_context import K8sContainerContext
+from dagster_k8s.job import UserDefinedDagsterK8sConfig, construct_dagster_k8s_job
+from kubernetes.client import ApiClient
+
+from clearlake.evaluation.config import ClearlakeConfig
+from clearlake.experiments.launch import ExperimentPlan, plan_experiment
+from clearlake.experiments.profiles import GPU_RESOURCE
+from clearlake.settings import load_settings
+
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/clearlake:3f9c2e1"
+KUBECONFIG = """
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: u, user: {token: not-used}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: clearlake}}]
+current-context: x
+"""
+POD_SECURITY = {
+    "runAsNonRoot": True,
+    "runAsUser": 10001,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> K8sRunLauncher:
+    """The real run launcher, configured as the Helm chart configures it (no API calls)."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(KUBECONFIG)
+    return K8sRunLauncher(
+        service_account_name="clearlake-runs",
+        instance_config_map="clearlake-dagster-instance",
+        dagster_home="/opt/dagster/dagster_home",
+        job_image=IMAGE,
+        job_namespace="clearlake",
+        load_incluster_config=False,
+        kubeconfig_file=str(kubeconfig),
+        postgres_password_secret="clearlake-postgresql",
+        env_config_maps=["clearlake-env"],
+        run_k8s_config={
+            "pod_spec_config": {"security_context": POD_SECURITY},
+            "container_config": {"security_context": CONTAINER_SECURITY},
+        },
+    )
+
+
+def plan(
+    config: ClearlakeConfig, profile: str, monkeypatch: pytest.MonkeyPatch, **asked: Any
+) -> ExperimentPlan:
+    monkeypatch.setenv("CLEARLAKE_ENV", "cluster")
+    monkeypatch.setenv("CLEARLAKE_LAKE_URL", "s3://lake/prod")
+    return plan_experiment(
+        config=config, settings=load_settings(), repo="algo", ref="main",
+        params=["max_depth=3,5"], profile=profile, **asked,
+    )  # fmt: skip
+
+
+def validated(job: Any) -> dict[str, Any]:
+    manifest: dict[str, Any] = ApiClient().sanitize_for_serialization(job)
+    manifest.update(apiVersion="batch/v1", kind="Job")
+    kubernetes_validate.validate(manifest, "1.33.0", strict=True)
+    return manifest
+
+
+def run_job(launcher: K8sRunLauncher, tags: dict[str, str]) -> dict[str, Any]:
+    """What K8sRunLauncher.launch_run builds for this run (its own code path)."""
+    run = DagsterRun(job_name="candidate_evaluation", run_id=str(uuid.uuid4()), tags=tags)
+    context = launcher.get_container_context_for_run(run)
+    job = construct_dagster_k8s_job(
+        job_config=context.get_k8s_job_config(job_image=IMAGE, run_launcher=launcher),
+        args=["dagster", "api", "execute_run", "{}"],
+        job_name=f"dagster-run-{run.run_id}",
+        pod_name=f"dagster-run-{run.run_id}",
+        component="run_worker",
+        user_defined_k8s_config=context.run_k8s_config,
+        labels={"dagster/job": run.job_name, "dagster/run-id": run.run_id},
+    )
+    return validated(job)
+
+
+def step_job(
+    launcher: K8sRunLauncher, tags: dict[str, str], run_config: dict[str, Any]
+) -> dict[str, Any]:
+    """What the k8s_job_executor builds for one step of that run (its own merge order)."""
+    executor_config = run_config["execution"]["config"]
+    assert validate_config(k8s_job_executor.config_schema.config_type, executor_config).success
+    run = DagsterRun(job_name="candidate_evaluation", run_id=str(uuid.uuid4()), tags=tags)
+    context = K8sContainerContext.create_for_run(run, launcher, include_run_tags=False).merge(
+        K8sContainerContext(
+            run_k8s_config=UserDefinedDagsterK8sConfig.from_dict(executor_config["step_k8s_config"])
+        )
+    )
+    job = construct_dagster_k8s_job(
+        job_config=context.get_k8s_job_config(IMAGE, launcher),
+        args=["dagster", "api", "execute_step", "{}"],
+        job_name="dagster-step-0123456789abcdef",
+        pod_name="dagster-step-0123456789abcdef",
+        component="step_worker",
+        user_defined_k8s_config=context.run_k8s_config,
+        labels={"dagster/op": "evaluation__candidate_predictions"},
+    )
+    return validated(job)
+
+
+def test_gpu_experiment_run_and_step_pods(
+    launcher: K8sRunLauncher, experiment_config: ClearlakeConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned = plan(experiment_config, "gpu", monkeypatch)
+    assert len(planned.runs) == 2
+    for run in planned.runs:
+        for manifest in (run_job(launcher, run.tags), step_job(launcher, run.tags, run.run_config)):
+            pod = manifest["spec"]["template"]["spec"]
+            container = pod["containers"][0]
+            assert container["image"] == IMAGE
+            assert container["resources"]["limits"] == {
+                "cpu": "8",
+                "memory": "32Gi",
+                GPU_RESOURCE: "1",
+            }
+            assert container["resources"]["requests"] == {
+                "cpu": "4",
+                "memory": "16Gi",
+                GPU_RESOURCE: "1",
+            }
+            assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+            assert pod["tolerations"] == [
+                {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
+            ]
+            assert pod["serviceAccountName"] == "clearlake-runs"
+            assert pod["securityContext"]["runAsNonRoot"] is True
+            assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+            labels = manifest["spec"]["template"]["metadata"]["labels"]
+            assert labels["clearlake/experiment"] == planned.experiment
+            assert labels["clearlake/profile"] == "gpu"
+
+
+def test_cpu_experiment_asks_for_less_and_gets_no_gpu(
+    launcher: K8sRunLauncher, experiment_config: ClearlakeConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned = plan(experiment_config, "medium", monkeypatch, cpu="1500m", memory="3Gi")
+    run = planned.runs[0]
+    assert json.loads(run.tags["dagster-k8s/config"])["container_config"]["resources"][
+        "requests"
+    ] == {
+        "cpu": "1500m",
+        "memory": "3Gi",
+    }
+    pod = run_job(launcher, run.tags)["spec"]["template"]["spec"]
+    assert pod["containers"][0]["resources"] == {
+        "limits": {"cpu": "4", "memory": "8Gi"},
+        "requests": {"cpu": "1500m", "memory": "3Gi"},
+    }
+    assert "nodeSelector" not in pod and "tolerations" not in pod
+
+
+def test_local_experiments_carry_no_executor_config(
+    experiment_config: ClearlakeConfig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CLEARLAKE_HOME", str(tmp_path))
+    planned = plan_experiment(
+        config=experiment_config, settings=load_settings({"CLEARLAKE_HOME": str(tmp_path)}),
+        repo="algo", ref="main", params=[], profile="small",
+    )  # fmt: skip
+    assert planned.runs[0].run_config == {}
+    assert planned.runs[0].key == f"algo@{planned.sha[:7]}"
