@@ -1,0 +1,63 @@
+"""Errors of the Data API: each carries the HTTP status its message is answered with.
+
+A request the service refuses is always a 4xx whose body names what was wrong and what
+to do; a 500 is a bug. Configuration files (policy, tokens) that do not validate raise
+:class:`ConfigFileError` naming the file and the line, so the service refuses to start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from clearlake.errors import ClearlakeError, ConfigurationError
+
+
+class ApiError(ClearlakeError):
+    """A refused request; ``status_code`` and ``code`` become the HTTP answer."""
+
+    status_code = 400
+    code = "bad_request"
+
+
+class BadRequestError(ApiError):
+    """Malformed or oversized input: dates, columns, filters, limits."""
+
+
+class UnauthorizedError(ApiError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class ForbiddenError(ApiError):
+    """The principal's roles do not grant what was asked; ``refused`` names it."""
+
+    status_code = 403
+    code = "forbidden"
+
+    def __init__(self, message: str, *, refused: Sequence[str]) -> None:
+        self.refused = list(refused)
+        super().__init__(message)
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+    code = "not_found"
+
+
+class ServiceUnavailableError(ApiError):
+    status_code = 503
+    code = "unavailable"
+
+
+class ConfigFileError(ConfigurationError):
+    """A policy or token file is invalid; the message names the file and the line."""
+
+    def __init__(self, path: str, line: int | None, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.problem = problem
+        where = f"{path}, line {line}" if line else path
+        super().__init__(
+            f"{where}: {problem}. Fix the file (formats: platform/clearlake/api/README.md); "
+            "the Data API does not start with an invalid file."
+        )

@@ -1,0 +1,155 @@
+"""Catalog endpoints: which datasets a principal may read, their schemas, partitions, freshness."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import pyarrow as pa
+from fastapi import APIRouter, Path, Request
+
+from clearlake.api.access import authorize_dataset, grants
+from clearlake.api.audit import AuditRecord
+from clearlake.api.catalog import TableState, api_name, lake_tables, table_schema, table_state
+from clearlake.api.config import ApiConfig
+from clearlake.api.deps import ConfigDep, PrincipalDep, client_of
+from clearlake.api.errors import ApiError
+from clearlake.api.masking import output_type
+from clearlake.api.models import (
+    DatasetList,
+    DatasetOut,
+    DayRange,
+    ErrorBody,
+    FieldOut,
+    Freshness,
+    Partitions,
+    SchemaOut,
+)
+from clearlake.api.tokens import Principal
+
+router = APIRouter(prefix="/v1", tags=["datasets"])
+DATASET_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$"
+DatasetPath = Annotated[
+    str,
+    Path(
+        pattern=DATASET_PATTERN,
+        description="Lake table name (`drops/<name>` is written `drops.<name>`).",
+        examples=["flights"],
+    ),
+]
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (400, "Malformed or oversized request."),
+        (401, "Missing or unknown bearer token."),
+        (403, "Dataset or column not granted to your roles."),
+        (404, "Unknown dataset, or no partition in the range."),
+    )
+}
+
+
+def fields_for(
+    config: ApiConfig, principal: Principal, state: TableState, schema: pa.Schema
+) -> list[FieldOut]:
+    granted = grants(config, principal, state, schema)
+    out = []
+    for column in schema:
+        access = granted[column.name]
+        out.append(
+            FieldOut(
+                name=column.name,
+                type=str(output_type(access, column.type)),
+                nullable=column.nullable or access == "mask",
+                column_class=config.policy.column_class(state.table, column.name),
+                access=access,
+            )
+        )
+    return out
+
+
+def describe(config: ApiConfig, principal: Principal, state: TableState) -> DatasetOut:
+    schema = table_schema(config.store, state)
+    now = dt.datetime.now(dt.UTC)
+    modified = state.last_modified
+    return DatasetOut(
+        name=api_name(state.table),
+        description=config.policy.description(state.table) or state.description,
+        partitioned=state.partitioned,
+        partitions=Partitions(
+            column=state.partition_column,
+            count=len(state.days),
+            first=state.days[0] if state.days else None,
+            last=state.days[-1] if state.days else None,
+            ranges=[DayRange(start=r.start, end=r.end) for r in state.ranges],
+        ),
+        freshness=Freshness(
+            last_partition=state.days[-1] if state.days else None,
+            last_modified=modified,
+            age_seconds=(now - modified).total_seconds() if modified else None,
+        ),
+        fields=fields_for(config, principal, state, schema),
+    )
+
+
+def _audited(
+    request: Request, config: ApiConfig, principal: Principal, dataset: str | None
+) -> AuditRecord:
+    return AuditRecord(
+        action=request.url.path,
+        outcome="granted",
+        principal=principal.name,
+        roles=list(principal.roles),
+        dataset=dataset,
+        client=client_of(request),
+    )
+
+
+@router.get("/datasets", response_model=DatasetList, responses=ERRORS)
+def list_datasets(request: Request, config: ConfigDep, principal: PrincipalDep) -> DatasetList:
+    """Datasets your roles may read, with descriptions, schema, partitions and freshness."""
+    readable = [t for t in lake_tables(config.store) if config.policy.may_read(principal.roles, t)]
+    states = [s for s in (table_state(config.store, t) for t in readable) if s is not None]
+    config.audit.write(_audited(request, config, principal, None))
+    return DatasetList(
+        principal=principal.name,
+        roles=list(principal.roles),
+        datasets=[describe(config, principal, s) for s in states],
+    )
+
+
+@router.get("/datasets/{dataset}", response_model=DatasetOut, responses=ERRORS)
+def get_dataset(
+    request: Request, dataset: DatasetPath, config: ConfigDep, principal: PrincipalDep
+) -> DatasetOut:
+    """One dataset: description, schema as your roles see it, partitions, freshness."""
+    record = _audited(request, config, principal, dataset)
+    try:
+        state = authorize_dataset(config, principal, dataset)
+    except ApiError as exc:
+        _refused(config, record, exc)
+        raise
+    config.audit.write(record)
+    return describe(config, principal, state)
+
+
+@router.get("/datasets/{dataset}/schema", response_model=SchemaOut, responses=ERRORS)
+def get_schema(
+    request: Request, dataset: DatasetPath, config: ConfigDep, principal: PrincipalDep
+) -> SchemaOut:
+    """Columns of the dataset with their class and how your roles receive them."""
+    record = _audited(request, config, principal, dataset)
+    try:
+        state = authorize_dataset(config, principal, dataset)
+    except ApiError as exc:
+        _refused(config, record, exc)
+        raise
+    config.audit.write(record)
+    schema = table_schema(config.store, state)
+    return SchemaOut(dataset=dataset, fields=fields_for(config, principal, state, schema))
+
+
+def _refused(config: ApiConfig, record: AuditRecord, exc: ApiError) -> None:
+    record.outcome = "denied" if exc.status_code == 403 else "refused"
+    record.status = exc.status_code
+    record.detail = str(exc)
+    config.audit.write(record)
