@@ -1,0 +1,161 @@
+{{/*
+Names. Every object is <fullname>-<component>; fullnameOverride defaults to "clearlake"
+because the dagster subtree of the values refers to these names literally.
+*/}}
+{{- define "clearlake.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "clearlake.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels of every object; call with (dict "ctx" $ "component" "<component>"). */}}
+{{- define "clearlake.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version | replace "+" "_" }}
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+app.kubernetes.io/part-of: clearlake
+app.kubernetes.io/version: {{ .ctx.Values.image.tag | quote }}
+{{ include "clearlake.selectorLabels" . }}
+{{- with .ctx.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "clearlake.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "clearlake.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+clearlake.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Image reference: by digest when one is given, else by the commit tag. */}}
+{{- define "clearlake.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ required "image.tag is required: set it to the platform git commit (--set image.tag=$(git rev-parse HEAD))" .Values.image.tag }}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod-level security baseline. */}}
+{{- define "clearlake.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.podSecurity.runAsUser }}
+runAsGroup: {{ .Values.podSecurity.runAsGroup }}
+fsGroup: {{ .Values.podSecurity.fsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Container-level security baseline. */}}
+{{- define "clearlake.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+runAsUser: {{ .Values.podSecurity.runAsUser }}
+runAsGroup: {{ .Values.podSecurity.runAsGroup }}
+privileged: false
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Environment of every Clearlake container besides the env ConfigMap. */}}
+{{- define "clearlake.sourceEnv" -}}
+- name: CLEARLAKE_SOURCE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.source.secretName }}
+      key: {{ .Values.source.key }}
+{{- end -}}
+
+{{/* Checksums that roll the pods when their configuration changes. */}}
+{{- define "clearlake.configChecksums" -}}
+checksum/config: {{ include (print .Template.BasePath "/configmap-config.yaml") . | sha256sum }}
+checksum/env: {{ include (print .Template.BasePath "/configmap-env.yaml") . | sha256sum }}
+{{- end -}}
+
+{{/*
+NetworkPolicy egress rules, as a YAML list, to targets {cidrs, podLabels, ports}: an ipBlock
+per CIDR plus the labelled pods of the release namespace. A target with neither yields no
+rule at all, because a rule with an empty `to` would allow every destination.
+*/}}
+{{- define "clearlake.egressRules" -}}
+{{- $rules := list -}}
+{{- range . -}}
+{{- $to := list -}}
+{{- range .cidrs -}}
+{{- $to = append $to (dict "ipBlock" (dict "cidr" .)) -}}
+{{- end -}}
+{{- with .podLabels -}}
+{{- $to = append $to (dict "podSelector" (dict "matchLabels" .)) -}}
+{{- end -}}
+{{- if $to -}}
+{{- $ports := list -}}
+{{- range .ports -}}
+{{- $ports = append $ports (dict "protocol" "TCP" "port" (int .)) -}}
+{{- end -}}
+{{- $rules = append $rules (dict "to" $to "ports" $ports) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $rules -}}
+{{- end -}}
+
+{{/* NetworkPolicy peers, as a YAML list, from [{namespaceLabels, podLabels} | {cidr}]. */}}
+{{- define "clearlake.allowedPeers" -}}
+{{- $peers := list -}}
+{{- range . -}}
+{{- if .cidr -}}
+{{- $peers = append $peers (dict "ipBlock" (dict "cidr" .cidr)) -}}
+{{- else -}}
+{{- $peer := dict -}}
+{{- if kindIs "map" .namespaceLabels -}}
+{{- $_ := set $peer "namespaceSelector" (dict "matchLabels" .namespaceLabels) -}}
+{{- end -}}
+{{- if kindIs "map" .podLabels -}}
+{{- $_ := set $peer "podSelector" (dict "matchLabels" .podLabels) -}}
+{{- end -}}
+{{- $peers = append $peers $peer -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $peers -}}
+{{- end -}}
+
+{{/*
+Cross-key checks the JSON schema cannot express. They guard the references from the dagster
+subtree (which cannot template names) to the objects of this chart.
+*/}}
+{{- define "clearlake.validate" -}}
+{{- $fullname := include "clearlake.fullname" . -}}
+{{- if .Values.dagster.enabled -}}
+{{- $launcher := .Values.dagster.runLauncher.config.k8sRunLauncher -}}
+{{- $podSpec := $launcher.runK8sConfig.podSpecConfig | default dict -}}
+{{- if ne ($podSpec.serviceAccountName | default "") .Values.serviceAccounts.runs.name -}}
+{{- fail (printf "dagster.runLauncher.config.k8sRunLauncher.runK8sConfig.podSpecConfig.serviceAccountName is %q: set it to serviceAccounts.runs.name (%q) so run and step pods get the runs role" ($podSpec.serviceAccountName | default "") .Values.serviceAccounts.runs.name) -}}
+{{- end -}}
+{{- $host := printf "%s-code-location" $fullname -}}
+{{- $found := false -}}
+{{- range .Values.dagster.dagsterWebserver.workspace.servers -}}
+{{- if and (eq .host $host) (eq (int .port) (int $.Values.codeLocation.port)) -}}
+{{- $found = true -}}
+{{- end -}}
+{{- end -}}
+{{- if not $found -}}
+{{- fail (printf "dagster.dagsterWebserver.workspace.servers must contain host=%s port=%v (the code-location Service)" $host .Values.codeLocation.port) -}}
+{{- end -}}
+{{- if and (not .Values.dagster.postgresql.enabled) (not .Values.dagster.postgresql.postgresqlHost) -}}
+{{- fail "dagster.postgresql.postgresqlHost is required when dagster.postgresql.enabled is false: set it to the RDS address (terraform output metadata_db_address)" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

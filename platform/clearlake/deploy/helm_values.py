@@ -1,0 +1,248 @@
+"""Typed values of the ``helm/clearlake`` umbrella chart.
+
+The chart's ``values.schema.json`` is generated from :class:`ClearlakeValues`::
+
+    python -m clearlake.deploy.helm_values > helm/clearlake/values.schema.json
+
+Helm applies that schema on every install, upgrade, template and lint, so a wrong key,
+type or quantity fails before anything reaches the cluster. Rules a JSON schema cannot
+express (cross references between keys) live in :meth:`ClearlakeValues.check_references`
+and, for the ones that would break a running install, in the chart's helpers as well.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from clearlake.deploy.dagster_values import DagsterValues, NameRef, PullPolicy
+from clearlake.deploy.kube_types import (
+    Cidr,
+    ConfigKey,
+    DnsLabel,
+    DnsSubdomain,
+    EnvVarName,
+    GitSha,
+    HttpUrl,
+    IamRoleArn,
+    ImageDigest,
+    ImageRepository,
+    LabelMap,
+    Port,
+    Quantity,
+    ResourceName,
+    S3Url,
+    StrictModel,
+    quantity_value,
+)
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class ImageValues(StrictModel):
+    repository: ImageRepository = Field(
+        description="Image repository without tag (ECR URL on AWS, `clearlake` on kind)."
+    )
+    tag: GitSha = Field(
+        description="REQUIRED. The platform git commit the image was built from; never `latest`."
+    )
+    digest: ImageDigest | None = Field(
+        None, description="Optional sha256 digest; when set the image is pulled by digest."
+    )
+    pull_policy: PullPolicy = "IfNotPresent"
+
+
+class ResourceList(StrictModel):
+    cpu: Quantity
+    memory: Quantity
+
+
+class ResourceRequirements(StrictModel):
+    requests: ResourceList
+    limits: ResourceList
+
+    @model_validator(mode="after")
+    def requests_within_limits(self) -> ResourceRequirements:
+        for name in ("cpu", "memory"):
+            request, limit = getattr(self.requests, name), getattr(self.limits, name)
+            if quantity_value(request) > quantity_value(limit):
+                raise ValueError(
+                    f"requests.{name} ({request}) is above limits.{name} ({limit}): "
+                    f"lower the request or raise the limit"
+                )
+        return self
+
+
+class SecretKeyRef(StrictModel):
+    secret_name: DnsSubdomain = Field(description="Existing Secret (never created by the chart).")
+    key: ConfigKey = Field(description="Key inside the Secret.")
+
+
+class PodSecurity(StrictModel):
+    run_as_user: int = Field(10001, ge=10000, description="Image user (Dockerfile: 10001).")
+    run_as_group: int = Field(10001, ge=10000)
+    fs_group: int = Field(10001, ge=10000)
+
+
+class LakeValues(StrictModel):
+    url: S3Url = Field(description="REQUIRED. Lake root, e.g. s3://<lake_bucket_name>/lake.")
+    endpoint_url: HttpUrl | None = Field(
+        None, description="S3-compatible endpoint (MinIO on kind); empty on AWS."
+    )
+    region: str | None = Field(None, description="AWS region of the lake bucket.")
+
+
+class EnvVar(StrictModel):
+    name: EnvVarName
+    value: str
+
+
+class CodeLocationValues(StrictModel):
+    replicas: int = Field(1, ge=1)
+    port: Port = 4000
+    module_name: str = Field("assets.definitions", pattern=r"^[A-Za-z_][\w.]*$")
+    location_name: str = Field("clearlake", min_length=1)
+    resources: ResourceRequirements
+    tmp_size_limit: Quantity = "1Gi"
+    node_selector: LabelMap = Field(default_factory=dict)
+    pod_annotations: LabelMap = Field(default_factory=dict)
+
+
+class DataApiValues(StrictModel):
+    enabled: bool = True
+    replicas: int = Field(2, ge=1)
+    port: Port = 8000
+    resources: ResourceRequirements
+    tokens_secret: SecretKeyRef
+    mask_key_secret: SecretKeyRef
+    policy: dict[str, Any] = Field(
+        default_factory=dict, description="Access policy, mounted as api-policy.yaml."
+    )
+    tmp_size_limit: Quantity = "256Mi"
+    node_selector: LabelMap = Field(default_factory=dict)
+    pod_annotations: LabelMap = Field(default_factory=dict)
+
+
+class ServiceAccountValues(StrictModel):
+    name: DnsSubdomain
+    role_arn: IamRoleArn | None = Field(
+        None, description="IRSA role (eks.amazonaws.com/role-arn); required on AWS."
+    )
+    annotations: LabelMap = Field(default_factory=dict)
+
+
+class ServiceAccountsValues(StrictModel):
+    runs: ServiceAccountValues
+    data_api: ServiceAccountValues
+
+
+class RbacValues(StrictModel):
+    create: bool = True
+
+
+class EgressTarget(StrictModel):
+    cidrs: list[Cidr] = Field(default_factory=list)
+    pod_labels: LabelMap = Field(default_factory=dict)
+    ports: list[Port] = Field(min_length=1)
+
+
+class PeerValues(StrictModel):
+    namespace_labels: LabelMap | None = None
+    pod_labels: LabelMap | None = None
+    cidr: Cidr | None = None
+
+    @model_validator(mode="after")
+    def one_kind_of_peer(self) -> PeerValues:
+        if self.cidr is not None and (self.namespace_labels or self.pod_labels):
+            raise ValueError("a peer is either a cidr or namespace/pod labels, not both")
+        if self.cidr is None and self.namespace_labels is None and self.pod_labels is None:
+            raise ValueError("a peer needs cidr, namespaceLabels or podLabels")
+        return self
+
+
+class DnsValues(StrictModel):
+    namespace: DnsLabel = "kube-system"
+    pod_labels: LabelMap = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
+
+
+class NetworkPolicyValues(StrictModel):
+    enabled: bool = True
+    dns: DnsValues = Field(default_factory=lambda: DnsValues.model_validate({}))
+    kube_api: EgressTarget
+    object_store: EgressTarget
+    databases: EgressTarget
+    webserver_allowed_from: list[PeerValues] = Field(default_factory=list)
+    data_api_allowed_from: list[PeerValues] = Field(default_factory=list)
+
+
+class ResourceQuotaValues(StrictModel):
+    enabled: bool = True
+    hard: dict[ResourceName, Quantity] = Field(min_length=1)
+
+
+class LimitRangeValues(StrictModel):
+    enabled: bool = True
+    default: dict[ResourceName, Quantity] = Field(default_factory=dict)
+    default_request: dict[ResourceName, Quantity] = Field(default_factory=dict)
+    max: dict[ResourceName, Quantity] = Field(default_factory=dict)
+
+
+class ExperimentsValues(StrictModel):
+    resource_quota: ResourceQuotaValues
+    limit_range: LimitRangeValues
+
+
+class ClearlakeValues(StrictModel):
+    """Everything ``helm install clearlake helm/clearlake`` accepts."""
+
+    global_: dict[str, Any] = Field(default_factory=dict, alias="global")
+    name_override: str = ""
+    fullname_override: Literal[""] | DnsLabel = Field(
+        "clearlake", description="Object name prefix; the dagster subtree refers to it."
+    )
+    image: ImageValues
+    image_pull_secrets: list[NameRef] = Field(default_factory=list)
+    common_labels: LabelMap = Field(default_factory=dict)
+    pod_security: PodSecurity = Field(default_factory=lambda: PodSecurity.model_validate({}))
+    lake: LakeValues
+    source: SecretKeyRef
+    config: dict[str, Any] = Field(default_factory=dict, description="clearlake.yaml content.")
+    extra_env: list[EnvVar] = Field(default_factory=list)
+    env_secrets: list[NameRef] = Field(default_factory=list)
+    code_location: CodeLocationValues
+    data_api: DataApiValues
+    service_accounts: ServiceAccountsValues
+    rbac: RbacValues = Field(default_factory=lambda: RbacValues.model_validate({}))
+    network_policy: NetworkPolicyValues
+    experiments: ExperimentsValues
+    dagster: DagsterValues
+
+    @model_validator(mode="after")
+    def check_references(self) -> ClearlakeValues:
+        """The dagster subtree cannot template names, so it must spell ours exactly."""
+        if not self.dagster.enabled or not self.fullname_override:
+            return self
+        from clearlake.deploy.references import reference_problems
+
+        problems = reference_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def values_json_schema() -> dict[str, Any]:
+    """The chart's values.schema.json (JSON Schema 2020-12, which Helm 3.18+/4 applies)."""
+    schema = ClearlakeValues.model_json_schema(by_alias=True, mode="validation")
+    return {"$schema": SCHEMA_DIALECT, **schema}
+
+
+def main() -> None:
+    json.dump(values_json_schema(), sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

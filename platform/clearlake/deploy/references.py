@@ -1,0 +1,70 @@
+"""Cross references from the ``dagster:`` values to the objects the Clearlake chart creates.
+
+The dagster chart takes plain values, so its run launcher and workspace spell Clearlake's
+object names literally (``clearlake-runs``, ``clearlake-env``...). These checks keep the two
+halves of the values in step; the chart's ``clearlake.validate`` helper repeats the ones
+that would break an install.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from clearlake.deploy.helm_values import ClearlakeValues
+
+
+def reference_problems(values: ClearlakeValues) -> list[str]:
+    """Mismatches between the dagster subtree and the objects this chart creates."""
+    name = values.fullname_override
+    dagster = values.dagster
+    launcher = dagster.run_launcher.config.k8s_run_launcher
+    pod_spec = launcher.run_k8s_config.pod_spec_config
+    problems: list[str] = []
+    account = pod_spec.get("serviceAccountName", pod_spec.get("service_account_name"))
+    if account != values.service_accounts.runs.name:
+        problems.append(
+            "dagster.runLauncher.config.k8sRunLauncher.runK8sConfig.podSpecConfig"
+            f".serviceAccountName is {account!r}: set it to serviceAccounts.runs.name "
+            f"({values.service_accounts.runs.name!r}) so run and step pods get the runs role"
+        )
+    if f"{name}-env" not in {ref.name for ref in launcher.env_config_maps}:
+        problems.append(
+            f"dagster.runLauncher.config.k8sRunLauncher.envConfigMaps must list {name}-env "
+            "(the Clearlake environment of run and step pods)"
+        )
+    config_volumes = {
+        v.get("configMap", {}).get("name") for v in pod_spec.get("volumes", []) if "configMap" in v
+    }
+    if f"{name}-config" not in config_volumes:
+        problems.append(
+            "dagster.runLauncher.config.k8sRunLauncher.runK8sConfig.podSpecConfig.volumes "
+            f"must mount ConfigMap {name}-config (clearlake.yaml for run and step pods)"
+        )
+    env = launcher.run_k8s_config.container_config.get("env", [])
+    source_refs = [
+        item.get("valueFrom", {}).get("secretKeyRef", {})
+        for item in env
+        if item.get("name") == "CLEARLAKE_SOURCE_URL"
+    ]
+    wanted_ref = {"name": values.source.secret_name, "key": values.source.key}
+    if wanted_ref not in source_refs:
+        problems.append(
+            "dagster.runLauncher.config.k8sRunLauncher.runK8sConfig.containerConfig.env must "
+            f"set CLEARLAKE_SOURCE_URL from secretKeyRef {wanted_ref} (source.secretName/key)"
+        )
+    servers = dagster.dagster_webserver.workspace.servers
+    wanted = (f"{name}-code-location", values.code_location.port)
+    if not dagster.dagster_webserver.workspace.enabled or wanted not in {
+        (s.host, s.port) for s in servers
+    }:
+        problems.append(
+            "dagster.dagsterWebserver.workspace must be enabled with a server "
+            f"host={wanted[0]} port={wanted[1]} (the code-location Service)"
+        )
+    if not dagster.postgresql.enabled and not dagster.postgresql.postgresql_host:
+        problems.append(
+            "dagster.postgresql.postgresqlHost is required when dagster.postgresql.enabled "
+            "is false: set it to the RDS address (terraform output metadata_db_address)"
+        )
+    return problems

@@ -1,0 +1,52 @@
+# Everything Clearlake needs on AWS, composed from the modules. Its outputs feed the Helm
+# values (`terraform output -raw helm_values`), see helm/DEPLOY.md.
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = var.tags
+  }
+}
+
+module "eks" {
+  source = "../../modules/eks"
+
+  cluster_name                 = var.cluster_name
+  create_cluster               = var.create_cluster
+  create_oidc_provider         = var.create_oidc_provider
+  subnet_ids                   = var.private_subnet_ids
+  endpoint_public_access_cidrs = var.endpoint_public_access_cidrs
+}
+
+module "lake_bucket" {
+  source = "../../modules/lake_bucket"
+
+  name = "${var.name}-lake"
+}
+
+module "metadata_db" {
+  source = "../../modules/metadata_db"
+
+  identifier          = "${var.name}-metadata"
+  vpc_id              = var.vpc_id
+  subnet_ids          = var.private_subnet_ids
+  allowed_cidr_blocks = [var.vpc_cidr]
+}
+
+module "irsa" {
+  source = "../../modules/irsa"
+
+  name_prefix       = var.name
+  namespace         = var.namespace
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  oidc_issuer_url   = module.eks.oidc_issuer_url
+  lake_bucket_arn   = module.lake_bucket.bucket_arn
+  lake_kms_key_arn  = module.lake_bucket.kms_key_arn
+}
+
+module "image_repository" {
+  source = "../../modules/image_repository"
+
+  name = "clearlake"
+}

@@ -1,0 +1,113 @@
+# The example composes every module; its helm_values output is a complete set of the
+# environment-specific Helm values (checked against the chart by tests/helm).
+
+mock_provider "aws" {
+  override_during = plan
+
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mocked" }
+  }
+  mock_resource "aws_db_instance" {
+    defaults = { address = "clearlake-prod-metadata.abc.eu-west-1.rds.amazonaws.com" }
+  }
+  mock_resource "aws_ecr_repository" {
+    defaults = { repository_url = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/clearlake" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/mocked" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_resource "aws_eks_cluster" {
+    defaults = {
+      endpoint              = "https://ABC.gr7.eu-west-1.eks.amazonaws.com"
+      certificate_authority = [{ data = "Q0EK" }]
+      identity              = [{ oidc = [{ issuer = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC" }] }]
+    }
+  }
+  mock_data "aws_eks_cluster" {
+    defaults = {
+      name                  = "clearlake-prod"
+      endpoint              = "https://ABC.gr7.eu-west-1.eks.amazonaws.com"
+      certificate_authority = [{ data = "Q0EK" }]
+      identity              = [{ oidc = [{ issuer = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC" }] }]
+    }
+  }
+  mock_data "aws_iam_openid_connect_provider" {
+    defaults = { arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC" }
+  }
+  mock_resource "aws_iam_openid_connect_provider" {
+    defaults = { arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC" }
+  }
+}
+
+variables {
+  vpc_id             = "vpc-0123456789abcdef0"
+  vpc_cidr           = "10.20.0.0/16"
+  private_subnet_ids = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+  cluster_name       = "clearlake-prod"
+}
+
+run "outputs_feed_the_helm_values" {
+  command = plan
+
+  assert {
+    condition = yamldecode(output.helm_values) == {
+      image = { repository = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/clearlake" }
+      lake  = { url = "s3://clearlake-prod-lake/lake", region = "eu-west-1" }
+      serviceAccounts = {
+        runs    = { roleArn = "arn:aws:iam::123456789012:role/mocked" }
+        dataApi = { roleArn = "arn:aws:iam::123456789012:role/mocked" }
+      }
+      networkPolicy = { databases = { cidrs = ["10.20.0.0/16"] } }
+      dagster = {
+        postgresql = {
+          postgresqlHost     = "clearlake-prod-metadata.abc.eu-west-1.rds.amazonaws.com"
+          postgresqlUsername = "dagster"
+          postgresqlDatabase = "dagster"
+        }
+        computeLogManager = {
+          config = { s3ComputeLogManager = { bucket = "clearlake-prod-lake", region = "eu-west-1" } }
+        }
+      }
+    }
+    error_message = "helm_values must carry every environment-specific Helm value."
+  }
+
+  assert {
+    condition     = output.lake_bucket_name == "clearlake-prod-lake" && output.cluster_name == "clearlake-prod"
+    error_message = "The bucket is <name>-lake; the cluster is the one created."
+  }
+}
+
+run "attach_to_an_existing_cluster" {
+  command = plan
+
+  variables {
+    create_cluster       = false
+    create_oidc_provider = false
+  }
+
+  assert {
+    condition     = yamldecode(output.helm_values).serviceAccounts.runs.roleArn == "arn:aws:iam::123456789012:role/mocked"
+    error_message = "Attaching must produce the same Helm values."
+  }
+}
+
+run "malformed_values" {
+  command = plan
+
+  variables {
+    region             = "Ireland"
+    name               = "Clearlake"
+    vpc_id             = "default"
+    vpc_cidr           = "10.20.0.0"
+    private_subnet_ids = ["subnet-0123456789abcdef0"]
+  }
+
+  expect_failures = [var.region, var.name, var.vpc_id, var.vpc_cidr, var.private_subnet_ids]
+}

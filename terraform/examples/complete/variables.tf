@@ -1,0 +1,86 @@
+variable "region" {
+  description = "AWS region of every resource."
+  type        = string
+  default     = "eu-west-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region such as eu-west-1."
+  }
+}
+
+variable "name" {
+  description = "Prefix of every name, e.g. clearlake-prod (bucket: <name>-lake)."
+  type        = string
+  default     = "clearlake-prod"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,40}[a-z0-9]$", var.name))
+    error_message = "name must be 4-42 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "vpc_id" {
+  description = "Existing VPC of the cluster and the database."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]{8,17}$", var.vpc_id))
+    error_message = "vpc_id must be a VPC id (vpc-...)."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "Address range of the VPC (database ingress, Helm networkPolicy.databases.cidrs)."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0))
+    error_message = "vpc_cidr must be a CIDR range such as 10.20.0.0/16."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets (two availability zones at least) of the cluster and the database."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.private_subnet_ids) >= 2
+    error_message = "private_subnet_ids must list at least two subnets."
+  }
+}
+
+variable "create_cluster" {
+  description = "Create the EKS cluster (true) or attach to the existing cluster_name (false)."
+  type        = bool
+  default     = true
+}
+
+variable "cluster_name" {
+  description = "EKS cluster to create or attach to."
+  type        = string
+}
+
+variable "create_oidc_provider" {
+  description = "Create the cluster's IAM OIDC provider; false if the cluster already has one."
+  type        = bool
+  default     = true
+}
+
+variable "endpoint_public_access_cidrs" {
+  description = "Ranges allowed to reach a created cluster's API from the internet (empty: private)."
+  type        = list(string)
+  default     = []
+}
+
+variable "namespace" {
+  description = "Kubernetes namespace of the Helm release."
+  type        = string
+  default     = "clearlake"
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = { project = "clearlake" }
+}

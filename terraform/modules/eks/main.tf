@@ -1,0 +1,167 @@
+# An EKS cluster for Clearlake: created here (private API endpoint, encrypted secrets, audit
+# logs, VPC CNI enforcing NetworkPolicies) or an existing one attached by name. Either way the
+# module provides the IAM OIDC provider that IRSA roles trust.
+
+locals {
+  create  = var.create_cluster ? 1 : 0
+  cluster = var.create_cluster ? aws_eks_cluster.this[0] : data.aws_eks_cluster.this[0]
+  issuer  = local.cluster.identity[0].oidc[0].issuer
+  oidc_provider_arn = (
+    var.create_oidc_provider ? aws_iam_openid_connect_provider.this[0].arn : data.aws_iam_openid_connect_provider.this[0].arn
+  )
+  node_policies = toset([
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+  ])
+}
+
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_eks_cluster" "this" {
+  count = 1 - local.create
+  name  = var.cluster_name
+}
+
+resource "aws_kms_key" "this" {
+  count = local.create
+
+  description             = "Encrypts Kubernetes secrets of ${var.cluster_name}."
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AccountAdministersTheKey"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role" "cluster" {
+  count = local.create
+
+  name        = "${var.cluster_name}-cluster"
+  description = "EKS control plane of ${var.cluster_name}."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "eks.amazonaws.com" }
+      Action    = ["sts:AssumeRole", "sts:TagSession"]
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "cluster" {
+  count = local.create
+
+  role       = aws_iam_role.cluster[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonEKSClusterPolicy"
+}
+
+resource "aws_eks_cluster" "this" {
+  count = local.create
+
+  name                      = var.cluster_name
+  version                   = var.kubernetes_version
+  role_arn                  = aws_iam_role.cluster[0].arn
+  enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+  vpc_config {
+    subnet_ids              = var.subnet_ids
+    endpoint_private_access = true
+    endpoint_public_access  = length(var.endpoint_public_access_cidrs) > 0
+    public_access_cidrs     = length(var.endpoint_public_access_cidrs) > 0 ? var.endpoint_public_access_cidrs : null
+  }
+
+  encryption_config {
+    resources = ["secrets"]
+    provider {
+      key_arn = aws_kms_key.this[0].arn
+    }
+  }
+
+  access_config {
+    authentication_mode = "API_AND_CONFIG_MAP"
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy_attachment.cluster]
+}
+
+resource "aws_eks_addon" "this" {
+  count = local.create
+
+  cluster_name = aws_eks_cluster.this[0].name
+  addon_name   = "vpc-cni"
+  # Clearlake's chart relies on NetworkPolicies: make the VPC CNI enforce them.
+  configuration_values = jsonencode({ enableNetworkPolicy = "true" })
+  tags                 = var.tags
+}
+
+resource "aws_iam_role" "node" {
+  count = local.create
+
+  name        = "${var.cluster_name}-node"
+  description = "Worker nodes of ${var.cluster_name}."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ec2.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "node" {
+  for_each = var.create_cluster ? local.node_policies : toset([])
+
+  role       = aws_iam_role.node[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/${each.key}"
+}
+
+resource "aws_eks_node_group" "this" {
+  count = local.create
+
+  cluster_name    = aws_eks_cluster.this[0].name
+  node_group_name = "${var.cluster_name}-default"
+  node_role_arn   = aws_iam_role.node[0].arn
+  subnet_ids      = var.subnet_ids
+  instance_types  = var.node_instance_types
+
+  scaling_config {
+    min_size     = var.node_min_size
+    max_size     = var.node_max_size
+    desired_size = var.node_desired_size
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy_attachment.node]
+}
+
+resource "aws_iam_openid_connect_provider" "this" {
+  count = var.create_oidc_provider ? 1 : 0
+
+  url            = local.issuer
+  client_id_list = ["sts.amazonaws.com"]
+  tags           = var.tags
+}
+
+data "aws_iam_openid_connect_provider" "this" {
+  count = var.create_oidc_provider ? 0 : 1
+  url   = local.issuer
+}

@@ -1,0 +1,24 @@
+output "cluster_name" {
+  description = "Name of the cluster (aws eks update-kubeconfig --name ...)."
+  value       = local.cluster.name
+}
+
+output "cluster_endpoint" {
+  description = "API server endpoint."
+  value       = local.cluster.endpoint
+}
+
+output "cluster_certificate_authority_data" {
+  description = "Base64 CA certificate of the API server."
+  value       = local.cluster.certificate_authority[0].data
+}
+
+output "oidc_issuer_url" {
+  description = "OIDC issuer of the cluster (irsa module input)."
+  value       = local.issuer
+}
+
+output "oidc_provider_arn" {
+  description = "IAM OIDC provider of the cluster (irsa module input)."
+  value       = local.oidc_provider_arn
+}

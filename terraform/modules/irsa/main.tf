@@ -1,0 +1,95 @@
+# IAM roles for service accounts: run and step pods (and the code-location server) read and
+# write the lake; the Data API may only read it. Each role trusts one service account only.
+
+locals {
+  issuer = trimprefix(var.oidc_issuer_url, "https://")
+
+  trust = {
+    for role, account in {
+      runs     = var.runs_service_account
+      data_api = var.data_api_service_account
+      } : role => jsonencode({
+        Version = "2012-10-17"
+        Statement = [{
+          Effect    = "Allow"
+          Principal = { Federated = var.oidc_provider_arn }
+          Action    = "sts:AssumeRoleWithWebIdentity"
+          Condition = {
+            StringEquals = {
+              "${local.issuer}:sub" = "system:serviceaccount:${var.namespace}:${account}"
+              "${local.issuer}:aud" = "sts.amazonaws.com"
+            }
+          }
+        }]
+    })
+  }
+
+  list_bucket = {
+    Sid      = "ListTheLake"
+    Effect   = "Allow"
+    Action   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    Resource = var.lake_bucket_arn
+  }
+}
+
+resource "aws_iam_role" "runs" {
+  name                 = "${var.name_prefix}-runs"
+  description          = "Clearlake run and step pods: read and write the lake."
+  assume_role_policy   = local.trust.runs
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "runs" {
+  name = "lake-read-write"
+  role = aws_iam_role.runs.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      local.list_bucket,
+      {
+        Sid      = "ReadWriteLakeObjects"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+        Resource = "${var.lake_bucket_arn}/*"
+      },
+      {
+        Sid      = "UseTheLakeKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        Resource = var.lake_kms_key_arn
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role" "data_api" {
+  name                 = "${var.name_prefix}-data-api"
+  description          = "Clearlake Data API: read the lake, nothing else."
+  assume_role_policy   = local.trust.data_api
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "data_api" {
+  name = "lake-read-only"
+  role = aws_iam_role.data_api.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      local.list_bucket,
+      {
+        Sid      = "ReadLakeObjects"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = "${var.lake_bucket_arn}/*"
+      },
+      {
+        Sid      = "DecryptWithTheLakeKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = var.lake_kms_key_arn
+      },
+    ]
+  })
+}

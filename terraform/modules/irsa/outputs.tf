@@ -1,0 +1,19 @@
+output "runs_role_arn" {
+  description = "Role of run and step pods (Helm: serviceAccounts.runs.roleArn)."
+  value       = aws_iam_role.runs.arn
+}
+
+output "data_api_role_arn" {
+  description = "Role of the Data API (Helm: serviceAccounts.dataApi.roleArn)."
+  value       = aws_iam_role.data_api.arn
+}
+
+output "runs_role_name" {
+  description = "Name of the runs role."
+  value       = aws_iam_role.runs.name
+}
+
+output "data_api_role_name" {
+  description = "Name of the Data API role."
+  value       = aws_iam_role.data_api.name
+}

@@ -1,0 +1,83 @@
+# Runs may read and write the lake; the Data API may only read it; each role trusts exactly
+# one service account of the release namespace.
+
+mock_provider "aws" {}
+
+variables {
+  name_prefix       = "clearlake-test"
+  oidc_provider_arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+  oidc_issuer_url   = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+  lake_bucket_arn   = "arn:aws:s3:::clearlake-test-lake"
+  lake_kms_key_arn  = "arn:aws:kms:eu-west-1:123456789012:key/abcd"
+}
+
+run "least_privilege" {
+  command = plan
+
+  assert {
+    condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.runs.policy).Statement : s.Action])) == toset([
+      "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+      "s3:AbortMultipartUpload", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey",
+    ])
+    error_message = "Runs must read and write lake objects and use the lake key, nothing more."
+  }
+
+  assert {
+    condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.data_api.policy).Statement : s.Action])) == toset([
+      "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "kms:Decrypt",
+    ])
+    error_message = "The Data API must only list, read and decrypt."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.data_api.policy).Statement :
+      !anytrue([for action in flatten([s.Action]) : can(regex("Put|Delete|Encrypt|GenerateDataKey|\\*", action))])
+    ])
+    error_message = "The Data API role must not be able to write, delete or encrypt."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role.runs.assume_role_policy).Statement[0].Condition.StringEquals == {
+      "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub" = "system:serviceaccount:clearlake:clearlake-runs"
+      "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud" = "sts.amazonaws.com"
+    }
+    error_message = "The runs role must trust only clearlake/clearlake-runs."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.data_api.assume_role_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"] == "system:serviceaccount:clearlake:clearlake-data-api"
+    error_message = "The Data API role must trust only clearlake/clearlake-data-api."
+  }
+
+  assert {
+    condition     = aws_iam_role.runs.name == "clearlake-test-runs" && aws_iam_role.data_api.name == "clearlake-test-data-api"
+    error_message = "Roles are named <name_prefix>-runs and <name_prefix>-data-api."
+  }
+}
+
+run "invalid_values" {
+  command = plan
+
+  variables {
+    name_prefix              = "clearlake test"
+    oidc_provider_arn        = "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+    oidc_issuer_url          = "http://oidc.example"
+    namespace                = "Clearlake"
+    runs_service_account     = "Runs"
+    data_api_service_account = "data_api"
+    lake_bucket_arn          = "arn:aws:s3:::clearlake-test-lake/lake"
+    lake_kms_key_arn         = "alias/lake"
+  }
+
+  expect_failures = [
+    var.name_prefix,
+    var.oidc_provider_arn,
+    var.oidc_issuer_url,
+    var.namespace,
+    var.runs_service_account,
+    var.data_api_service_account,
+    var.lake_bucket_arn,
+    var.lake_kms_key_arn,
+  ]
+}

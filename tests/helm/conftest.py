@@ -1,0 +1,66 @@
+"""Fixtures of the chart tests: the loaded chart and its renderings (see helm_support)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import helm_python as helm
+import pytest
+from helm_support import (
+    CHART_DIR,
+    NAMESPACE,
+    RELEASE,
+    Manifest,
+    aws_profile,
+    find,
+    local_profile,
+    offline,
+    parse_manifests,
+    typed,
+)
+
+
+@pytest.fixture(scope="session")
+def chart() -> Iterator[helm.Chart]:
+    loaded = helm.Chart.load(CHART_DIR)
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture(scope="session")
+def render(chart: helm.Chart) -> Callable[[dict[str, Any]], list[Manifest]]:
+    def _render(values: dict[str, Any]) -> list[Manifest]:
+        rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+        return parse_manifests(rendered)
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def aws_manifests(render: Callable[[dict[str, Any]], list[Manifest]]) -> list[Manifest]:
+    return render(offline(aws_profile()))
+
+
+@pytest.fixture(scope="session")
+def local_manifests(render: Callable[[dict[str, Any]], list[Manifest]]) -> list[Manifest]:
+    return render(offline(local_profile()))
+
+
+@pytest.fixture(params=["aws", "local"])
+def manifests(
+    request: pytest.FixtureRequest,
+    aws_manifests: list[Manifest],
+    local_manifests: list[Manifest],
+) -> list[Manifest]:
+    return aws_manifests if request.param == "aws" else local_manifests
+
+
+@pytest.fixture(scope="session")
+def get() -> Callable[[list[Manifest], str, str], Any]:
+    """get(objects, kind, name) -> the typed model of that object."""
+
+    def _get(objects: list[Manifest], kind: str, name: str) -> Any:
+        return typed(find(objects, kind, name))
+
+    return _get

@@ -1,0 +1,31 @@
+"""templates/configmap-env.yaml: the environment of every Clearlake pod."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from helm_support import Manifest
+
+
+def test_aws_environment(get: Callable[..., Any], aws_manifests: list[Manifest]) -> None:
+    data = get(aws_manifests, "ConfigMap", "clearlake-env").data
+    assert data["CLEARLAKE_ENV"] == "cluster"
+    assert data["CLEARLAKE_LAKE_URL"] == "s3://clearlake-prod-lake/lake"
+    assert data["AWS_REGION"] == "eu-west-1"
+    assert "AWS_ENDPOINT_URL_S3" not in data
+    assert data["CLEARLAKE_HOME"].startswith("/tmp/")
+
+
+def test_local_environment_points_at_minio(
+    get: Callable[..., Any], local_manifests: list[Manifest]
+) -> None:
+    data = get(local_manifests, "ConfigMap", "clearlake-env").data
+    assert data["CLEARLAKE_LAKE_URL"] == "s3://clearlake-lake/lake"
+    assert data["AWS_ENDPOINT_URL_S3"] == "http://minio:9000"
+
+
+def test_holds_no_secret(get: Callable[..., Any], manifests: list[Manifest]) -> None:
+    data = get(manifests, "ConfigMap", "clearlake-env").data
+    assert "CLEARLAKE_SOURCE_URL" not in data
+    assert not [key for key in data if "SECRET" in key or "PASSWORD" in key or "TOKEN" in key]

@@ -1,0 +1,84 @@
+"""templates/deployment-code-location.yaml: the Dagster gRPC code-location server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from helm_support import COMMIT, TERRAFORM_OUTPUTS, Manifest, aws_profile, deep_merge, offline
+
+NAME = "clearlake-code-location"
+
+
+def _container(get: Callable[..., Any], objects: list[Manifest]) -> Any:
+    deployment = get(objects, "Deployment", NAME)
+    (container,) = deployment.spec.template.spec.containers
+    return container
+
+
+def test_serves_the_definitions_module_over_grpc(
+    get: Callable[..., Any], aws_manifests: list[Manifest]
+) -> None:
+    container = _container(get, aws_manifests)
+    assert container.command == [
+        "dagster",
+        "api",
+        "grpc",
+        "--module-name",
+        "assets.definitions",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "4000",
+    ]
+    assert [(p.name, p.container_port) for p in container.ports] == [("grpc", 4000)]
+    for probe in (container.startup_probe, container.readiness_probe, container.liveness_probe):
+        assert probe.grpc.port == 4000
+        assert probe.grpc.service == "DagsterApi"
+
+
+def test_runs_the_commit_image_and_advertises_it_for_runs(
+    get: Callable[..., Any], aws_manifests: list[Manifest]
+) -> None:
+    container = _container(get, aws_manifests)
+    image = f"{TERRAFORM_OUTPUTS['image']['repository']}:{COMMIT}"
+    assert container.image == image
+    env = {e.name: e for e in container.env}
+    assert env["DAGSTER_CURRENT_IMAGE"].value == image
+    source = env["CLEARLAKE_SOURCE_URL"].value_from.secret_key_ref
+    assert (source.name, source.key) == ("clearlake-source", "url")
+    assert [ref.config_map_ref.name for ref in container.env_from] == ["clearlake-env"]
+
+
+def test_mounts_clearlake_yaml_read_only(
+    get: Callable[..., Any], aws_manifests: list[Manifest]
+) -> None:
+    pod = get(aws_manifests, "Deployment", NAME).spec.template.spec
+    mounts = {m.mount_path: m for m in _container(get, aws_manifests).volume_mounts}
+    assert mounts["/etc/clearlake"].read_only is True
+    volumes = {v.name: v for v in pod.volumes}
+    assert volumes[mounts["/etc/clearlake"].name].config_map.name == "clearlake-config"
+    assert volumes[mounts["/tmp"].name].empty_dir.size_limit == "1Gi"
+    assert pod.service_account_name == "clearlake-runs"
+
+
+def test_a_digest_pins_the_image(
+    render: Callable[[dict[str, Any]], list[Manifest]], get: Callable[..., Any]
+) -> None:
+    digest = "sha256:" + "a" * 64
+    objects = render(offline(deep_merge(aws_profile(), {"image": {"digest": digest}})))
+    container = _container(get, objects)
+    assert container.image == f"{TERRAFORM_OUTPUTS['image']['repository']}@{digest}"
+
+
+def test_config_changes_roll_the_pods(
+    render: Callable[[dict[str, Any]], list[Manifest]], get: Callable[..., Any]
+) -> None:
+    before = get(render(offline(aws_profile())), "Deployment", NAME)
+    changed = offline(deep_merge(aws_profile(), {"config": {"lake": {"tables": ["flights"]}}}))
+    after = get(render(changed), "Deployment", NAME)
+    key = "checksum/config"
+    assert (
+        before.spec.template.metadata.annotations[key]
+        != (after.spec.template.metadata.annotations[key])
+    )
