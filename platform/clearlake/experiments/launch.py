@@ -84,6 +84,7 @@ def plan_experiment(
         tags = {
             "dagster/partition": key,
             "clearlake/experiment": experiment,
+            "clearlake/kind": "experiment",  # the chart's run queue limits these
             "clearlake/profile": profile,
             **k8s_config_tag(request, experiment=experiment),
         }
