@@ -1,0 +1,1 @@
+"""Evaluation: suites, candidates (predictions, scores, comparisons), leaderboard, sensor."""

@@ -1,0 +1,225 @@
+"""The continuous-evaluation loop, driven in-process: the steps ``run_demo`` strings together.
+
+Each step takes the project's Definitions and a Dagster instance, so the same steps serve
+the demo (the project's definitions, the local instance) and tests (their own). Runs are
+real Dagster runs recorded in the instance: ``clearlake why`` and the UI see them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+
+from clearlake.errors import ClearlakeError
+from clearlake.evaluation.config import ClearlakeConfig
+from clearlake.features.flight_features import TABLE as FEATURES_TABLE
+from clearlake.features.flight_features import missing_days
+from clearlake.lake.store import LakeStore
+from clearlake.lake.tables import LAKE_TABLES
+
+Progress = Callable[[str], None]
+JOB_NAME = "candidate_evaluation"
+SENSOR_NAME = "candidate_commit_sensor"
+CURSOR_KEY = f"clearlake/in-process/{SENSOR_NAME}/cursor"
+"""Where in-process ticks keep the sensor cursor (the instance's key-value store)."""
+QUIET: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+FEATURES = dg.AssetKey(["features", "flight_features"])
+LEADERBOARD = dg.AssetKey(["evaluation", "leaderboard"])
+
+
+class LoopError(ClearlakeError):
+    """A step of the loop (replication, features, suites, leaderboard) failed."""
+
+
+def materialise(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    keys: Sequence[dg.AssetKey],
+    *,
+    partition_range: tuple[dt.date, dt.date] | None = None,
+) -> dg.ExecuteInProcessResult:
+    tags = {}
+    if partition_range is not None:
+        tags = {
+            "dagster/asset_partition_range_start": partition_range[0].isoformat(),
+            "dagster/asset_partition_range_end": partition_range[1].isoformat(),
+        }
+    return dg.materialize(
+        [a for a in definitions.assets or [] if isinstance(a, (dg.AssetsDefinition, dg.AssetSpec))],
+        selection=list(keys),
+        instance=instance,
+        resources=definitions.resources,
+        tags=tags,
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+
+
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """The cause a user should read: our own error's message, else the innermost one."""
+    ours = {cls.__name__ for cls in _subclasses(ClearlakeError)}
+    for event in result.get_step_failure_events():
+        chain = []
+        error = event.step_failure_data.error
+        while error is not None:
+            chain.append(error)
+            error = error.cause
+        chosen = next((e for e in chain if e.cls_name in ours), chain[-1] if chain else None)
+        if chosen is not None:
+            return chosen.message.strip().removeprefix(f"{chosen.cls_name}: ")
+    return "the run failed (see its logs in the Dagster UI)"
+
+
+def _subclasses(cls: type) -> set[type]:
+    found: set[type] = {cls}
+    sub: type
+    for sub in cls.__subclasses__():
+        found |= _subclasses(sub)
+    return found
+
+
+def _require(result: dg.ExecuteInProcessResult, what: str) -> None:
+    if not result.success:
+        raise LoopError(f"{what} failed (run {result.run_id}): {failure_message(result)}")
+
+
+def ensure_lake(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    store: LakeStore,
+    window: tuple[dt.date, dt.date],
+    progress: Progress,
+) -> int:
+    """Replicate the lake tables the window needs (only what is missing); return runs made."""
+    runs = 0
+    for name, table in LAKE_TABLES.items():
+        if table.partitioned:
+            present = set(store.list_partitions(name))
+            days = [
+                window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)
+            ]
+            if all(d.isoformat() in present for d in days):
+                continue
+            progress(f"replicating {name} {window[0]}..{window[1]} into the lake")
+            result = materialise(
+                definitions, instance, [dg.AssetKey(["lake", name])], partition_range=window
+            )
+        else:
+            if store.exists(store.partition_file(name, None)):
+                continue
+            progress(f"replicating {name} into the lake")
+            result = materialise(definitions, instance, [dg.AssetKey(["lake", name])])
+        _require(result, f"replicating {name}")
+        runs += 1
+    return runs
+
+
+def ensure_features_and_suites(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    store: LakeStore,
+    config: ClearlakeConfig,
+    progress: Progress,
+) -> None:
+    window = config.feature_window()
+    if missing_days(store, *window):
+        progress(f"materialising features/flight_features {window[0]}..{window[1]}")
+        _require(
+            materialise(definitions, instance, [FEATURES], partition_range=window),
+            "materialising flight_features",
+        )
+    suites = [dg.AssetKey(["evaluation", "suites", name]) for name in sorted(config.suites)]
+    missing = [k for k in suites if not store.exists(store.partition_file("/".join(k.path), None))]
+    if missing:
+        progress("materialising evaluation suites " + ", ".join(k.path[-1] for k in missing))
+        _require(materialise(definitions, instance, missing), "materialising suites")
+    if not store.list_partitions(FEATURES_TABLE):
+        raise LoopError("no feature partitions were published")
+
+
+def tick(definitions: dg.Definitions, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
+    """One evaluation of the commit sensor, as the daemon would do it (partitions, cursor)."""
+    sensor = definitions.resolve_sensor_def(SENSOR_NAME)
+    cursor = instance.run_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions) as ctx:
+        result = sensor(ctx)
+    if not isinstance(result, dg.SensorResult):
+        raise LoopError(f"{SENSOR_NAME} returned {type(result).__name__}, not a SensorResult")
+    for request in result.dynamic_partitions_requests or []:
+        if isinstance(request, dg.AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(
+                request.partitions_def_name, list(request.partition_keys)
+            )
+    if result.cursor is not None:
+        instance.run_storage.set_cursor_values({CURSOR_KEY: result.cursor})
+    return [r for r in result.run_requests or [] if isinstance(r, dg.RunRequest)]
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    key: str
+    run_id: str
+    success: bool
+    error: str | None
+
+
+def evaluate(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    requests: Sequence[dg.RunRequest],
+    progress: Progress,
+) -> list[Evaluated]:
+    """Launch each request as a run of ``candidate_evaluation`` (skipping used run keys)."""
+    job = definitions.resolve_job_def(JOB_NAME)
+    done = []
+    for request in requests:
+        key = request.partition_key
+        assert key is not None
+        previous = instance.get_runs(
+            dg.RunsFilter(
+                tags={"dagster/run_key": request.run_key or key, "dagster/sensor_name": SENSOR_NAME}
+            ),
+            limit=1,
+        )
+        if previous:
+            continue
+        progress(f"evaluating {key} ({request.tags.get('clearlake/reason', 'requested')})")
+        result = job.execute_in_process(
+            partition_key=key,
+            instance=instance,
+            tags={
+                **request.tags,
+                "dagster/run_key": request.run_key or key,
+                "dagster/sensor_name": SENSOR_NAME,
+            },
+            run_config=QUIET,
+            raise_on_error=False,
+        )
+        error = None if result.success else failure_message(result)
+        done.append(Evaluated(key, result.run_id, result.success, error))
+    return done
+
+
+def run_until_quiet(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    progress: Progress,
+    *,
+    max_ticks: int = 10,
+) -> list[Evaluated]:
+    """Tick and evaluate until a tick finds nothing new."""
+    evaluated: list[Evaluated] = []
+    for _ in range(max_ticks):
+        requests = tick(definitions, instance)
+        if not requests:
+            break
+        evaluated += evaluate(definitions, instance, requests, progress)
+    return evaluated
+
+
+def refresh_leaderboard(definitions: dg.Definitions, instance: dg.DagsterInstance) -> None:
+    _require(materialise(definitions, instance, [LEADERBOARD]), "refreshing the leaderboard")

@@ -1,0 +1,104 @@
+"""Which algorithm version a candidate is compared with, and waiting for its predictions.
+
+Policies (per repository): ``parent`` (the commit's first parent), ``branch`` (the head of a
+named branch; the parent when the candidate *is* that head) and ``champion`` (a pinned
+commit). A candidate with parameters is compared with the same commit without parameters
+(did this parameter set beat the default?). A repository's first commit and the champion
+itself have no baseline.
+
+The baseline's own partition must have been evaluated. The commit sensor requests it
+first; when both run concurrently the comparison waits (up to
+``evaluation.baseline_wait_seconds``) while the baseline's run is queued or in progress.
+If the baseline was never evaluated or failed, the comparison says "no baseline" and why.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import dagster as dg
+
+from clearlake.evaluation.candidates import CandidateKey, ResolvedCandidate
+from clearlake.evaluation.git import GitRepository
+
+PREDICTIONS_KEY = dg.AssetKey(["evaluation", "candidate_predictions"])
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def baseline_commit(
+    git: GitRepository, sha: str, *, policy: str, branch: str | None, champion: str | None
+) -> str | None:
+    """Full sha of the baseline of commit ``sha`` under ``policy`` (None: no baseline)."""
+    if policy == "champion":
+        assert champion is not None
+        pinned = git.resolve(champion)
+        return None if pinned == sha else pinned
+    parents = git.commit_info(sha).parents
+    if policy == "branch":
+        assert branch is not None
+        head = git.branch_head(branch)
+        if head is not None and head != sha:
+            return head
+    return parents[0] if parents else None
+
+
+def baseline_key(candidate: ResolvedCandidate) -> CandidateKey | None:
+    if candidate.key.param_hash is not None:
+        return candidate.key.without_parameters()
+    config = candidate.repository.baseline
+    sha = baseline_commit(
+        candidate.git,
+        candidate.sha,
+        policy=config.policy,
+        branch=config.branch,
+        champion=config.commit,
+    )
+    return None if sha is None else CandidateKey.of(candidate.key.repo, sha)
+
+
+@dataclass(frozen=True)
+class BaselineStatus:
+    key: str
+    ready: bool
+    reason: str
+
+
+def baseline_status(instance: dg.DagsterInstance, key: str) -> BaselineStatus | None:
+    """Ready, or why not; None while a run of the baseline is still unfinished."""
+    done = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=PREDICTIONS_KEY, asset_partitions=[key]), limit=1
+    )
+    if done.records:
+        return BaselineStatus(key, True, "evaluated")
+    runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": key}), limit=20)
+    if any(run.status in UNFINISHED for run in runs):
+        return None
+    if runs:
+        return BaselineStatus(key, False, f"the evaluation of baseline {key} failed")
+    return BaselineStatus(
+        key,
+        False,
+        f"baseline {key} was never evaluated (submit it: clearlake submit --repo "
+        f"{CandidateKey.parse(key).repo} --commit {CandidateKey.parse(key).commit})",
+    )
+
+
+def await_baseline(
+    instance: dg.DagsterInstance, key: str, *, timeout_seconds: float, poll_seconds: float = 2.0
+) -> BaselineStatus:
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        status = baseline_status(instance, key)
+        if status is not None:
+            return status
+        if time.monotonic() >= deadline:
+            return BaselineStatus(
+                key, False, f"baseline {key} was still running after {timeout_seconds:g} s"
+            )
+        time.sleep(poll_seconds)

@@ -1,0 +1,185 @@
+"""Git access to algorithm repositories: new commits, commit metadata, exact checkouts.
+
+A local path is read in place; a URL is mirrored (``git clone --mirror``) into
+``<cache_root>/repos/<name>.git`` and fetched before each look. A commit is checked out
+with ``git archive`` into ``<cache_root>/candidates/<repo>/<sha>``: the exact tree of that
+commit, shared by every run that needs it, never a moving work tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+import tarfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from clearlake.errors import ClearlakeError
+from clearlake.evaluation.config import RepositoryConfig
+from clearlake.settings import Settings
+
+GIT_TIMEOUT = 120
+
+
+class GitError(ClearlakeError):
+    def __init__(self, repo: str, command: list[str], stderr: str) -> None:
+        self.repo = repo
+        super().__init__(f"git {' '.join(command)} failed in repository {repo!r}: {stderr.strip()}")
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """What the leaderboard and the reports show about an algorithm version."""
+
+    sha: str
+    message: str
+    author: str
+    committed_at: dt.datetime
+    parents: tuple[str, ...]
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+    @property
+    def subject(self) -> str:
+        return self.message.splitlines()[0] if self.message else ""
+
+
+class GitRepository:
+    """One registered repository (its local clone or mirror)."""
+
+    def __init__(self, config: RepositoryConfig, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.location = config.resolved_location(settings)
+        self.remote = config.is_remote(settings)
+        self.git_dir = (
+            settings.cache_root / "repos" / f"{config.name}.git"
+            if self.remote
+            else Path(self.location)
+        )
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def _git(self, *args: str) -> str:
+        command = ["git", "-C", str(self.git_dir), *args]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise GitError(self.name, list(args), str(exc)) from None
+        if done.returncode != 0:
+            raise GitError(self.name, list(args), done.stderr)
+        return done.stdout
+
+    def exists(self) -> bool:
+        return self.remote or (self.git_dir / ".git").exists() or (self.git_dir / "HEAD").exists()
+
+    def refresh(self) -> None:
+        """Fetch a remote repository into its mirror (no-op for local paths)."""
+        if not self.remote:
+            if not self.exists():
+                raise ClearlakeError(
+                    f"Repository {self.name!r}: {self.location} is not a git repository. Fix "
+                    "its `location` in the Clearlake configuration."
+                )
+            return
+        if not (self.git_dir / "HEAD").exists():
+            self.git_dir.parent.mkdir(parents=True, exist_ok=True)
+            done = subprocess.run(
+                ["git", "clone", "--mirror", self.location, str(self.git_dir)],
+                capture_output=True,
+                text=True,
+                timeout=GIT_TIMEOUT,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise GitError(self.name, ["clone", "--mirror", self.location], done.stderr)
+        else:
+            self._git("fetch", "--prune", "origin")
+
+    def branch_head(self, branch: str) -> str | None:
+        try:
+            return self._git(
+                "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"
+            ).strip()
+        except GitError:
+            return None
+
+    def resolve(self, commit: str) -> str:
+        """Full sha of ``commit`` (a sha prefix, branch or tag)."""
+        try:
+            return self._git("rev-parse", "--verify", f"{commit}^{{commit}}").strip()
+        except GitError:
+            raise ClearlakeError(
+                f"Repository {self.name!r} has no commit {commit!r}: check the sha (and that "
+                "it was pushed to a watched branch)."
+            ) from None
+
+    def new_commits(self, branch_head: str, since: str | None, *, limit: int) -> list[str]:
+        """Commits reachable from ``branch_head`` and not from ``since``, oldest first.
+
+        When ``since`` is unknown (first look, or history rewritten) only the latest
+        ``limit`` commits are returned.
+        """
+        if since is not None and self.is_commit(since):
+            out = self._git("rev-list", "--reverse", "--topo-order", f"{since}..{branch_head}")
+            return out.split()
+        out = self._git("rev-list", "--topo-order", f"--max-count={limit}", branch_head)
+        return list(reversed(out.split()))
+
+    def is_commit(self, sha: str) -> bool:
+        try:
+            self._git("cat-file", "-e", f"{sha}^{{commit}}")
+            return True
+        except GitError:
+            return False
+
+    def commit_info(self, commit: str) -> CommitInfo:
+        sep = "\x1f"
+        out = self._git(
+            "show", "-s", f"--format=%H{sep}%P{sep}%an <%ae>{sep}%cI{sep}%B", self.resolve(commit)
+        )
+        sha, parents, author, when, message = out.split(sep, 4)
+        return CommitInfo(
+            sha=sha,
+            message=message.strip(),
+            author=author,
+            committed_at=dt.datetime.fromisoformat(when).astimezone(dt.UTC),
+            parents=tuple(parents.split()),
+        )
+
+    def checkout(self, commit: str) -> Path:
+        """The tree of ``commit`` under the cache (extracted once, then reused)."""
+        sha = self.resolve(commit)
+        target = self.settings.cache_root / "candidates" / self.name / sha
+        if target.is_dir():
+            return target
+        staging = target.with_name(f".{sha}-{uuid.uuid4().hex[:8]}")
+        staging.mkdir(parents=True)
+        try:
+            archive = subprocess.run(
+                ["git", "-C", str(self.git_dir), "archive", "--format=tar", sha],
+                capture_output=True,
+                timeout=GIT_TIMEOUT,
+                check=False,
+            )
+            if archive.returncode != 0:
+                raise GitError(self.name, ["archive", sha], archive.stderr.decode())
+            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                tar.extractall(staging, filter="data")
+            try:
+                staging.rename(target)
+            except OSError:  # another run extracted it first: theirs is identical
+                shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target

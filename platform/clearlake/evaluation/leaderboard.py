@@ -1,0 +1,137 @@
+"""The leaderboard: every candidate's overall scores over commit time, and its plot.
+
+Frame columns: ``candidate``, ``repo``, ``commit``, ``committed_at`` (UTC), ``metric``,
+``value``, ``ci_low``, ``ci_high``, ``verdict`` (against its baseline; null when it was
+never compared), ordered by commit time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from clearlake.evaluation.candidates import CandidateKey
+
+LEADERBOARD_COLUMNS = [
+    "candidate",
+    "repo",
+    "commit",
+    "committed_at",
+    "metric",
+    "value",
+    "ci_low",
+    "ci_high",
+    "verdict",
+]
+VERDICT_COLOURS = {
+    "improved": "#1a7f37",
+    "regressed": "#cf222e",
+    "no significant change": "#6e7781",
+    "no baseline": "#0969da",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One evaluated candidate: its scores, its comparison (if any) and its commit time."""
+
+    key: str
+    committed_at: dt.datetime | None
+    scores: pd.DataFrame
+    comparison: pd.DataFrame | None
+
+
+def build_leaderboard(entries: list[Entry]) -> pd.DataFrame:
+    rows = []
+    for entry in entries:
+        parsed = CandidateKey.parse(entry.key)
+        overall = entry.scores[entry.scores["subgroup_kind"] == "overall"]
+        verdicts: dict[str, str] = {}
+        if entry.comparison is not None:
+            compared = entry.comparison[entry.comparison["subgroup_kind"] == "overall"]
+            verdicts = dict(zip(compared["metric"], compared["verdict"], strict=True))
+        for score in overall.itertuples():
+            rows.append(
+                {
+                    "candidate": entry.key,
+                    "repo": parsed.repo,
+                    "commit": parsed.commit,
+                    "committed_at": entry.committed_at,
+                    "metric": score.metric,
+                    "value": score.value,
+                    "ci_low": score.ci_low,
+                    "ci_high": score.ci_high,
+                    "verdict": verdicts.get(str(score.metric)),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
+    frame["committed_at"] = pd.to_datetime(frame["committed_at"], utc=True)
+    frame["verdict"] = frame["verdict"].astype("object")
+    return frame.sort_values(["committed_at", "candidate", "metric"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def plot_leaderboard(frame: pd.DataFrame, *, metric: str, path: Path) -> Path:
+    """``metric`` over commit time per repository, with intervals coloured by verdict."""
+    data = frame[frame["metric"] == metric]
+    figure, axes = plt.subplots(figsize=(9, 4.5), dpi=110)
+    for repo, rows in data.groupby("repo", sort=True):
+        times = rows["committed_at"].tolist()
+        axes.plot(times, rows["value"].tolist(), "-", color="#8c959f", lw=1, zorder=1)
+        for point in rows.to_dict("records"):
+            value, low, high = (
+                float(point["value"]),
+                float(point["ci_low"]),
+                float(point["ci_high"]),
+            )
+            axes.errorbar(
+                point["committed_at"],
+                value,
+                yerr=[[value - low], [high - value]],
+                fmt="o",
+                color=VERDICT_COLOURS.get(str(point["verdict"]), "#0969da"),
+                capsize=3,
+                zorder=2,
+            )
+            axes.annotate(
+                f"{repo}@{point['commit']}",
+                (point["committed_at"], value),
+                textcoords="offset points",
+                xytext=(5, 5),
+                fontsize=7,
+            )
+    for verdict, colour in VERDICT_COLOURS.items():
+        axes.plot([], [], "o", color=colour, label=verdict)
+    axes.set_xlabel("commit time (UTC)")
+    axes.set_ylabel(f"{metric} (held-out, lower is better)")
+    axes.set_title(f"Candidates over time: {metric}")
+    axes.legend(fontsize=7, loc="best")
+    axes.grid(alpha=0.3)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def markdown_table(frame: pd.DataFrame, *, metric: str) -> str:
+    data = frame[frame["metric"] == metric]
+    lines = [f"| candidate | committed | {metric} | 95% CI | verdict |", "|---|---|---|---|---|"]
+    for row in data.to_dict("records"):
+        when = row["committed_at"]
+        shown = when.strftime("%Y-%m-%d %H:%M") if isinstance(when, dt.datetime) else "?"
+        lines.append(
+            f"| {row['candidate']} | {shown} | {float(row['value']):.2f} | "
+            f"{float(row['ci_low']):.2f}–{float(row['ci_high']):.2f} | {row['verdict'] or '—'} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,184 @@
+"""Running a candidate out of the platform's process, through Dagster Pipes.
+
+The candidate's tree (checked out at its exact commit) runs in a new process group with
+the platform's Python (``python -P``: the script's own folder is not put on ``sys.path``,
+the candidate's tree is). Frames go in and predictions come out as Parquet files in a
+temporary folder. Its stdout and stderr are forwarded line by line to the Dagster run's
+log. A timeout, a cancelled run or any error kills the whole process group, so a hanging
+candidate leaves nothing behind; each failure names the candidate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import dagster as dg
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from clearlake.evaluation import candidate_process
+from clearlake.evaluation.errors import (
+    CandidateCrashedError,
+    CandidateTimeoutError,
+    MalformedPredictionsError,
+)
+from clearlake.evaluation.predictions import validate_predictions
+
+CHILD_SCRIPT = Path(candidate_process.__file__)
+LOG_TAIL_LINES = 20
+POLL_SECONDS = 0.05
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""Set to the configured thread count unless the environment already sets them."""
+
+
+@dataclass(frozen=True)
+class CandidateOutcome:
+    predictions: np.ndarray[Any, np.dtype[np.float64]]
+    fit_seconds: float
+    predict_seconds: float
+    wall_seconds: float
+
+
+def _pump(stream: IO[str], name: str, lines: queue.Queue[tuple[str, str]]) -> None:
+    for line in iter(stream.readline, ""):
+        lines.put((name, line.rstrip("\n")))
+    stream.close()
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def run_candidate(
+    context: dg.AssetExecutionContext,
+    *,
+    candidate: str,
+    worktree: Path,
+    entrypoint: str,
+    parameters: Mapping[str, Any],
+    train: pa.Table,
+    test: pa.Table,
+    timeout_seconds: float,
+    threads: int = 1,
+) -> CandidateOutcome:
+    """Fit on ``train`` and predict ``test`` (target column removed) in a child process."""
+    with tempfile.TemporaryDirectory(prefix="clearlake-candidate-") as tmp:
+        paths = {name: str(Path(tmp) / f"{name}.parquet") for name in ("train", "test", "output")}
+        pq.write_table(train, paths["train"])
+        pq.write_table(test, paths["test"])
+        extras = {
+            "candidate": candidate,
+            "worktree": str(worktree),
+            "entrypoint": entrypoint,
+            "parameters": dict(parameters),
+            "train_path": paths["train"],
+            "test_path": paths["test"],
+            "output_path": paths["output"],
+        }
+        started = time.perf_counter()
+        with dg.open_pipes_session(
+            context=context,
+            context_injector=dg.PipesTempFileContextInjector(),
+            message_reader=dg.PipesTempFileMessageReader(),
+            extras=extras,
+        ) as session:
+            returncode, tail = _supervise(
+                context,
+                candidate=candidate,
+                command=[sys.executable, "-P", str(CHILD_SCRIPT)],
+                cwd=worktree,
+                env={
+                    **{name: str(threads) for name in THREAD_VARIABLES},
+                    **os.environ,
+                    **session.get_bootstrap_env_vars(),
+                },
+                timeout_seconds=timeout_seconds,
+            )
+        wall = time.perf_counter() - started
+        messages = [m for m in session.get_custom_messages() if isinstance(m, dict)]
+        timing = next((m for m in messages if "fit_seconds" in m), {})
+        malformed = next((m["malformed"] for m in messages if "malformed" in m), None)
+        if malformed is not None:
+            raise MalformedPredictionsError(candidate, str(malformed))
+        if returncode != 0:
+            raise CandidateCrashedError(candidate, returncode, "\n".join(tail))
+        if not Path(paths["output"]).is_file():
+            raise MalformedPredictionsError(candidate, "no predictions were written")
+        raw = pq.read_table(paths["output"]).column("prediction")
+    return CandidateOutcome(
+        predictions=validate_predictions(candidate, raw, expected_rows=test.num_rows),
+        fit_seconds=float(timing.get("fit_seconds", float("nan"))),
+        predict_seconds=float(timing.get("predict_seconds", float("nan"))),
+        wall_seconds=wall,
+    )
+
+
+def _supervise(
+    context: dg.AssetExecutionContext,
+    *,
+    candidate: str,
+    command: list[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout_seconds: float,
+) -> tuple[int, list[str]]:
+    """Run ``command`` in its own process group; forward its output; enforce the timeout."""
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    lines: queue.Queue[tuple[str, str]] = queue.Queue()
+    pumps = [
+        threading.Thread(target=_pump, args=(stream, name, lines), daemon=True)
+        for stream, name in ((process.stdout, "stdout"), (process.stderr, "stderr"))
+    ]
+    for pump in pumps:
+        pump.start()
+    tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+
+    def drain() -> None:
+        while True:
+            try:
+                name, line = lines.get_nowait()
+            except queue.Empty:
+                return
+            tail.append(line)
+            log = context.log.warning if name == "stderr" else context.log.info
+            log(f"[{candidate} {name}] {line}")
+
+    deadline = time.monotonic() + timeout_seconds
+    try:
+        while process.poll() is None:
+            drain()
+            if time.monotonic() > deadline:
+                raise CandidateTimeoutError(candidate, timeout_seconds)
+            time.sleep(POLL_SECONDS)
+    finally:
+        # Whatever happened, nothing of the candidate outlives this call (its children
+        # included), then the rest of its output is forwarded.
+        _kill_group(process)
+        for pump in pumps:
+            pump.join(timeout=5)
+        drain()
+    return process.returncode, list(tail)

@@ -1,0 +1,78 @@
+"""A real evaluation environment: private lake, features, suites, git repositories, instance.
+
+The ``evaluated`` session fixture runs the whole loop once, as the daemon would: real git
+repositories in temporary folders, real sensor ticks (``build_sensor_context``), real
+Dagster runs of ``candidate_evaluation`` whose candidates run as subprocesses (crashing,
+hanging and malformed ones included). Tests then assert on what it recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+from evaluation_env import (
+    BROKEN,
+    BROKEN_COMMITS,
+    DOCS_ONLY,
+    HANG_COMMIT,
+    HANGING,
+    Environment,
+    Evaluated,
+    commit_all,
+    domain_definitions,
+    link_lake,
+    write_config,
+)
+
+from clearlake.demo import loop
+from clearlake.demo.sample_repo import SAMPLE_COMMITS, init_repository
+from clearlake.evaluation.config import load_config
+from clearlake.lake.store import LakeStore
+from clearlake.settings import load_settings
+
+
+@pytest.fixture(scope="session")
+def environment(
+    tmp_path_factory: pytest.TempPathFactory, sample_lake: LakeStore, sample_db: str
+) -> Iterator[Environment]:
+    home = tmp_path_factory.mktemp("evaluation-home")
+    (home / "dagster").mkdir()
+    store = link_lake(sample_lake, home / "lake")
+    repos = {name: home / "repos" / name for name in ("flight-delays", BROKEN, HANGING)}
+    config_path = write_config(home / "clearlake.yaml", repos)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "CLEARLAKE_HOME": str(home),
+            "CLEARLAKE_LAKE_URL": store.url,
+            "CLEARLAKE_SOURCE_URL": sample_db,
+            "CLEARLAKE_CONFIG": str(config_path),
+            "DAGSTER_HOME": str(home / "dagster"),
+        }.items():
+            patch.setenv(name, value)
+        settings = load_settings()
+        config = load_config(config_path)
+        instance = dg.DagsterInstance.get()
+        definitions = domain_definitions(config, settings)
+        loop.ensure_features_and_suites(definitions, instance, store, config, lambda _: None)
+        shas: dict[str, list[str]] = {name: [] for name in repos}
+        for path in repos.values():
+            init_repository(path)
+        yield Environment(home, settings, config, store, instance, definitions, repos, shas)
+        instance.dispose()
+
+
+@pytest.fixture(scope="session")
+def evaluated(environment: Environment) -> Evaluated:
+    """Both repositories' histories evaluated by real sensor ticks and runs."""
+    commit_all(
+        environment,
+        "flight-delays",
+        [SAMPLE_COMMITS[0], SAMPLE_COMMITS[1], DOCS_ONLY, SAMPLE_COMMITS[2]],
+    )
+    commit_all(environment, BROKEN, BROKEN_COMMITS)
+    commit_all(environment, HANGING, [HANG_COMMIT])
+    done = loop.run_until_quiet(environment.definitions, environment.instance, lambda _: None)
+    loop.refresh_leaderboard(environment.definitions, environment.instance)
+    return Evaluated(environment, {e.key: e for e in done})

@@ -1,0 +1,164 @@
+"""The whole loop on real components: commits → sensor → runs → verdicts → leaderboard."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+import psutil
+from evaluation_env import BROKEN, HANG_TIMEOUT, HANGING, Evaluated
+
+PREDICTIONS = dg.AssetKey(["evaluation", "candidate_predictions"])
+COMPARISON = dg.AssetKey(["evaluation", "candidate_comparison"])
+LEADERBOARD = dg.AssetKey(["evaluation", "leaderboard"])
+
+
+def comparison(evaluated: Evaluated, key: str) -> pd.DataFrame:
+    store = evaluated.env.store
+    return store.read_table(
+        store.partition_file("evaluation/candidate_comparison", f"key={key}")
+    ).to_pandas()
+
+
+def metadata(evaluated: Evaluated, asset: dg.AssetKey, key: str | None) -> dict[str, object]:
+    records = evaluated.env.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[key] if key else None), limit=1
+    ).records
+    assert records, f"{asset.to_user_string()} [{key}] was never materialised"
+    materialization = records[0].asset_materialization
+    assert materialization is not None
+    return {k: v.value for k, v in materialization.metadata.items()}
+
+
+def test_every_commit_was_evaluated_once_in_commit_order(evaluated: Evaluated) -> None:
+    keys = list(evaluated.outcomes)
+    expected = [evaluated.key("flight-delays", i) for i in range(4)]
+    assert [k for k in keys if k.startswith("flight-delays@")] == expected
+    assert len([k for k in keys if k.startswith(BROKEN)]) == 5
+    assert evaluated.key(HANGING, 0) in keys
+    partitions = evaluated.env.instance.get_dynamic_partitions("candidates")
+    assert sorted(partitions) == sorted(keys)
+
+
+def test_first_commit_has_no_baseline(evaluated: Evaluated) -> None:
+    key = evaluated.key("flight-delays", 0)
+    assert evaluated.outcomes[key].success
+    frame = comparison(evaluated, key)
+    assert set(frame["verdict"]) == {"no baseline"}
+    assert metadata(evaluated, COMPARISON, key)["overall_verdict"] == "no baseline"
+
+
+def test_real_model_improves_on_the_naive_baseline(evaluated: Evaluated) -> None:
+    key = evaluated.key("flight-delays", 1)
+    assert evaluated.outcomes[key].success
+    frame = comparison(evaluated, key)
+    overall = frame[(frame["subgroup_kind"] == "overall")].set_index("metric")
+    assert overall.loc["mae", "verdict"] == "improved"
+    assert overall.loc["mae", "ci_high"] < 0
+    meta = metadata(evaluated, COMPARISON, key)
+    assert meta["baseline"] == evaluated.key("flight-delays", 0)
+    assert meta["overall_verdict"] == "improved"
+
+
+def test_identical_copy_says_no_significant_change(evaluated: Evaluated) -> None:
+    """A/A: a commit that only edits the README predicts exactly what its parent did."""
+    key = evaluated.key("flight-delays", 2)
+    assert evaluated.outcomes[key].success
+    frame = comparison(evaluated, key)
+    assert set(frame["verdict"]) == {"no significant change"}
+    assert (frame["delta"] == 0).all()
+    assert len(frame) > 20  # overall + carriers + origins + months, two metrics
+
+
+def test_subgroup_regression_fails_the_blocking_check(evaluated: Evaluated) -> None:
+    key = evaluated.key("flight-delays", 3)
+    outcome = evaluated.outcomes[key]
+    assert not outcome.success
+    frame = comparison(evaluated, key)  # materialised before the check blocked the run
+    regressed = frame[frame["verdict"] == "regressed"]
+    assert ("mae", "carrier", "WN") in set(
+        zip(regressed["metric"], regressed["subgroup_kind"], regressed["subgroup"], strict=True)
+    )
+    overall = frame[(frame["subgroup_kind"] == "overall") & (frame["metric"] == "mae")]
+    assert overall["verdict"].item() != "improved"
+    check = evaluated.env.instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(COMPARISON, "no_significant_regression")]
+    )
+    records = evaluated.env.instance.get_records_for_run(
+        outcome.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    evaluation = records[0].event_log_entry.dagster_event.event_specific_data  # type: ignore[union-attr]
+    assert evaluation.passed is False
+    assert "mae [carrier=WN]" in evaluation.description
+    assert check  # the check is recorded in the instance
+
+
+def test_broken_candidates_fail_their_own_partition_clearly(evaluated: Evaluated) -> None:
+    expected = {
+        evaluated.key(BROKEN, 0): "exited with code 1",
+        evaluated.key(HANGING, 0): f"did not finish within {HANG_TIMEOUT:g} s",
+        evaluated.key(BROKEN, 1): "NaN, missing or infinite",
+        evaluated.key(BROKEN, 2): "2 prediction(s) for",
+        evaluated.key(BROKEN, 3): "values of type string",
+    }
+    for key, message in expected.items():
+        outcome = evaluated.outcomes[key]
+        assert not outcome.success, key
+        assert key in (outcome.error or "") and message in (outcome.error or ""), outcome.error
+
+
+def test_hanging_candidate_leaves_no_process_behind(evaluated: Evaluated) -> None:
+    tree = str(evaluated.env.home / "cache" / "candidates" / HANGING)
+    leftovers = [p for p in psutil.process_iter(["cwd"]) if (p.info["cwd"] or "").startswith(tree)]
+    assert leftovers == []
+
+
+def test_crash_log_reaches_the_run_and_the_error(evaluated: Evaluated) -> None:
+    outcome = evaluated.outcomes[evaluated.key(BROKEN, 0)]
+    logs = evaluated.env.instance.all_logs(outcome.run_id)
+    assert any("boom: no column named delay" in (entry.user_message or "") for entry in logs)
+
+
+def test_other_candidates_are_unaffected(evaluated: Evaluated) -> None:
+    key = evaluated.key(BROKEN, 4)
+    assert evaluated.outcomes[key].success
+    meta = metadata(evaluated, COMPARISON, key)
+    assert meta["overall_verdict"] == "no baseline"
+    assert "failed" in str(meta["baseline_status"])
+
+
+def test_leaderboard_shows_every_scored_candidate(evaluated: Evaluated) -> None:
+    store = evaluated.env.store
+    board = store.read_table(store.partition_file("evaluation/leaderboard", None)).to_pandas()
+    scored = {evaluated.key("flight-delays", i) for i in range(4)} | {evaluated.key(BROKEN, 4)}
+    assert set(board["candidate"]) == scored
+    assert list(board.columns) == [
+        "candidate",
+        "repo",
+        "commit",
+        "committed_at",
+        "metric",
+        "value",
+        "ci_low",
+        "ci_high",
+        "verdict",
+    ]
+    assert board["committed_at"].is_monotonic_increasing
+    mae = board[board["metric"] == "mae"].set_index("candidate")
+    assert mae.loc[evaluated.key("flight-delays", 1), "verdict"] == "improved"
+    assert (evaluated.env.settings.reports_root / "leaderboard.png").stat().st_size > 10_000
+    meta = metadata(evaluated, LEADERBOARD, None)
+    assert str(meta["plot"]).endswith("leaderboard.png")
+
+
+def test_candidate_runs_recompute_nothing_upstream(evaluated: Evaluated) -> None:
+    """Materialise-on-commit is incremental: no lake, feature or suite partition is redone."""
+    instance = evaluated.env.instance
+    for outcome in evaluated.outcomes.values():
+        records = instance.get_records_for_run(
+            outcome.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        keys = {
+            r.event_log_entry.dagster_event.asset_key.path[1]  # type: ignore[union-attr]
+            for r in records
+        }
+        assert keys <= {"candidate_predictions", "candidate_scores", "candidate_comparison"}

@@ -1,0 +1,180 @@
+"""Scores and comparisons: determinism, A/A soundness, detection of a subgroup regression."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clearlake.errors import ClearlakeError
+from clearlake.evaluation.config import EvaluationConfig
+from clearlake.evaluation.scoring import (
+    COMPARISON_COLUMNS,
+    SCORES_COLUMNS,
+    compare_predictions,
+    overall_verdict,
+    regressions,
+    score_predictions,
+    verdict,
+    without_baseline,
+)
+
+CONFIG = EvaluationConfig()
+CARRIERS = ["UA", "B6", "EV", "DL", "AA", "MQ", "US", "9E", "WN", "VX"]
+
+
+def predictions(seed: int, rows: int = 20_000, *, noise: float = 12.0) -> pd.DataFrame:
+    """Synthetic held-out rows: heavy-tailed delays and a model with ``noise`` error."""
+    rng = np.random.default_rng(seed)
+    actual = rng.standard_t(3, rows) * 20
+    return pd.DataFrame(
+        {
+            "flight_id": [f"f{i:06d}" for i in range(rows)],
+            "carrier": rng.choice(CARRIERS, rows, p=np.linspace(2, 0.5, 10) / 12.5),
+            "origin": rng.choice(["EWR", "JFK", "LGA"], rows),
+            "month": rng.choice([1, 2], rows),
+            "actual": actual,
+            "prediction": actual + rng.normal(0, noise, rows),
+        }
+    )
+
+
+def with_predictions(frame: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
+    return frame.assign(prediction=values)
+
+
+def test_scores_shape_and_intervals() -> None:
+    scores = score_predictions(predictions(1), CONFIG)
+    assert list(scores.columns) == SCORES_COLUMNS
+    assert set(scores["subgroup_kind"]) == {"overall", "carrier", "origin", "month"}
+    assert (scores["ci_low"] <= scores["value"]).all() and (
+        scores["value"] <= scores["ci_high"]
+    ).all()
+    mae = scores[scores["metric"] == "mae"].set_index("subgroup")
+    width = mae["ci_high"] - mae["ci_low"]
+    assert width["all"] < width["UA"] < width["VX"]  # fewer rows, wider interval
+    assert mae.loc["all", "n_rows"] == 20_000
+
+
+def test_small_subgroups_are_not_scored() -> None:
+    frame = predictions(2, rows=3_000)
+    scores = score_predictions(frame, CONFIG.model_copy(update={"min_subgroup_rows": 250}))
+    counts = frame["carrier"].value_counts()
+    assert set(scores[scores["subgroup_kind"] == "carrier"]["subgroup"]) == set(
+        counts[counts >= 250].index
+    )
+
+
+def test_same_inputs_give_the_same_numbers() -> None:
+    frame = predictions(3)
+    pd.testing.assert_frame_equal(
+        score_predictions(frame, CONFIG), score_predictions(frame, CONFIG)
+    )
+    other = with_predictions(frame, frame["prediction"] + 0.5)
+    first = compare_predictions(other, frame, CONFIG).frame
+    pd.testing.assert_frame_equal(first, compare_predictions(other, frame, CONFIG).frame)
+    reseeded = CONFIG.model_copy(
+        update={"bootstrap": CONFIG.bootstrap.model_copy(update={"seed": 7})}
+    )
+    assert not score_predictions(frame, reseeded)["ci_low"].equals(
+        score_predictions(frame, CONFIG)["ci_low"]
+    )
+
+
+def test_identical_copy_is_no_significant_change_everywhere() -> None:
+    frame = predictions(4)
+    compared = compare_predictions(frame.copy(), frame, CONFIG)
+    result = compared.frame
+    assert list(result.columns) == COMPARISON_COLUMNS
+    assert set(result["verdict"]) == {"no significant change"}
+    assert (result["delta"] == 0).all() and (result["ci_low"] == 0).all()
+    assert compared.rows_compared == len(frame) and compared.rows_only_candidate == 0
+
+
+@pytest.mark.parametrize("min_relative_effect", [0.0, 0.01])
+def test_equally_good_models_rarely_differ(min_relative_effect: float) -> None:
+    """A/A with independent errors of the same size: false alarms stay below the level.
+
+    Twenty independent pairs; each comparison tests ~17 subgroups x 2 metrics. Without the
+    Bonferroni widening most pairs would show some "significant" subgroup by chance.
+    """
+    config = CONFIG.model_copy(update={"min_relative_effect": min_relative_effect})
+    flagged_pairs = 0
+    for seed in range(20):
+        truth = predictions(100 + seed, rows=8_000)
+        rng = np.random.default_rng(500 + seed)
+        other = with_predictions(truth, truth["actual"] + rng.normal(0, 12.0, len(truth)))
+        result = compare_predictions(other, truth, config).frame
+        flagged_pairs += bool((result["verdict"] != "no significant change").any())
+    assert flagged_pairs <= 3  # family-wise rate ~5%: expected 1 of 20
+
+
+def test_regression_in_one_subgroup_is_found_and_named() -> None:
+    baseline = predictions(5)
+    worse = baseline["prediction"] + np.where(baseline["carrier"] == "WN", 8.0, 0.0)
+    candidate = with_predictions(baseline, worse)
+    result = compare_predictions(candidate, baseline, CONFIG).frame
+    carriers = result[(result["subgroup_kind"] == "carrier") & (result["metric"] == "mae")]
+    verdicts = dict(zip(carriers["subgroup"], carriers["verdict"], strict=True))
+    assert verdicts.pop("WN") == "regressed"
+    assert set(verdicts.values()) == {"no significant change"}
+    named = regressions(result)
+    assert any(r.startswith("mae [carrier=WN] +") for r in named)
+
+
+def test_improvement_is_found() -> None:
+    baseline = predictions(6)
+    better = with_predictions(
+        baseline, baseline["actual"] + (baseline["prediction"] - baseline["actual"]) * 0.7
+    )
+    result = compare_predictions(better, baseline, CONFIG).frame
+    assert overall_verdict(result, "mae") == "improved"
+    overall = result[(result["subgroup_kind"] == "overall") & (result["metric"] == "mae")]
+    assert overall["ci_high"].item() < 0
+
+
+def test_comparison_refuses_different_targets() -> None:
+    baseline = predictions(7, rows=1_000)
+    shifted = baseline.assign(actual=baseline["actual"] + 1)
+    with pytest.raises(ClearlakeError, match="different suite versions"):
+        compare_predictions(shifted, baseline, CONFIG)
+
+
+def test_comparison_uses_only_shared_rows() -> None:
+    baseline = predictions(8, rows=2_000)
+    compared = compare_predictions(baseline.iloc[100:], baseline.iloc[:1_900], CONFIG)
+    assert compared.rows_compared == 1_800
+    assert (compared.rows_only_candidate, compared.rows_only_baseline) == (100, 100)
+
+
+def test_without_baseline_keeps_candidate_values() -> None:
+    scores = score_predictions(predictions(9, rows=2_000), CONFIG)
+    frame = without_baseline(scores)
+    assert list(frame.columns) == COMPARISON_COLUMNS
+    assert set(frame["verdict"]) == {"no baseline"}
+    assert frame["candidate_value"].tolist() == scores["value"].tolist()
+    assert overall_verdict(frame, "mae") == "no baseline"
+
+
+@pytest.mark.parametrize(
+    ("delta", "low", "high", "lower_is_better", "expected"),
+    [
+        (-2.0, -3.0, -1.0, True, "improved"),
+        (2.0, 1.0, 3.0, True, "regressed"),
+        (2.0, 1.0, 3.0, False, "improved"),
+        (0.5, -0.1, 1.1, True, "no significant change"),
+        (0.05, 0.01, 0.09, True, "no significant change"),  # significant but below 1%
+    ],
+)
+def test_verdict(
+    delta: float, low: float, high: float, lower_is_better: bool, expected: str
+) -> None:
+    assert (
+        verdict(
+            delta=delta,
+            ci_low=low,
+            ci_high=high,
+            baseline_value=10.0,
+            lower_is_better=lower_is_better,
+            min_relative_effect=0.01,
+        )
+        == expected
+    )
