@@ -114,3 +114,26 @@ def running_api(home: Path, env: dict[str, str], tokens: dict[str, str]) -> Iter
 
 def issue_tokens(path: Path) -> dict[str, str]:
     return {p: issue_token(path, principal=p, roles=r) for p, r in PRINCIPALS.items()}
+
+
+@contextlib.contextmanager
+def app_in_thread(app: Any) -> Iterator[str]:
+    """Serve an app object with a real uvicorn server on loopback, in a thread."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start in its thread")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

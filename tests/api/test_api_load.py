@@ -149,3 +149,25 @@ def test_concurrent_clients_get_no_errors_and_memory_stays_stable(live_api: Live
     assert peak.peak - warm < 96 * MB
     assert "Traceback" not in live_api.log_path.read_text()
     assert httpx.get(f"{live_api.url}/health").status_code == 200
+
+
+def test_a_stream_the_client_abandons_is_audited_as_aborted(big_api: LiveApi) -> None:
+    before = len(big_api.audit())
+    with httpx.stream(
+        "GET",
+        f"{big_api.url}/v1/datasets/flights/data",
+        params={"format": "csv", "start": "2013-01-01", "end": "2013-03-31"},
+        headers=big_api.headers("pat"),
+    ) as response:
+        received = b""
+        for chunk in response.iter_raw():
+            received += chunk
+            if len(received) > MB:
+                break
+        assert received.startswith(b'"flight_date"')
+    deadline = time.monotonic() + 10
+    while len(big_api.audit()) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    record = big_api.audit()[-1]
+    assert (record["principal"], record["outcome"]) == ("pat", "aborted")
+    assert 0 < record["rows"] < 80_789 * COPIES

@@ -16,6 +16,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 
+from clearlake.api.chunk_file import ChunkFile
 from clearlake.api.errors import BadRequestError, ConfigFileError
 from clearlake.api.filters import parse_filter
 from clearlake.api.formats import encode
@@ -145,3 +146,20 @@ def test_encoders_stream_one_chunk_per_batch_and_round_trip(fmt: str) -> None:
         table = pa.Table.from_pylist(rows)
     assert table.num_rows == 3
     assert table.column("x").to_pylist() == [1.0, 2.0, 3.0]
+
+
+def test_chunk_file_returns_exact_reads_across_chunks() -> None:
+    data = bytes(range(256)) * 40
+    chunks = iter([data[:7], b"", data[7:1000], data[1000:]])
+    stream = ChunkFile(chunks)
+    assert stream.read(3) == data[:3]
+    assert stream.read(2000) == data[3:2003]
+    assert stream.read(-1) == data[2003:]
+    assert stream.read(10) == b""
+    table = pa.table({"x": list(range(10_000))})
+    sink = io.BytesIO()
+    with ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=1000)
+    body = sink.getvalue()
+    pieces = iter([body[i : i + 333] for i in range(0, len(body), 333)])
+    assert ipc.open_stream(ChunkFile(pieces)).read_all().equals(table)

@@ -13,7 +13,6 @@ server's message (what was refused and what to do).
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, NoReturn, overload
@@ -23,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from clearlake.api.chunk_file import ChunkFile
 from clearlake.errors import ClearlakeError, ConfigurationError
 from clearlake.settings import ENV_VARS, load_settings
 
@@ -40,53 +40,6 @@ class ApiClientError(ClearlakeError):
         self.detail = detail
         self.refused = refused or []
         super().__init__(f"Data API answered {status}: {detail}")
-
-
-class _ChunkFile:
-    """A read-only file over an iterator of byte chunks, for pyarrow's IPC reader.
-
-    ``read(n)`` returns exactly ``n`` bytes (fewer only at the end), copying each byte
-    once: the reader asks for whole message bodies, which span network chunks.
-    """
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._pending: deque[memoryview] = deque()
-        self._available = 0
-        self.closed = False
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        self.closed = True
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or self._available < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            if chunk:
-                self._pending.append(memoryview(chunk))
-                self._available += len(chunk)
-        if size < 0 or size >= self._available:
-            size = self._available
-        parts: list[memoryview] = []
-        need = size
-        while need:
-            head = self._pending[0]
-            if len(head) <= need:
-                parts.append(self._pending.popleft())
-                need -= len(head)
-            else:
-                parts.append(head[:need])
-                self._pending[0] = head[need:]
-                need = 0
-        self._available -= size
-        return b"".join(parts)
 
 
 def _filter_text(item: ClientFilter) -> str:
@@ -169,7 +122,7 @@ class Client:
             dataset, start, end, columns=columns, filters=filters, limit=limit, fmt="arrow"
         )
         try:
-            reader = ipc.open_stream(_ChunkFile(response.iter_bytes()))
+            reader = ipc.open_stream(ChunkFile(response.iter_bytes()))
         except BaseException:
             response.close()
             raise

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Annotated
 from urllib.parse import quote
 
+import anyio
 import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import StringConstraints
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from clearlake.api.access import DataPlan, plan_data
 from clearlake.api.audit import AuditRecord
@@ -150,13 +152,28 @@ def get_data(
     access = ",".join(f"{quote(c)}={plan.grants[c]}" for c in plan.columns)
     name = f"{dataset}_{plan.start or 'all'}_{plan.end or 'all'}.{EXTENSIONS[fmt]}"
     return StreamingResponse(
-        _stream(config, plan, reader, record, limit=limit, fmt=fmt),
+        _until_disconnected(request, _stream(config, plan, reader, record, limit=limit, fmt=fmt)),
         media_type=MEDIA_TYPES[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{quote(name)}"',
             "X-Clearlake-Access": access,
         },
     )
+
+
+async def _until_disconnected(request: Request, chunks: Generator[bytes]) -> AsyncIterator[bytes]:
+    """Stop reading the lake when the client goes away (the server would otherwise stream
+    the rest of the range into a closed connection); the audit then says ``aborted``."""
+    try:
+        async for chunk in iterate_in_threadpool(chunks):
+            if await request.is_disconnected():
+                break
+            yield chunk
+    finally:
+        # Shielded: on a disconnect Starlette cancels this task, and the close (which ends
+        # the lake scan and writes the audit record) must still run.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(chunks.close)
 
 
 def _stream(
@@ -167,7 +184,7 @@ def _stream(
     *,
     limit: int | None,
     fmt: Format,
-) -> Iterator[bytes]:
+) -> Generator[bytes]:
     started = time.perf_counter()
 
     def batches() -> Iterator[pa.RecordBatch]:

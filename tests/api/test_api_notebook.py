@@ -1,0 +1,36 @@
+"""The example notebook runs against the live service (parameters injected by papermill)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill
+from live_api import LiveApi
+
+from clearlake.notebooks_clean import problems
+from clearlake.settings import PROJECT_ROOT
+
+NOTEBOOK = PROJECT_ROOT / "notebooks" / "data_api_example.ipynb"
+
+
+def test_example_notebook_is_committed_clean() -> None:
+    assert problems(NOTEBOOK) == []
+
+
+def test_example_notebook_runs_as_a_scientist(live_api: LiveApi, tmp_path: Path) -> None:
+    output = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(output),
+        parameters={"api_url": live_api.url, "token": live_api.tokens["sam"], "origin": "LGA"},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    cells = nbformat.read(output, as_version=4).cells
+    text = "\n".join(
+        str(o.get("data", {}).get("text/plain", "")) for c in cells for o in c.get("outputs", [])
+    )
+    assert "flights" in text and "hash" in text  # listing and the scientist's view of tailnum
+    assert "EMBRAER" in text  # hashed tail numbers joined flights to planes
