@@ -21,10 +21,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import clearlake
 from clearlake.api import routes_catalog, routes_data, routes_reports
 from clearlake.api.config import ApiConfig
-from clearlake.api.errors import ApiError, ForbiddenError, ServiceUnavailableError
+from clearlake.api.errors import ApiError, ForbiddenError, ServiceUnavailableError, status_of
 from clearlake.api.filters import SYNTAX
 from clearlake.api.models import ErrorBody, Health
-from clearlake.errors import ClearlakeError, UnknownTableError
+from clearlake.errors import ClearlakeError
 
 log = logging.getLogger("clearlake.api")
 
@@ -97,9 +97,8 @@ def create_app(config: ApiConfig) -> FastAPI:
 
     @app.exception_handler(ClearlakeError)
     def clearlake_error(_: Request, exc: ClearlakeError) -> JSONResponse:
-        if isinstance(exc, UnknownTableError):
-            return _error(404, "not_found", str(exc))
-        return _error(400, "bad_request", str(exc))
+        status = status_of(exc)
+        return _error(status, "not_found" if status == 404 else "bad_request", str(exc))
 
     @app.exception_handler(RequestValidationError)
     def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from clearlake.errors import ClearlakeError, ConfigurationError
+from clearlake.errors import ClearlakeError, ConfigurationError, UnknownTableError
 
 
 class ApiError(ClearlakeError):
@@ -47,6 +47,13 @@ class NotFoundError(ApiError):
 class ServiceUnavailableError(ApiError):
     status_code = 503
     code = "unavailable"
+
+
+def status_of(exc: ClearlakeError) -> int:
+    """HTTP status of a refusal: an ApiError's own, 404 for an unknown table, else 400."""
+    if isinstance(exc, ApiError):
+        return exc.status_code
+    return 404 if isinstance(exc, UnknownTableError) else 400
 
 
 class ConfigFileError(ConfigurationError):

@@ -8,30 +8,23 @@ stream ends (rows actually sent).
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Annotated
 from urllib.parse import quote
 
-import anyio
-import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import StringConstraints
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from clearlake.api.access import DataPlan, plan_data
+from clearlake.api.access import plan_data
 from clearlake.api.audit import AuditRecord
-from clearlake.api.config import ApiConfig
 from clearlake.api.deps import ConfigDep, PrincipalDep, client_of
-from clearlake.api.errors import ApiError
-from clearlake.api.formats import EXTENSIONS, MEDIA_TYPES, Format, encode
+from clearlake.api.errors import status_of
+from clearlake.api.formats import EXTENSIONS, MEDIA_TYPES, Format
 from clearlake.api.routes_catalog import ERRORS, DatasetPath
+from clearlake.api.streaming import DataStream, until_disconnected
 from clearlake.api.windows import WindowedScan
 from clearlake.errors import ClearlakeError
 
-log = logging.getLogger("clearlake.api")
 router = APIRouter(prefix="/v1", tags=["data"])
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 FILTER_PATTERN = r"^[A-Za-z0-9_]+:(eq|ne|lt|le|gt|ge|in|notin):.*$"
@@ -139,8 +132,8 @@ def get_data(
             filters=plan.filters,
             store=config.store,
         )
-    except (ApiError, ClearlakeError) as exc:
-        status = exc.status_code if isinstance(exc, ApiError) else 400
+    except ClearlakeError as exc:
+        status = status_of(exc)
         record.outcome = "denied" if status == 403 else "refused"
         record.status = status
         record.detail = str(exc)
@@ -151,61 +144,12 @@ def get_data(
     record.hashed = plan.served_as("hash")
     access = ",".join(f"{quote(c)}={plan.grants[c]}" for c in plan.columns)
     name = f"{dataset}_{plan.start or 'all'}_{plan.end or 'all'}.{EXTENSIONS[fmt]}"
+    stream = DataStream(config, plan, reader, record, limit=limit, fmt=fmt)
     return StreamingResponse(
-        _until_disconnected(request, _stream(config, plan, reader, record, limit=limit, fmt=fmt)),
+        until_disconnected(request, stream),
         media_type=MEDIA_TYPES[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{quote(name)}"',
             "X-Clearlake-Access": access,
         },
     )
-
-
-async def _until_disconnected(request: Request, chunks: Generator[bytes]) -> AsyncIterator[bytes]:
-    """Stop reading the lake when the client goes away (the server would otherwise stream
-    the rest of the range into a closed connection); the audit then says ``aborted``."""
-    try:
-        async for chunk in iterate_in_threadpool(chunks):
-            if await request.is_disconnected():
-                break
-            yield chunk
-    finally:
-        # Shielded: on a disconnect Starlette cancels this task, and the close (which ends
-        # the lake scan and writes the audit record) must still run.
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(chunks.close)
-
-
-def _stream(
-    config: ApiConfig,
-    plan: DataPlan,
-    reader: WindowedScan,
-    record: AuditRecord,
-    *,
-    limit: int | None,
-    fmt: Format,
-) -> Generator[bytes]:
-    started = time.perf_counter()
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for batch in reader:
-            if limit is not None and record.rows + batch.num_rows > limit:
-                batch = batch.slice(0, limit - record.rows)
-            yield plan.transform(batch)
-            record.rows += batch.num_rows
-            if limit is not None and record.rows >= limit:
-                return
-
-    record.outcome = "aborted"
-    try:
-        yield from encode(fmt, plan.transform.schema, batches())
-        record.outcome = "granted"
-    except Exception as exc:
-        record.outcome = "failed"
-        record.detail = f"{type(exc).__name__}: {exc}"
-        log.exception("Streaming %s failed after %d rows", plan.state.table, record.rows)
-        raise
-    finally:
-        reader.close()
-        record.duration_s = round(time.perf_counter() - started, 4)
-        config.audit.write(record)
