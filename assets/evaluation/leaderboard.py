@@ -77,8 +77,12 @@ def leaderboard_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
                 )
             )
         frame = leaderboard.build_leaderboard(entries)
+        flagged = {e.key: leaderboard.subgroup_regressions(e, primary) for e in entries}
         plot = leaderboard.plot_leaderboard(
-            frame, metric=primary, path=settings.reports_root / "leaderboard.png"
+            frame,
+            metric=primary,
+            path=settings.reports_root / "leaderboard.png",
+            flagged={k: v for k, v in flagged.items() if v},
         )
         table = leaderboard.markdown_table(frame, metric=primary)
         encoded = base64.b64encode(plot.read_bytes()).decode()

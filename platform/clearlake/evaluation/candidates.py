@@ -109,11 +109,21 @@ def register_candidate(
     """
     key = CandidateKey.of(repo, sha, parameters)
     if parameters:
-        store = store or LakeStore(load_settings().lake_url)
-        _write_json(store, _json_path(store, PARAMETERS_TABLE, str(key)), dict(parameters))
+        register_parameters(store or LakeStore(load_settings().lake_url), str(key), parameters)
     if not instance.has_dynamic_partition(CANDIDATES, str(key)):
         instance.add_dynamic_partitions(CANDIDATES, [str(key)])
     return str(key)
+
+
+def register_parameters(store: LakeStore, key: str, parameters: Mapping[str, Any]) -> None:
+    """Store the parameters of ``key`` in the lake (the key must carry their hash)."""
+    parsed = CandidateKey.parse(key)
+    if parsed.param_hash != parameter_hash(parameters):
+        raise ClearlakeError(
+            f"Candidate key {key} does not carry the hash of {dict(parameters)} "
+            f"({parameter_hash(parameters)}): build it with CandidateKey.of(repo, sha, parameters)."
+        )
+    _write_json(store, _json_path(store, PARAMETERS_TABLE, key), dict(parameters))
 
 
 def candidate_parameters(key: str | CandidateKey, *, store: LakeStore) -> dict[str, Any]:

@@ -80,8 +80,24 @@ def build_leaderboard(entries: list[Entry]) -> pd.DataFrame:
     )
 
 
-def plot_leaderboard(frame: pd.DataFrame, *, metric: str, path: Path) -> Path:
-    """``metric`` over commit time per repository, with intervals coloured by verdict."""
+def subgroup_regressions(entry: Entry, metric: str) -> str:
+    """``carrier=WN, origin=LGA``: the subgroups where ``metric`` regressed (may be empty)."""
+    if entry.comparison is None:
+        return ""
+    bad = entry.comparison[
+        (entry.comparison["verdict"] == "regressed") & (entry.comparison["metric"] == metric)
+    ]
+    return ", ".join(f"{k}={g}" for k, g in zip(bad["subgroup_kind"], bad["subgroup"], strict=True))
+
+
+def plot_leaderboard(
+    frame: pd.DataFrame, *, metric: str, path: Path, flagged: dict[str, str] | None = None
+) -> Path:
+    """``metric`` over commit time per repository, with intervals coloured by verdict.
+
+    ``flagged`` maps a candidate to its regressed subgroups: ringed in red and named.
+    """
+    flagged = flagged or {}
     data = frame[frame["metric"] == metric]
     figure, axes = plt.subplots(figsize=(9, 4.5), dpi=110)
     for repo, rows in data.groupby("repo", sort=True):

@@ -1,0 +1,156 @@
+"""Submitting a commit for evaluation from outside (a CI job, a webhook): Dagster GraphQL.
+
+``submit`` finds the code location that has the ``candidate_evaluation`` job, adds the
+candidate's partition and launches the run, tagged with the commit sensor's run key so
+the sensor will not evaluate the same commit again when it sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from clearlake.errors import ClearlakeError
+from clearlake.evaluation.candidates import CandidateKey, register_parameters
+from clearlake.lake.store import LakeStore
+from clearlake.partitions import CANDIDATES
+
+JOB_NAME = "candidate_evaluation"
+SENSOR_NAME = "candidate_commit_sensor"
+ACTIVE = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "SUCCESS"}
+
+REPOSITORIES = """
+query { repositoriesOrError { __typename
+  ... on RepositoryConnection { nodes { name location { name } jobs { name } } }
+  ... on PythonError { message } } }
+"""
+RUNS = """
+query($tags: [ExecutionTag!]) { runsOrError(filter: {tags: $tags}) { __typename
+  ... on Runs { results { runId status } } ... on PythonError { message } } }
+"""
+ADD_PARTITION = """
+mutation($selector: RepositorySelector!, $name: String!, $key: String!) {
+  addDynamicPartition(repositorySelector: $selector, partitionsDefName: $name,
+                      partitionKey: $key) { __typename
+    ... on AddDynamicPartitionSuccess { partitionKey }
+    ... on DuplicateDynamicPartitionError { partitionName }
+    ... on UnauthorizedError { message } ... on PythonError { message } } }
+"""
+LAUNCH = """
+mutation($params: ExecutionParams!) { launchRun(executionParams: $params) { __typename
+  ... on LaunchRunSuccess { run { runId } }
+  ... on PythonError { message } ... on UnauthorizedError { message }
+  ... on InvalidSubsetError { message } ... on InvalidStepError { invalidStepKey }
+  ... on RunConfigValidationInvalid { errors { message } }
+  ... on PipelineNotFoundError { message } ... on RunConflict { message } } }
+"""
+
+
+class SubmitError(ClearlakeError):
+    def __init__(self, url: str, problem: str) -> None:
+        self.url = url
+        super().__init__(f"Submitting to Dagster at {url} failed: {problem}")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    key: str
+    run_id: str
+    new: bool
+    """False when an active or successful run of this candidate already existed."""
+
+
+class DagsterGraphQL:
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def __call__(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            response = httpx.post(
+                f"{self.url}/graphql",
+                json={"query": query, "variables": dict(variables or {})},
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise SubmitError(self.url, f"{exc} (is the Dagster webserver running?)") from None
+        if response.status_code != 200:
+            raise SubmitError(self.url, f"HTTP {response.status_code}: {response.text[:300]}")
+        body = response.json()
+        if body.get("errors"):
+            raise SubmitError(self.url, "; ".join(e.get("message", "?") for e in body["errors"]))
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+def _payload(data: dict[str, Any], field: str, url: str, ok: str) -> dict[str, Any]:
+    value: dict[str, Any] = data[field]
+    if value["__typename"] != ok:
+        detail = value.get("message") or value.get("errors") or value
+        raise SubmitError(url, f"{field} returned {value['__typename']}: {detail}")
+    return value
+
+
+def find_location(client: DagsterGraphQL) -> dict[str, str]:
+    data = client(REPOSITORIES)
+    nodes = _payload(data, "repositoriesOrError", client.url, "RepositoryConnection")["nodes"]
+    for node in nodes:
+        if any(job["name"] == JOB_NAME for job in node["jobs"]):
+            return {
+                "repositoryLocationName": node["location"]["name"],
+                "repositoryName": node["name"],
+            }
+    raise SubmitError(client.url, f"no code location defines the job {JOB_NAME!r}")
+
+
+def submit(
+    url: str,
+    *,
+    repo: str,
+    commit: str,
+    parameters: Mapping[str, Any] | None = None,
+    store: LakeStore | None = None,
+    force: bool = False,
+) -> Submitted:
+    """Register ``repo@commit`` (with ``parameters``) and launch its evaluation."""
+    if len(commit) < 7 or any(c not in "0123456789abcdef" for c in commit.lower()):
+        raise ClearlakeError(f"{commit!r} is not a commit sha: give at least 7 hex digits.")
+    key = str(CandidateKey.of(repo, commit, parameters))
+    if parameters:
+        if store is None:
+            raise ClearlakeError("Submitting with parameters needs the lake (to store them).")
+        register_parameters(store, key, parameters)
+    client = DagsterGraphQL(url)
+    selector = find_location(client)
+    if not force:
+        runs = client(RUNS, {"tags": [{"key": "dagster/partition", "value": key}]})
+        results = _payload(runs, "runsOrError", client.url, "Runs")["results"]
+        active = [r for r in results if r["status"] in ACTIVE]
+        if active:
+            return Submitted(key, active[0]["runId"], new=False)
+    added = client(ADD_PARTITION, {"selector": selector, "name": CANDIDATES, "key": key})
+    kind = added["addDynamicPartition"]["__typename"]
+    if kind not in ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"):
+        _payload(added, "addDynamicPartition", client.url, "AddDynamicPartitionSuccess")
+    tags = {
+        "dagster/partition": key,
+        "dagster/run_key": key,
+        "dagster/sensor_name": SENSOR_NAME,
+        "clearlake/repo": repo,
+        "clearlake/commit": commit,
+        "clearlake/reason": "submitted",
+    }
+    launched = client(
+        LAUNCH,
+        {
+            "params": {
+                "selector": {**selector, "jobName": JOB_NAME},
+                "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
+            }
+        },
+    )
+    run = _payload(launched, "launchRun", client.url, "LaunchRunSuccess")["run"]
+    return Submitted(key, run["runId"], new=True)
