@@ -18,6 +18,7 @@ from evaluation_env import (
     DOCS_ONLY,
     HANG_COMMIT,
     HANGING,
+    SUBMITTED,
     Environment,
     Evaluated,
     commit_all,
@@ -40,7 +41,7 @@ def environment(
     home = tmp_path_factory.mktemp("evaluation-home")
     (home / "dagster").mkdir()
     store = link_lake(sample_lake, home / "lake")
-    repos = {name: home / "repos" / name for name in ("flight-delays", BROKEN, HANGING)}
+    repos = {name: home / "repos" / name for name in ("flight-delays", BROKEN, HANGING, SUBMITTED)}
     config_path = write_config(home / "clearlake.yaml", repos)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {

@@ -35,6 +35,7 @@ DOCS_ONLY = SampleCommit(
     "Document the model", {"README.md": "# flight-delays\n\nNow documented.\n"}
 )
 HANGING = "hanging-model"
+SUBMITTED = "submitted-model"
 HANG_COMMIT = SampleCommit(
     "Hang in fit",
     {
@@ -107,6 +108,11 @@ def write_config(path: Path, repos: dict[str, Path], **evaluation: object) -> Pa
                 "name": BROKEN,
                 "location": str(repos[BROKEN]),
                 "entrypoint": "model:Model",
+            },
+            {
+                "name": SUBMITTED,
+                "location": str(repos[SUBMITTED]),
+                "entrypoint": "delay_model:DelayModel",
             },
             {
                 "name": HANGING,

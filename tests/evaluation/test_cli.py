@@ -1,0 +1,26 @@
+"""``clearlake leaderboard`` and ``clearlake candidates`` on the evaluated history."""
+
+from evaluation_env import BROKEN, HANGING, Evaluated
+from typer.testing import CliRunner
+
+from clearlake.cli.main import app
+
+
+def test_leaderboard_command(evaluated: Evaluated) -> None:
+    result = CliRunner().invoke(app, ["leaderboard"])
+    assert result.exit_code == 0, result.output
+    assert "Leaderboard — mae" in result.output
+    assert evaluated.key("flight-delays", 1) in result.output and "improved" in result.output
+    assert "leaderboard.png" in result.output
+    unknown = CliRunner().invoke(app, ["leaderboard", "--metric", "accuracy"])
+    assert unknown.exit_code != 0 and "No 'accuracy' scores" in str(unknown.exception)
+
+
+def test_candidates_command_shows_verdicts_and_failures(evaluated: Evaluated) -> None:
+    result = CliRunner().invoke(app, ["candidates"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Gradient boosting" in result.output
+    assert "mae [carrier=WN]" in result.output
+    assert "did not finish within" in result.output
+    only = CliRunner().invoke(app, ["candidates", "--repo", HANGING], terminal_width=200)
+    assert evaluated.key(HANGING, 0) in only.output and BROKEN not in only.output

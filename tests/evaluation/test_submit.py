@@ -1,0 +1,131 @@
+"""``clearlake submit`` against a real dagster-webserver: GraphQL adds the partition and
+launches the run, which evaluates the commit in its own process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import httpx
+import pytest
+from evaluation_env import SUBMITTED, Environment
+from typer.testing import CliRunner
+
+from clearlake.cli.main import app
+from clearlake.demo import loop
+from clearlake.demo.sample_repo import SAMPLE_COMMITS, add_commit
+from clearlake.errors import ClearlakeError
+from clearlake.evaluation.submit import SubmitError, submit
+
+pytestmark = pytest.mark.slow
+HERE = Path(__file__).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def webserver(environment: Environment) -> Iterator[str]:
+    (environment.home / "dagster" / "dagster.yaml").write_text(
+        "run_coordinator:\n  module: dagster._core.run_coordinator\n"
+        "  class: DefaultRunCoordinator\n"
+    )
+    port = free_port()
+    log = (environment.home / "webserver.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dagster_webserver",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-f",
+            str(HERE / "server_definitions.py"),
+            "-d",
+            str(HERE),
+        ],
+        env=dict(os.environ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            output = (environment.home / "webserver.log").read_text()[-2000:]
+            pytest.fail(f"dagster-webserver did not start: {output}")
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def wait_for(instance: dg.DagsterInstance, run_id: str, timeout: float = 180) -> dg.DagsterRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.is_finished:
+            return run
+        time.sleep(1)
+    pytest.fail(f"run {run_id} did not finish in {timeout} s")
+
+
+def test_submit_evaluates_a_commit_through_graphql(
+    environment: Environment, webserver: str
+) -> None:
+    sha = add_commit(environment.repos[SUBMITTED], SAMPLE_COMMITS[0])
+    result = CliRunner().invoke(
+        app, ["submit", "--repo", SUBMITTED, "--commit", sha, "--url", webserver]
+    )
+    assert result.exit_code == 0, result.output
+    key = f"{SUBMITTED}@{sha[:7]}"
+    assert f"{key}: launched (run " in result.output
+    run_id = result.output.split("(run ")[1].split(")")[0]
+    run = wait_for(environment.instance, run_id)
+    assert run.status == dg.DagsterRunStatus.SUCCESS
+    assert run.tags["dagster/partition"] == key
+    assert environment.instance.has_dynamic_partition("candidates", key)
+    scores = environment.store.partition_file("evaluation/candidate_scores", f"key={key}")
+    assert environment.store.exists(scores)
+
+    again = submit(webserver, repo=SUBMITTED, commit=sha)
+    assert (again.key, again.run_id, again.new) == (key, run_id, False)
+    # The sensor sees the commit later and does not evaluate it a second time.
+    requests = [
+        r
+        for r in loop.tick(environment.definitions, environment.instance)
+        if r.partition_key == key
+    ]
+    assert (
+        loop.evaluate(environment.definitions, environment.instance, requests, lambda _: None) == []
+    )
+
+
+def test_submit_errors_are_clear(webserver: str) -> None:
+    with pytest.raises(ClearlakeError, match="is not a commit sha"):
+        submit(webserver, repo=SUBMITTED, commit="xyz")
+    with pytest.raises(SubmitError, match="is the Dagster webserver running"):
+        submit(f"http://127.0.0.1:{free_port()}", repo=SUBMITTED, commit="a" * 40)
