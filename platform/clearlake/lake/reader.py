@@ -8,7 +8,7 @@ DuckDB over every lake table, scanning the Parquet files lazily with pushdown.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal, overload
 
 import duckdb
@@ -128,6 +128,16 @@ def _check_columns(dataset_: ds.Dataset, columns: Sequence[str] | None) -> list[
     return list(columns)
 
 
+WINDOW_FILES = 7
+"""``scan`` reads at most this many partition files per pyarrow scanner.
+
+pyarrow's dataset scanner reads ahead without effective backpressure when its consumer
+is slower than the disk (apache/arrow#39808): one scanner over 90 days buffered ~100 MB
+for a slow client. One scanner per window of files caps the buffer at one window
+(measured by the Data API: 11 MB instead of 99 MB) whatever the range.
+"""
+
+
 def scan(
     table: str,
     start: DateLike | None = None,
@@ -138,14 +148,33 @@ def scan(
     batch_size: int = 65_536,
     store: LakeStore | None = None,
 ) -> pa.RecordBatchReader:
-    """Stream the selection as record batches: memory stays bounded by the batch size."""
-    data = dataset(table, start, end, store=store)
-    scanner = data.scanner(
-        columns=_check_columns(data, columns),
-        filter=_expression(data, filters),
-        batch_size=batch_size,
+    """Stream the selection as record batches: memory stays bounded whatever the range.
+
+    Columns and filters are checked before this returns, so a bad request fails before
+    any data moves.
+    """
+    store = store or default_store()
+    files = table_files(table, start, end, store=store)
+    full = dataset(table, start, end, store=store)
+    selected = _check_columns(full, columns)
+    expression = _expression(full, filters)
+    schema = (
+        full.schema if selected is None else pa.schema([full.schema.field(c) for c in selected])
     )
-    return scanner.to_reader()
+    windows = [files[i : i + WINDOW_FILES] for i in range(0, len(files), WINDOW_FILES)]
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for window in windows:
+            part = ds.dataset(window, format="parquet", filesystem=store.fs, schema=full.schema)
+            reader = part.scanner(
+                columns=selected, filter=expression, batch_size=batch_size
+            ).to_reader()
+            try:
+                yield from reader
+            finally:
+                reader.close()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 @overload
