@@ -7,6 +7,8 @@ sample (``sample_lake``).
 Loaded by file path (dagstermill re-imports the job inside the kernel).
 """
 
+from pathlib import Path
+
 import dagster as dg
 import matplotlib
 
@@ -18,7 +20,9 @@ import pandas as pd
 import assets.lake.replication as lake_defs
 import assets.reports.gallery as gallery_defs
 import assets.reports.notebooks as report_defs
-from clearlake.partitions import candidate_partitions_def
+from clearlake.partitions import candidate_partitions_def, daily_partitions_def
+from clearlake.reports.factory import notebook_report_asset
+from clearlake.reports.templates import Template
 from clearlake.resources import resources_for
 from clearlake.settings import load_settings
 
@@ -84,6 +88,15 @@ def leaderboard() -> pd.DataFrame:
     return pd.DataFrame({"candidate": ["delay_model@1a2b3c4"], "metric": ["mae"], "value": [10.4]})
 
 
+context_probe = notebook_report_asset(
+    Template.load(Path(__file__).with_name("context_probe.ipynb")),
+    description="Test template that uses the dagstermill context and yields an event.",
+    owners=["team:data-platform"],
+    partitions_def=daily_partitions_def,
+    partition_parameter="day",
+)
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions.merge(
@@ -91,7 +104,7 @@ def defs() -> dg.Definitions:
         report_defs.defs(),
         gallery_defs.defs(),
         dg.Definitions(
-            assets=[candidate_comparison, leaderboard],
+            assets=[candidate_comparison, leaderboard, context_probe],
             resources=resources_for(load_settings()),
         ),
     )

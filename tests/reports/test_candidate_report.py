@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import dagster as dg
 import nbformat
 import pytest
-from conftest import REPORTS_URL, ReportEnv, failure_message, materialization
+from report_harness import REPORTS_URL, ReportEnv, failure_message, materialization
 
 from clearlake.reports.gallery import commit_page
 from clearlake.versioning import json_version

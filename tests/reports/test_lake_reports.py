@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import nbformat
-from conftest import REPORTS_URL, ReportEnv, materialization
+from report_harness import REPORTS_URL, ReportEnv, materialization
 
 from clearlake.reports.direct import run_template
 from clearlake.reports.templates import Template, template_path
@@ -55,3 +55,23 @@ def test_templates_run_locally_with_their_defaults(report_env: ReportEnv, tmp_pa
     page = run.html.read_text()
     assert "flights on 2013-01-01: 842 rows" in page
     assert "local (outside Dagster)" in page
+
+
+def test_template_using_the_dagster_context_gets_it_and_yields_events(
+    report_env: ReportEnv,
+) -> None:
+    """Built on first use in the kernel: tags, logging, ``dagstermill.yield_event``."""
+    result = report_env.materialize("reports/context_probe", partition="2013-01-03")
+    assert result.success
+    observations = [
+        e.asset_observation_data.asset_observation
+        for e in result.all_events
+        if e.event_type_value == "ASSET_OBSERVATION"
+    ]
+    assert [o.metadata["seen_partition"].value for o in observations] == ["2013-01-03"]
+    assert observations[0].metadata["day"].value == "2013-01-03"
+    executed = nbformat.read(
+        report_env.reports_root / "context_probe" / "2013-01-03.ipynb", as_version=4
+    )
+    assert "2013-01-03" in str(executed.cells[-2].outputs)
+    assert executed.cells[-1].metadata["tags"] == ["injected-teardown"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import ARTIFACTS, CANDIDATE, CHROMIUM, CHROMIUM_FLAGS, DAY, UiEnv
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from ui_harness import ARTIFACTS, CANDIDATE, CHROMIUM, CHROMIUM_FLAGS, DAY, UiEnv
 
 pytestmark = pytest.mark.slow
 GROUPS = ("lake", "features", "evaluation", "reports")

@@ -45,7 +45,7 @@ def run_template(
     executed_path = output_dir / f"{template.name}.ipynb"
     with tempfile.TemporaryDirectory(prefix=f"template-{template.name}-") as tmp:
         prepared_path = Path(tmp) / f"{template.name}.ipynb"
-        nbio.write(prepare(template, resolved, dagstermill=False), prepared_path)
+        nbio.write(prepare(template, resolved), prepared_path)
         papermill.execute_notebook(
             str(prepared_path),
             str(executed_path),

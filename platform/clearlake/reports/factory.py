@@ -5,7 +5,9 @@ become typed launchpad config (so any report re-runs for other values from the U
 the partition key and upstream inputs are passed in, the code version is computed from
 the template (plus the helper library its cells call), the provenance record goes both
 into the notebook and onto the materialisation, and a failing notebook is kept (partial
-``.ipynb`` + HTML naming the failing cell) instead of vanishing with a temp directory.
+``.ipynb`` + HTML naming the failing cell) instead of vanishing with a temp directory,
+and the Dagster context is rebuilt in the kernel only when the template uses it
+(:mod:`clearlake.reports.execute`): a report then costs little more than the notebook.
 
 (No ``from __future__ import annotations`` here: Dagster reads the ``context`` annotation
 of the compute function at definition time.)
@@ -18,11 +20,11 @@ from typing import Any
 
 import dagster as dg
 import nbformat
-from dagstermill.factory import execute_notebook
 
 from clearlake.reports import nbio
 from clearlake.reports import notebook as notebook_helpers
 from clearlake.reports.errors import ReportExecutionError
+from clearlake.reports.execute import context_cell_source, notebook_events, run_notebook
 from clearlake.reports.io_manager import (
     OUTPUT_NOTEBOOK_IO_MANAGER,
     ExecutedReport,
@@ -36,7 +38,7 @@ from clearlake.reports.render import (
     CellFailure,
     add_failure_banner,
     first_failure,
-    redact_dagstermill_cell,
+    redact_context_cell,
 )
 from clearlake.reports.report_provenance import report_provenance
 from clearlake.reports.templates import Template
@@ -51,11 +53,10 @@ def report_code_version(template: Template, *helpers: Any) -> str:
 
 
 def _failure(
-    tmp: Path, prepared: nbformat.NotebookNode, exc: BaseException
+    executed: Path, prepared: nbformat.NotebookNode, exc: BaseException
 ) -> tuple[nbformat.NotebookNode, CellFailure]:
     """The partial notebook papermill wrote (or the prepared one if no kernel ever ran)."""
-    written = sorted(tmp.glob("*-out.ipynb"))
-    partial = nbio.read(written[0]) if written else prepared
+    partial = nbio.read(executed) if executed.is_file() else prepared
     failure = first_failure(partial) or CellFailure(None, type(exc).__name__, str(exc), "")
     return partial, failure
 
@@ -135,22 +136,18 @@ def notebook_report_asset(
             extra=extra,
         )
         injected = {**used, **({PROVENANCE_PARAMETER: provenance} if takes_provenance else {})}
-        prepared = prepare(template, injected, dagstermill=True)
         with tempfile.TemporaryDirectory(prefix=f"report-{name}-") as tmp_dir:
             tmp = Path(tmp_dir)
-            nbio.write(prepared, tmp / f"{name}.ipynb")
+            prepared = prepare(
+                template, injected, context_source=context_cell_source(context, inputs, tmp)
+            )
+            nbio.write(prepared, tmp / "prepared.ipynb")
             try:
-                executed_path = execute_notebook(
-                    context.get_step_execution_context(),
-                    name=name,
-                    save_notebook_on_failure=False,
-                    notebook_path=str(tmp / f"{name}.ipynb"),
-                    output_notebook_dir=tmp_dir,
-                    inputs=inputs,
-                )
-                executed = nbio.read(executed_path)
+                run_notebook(tmp / "prepared.ipynb", tmp / "executed.ipynb")
+                executed = nbio.read(tmp / "executed.ipynb")
+                events = list(notebook_events(tmp / "executed.ipynb"))
             except Exception as exc:
-                partial, failure = _failure(tmp, prepared, exc)
+                partial, failure = _failure(tmp / "executed.ipynb", prepared, exc)
                 store = getattr(context.resources, OUTPUT_NOTEBOOK_IO_MANAGER)
                 raise _failed(
                     context,
@@ -160,9 +157,10 @@ def notebook_report_asset(
                     used=used,
                     provenance=provenance,
                 ) from exc
-        redact_dagstermill_cell(executed, run_id=context.run_id)
+        redact_context_cell(executed, run_id=context.run_id)
         summary = notebook_helpers.read_summary(executed)
         yield dg.Output(ExecutedReport(name, executed, used, provenance, summary))
+        yield from events
 
     def _failed(
         context: dg.AssetExecutionContext,
@@ -174,7 +172,7 @@ def notebook_report_asset(
         provenance: dict[str, Any],
     ) -> dg.Failure:
         partition = context.partition_key if context.has_partition_key else None
-        redact_dagstermill_cell(partial, run_id=context.run_id)
+        redact_context_cell(partial, run_id=context.run_id)
         add_failure_banner(partial, template=name, failure=failure)
         metadata: dict[str, Any] = {}
         html_path = None

@@ -1,10 +1,10 @@
 """Executed notebooks → what people read: a redacted ``.ipynb`` and a self-contained HTML page.
 
-dagstermill's injected cell carries the serialised job, run and instance reference
-(hundreds of lines, possibly connection settings); the stored report keeps only what a
-reader needs: the run id and the input assignments. The HTML page embeds its images and
-loads nothing from the network (no require.js / MathJax CDN), so it opens from a file
-system, an artefact store or the Data API alike.
+The injected Dagster context cell carries the serialised job, run and instance
+reference (hundreds of lines, possibly connection settings) and temporary paths; the
+stored report keeps only what a reader needs: the run id and the inputs it bound. The
+HTML page embeds its images and loads nothing from the network (no require.js or
+MathJax CDN), so it opens from a file system, an artefact store or the Data API alike.
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from clearlake.reports import nbio
 
 TEMPLATE_CELL = "clearlake"
 """Cell metadata key holding ``{"template_cell": <index in the template>}``."""
-DAGSTERMILL_TAG = "injected-parameters"
+CONTEXT_TAG = "injected-parameters"
+"""dagstermill's own tag for its context cell."""
 SUMMARY_MIMETYPE = "application/vnd.clearlake.summary+json"
 """Display output carrying a report's summary (verdict, …) back to the platform."""
+SCRAP_MIMETYPE_PREFIX = "application/scrapbook.scrap"
+"""scrapbook's outputs, which carry the events a notebook yields through dagstermill."""
 _REMOTE_SCRIPT = re.compile(r'<script src="https?://[^"]*">\s*</script>')
-_INPUT_LINE = re.compile(r"^\w+ = __dm_dagstermill\._load_input_parameter\('(\w+)'\)$")
+_INPUT_LINE = re.compile(r"^(\w+) = __cl_kernel\.load_input\(")
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,18 @@ def template_cell(cell: nbformat.NotebookNode) -> int | None:
     return int(index) if index is not None else None
 
 
-def redact_dagstermill_cell(notebook: nbformat.NotebookNode, *, run_id: str) -> None:
-    """Replace dagstermill's context boilerplate by a one-line note (inputs stay visible)."""
+def redact_context_cell(notebook: nbformat.NotebookNode, *, run_id: str) -> None:
+    """Replace the Dagster context cell by a note naming the run and the inputs it bound."""
     for cell in notebook.cells:
-        if DAGSTERMILL_TAG not in cell.get("metadata", {}).get("tags", []):
+        if CONTEXT_TAG not in cell.get("metadata", {}).get("tags", []):
             continue
-        inputs = [line for line in cell.source.splitlines() if _INPUT_LINE.match(line.strip())]
+        names = [m[1] for line in cell.source.splitlines() if (m := _INPUT_LINE.match(line))]
         cell.source = "\n".join(
-            [f"# Dagster run context injected by dagstermill (run {run_id}); inputs:", *inputs]
+            [
+                f"# Dagster run {run_id}: `context` (dagstermill) and the inputs below were "
+                "injected here.",
+                *(f"# {name}: loaded by Dagster's IO manager" for name in names),
+            ]
         )
         cell.outputs = []  # dagstermill's log lines and beta warnings, not the report's
     papermill = notebook.metadata.get("papermill", {})
@@ -86,11 +93,19 @@ def add_failure_banner(
     notebook.cells.insert(0, nbio.markdown_cell(banner, tags=["clearlake-failure"]))
 
 
+def _machine_only(output: nbformat.NotebookNode) -> bool:
+    """Outputs meant for the platform (summary, dagstermill's scraps), not for readers."""
+    return any(
+        key == SUMMARY_MIMETYPE or key.startswith(SCRAP_MIMETYPE_PREFIX)
+        for key in output.get("data", {})
+    )
+
+
 def _without_summaries(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     page = copy.deepcopy(notebook)
     for cell in page.cells:
         if "outputs" in cell:
-            cell.outputs = [o for o in cell.outputs if SUMMARY_MIMETYPE not in o.get("data", {})]
+            cell.outputs = [o for o in cell.outputs if not _machine_only(o)]
     return page
 
 

@@ -15,15 +15,16 @@ from clearlake.reports.render import (
     SUMMARY_MIMETYPE,
     add_failure_banner,
     first_failure,
-    redact_dagstermill_cell,
+    redact_context_cell,
     to_html,
 )
 
 
 def executed_notebook(*, fail: bool = False) -> nbformat.NotebookNode:
     injected = nbformat.v4.new_code_cell(
-        "context = __dm_dagstermill._reconstitute_job_context(**{'instance_ref_dict': 'secret'})\n"
-        "candidate_comparison = __dm_dagstermill._load_input_parameter('candidate_comparison')"
+        "import clearlake.reports.kernel as __cl_kernel\n"
+        "context = __cl_kernel.LazyDagsterContext({'instance_ref_dict': 'secret'})\n"
+        "candidate_comparison = __cl_kernel.load_input('/tmp/x/input-candidate_comparison.pickle')"
     )
     injected.metadata["tags"] = ["injected-parameters"]
     injected.outputs = [nbformat.v4.new_output("stream", name="stderr", text="BetaWarning")]
@@ -50,11 +51,12 @@ def executed_notebook(*, fail: bool = False) -> nbformat.NotebookNode:
 
 def test_redaction_keeps_inputs_and_drops_the_serialised_context() -> None:
     notebook = executed_notebook()
-    redact_dagstermill_cell(notebook, run_id="run-1")
+    redact_context_cell(notebook, run_id="run-1")
     source = notebook.cells[1].source
     assert "run-1" in source
-    assert "candidate_comparison = __dm_dagstermill._load_input_parameter" in source
+    assert "# candidate_comparison: loaded by Dagster's IO manager" in source
     assert "secret" not in nbformat.writes(notebook)
+    assert "/tmp/x" not in nbformat.writes(notebook)
     assert notebook.cells[1].outputs == []
 
 

@@ -50,8 +50,11 @@ def test_committed_templates_carry_no_outputs(name: str) -> None:
     assert template.defaults()["provenance"] is None
 
 
-def test_every_notebook_in_the_folder_is_a_loadable_template() -> None:
-    assert sorted(p.stem for p in TEMPLATES_DIR.glob("*.ipynb")) == sorted(TEMPLATES)
+def test_no_committed_notebook_carries_outputs() -> None:
+    """The same check over every notebook in ``notebooks/`` (templates and examples)."""
+    notebooks = sorted(TEMPLATES_DIR.glob("*.ipynb"))
+    assert {template_path(name) for name in TEMPLATES} <= set(notebooks)
+    assert [problem for path in notebooks for problem in problems(path)] == []
 
 
 def test_check_finds_outputs(tmp_path: Path) -> None:
@@ -128,14 +131,17 @@ def test_resolution_order_defaults_then_config_then_platform() -> None:
 def test_prepared_notebook_keeps_defaults_and_adds_the_run_parameters() -> None:
     template = Template.load(template_path("candidate_report"))
     prepared = prepare(
-        template, {"candidate": "m@1a2b3c4", "provenance": {"run_id": "r1"}}, dagstermill=True
+        template,
+        {"candidate": "m@1a2b3c4", "provenance": {"run_id": "r1"}},
+        context_source="context = None",
     )
     index = template.parameters_cell
     tags = [c.metadata.get("tags", []) for c in prepared.cells]
     assert TEMPLATE_PARAMETERS_TAG in tags[index]
-    assert tags[index + 1] == ["parameters"]  # dagstermill replaces this one
+    assert tags[index + 1] == ["injected-parameters"]  # the Dagster context and inputs
     assert tags[index + 2] == [RESOLVED_PARAMETERS_TAG]
-    assert sum("parameters" in t for t in tags) == 1
+    assert tags[-1] == ["injected-teardown"]
+    assert not any("parameters" in t for t in tags)
     source = prepared.cells[index + 2].source
     assert 'candidate = "m@1a2b3c4"' in source
     assert "provenance = {'run_id': 'r1'}" in source
@@ -144,8 +150,9 @@ def test_prepared_notebook_keeps_defaults_and_adds_the_run_parameters() -> None:
         None,
         None,
         *range(index + 1, len(template.notebook.cells)),
+        None,
     ]
-    direct = prepare(template, {"candidate": "m@1a2b3c4"}, dagstermill=False)
+    direct = prepare(template, {"candidate": "m@1a2b3c4"})
     assert len(direct.cells) == len(template.notebook.cells) + 1
 
 
