@@ -25,7 +25,7 @@ from clearlake.evaluation import (
 )
 from clearlake.evaluation.config import ClearlakeConfig, load_config
 from clearlake.evaluation.suites import TARGET, load_suite
-from clearlake.features.datasets import frame_digest, table_digest
+from clearlake.features.datasets import table_digest
 from clearlake.partitions import candidate_partitions_def
 from clearlake.provenance import provenance_metadata
 from clearlake.resources import LakeResource
@@ -139,9 +139,10 @@ def scores_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
         started = time.perf_counter()
         scores = scoring.score_predictions(candidate_predictions, evaluation)
         overall = scores[scores["subgroup_kind"] == "overall"].set_index("metric")["value"]
+        table = scoring.as_table(scores, scoring.SCORES_SCHEMA)
         return dg.Output(
-            scores,
-            data_version=dg.DataVersion(frame_digest(scores)),
+            table,
+            data_version=dg.DataVersion(table_digest(table)),
             metadata={
                 "candidate": context.partition_key,
                 **{f"overall_{m}": round(float(v), 4) for m, v in overall.items()},
@@ -221,9 +222,10 @@ def comparison_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
         regressed = scoring.regressions(frame)
         verdict = scoring.overall_verdict(frame, evaluation.primary_metric)
         context.log.info(f"{key}: {verdict} vs {base or 'no baseline'}; regressions: {regressed}")
+        table = scoring.as_table(frame, scoring.COMPARISON_SCHEMA)
         yield dg.Output(
-            frame,
-            data_version=dg.DataVersion(frame_digest(frame)),
+            table,
+            data_version=dg.DataVersion(table_digest(table)),
             metadata={
                 "candidate": key,
                 "baseline": str(base) if status is not None and status.ready else "none",

@@ -9,6 +9,7 @@ candidate cannot block it.
 import base64
 
 import dagster as dg
+import pyarrow as pa
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation import candidates, leaderboard
@@ -87,7 +88,9 @@ def leaderboard_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
         table = leaderboard.markdown_table(frame, metric=primary)
         encoded = base64.b64encode(plot.read_bytes()).decode()
         return dg.Output(
-            frame,
+            pa.Table.from_pandas(
+                frame, schema=leaderboard.LEADERBOARD_SCHEMA, preserve_index=False
+            ),
             metadata={
                 "candidates": len(entries),
                 "plot": dg.MetadataValue.path(str(plot)),

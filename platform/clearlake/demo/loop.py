@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+from dagster._core.definitions.reconstruct import ReconstructableJob
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.config import ClearlakeConfig
@@ -59,7 +60,11 @@ def materialise(
     )
 
 
-def failure_message(result: dg.ExecuteInProcessResult) -> str:
+RunResult = dg.ExecuteInProcessResult | dg.JobExecutionResult
+"""Both kinds of in-process result (``execute_job`` for reconstructable jobs)."""
+
+
+def failure_message(result: RunResult) -> str:
     """The cause a user should read: our own error's message, else the innermost one."""
     ours = {cls.__name__ for cls in _subclasses(ClearlakeError)}
     for event in result.get_step_failure_events():
@@ -167,38 +172,63 @@ class Evaluated:
     error: str | None
 
 
+def resolved_job(name: str) -> dg.JobDefinition:
+    """A job of the project's definitions (the reconstructor behind :func:`project_job`)."""
+    from clearlake.cli.runs import load_definitions
+
+    return load_definitions().resolve_job_def(name)
+
+
+def project_job(name: str = JOB_NAME) -> ReconstructableJob:
+    """``name`` of the project's definitions, reconstructable: report notebooks need it
+    (dagstermill re-imports the job inside the notebook kernel)."""
+    return dg.build_reconstructable_job("clearlake.demo.loop", "resolved_job", (name,))
+
+
 def evaluate(
     definitions: dg.Definitions,
     instance: dg.DagsterInstance,
     requests: Sequence[dg.RunRequest],
     progress: Progress,
+    *,
+    reconstructable: ReconstructableJob | None = None,
 ) -> list[Evaluated]:
-    """Launch each request as a run of ``candidate_evaluation`` (skipping used run keys)."""
+    """Launch each request as a run of ``candidate_evaluation`` (skipping used run keys).
+
+    With ``reconstructable`` (the project's job) runs go through ``execute_job``,
+    in-process: needed when the job holds report notebooks; otherwise ``execute_in_process``.
+    """
     job = definitions.resolve_job_def(JOB_NAME)
     done = []
     for request in requests:
         key = request.partition_key
         assert key is not None
+        run_key = request.run_key or key
         previous = instance.get_runs(
-            dg.RunsFilter(
-                tags={"dagster/run_key": request.run_key or key, "dagster/sensor_name": SENSOR_NAME}
-            ),
+            dg.RunsFilter(tags={"dagster/run_key": run_key, "dagster/sensor_name": SENSOR_NAME}),
             limit=1,
         )
         if previous:
             continue
         progress(f"evaluating {key} ({request.tags.get('clearlake/reason', 'requested')})")
-        result = job.execute_in_process(
-            partition_key=key,
-            instance=instance,
-            tags={
-                **request.tags,
-                "dagster/run_key": request.run_key or key,
-                "dagster/sensor_name": SENSOR_NAME,
-            },
-            run_config=QUIET,
-            raise_on_error=False,
-        )
+        tags = {**request.tags, "dagster/run_key": run_key, "dagster/sensor_name": SENSOR_NAME}
+        result: RunResult
+        if reconstructable is None:
+            result = job.execute_in_process(
+                partition_key=key,
+                instance=instance,
+                tags=tags,
+                run_config=QUIET,
+                raise_on_error=False,
+            )
+        else:
+            result = dg.execute_job(
+                reconstructable,
+                instance,
+                raise_on_error=False,
+                tags={**tags, "dagster/partition": key},
+                run_config={**QUIET, "execution": {"config": {"in_process": {}}}},
+            )
         error = None if result.success else failure_message(result)
         done.append(Evaluated(key, result.run_id, result.success, error))
     return done
@@ -210,6 +240,7 @@ def run_until_quiet(
     progress: Progress,
     *,
     max_ticks: int = 10,
+    reconstructable: ReconstructableJob | None = None,
 ) -> list[Evaluated]:
     """Tick and evaluate until a tick finds nothing new."""
     evaluated: list[Evaluated] = []
@@ -217,7 +248,9 @@ def run_until_quiet(
         requests = tick(definitions, instance)
         if not requests:
             break
-        evaluated += evaluate(definitions, instance, requests, progress)
+        evaluated += evaluate(
+            definitions, instance, requests, progress, reconstructable=reconstructable
+        )
     return evaluated
 
 

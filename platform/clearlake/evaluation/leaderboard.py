@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pandas as pd
+import pyarrow as pa
 
 from clearlake.evaluation.candidates import CandidateKey
 
@@ -31,6 +32,19 @@ LEADERBOARD_COLUMNS = [
     "ci_high",
     "verdict",
 ]
+LEADERBOARD_SCHEMA = pa.schema(
+    [
+        ("candidate", pa.string()),
+        ("repo", pa.string()),
+        ("commit", pa.string()),
+        ("committed_at", pa.timestamp("us", tz="UTC")),
+        ("metric", pa.string()),
+        ("value", pa.float64()),
+        ("ci_low", pa.float64()),
+        ("ci_high", pa.float64()),
+        ("verdict", pa.string()),
+    ]
+)
 VERDICT_COLOURS = {
     "improved": "#1a7f37",
     "regressed": "#cf222e",

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.config import EvaluationConfig
@@ -36,6 +37,31 @@ COMPARISON_COLUMNS = [
     "verdict",
     "n_rows",
 ]
+SCORES_SCHEMA = pa.schema(
+    [
+        ("metric", pa.string()),
+        ("subgroup_kind", pa.string()),
+        ("subgroup", pa.string()),
+        ("value", pa.float64()),
+        ("ci_low", pa.float64()),
+        ("ci_high", pa.float64()),
+        ("n_rows", pa.int64()),
+    ]
+)
+COMPARISON_SCHEMA = pa.schema(
+    [
+        ("metric", pa.string()),
+        ("subgroup_kind", pa.string()),
+        ("subgroup", pa.string()),
+        ("candidate_value", pa.float64()),
+        ("baseline_value", pa.float64()),
+        ("delta", pa.float64()),
+        ("ci_low", pa.float64()),
+        ("ci_high", pa.float64()),
+        ("verdict", pa.string()),
+        ("n_rows", pa.int64()),
+    ]
+)
 IMPROVED, REGRESSED, NO_CHANGE, NO_BASELINE = (
     "improved",
     "regressed",
@@ -193,6 +219,11 @@ def without_baseline(scores: pd.DataFrame) -> pd.DataFrame:
         },
         columns=COMPARISON_COLUMNS,
     )
+
+
+def as_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """The stored form: exactly ``schema`` (floats stay floats even when all missing)."""
+    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
 def overall_verdict(comparison: pd.DataFrame, primary_metric: str) -> str:
