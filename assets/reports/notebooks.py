@@ -4,9 +4,9 @@ import dagster as dg
 
 from clearlake.partitions import candidate_partitions_def, daily_partitions_def
 from clearlake.reports import candidate, lake_health
-from clearlake.reports.candidate_keys import candidate_provenance
 from clearlake.reports.factory import notebook_report_asset
 from clearlake.reports.io_manager import OUTPUT_NOTEBOOK_IO_MANAGER, ReportNotebookIOManager
+from clearlake.reports.report_provenance import candidate_provenance
 from clearlake.reports.templates import Template, template_path
 from clearlake.settings import load_settings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,12 +12,22 @@ import nbformat
 import pytest
 from report_harness import REPORTS_URL, ReportEnv, failure_message, materialization
 
+from clearlake.evaluation.candidates import (
+    CandidateKey,
+    register_parameters,
+    save_commit_info,
+)
+from clearlake.evaluation.git import CommitInfo
+from clearlake.lake.store import LakeStore
 from clearlake.reports.gallery import commit_page
+from clearlake.settings import load_settings
 from clearlake.versioning import json_version
 
 GOOD = "delay_model@1a2b3c4"
-TUNED = "delay_model@1a2b3c4~beef"
+TUNING = {"max_depth": 3}
+TUNED = str(CandidateKey.of("delay_model", "1a2b3c4", TUNING))
 BAD = "delay_model@bad0001"
+COMMITTED = dt.datetime(2026, 11, 20, 17, 5, tzinfo=dt.UTC)
 DEFAULTS = {"metrics": None, "subgroup_kinds": ["carrier", "origin", "month"], "top_subgroups": 8}
 REPORT = "reports__candidate_report"
 
@@ -31,6 +42,12 @@ class Runs:
 @pytest.fixture(scope="module")
 def runs(report_env: ReportEnv) -> Iterator[Runs]:
     report_env.instance.add_dynamic_partitions("candidates", [GOOD, TUNED, BAD])
+    lake = LakeStore(load_settings().lake_url)  # what the evaluation records per candidate
+    info = CommitInfo(
+        "1a2b3c4" + "0" * 33, "Use weather at origin\n\nDetails", "ada", COMMITTED, ()
+    )
+    save_commit_info(lake, GOOD, info)
+    register_parameters(lake, TUNED, TUNING)
     for key in (GOOD, TUNED, BAD):
         assert report_env.materialize("evaluation/candidate_comparison", partition=key).success
     good = report_env.materialize("reports/candidate_report", partition=GOOD)
@@ -49,6 +66,7 @@ def test_report_compares_the_candidate_with_its_baseline(runs: Runs) -> None:
     assert (meta["verdict"], meta["baseline"]) == ("improved", "delay_model@0000000")
     assert json.loads(meta["provenance/parameters"]) == {"candidate": GOOD, **DEFAULTS}
     assert meta["provenance/candidate_commit"] == "1a2b3c4"
+    assert "Use weather at origin" in (root / "candidate_report" / f"{GOOD}.html").read_text()
     page = (root / "candidate_report" / f"{GOOD}.html").read_text()
     assert "Verdict: <strong>improved</strong>" in page
     assert "compared with <code>delay_model@0000000</code> on mae, rmse" in page
@@ -75,6 +93,8 @@ def test_parameter_override_changes_the_report_and_its_provenance(runs: Runs) ->
     assert json.loads(meta["provenance/parameters"]) == used
     assert meta["provenance/parameters_hash"] == json_version(used)
     assert meta["metrics"] == "mae"
+    record = json.loads((runs.env.reports_root / "candidate_report" / f"{TUNED}.json").read_text())
+    assert json.loads(record["provenance"]["candidate_parameters"]) == TUNING
     notebook = nbformat.read(
         runs.env.reports_root / "candidate_report" / f"{TUNED}.ipynb", as_version=4
     )
@@ -135,6 +155,7 @@ def test_gallery_indexes_reports_by_commit(runs: Runs) -> None:
         assert (root / commit_page(key)).is_file()
     assert 'class="verdict improved">improved' in index
     assert 'class="verdict failed">failed' in index
+    assert "Use weather at origin" in index and COMMITTED.isoformat() in index
     commit = (root / commit_page(GOOD)).read_text()
     assert "../../candidate_report/delay_model%401a2b3c4.html" in commit
     assert "../../leaderboard.png" in commit

@@ -90,7 +90,7 @@ def test_failure_names_the_template_cell_and_shows_it() -> None:
 @pytest.mark.parametrize(
     ("key", "name"),
     [
-        ("m@1a2b3c4~beef", "m@1a2b3c4~beef"),
+        ("m@1a2b3c4~beefcafe", "m@1a2b3c4~beefcafe"),
         ("2013-01-02", "2013-01-02"),
         ("a/b c", "a_b_c"),
         (None, "latest"),
@@ -101,7 +101,7 @@ def test_stable_file_names(key: str | None, name: str) -> None:
 
 
 def test_publish_and_gallery_use_relative_links(tmp_path: Path) -> None:
-    for key, verdict in [("m@1a2b3c4", "improved"), ("m@1a2b3c4~beef", "regressed")]:
+    for key, verdict in [("m@1a2b3c4", "improved"), ("m@1a2b3c4~beefcafe", "regressed")]:
         notebook = executed_notebook()
         publish(
             notebook,
@@ -124,14 +124,14 @@ def test_publish_and_gallery_use_relative_links(tmp_path: Path) -> None:
     records = read_records(tmp_path)
     assert [(r.template, r.partition, r.status) for r in records] == [
         ("candidate_report", "m@1a2b3c4", "succeeded"),
-        ("candidate_report", "m@1a2b3c4~beef", "succeeded"),
+        ("candidate_report", "m@1a2b3c4~beefcafe", "succeeded"),
         ("lake_health", "2013-01-02", "failed"),
     ]
     assert json.loads((tmp_path / "lake_health/2013-01-02.json").read_text())["error"] == "boom"
     gallery = build_gallery(tmp_path)
     index = gallery.index.read_text()
     assert gallery.reports == 3
-    assert 'href="candidate_report/m%401a2b3c4~beef.html"' in index
+    assert 'href="candidate_report/m%401a2b3c4~beefcafe.html"' in index
     assert 'href="candidates/m%401a2b3c4/index.html"' in index
     assert "No leaderboard yet" in index
     assert 'class="verdict failed"' in index

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from clearlake.reports.candidate_keys import CandidateParts, parse_candidate
+from clearlake.errors import ClearlakeError
+from clearlake.evaluation.candidates import CandidateKey
 from clearlake.reports.publish import ReportRecord, read_records, safe_key, write_atomic
 
 CANDIDATE_TEMPLATE = "candidate_report"
@@ -68,37 +69,75 @@ def _leaderboard(root: Path, prefix: str) -> str:
     return f'<img class="leaderboard" src="{prefix}{LEADERBOARD_PNG}" alt="Leaderboard"/>'
 
 
-def _by_commit(records: list[ReportRecord]) -> dict[str, list[tuple[CandidateParts, ReportRecord]]]:
-    commits: dict[str, list[tuple[CandidateParts, ReportRecord]]] = defaultdict(list)
+@dataclass(frozen=True)
+class Variant:
+    """One candidate report: a commit of a repository, with or without a parameter set."""
+
+    repo: str
+    commit: str
+    params: str | None
+    record: ReportRecord
+
+    @classmethod
+    def of(cls, record: ReportRecord) -> Variant:
+        key = record.partition or ""
+        try:
+            parsed = CandidateKey.parse(key)
+        except ClearlakeError:  # not a candidate key: listed on its own
+            return cls(key, key, None, record)
+        return cls(parsed.repo, parsed.commit, parsed.param_hash, record)
+
+    @property
+    def commit_key(self) -> str:
+        return f"{self.repo}@{self.commit}"
+
+    @property
+    def when(self) -> str:
+        """Commit time when the evaluation recorded it, else when the report was made."""
+        return str(self.record.provenance.get("committed_at") or self.record.created_at)
+
+    @property
+    def message(self) -> str:
+        return str(self.record.provenance.get("commit_message") or "")
+
+
+def _by_repo(records: list[ReportRecord]) -> dict[str, dict[str, list[Variant]]]:
+    """repository → commit (newest first) → variants."""
+    commits: dict[str, list[Variant]] = defaultdict(list)
     for record in records:
-        parts = parse_candidate(record.partition or "")
-        commits[parts.commit_key].append((parts, record))
-    return dict(
-        sorted(commits.items(), key=lambda kv: max(r.created_at for _, r in kv[1]), reverse=True)
-    )
+        variant = Variant.of(record)
+        commits[variant.commit_key].append(variant)
+    ordered = sorted(commits.values(), key=lambda vs: max(v.when for v in vs), reverse=True)
+    repos: dict[str, dict[str, list[Variant]]] = defaultdict(dict)
+    for variants in ordered:
+        repos[variants[0].repo][variants[0].commit_key] = sorted(
+            variants, key=lambda v: v.params or ""
+        )
+    return dict(sorted(repos.items()))
 
 
-def _candidate_rows(commits: dict[str, list[tuple[CandidateParts, ReportRecord]]]) -> str:
-    rows = []
-    for commit_key, variants in commits.items():
-        for parts, record in sorted(variants, key=lambda v: v[0].params or ""):
-            rows.append(
-                f"<tr><td>{html.escape(parts.repo)}</td>"
-                f'<td><a href="{quote(commit_page(commit_key))}">'
-                f"{html.escape(parts.commit)}</a></td>"
-                f"<td>{html.escape(parts.params or 'default')}</td><td>{_verdict(record)}</td>"
-                f"<td>{html.escape(record.summary.get('baseline', ''))}</td>"
-                f"<td>{_link('', record)}</td><td>{html.escape(record.created_at)}</td></tr>"
-            )
+def _candidate_sections(repos: dict[str, dict[str, list[Variant]]]) -> str:
+    if not repos:
+        return "<p><em>No candidate reports yet.</em></p>"
     head = (
-        "<tr><th>repository</th><th>commit</th><th>parameters</th><th>verdict</th>"
-        "<th>baseline</th><th>report</th><th>made</th></tr>"
+        "<tr><th>commit</th><th>message</th><th>parameters</th><th>verdict</th>"
+        "<th>baseline</th><th>report</th><th>committed / made</th></tr>"
     )
-    return (
-        f"<table class='candidates'>{head}{''.join(rows)}</table>"
-        if rows
-        else ("<p><em>No candidate reports yet.</em></p>")
-    )
+    sections = []
+    for repo, commits in repos.items():
+        rows = "".join(
+            f'<tr><td><a href="{quote(commit_page(commit_key))}">{html.escape(v.commit)}</a>'
+            f"</td><td>{html.escape(v.message)}</td><td>{html.escape(v.params or 'default')}</td>"
+            f"<td>{_verdict(v.record)}</td>"
+            f"<td>{html.escape(v.record.summary.get('baseline', ''))}</td>"
+            f"<td>{_link('', v.record)}</td><td>{html.escape(v.when)}</td></tr>"
+            for commit_key, variants in commits.items()
+            for v in variants
+        )
+        sections.append(
+            f"<h3>{html.escape(repo)}</h3><table class='candidates'>{head}{rows}</table>"
+        )
+    return "".join(sections)
 
 
 def _other_sections(records: list[ReportRecord]) -> str:
@@ -116,19 +155,19 @@ def _other_sections(records: list[ReportRecord]) -> str:
     return "".join(sections)
 
 
-def _commit_body(
-    root: Path, commit_key: str, variants: list[tuple[CandidateParts, ReportRecord]]
-) -> str:
+def _commit_body(root: Path, commit_key: str, variants: list[Variant]) -> str:
     prefix = "../../"
+    first = variants[0]
     rows = "".join(
-        f"<tr><td>{html.escape(parts.params or 'default')}</td><td>{_verdict(record)}</td>"
-        f"<td>{html.escape(record.summary.get('baseline', ''))}</td>"
-        f"<td><code>{html.escape(str(record.parameters))}</code></td>"
-        f"<td>{_link(prefix, record)}</td><td>{html.escape(record.run_id)}</td></tr>"
-        for parts, record in variants
+        f"<tr><td>{html.escape(v.params or 'default')}</td><td>{_verdict(v.record)}</td>"
+        f"<td>{html.escape(v.record.summary.get('baseline', ''))}</td>"
+        f"<td><code>{html.escape(str(v.record.parameters))}</code></td>"
+        f"<td>{_link(prefix, v.record)}</td><td>{html.escape(v.record.run_id)}</td></tr>"
+        for v in variants
     )
     return (
         f"<p><a href='{prefix}index.html'>← all reports</a></p><h1>{html.escape(commit_key)}</h1>"
+        f"<p>{html.escape(first.message)} <em>{html.escape(first.when)}</em></p>"
         "<table><tr><th>parameters</th><th>verdict</th><th>baseline</th><th>values</th>"
         f"<th>report</th><th>run</th></tr>{rows}</table>{_leaderboard(root, prefix)}"
     )
@@ -139,17 +178,18 @@ def build_gallery(root: Path) -> Gallery:
     records = read_records(root)
     candidates = [r for r in records if r.template == CANDIDATE_TEMPLATE]
     others = [r for r in records if r.template != CANDIDATE_TEMPLATE]
-    commits = _by_commit(candidates)
+    repos = _by_repo(candidates)
     pages = {}
-    for commit_key, variants in commits.items():
-        path = root / commit_page(commit_key)
-        write_atomic(path, _page(commit_key, _commit_body(root, commit_key, variants)))
-        pages[commit_key] = path
+    for commits in repos.values():
+        for commit_key, variants in commits.items():
+            path = root / commit_page(commit_key)
+            write_atomic(path, _page(commit_key, _commit_body(root, commit_key, variants)))
+            pages[commit_key] = path
     body = (
         "<h1>Clearlake reports</h1><h2>Leaderboard</h2>"
         + _leaderboard(root, "")
         + "<h2>Candidates</h2>"
-        + _candidate_rows(commits)
+        + _candidate_sections(repos)
         + _other_sections(others)
     )
     index = root / "index.html"

@@ -56,12 +56,6 @@ def display_html(markup: str) -> None:
     display(HTML(markup))
 
 
-def display_png(data: bytes) -> None:
-    from IPython.display import Image, display
-
-    display(Image(data=data, format="png"))
-
-
 def display_raw(bundle: dict[str, Any]) -> None:
     from IPython.display import display
 

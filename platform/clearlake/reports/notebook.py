@@ -76,7 +76,11 @@ def _rows(record: Mapping[str, Any]) -> list[tuple[str, str]]:
         "platform_commit",
         "candidate_repo",
         "candidate_commit",
+        "commit_message",
+        "commit_author",
+        "committed_at",
         "candidate_params",
+        "candidate_parameters",
         "environment_lock_hash",
         "run_id",
         "partition",
@@ -150,16 +154,21 @@ def read_summary(notebook: Any) -> dict[str, str]:
     return summary
 
 
-def show_figure(figure: Any, *, dpi: int = 100) -> None:
-    """Display a matplotlib figure as an embedded PNG (any backend) and free it."""
+def show_figure(figure: Any, *, alt: str | None = None, dpi: int = 100) -> None:
+    """Display a matplotlib figure as an embedded PNG with alt text (any backend), free it."""
+    import base64
     import io
 
     import matplotlib.pyplot as plt
 
+    described = alt or "; ".join(a.get_title() for a in figure.get_axes() if a.get_title())
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(figure)
-    nbio.display_png(buffer.getvalue())
+    encoded = base64.b64encode(buffer.getvalue()).decode()
+    nbio.display_html(
+        f'<img alt="{html.escape(described or "figure")}" src="data:image/png;base64,{encoded}"/>'
+    )
 
 
 def latest_partition(asset_key: str) -> str:

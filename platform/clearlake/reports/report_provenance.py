@@ -6,14 +6,24 @@ report itself must carry them too, because people read the page, not the event l
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 from dagster_shared.check import CheckError
 
+from clearlake.errors import ClearlakeError
+from clearlake.evaluation.candidates import (
+    COMMITS_TABLE,
+    CandidateKey,
+    candidate_commit_info,
+    candidate_parameters,
+)
+from clearlake.lake.store import LakeStore
 from clearlake.provenance import environment_lock_hash, platform_commit
 from clearlake.reports.templates import Template
+from clearlake.settings import load_settings
 from clearlake.versioning import json_version
 
 _SCALAR_TYPES = (str, int, float, bool)
@@ -91,3 +101,27 @@ def report_provenance(
         "inputs": upstream,
         **(extra or {}),
     }
+
+
+def candidate_provenance(key: str) -> dict[str, str]:
+    """The candidate's code and parameters: repository, commit (+ message) and parameter set.
+
+    Commit details come from the copy the evaluation recorded in the lake (no git access
+    from a report step); parameters of a ``~<hash>`` key from the lake as well.
+    """
+    parsed = CandidateKey.parse(key)
+    record = {"candidate_repo": parsed.repo, "candidate_commit": parsed.commit}
+    store = LakeStore(load_settings().lake_url)
+    if store.exists(f"{store.table_dir(COMMITS_TABLE)}/{key}.json"):
+        info = candidate_commit_info(parsed, store=store)
+        record["commit_message"] = info.message.splitlines()[0] if info.message else ""
+        record["commit_author"] = info.author
+        record["committed_at"] = info.committed_at.isoformat()
+    if parsed.param_hash:
+        record["candidate_params"] = parsed.param_hash
+        try:
+            parameters = candidate_parameters(parsed, store=store)
+            record["candidate_parameters"] = json.dumps(parameters, sort_keys=True)
+        except ClearlakeError:
+            pass  # an experiment registered without its parameters: the hash still names it
+    return record

@@ -1,0 +1,124 @@
+"""``clearlake reports``: list, open and locally run report templates; rebuild the gallery."""
+
+from __future__ import annotations
+
+import json
+import webbrowser
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearlake.errors import ClearlakeError
+from clearlake.settings import load_settings
+
+console = Console()
+reports_app = typer.Typer(help="Report notebooks: what exists, where, and trying a template.")
+
+
+def _value(text: str) -> Any:
+    """``-p name=value``: JSON when it parses (numbers, lists, null), else the string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+@reports_app.command("list")
+def list_reports(
+    template: Annotated[str | None, typer.Option(help="Only this template.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Only failed reports.")] = False,
+) -> None:
+    """Every stored report: template, partition, status, verdict and page."""
+    from clearlake.reports.publish import read_records
+
+    root = load_settings().reports_root
+    records = [
+        r
+        for r in read_records(root)
+        if (template is None or r.template == template) and (not failed or r.status == "failed")
+    ]
+    if not records:
+        console.print(f"No reports under {root}: materialise reports/* in Dagster first.")
+        return
+    table = Table("template", "partition", "status", "verdict", "made", "page")
+    for r in records:
+        table.add_row(
+            r.template,
+            r.partition or "",
+            r.status,
+            r.summary.get("verdict", ""),
+            r.created_at,
+            str(root / r.html),
+        )
+    console.print(table)
+
+
+@reports_app.command("open")
+def open_report(
+    template: Annotated[str, typer.Argument(help="Template name, e.g. candidate_report.")],
+    partition: Annotated[str | None, typer.Argument(help="Partition key (day, candidate).")] = None,
+    notebook: Annotated[bool, typer.Option(help="The .ipynb instead of the page.")] = False,
+    browser: Annotated[bool, typer.Option(help="Open it in a web browser.")] = False,
+) -> None:
+    """Print where a report is (file and URL); optionally open it."""
+    from clearlake.reports.publish import ReportPaths, report_url
+
+    settings = load_settings()
+    paths = ReportPaths(settings.reports_root, template, partition)
+    target = paths.notebook if notebook else paths.html
+    if not target.is_file():
+        raise ClearlakeError(
+            f"No report {template}[{partition}] at {target}: list them with "
+            "`clearlake reports list`, or materialise it in Dagster."
+        )
+    relative = target.relative_to(settings.reports_root).as_posix()
+    url = report_url(settings.reports_root, relative, base_url=settings.reports_url)
+    console.print(f"{target}\n{url}")
+    if browser:
+        webbrowser.open(target.as_uri())
+
+
+@reports_app.command("run")
+def run_report(
+    template: Annotated[str, typer.Argument(help="Template name in notebooks/.")],
+    parameter: Annotated[
+        list[str] | None,
+        typer.Option("--parameter", "-p", help="name=value (JSON values parsed); repeatable."),
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Directory for the .ipynb and .html.")] = None,
+) -> None:
+    """Run a template outside Dagster (papermill + nbconvert), e.g. while writing it."""
+    from clearlake.reports.direct import run_template
+    from clearlake.reports.templates import Template, template_path
+
+    values = {}
+    for item in parameter or []:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise ClearlakeError(
+                f"Parameter {item!r} is not name=value: write e.g. -p day=2013-01-05."
+            )
+        values[name.strip()] = _value(text)
+    settings = load_settings()
+    directory = output or settings.home / "scratch" / template
+    with console.status(f"running {template}"):
+        result = run_template(Template.load(template_path(template)), values, output_dir=directory)
+    console.print(f"{result.html}\n{result.notebook}")
+    for name, value in result.summary.items():
+        console.print(f"  {name}: {value}")
+
+
+@reports_app.command("gallery")
+def gallery() -> None:
+    """Rebuild the gallery index from the stored reports (what reports/report_gallery does)."""
+    from clearlake.reports.gallery import build_gallery
+
+    built = build_gallery(load_settings().reports_root)
+    console.print(f"{built.index} ({built.reports} reports, {len(built.commit_pages)} commits)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(reports_app, name="reports")

@@ -1,0 +1,80 @@
+"""``clearlake reports``: list, open, run a template locally, rebuild the gallery."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from report_harness import REPORTS_URL, ReportEnv
+from typer.testing import CliRunner
+
+from clearlake.cli.main import app
+from clearlake.errors import ClearlakeError
+from clearlake.reports.publish import ReportPaths, publish
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def published(report_env: ReportEnv) -> ReportEnv:
+    for day, status in [("2013-01-02", "succeeded"), ("2013-01-03", "failed")]:
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Lake")])
+        publish(
+            notebook,
+            paths=ReportPaths(report_env.reports_root, "lake_health", day),
+            run_id="r",
+            status=status,
+            parameters={},
+            provenance={},
+            summary={"verdict": "healthy"} if status == "succeeded" else {},
+        )
+    return report_env
+
+
+def test_list_shows_every_report_and_filters_failures(published: ReportEnv) -> None:
+    everything = runner.invoke(app, ["reports", "list"], terminal_width=250)
+    assert everything.exit_code == 0, everything.output
+    assert "2013-01-02" in everything.output and "healthy" in everything.output
+    failed = runner.invoke(app, ["reports", "list", "--failed"], terminal_width=250)
+    assert "2013-01-03" in failed.output and "2013-01-02" not in failed.output
+
+
+def test_open_prints_the_file_and_its_url(published: ReportEnv) -> None:
+    result = runner.invoke(app, ["reports", "open", "lake_health", "2013-01-02"])
+    assert result.exit_code == 0, result.output
+    page = published.reports_root / "lake_health" / "2013-01-02.html"
+    assert result.output.split() == [str(page), f"{REPORTS_URL}/lake_health/2013-01-02.html"]
+    missing = runner.invoke(app, ["reports", "open", "lake_health", "2013-12-31"])
+    assert isinstance(missing.exception, ClearlakeError)
+    assert "No report lake_health[2013-12-31]" in str(missing.exception)
+
+
+def test_run_a_template_locally_with_parameters(published: ReportEnv) -> None:
+    out = published.home / "scratch"
+    result = runner.invoke(
+        app,
+        [
+            "reports",
+            "run",
+            "sanity_check",
+            "-p",
+            "day=2013-01-02",
+            "-p",
+            "column=arr_delay",
+            "--output",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "verdict: ok" in result.output
+    page = (out / "sanity_check.html").read_text()
+    assert 'alt="arr_delay on 2013-01-02"' in page  # the histogram, titled by the parameter
+    assert "<th>arr_delay</th>" in page
+    bad = runner.invoke(app, ["reports", "run", "sanity_check", "-p", "day"])
+    assert "is not name=value" in str(bad.exception)
+
+
+def test_gallery_command_rebuilds_the_index(published: ReportEnv) -> None:
+    result = runner.invoke(app, ["reports", "gallery"])
+    assert result.exit_code == 0, result.output
+    index = (published.reports_root / "index.html").read_text()
+    assert 'href="lake_health/2013-01-03.html"' in index
