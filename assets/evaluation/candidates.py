@@ -48,6 +48,20 @@ def suite_key(name: str) -> dg.AssetKey:
     return dg.AssetKey(["evaluation", "suites", name])
 
 
+def candidate_provenance(
+    context: dg.AssetExecutionContext, lake: LakeResource, code_version: str
+) -> dict[str, str]:
+    """The provenance record of a candidate's downstream assets: its commit and parameters."""
+    store, key = lake.store(), context.partition_key
+    commit = candidates.candidate_commit_info(key, store=store).sha
+    return provenance_metadata(
+        run_id=context.run_id,
+        code_version=code_version,
+        parameters=candidates.candidate_parameters(key, store=store),
+        candidate_commit=commit,
+    )
+
+
 def predictions_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
     evaluation = config.evaluation
     code_version = digest(
@@ -134,7 +148,7 @@ def scores_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
         **COMMON,
     )
     def _scores(
-        context: dg.AssetExecutionContext, candidate_predictions: pd.DataFrame
+        context: dg.AssetExecutionContext, lake: LakeResource, candidate_predictions: pd.DataFrame
     ) -> dg.Output:  # type: ignore[type-arg]
         started = time.perf_counter()
         scores = scoring.score_predictions(candidate_predictions, evaluation)
@@ -147,6 +161,7 @@ def scores_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
                 "candidate": context.partition_key,
                 **{f"overall_{m}": round(float(v), 4) for m, v in overall.items()},
                 "compute_seconds": round(time.perf_counter() - started, 3),
+                **candidate_provenance(context, lake, code_version),
             },
         )
 
@@ -234,6 +249,7 @@ def comparison_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
                 "regressions": "; ".join(regressed) or "none",
                 "compute_seconds": round(time.perf_counter() - started, 3),
                 **extra,
+                **candidate_provenance(context, lake, code_version),
             },
         )
         yield dg.AssetCheckResult(

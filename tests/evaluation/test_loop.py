@@ -7,6 +7,8 @@ import pandas as pd
 import psutil
 from evaluation_env import BROKEN, HANG_TIMEOUT, HANGING, Evaluated
 
+from clearlake.evaluation.candidates import register_candidate
+
 PREDICTIONS = dg.AssetKey(["evaluation", "candidate_predictions"])
 COMPARISON = dg.AssetKey(["evaluation", "candidate_comparison"])
 LEADERBOARD = dg.AssetKey(["evaluation", "leaderboard"])
@@ -162,3 +164,22 @@ def test_candidate_runs_recompute_nothing_upstream(evaluated: Evaluated) -> None
             for r in records
         }
         assert keys <= {"candidate_predictions", "candidate_scores", "candidate_comparison"}
+
+
+def test_candidate_with_parameters_is_compared_with_its_commit(evaluated: Evaluated) -> None:
+    """An experiment's partition ``repo@sha~hash``: parameters reach the constructor and
+    the baseline is the same commit with its defaults."""
+    env = evaluated.env
+    sha = env.shas["flight-delays"][1]
+    key = register_candidate(env.instance, "flight-delays", sha, {"max_iter": 3}, store=env.store)
+    assert key.startswith(f"flight-delays@{sha[:7]}~")
+    job = env.definitions.resolve_job_def("candidate_evaluation")
+    result = job.execute_in_process(partition_key=key, instance=env.instance, raise_on_error=False)
+    predictions = metadata(evaluated, PREDICTIONS, key)
+    assert predictions["provenance/parameters"] == '{"max_iter": 3}'
+    assert predictions["provenance/candidate_commit"] == sha
+    compared = metadata(evaluated, COMPARISON, key)
+    assert compared["baseline"] == evaluated.key("flight-delays", 1)
+    assert compared["provenance/parameters_hash"] == predictions["provenance/parameters_hash"]
+    assert compared["overall_verdict"] == "regressed"  # 3 boosting rounds are far too few
+    assert not result.success
