@@ -1,0 +1,35 @@
+"""``clearlake demo``: the whole loop on embedded defaults, in one command."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.console import Console
+
+from clearlake.settings import load_settings
+
+console = Console()
+
+
+def demo() -> None:
+    """Build the sample database and lake, evaluate three commits of a sample algorithm
+    against their baselines, render the reports and print leaderboard and verdicts."""
+    from clearlake.demo.run import run_demo
+
+    settings = load_settings()
+    started = time.monotonic()
+    console.print(f"[bold]Clearlake demo[/] — everything under {settings.home}")
+
+    def progress(message: str) -> None:
+        console.print(f"[dim]{time.monotonic() - started:6.1f}s[/] {message}")
+
+    run_demo(settings, progress, output=console.print)
+    console.print(
+        f"[green]done[/] in {time.monotonic() - started:.0f} s. Explore it: `make ui` "
+        "(Dagster UI), `uv run clearlake why evaluation/candidate_comparison --partition KEY`."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
