@@ -4,10 +4,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from clearlake.partitions import CANDIDATES
 from clearlake.provenance import provenance_metadata
 from clearlake.reports import gallery
 from clearlake.reports.io_manager import OUTPUT_NOTEBOOK_IO_MANAGER, ReportNotebookIOManager
 from clearlake.reports.publish import report_url
+from clearlake.settings import load_settings
 from clearlake.versioning import source_version
 
 GALLERY_CODE_VERSION = source_version(gallery)
@@ -43,7 +45,11 @@ def report_gallery(context: dg.AssetExecutionContext) -> dg.MaterializeResult:  
     reports: ReportNotebookIOManager = getattr(context.resources, OUTPUT_NOTEBOOK_IO_MANAGER)
     root = Path(reports.reports_root)
     base_url = reports.reports_url
-    built = gallery.build_gallery(root)
+    built = gallery.build_gallery(
+        root,
+        candidates=context.instance.get_dynamic_partitions(CANDIDATES),
+        dagster_url=load_settings().dagster_url,
+    )
     metadata: dict[str, dg.MetadataValue | int | str] = {
         "gallery": dg.MetadataValue.url(report_url(root, "index.html", base_url=base_url)),
         "path": dg.MetadataValue.path(str(built.index)),

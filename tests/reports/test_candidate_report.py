@@ -27,6 +27,7 @@ GOOD = "delay_model@1a2b3c4"
 TUNING = {"max_depth": 3}
 TUNED = str(CandidateKey.of("delay_model", "1a2b3c4", TUNING))
 BAD = "delay_model@bad0001"
+UNREPORTED = "delay_model@c0ffee0"  # known to Dagster, its run stopped before the report
 COMMITTED = dt.datetime(2026, 11, 20, 17, 5, tzinfo=dt.UTC)
 DEFAULTS = {"metrics": None, "subgroup_kinds": ["carrier", "origin", "month"], "top_subgroups": 8}
 REPORT = "reports__candidate_report"
@@ -41,7 +42,7 @@ class Runs:
 
 @pytest.fixture(scope="module")
 def runs(report_env: ReportEnv) -> Iterator[Runs]:
-    report_env.instance.add_dynamic_partitions("candidates", [GOOD, TUNED, BAD])
+    report_env.instance.add_dynamic_partitions("candidates", [GOOD, TUNED, BAD, UNREPORTED])
     lake = LakeStore(load_settings().lake_url)  # what the evaluation records per candidate
     info = CommitInfo(
         "1a2b3c4" + "0" * 33, "Use weather at origin\n\nDetails", "ada", COMMITTED, ()
@@ -156,6 +157,12 @@ def test_gallery_indexes_reports_by_commit(runs: Runs) -> None:
     assert 'class="verdict improved">improved' in index
     assert 'class="verdict failed">failed' in index
     assert "Use weather at origin" in index and COMMITTED.isoformat() in index
+    assert '<span class="verdict no-report">no report</span>' in index
+    assert (
+        '<a href="http://127.0.0.1:3000/assets/reports/candidate_report?view=partitions'
+        '&amp;partition=delay_model%40c0ffee0">Dagster</a>'
+    ) in index
+    assert meta["reports"] == 3
     commit = (root / commit_page(GOOD)).read_text()
     assert "../../candidate_report/delay_model%401a2b3c4.html" in commit
     assert "../../leaderboard.png" in commit

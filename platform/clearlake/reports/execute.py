@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import pickle
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,11 @@ def context_cell_source(
 ) -> str:
     """The injected cell: a lazy dagstermill context and the step's inputs."""
     step_context = context.get_step_execution_context()
-    parameters = get_papermill_parameters(
-        step_context, inputs, str(workdir / "dagstermill.log"), "asset"
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)  # dagstermill's API is Beta: pinned
+        parameters = get_papermill_parameters(
+            step_context, inputs, str(workdir / "dagstermill.log"), "asset"
+        )
     arguments = {
         "executable_dict": parameters["__dm_executable_dict"],
         "job_run_dict": parameters["__dm_pipeline_run_dict"],

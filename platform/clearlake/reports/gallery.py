@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -26,8 +27,9 @@ STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#212121}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{padding:0.3em 0.8em;
 border-bottom:1px solid #e0e0e0;text-align:left}.verdict{padding:0.1em 0.5em;
-border-radius:0.3em;color:#fff;background:#757575}.improved,.healthy,.ok{background:#2e7d32}
+border-radius:0.3em;color:#fff;background:#757575;white-space:nowrap}.improved,.healthy,.ok{background:#2e7d32}
 .regressed,.failed{background:#c62828}.anomaly,.anomalies{background:#ef6c00}img{max-width:100%}
+.no-report{background:#fff;color:#757575;border:1px solid #bdbdbd}
 """
 
 
@@ -43,13 +45,21 @@ def commit_page(commit_key: str) -> str:
     return f"candidates/{safe_key(commit_key)}/index.html"
 
 
+MISSING = "missing"
+"""Status of a candidate Dagster knows but that has no report (e.g. a blocking check failed)."""
+
+
 def _verdict(record: ReportRecord) -> str:
+    if record.status == MISSING:
+        return '<span class="verdict no-report">no report</span>'
     text = "failed" if record.status == "failed" else record.summary.get("verdict", "unknown")
     css = text.split()[-1] if text[:1].isdigit() else text.replace(" ", "-")
     return f'<span class="verdict {html.escape(css)}">{html.escape(text)}</span>'
 
 
 def _link(prefix: str, record: ReportRecord) -> str:
+    if record.status == MISSING:
+        return f'<a href="{html.escape(record.html)}">Dagster</a>' if record.html else ""
     return (
         f'<a href="{prefix}{quote(record.html)}">page</a> · '
         f'<a href="{prefix}{quote(record.notebook)}">notebook</a>'
@@ -173,12 +183,30 @@ def _commit_body(root: Path, commit_key: str, variants: list[Variant]) -> str:
     )
 
 
-def build_gallery(root: Path) -> Gallery:
-    """Write ``index.html`` and every commit page under ``root`` (atomically, each)."""
+def _missing(key: str, dagster_url: str | None) -> ReportRecord:
+    link = (
+        f"{dagster_url.rstrip('/')}/assets/reports/{CANDIDATE_TEMPLATE}?view=partitions"
+        f"&partition={quote(key)}"
+        if dagster_url
+        else ""
+    )
+    return ReportRecord(CANDIDATE_TEMPLATE, key, MISSING, "", "", "", link)
+
+
+def build_gallery(
+    root: Path, *, candidates: Sequence[str] = (), dagster_url: str | None = None
+) -> Gallery:
+    """Write ``index.html`` and every commit page under ``root`` (atomically, each).
+
+    ``candidates`` are the candidate keys Dagster knows: those without a report are listed
+    too (linked to their Dagster page), so a run that stopped before its report shows up.
+    """
     records = read_records(root)
-    candidates = [r for r in records if r.template == CANDIDATE_TEMPLATE]
+    reported = {r.partition for r in records if r.template == CANDIDATE_TEMPLATE}
+    records += [_missing(k, dagster_url) for k in candidates if k not in reported]
+    candidates_ = [r for r in records if r.template == CANDIDATE_TEMPLATE]
     others = [r for r in records if r.template != CANDIDATE_TEMPLATE]
-    repos = _by_repo(candidates)
+    repos = _by_repo(candidates_)
     pages = {}
     for commits in repos.values():
         for commit_key, variants in commits.items():
@@ -194,4 +222,6 @@ def build_gallery(root: Path) -> Gallery:
     )
     index = root / "index.html"
     write_atomic(index, _page("Clearlake reports", body))
-    return Gallery(index=index, commit_pages=pages, reports=len(records))
+    return Gallery(
+        index=index, commit_pages=pages, reports=sum(r.status != MISSING for r in records)
+    )
