@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -206,15 +208,52 @@ def replicate_snapshot(
     )
 
 
+READERS = 2
+"""Parallel readers of one PostgreSQL snapshot for a long range (the machine's 2 cores:
+measured 4.75 s instead of 5.9 s to stream 3M rows)."""
+MIN_DAYS_PER_READER = 14
+
+
+def _chunks(days: Sequence[dt.date], parts: int) -> list[list[dt.date]]:
+    size = -(-len(days) // parts)
+    return [list(days[i : i + size]) for i in range(0, len(days), size)]
+
+
 def replicate(
     source: SourceDatabase,
     store: LakeStore,
     table: LakeTable,
     days: Sequence[dt.date] | None,
     progress: Progress | None = None,
+    *,
+    readers: int = READERS,
 ) -> list[Replicated]:
-    """Replicate ``days`` of ``table`` (all of a snapshot table if ``None``) in one snapshot."""
+    """Replicate ``days`` of ``table`` (all of a snapshot table if ``None``) in one snapshot.
+
+    On PostgreSQL a long range is split between ``readers`` connections that all read
+    the lead connection's exported snapshot: one consistent copy, read in parallel.
+    """
     with source.snapshot() as snapshot:
         if days is None or table.partition_column is None:
             return [replicate_snapshot(snapshot, source, store, table)]
-        return replicate_days(snapshot, source, store, table, sorted(days), progress)
+        ordered = sorted(days)
+        parts = min(readers, len(ordered) // MIN_DAYS_PER_READER)
+        shared = snapshot.export() if parts > 1 else None
+        if shared is None:
+            return replicate_days(snapshot, source, store, table, ordered, progress)
+        done = [0]
+        lock = threading.Lock()
+
+        def tick(_: int, __: int) -> None:
+            with lock:
+                done[0] += 1
+                if progress:
+                    progress(done[0], len(ordered))
+
+        def work(chunk: list[dt.date]) -> list[Replicated]:
+            with source.snapshot(shared=shared) as mine:
+                return replicate_days(mine, source, store, table, chunk, tick)
+
+        with ThreadPoolExecutor(parts, thread_name_prefix="clearlake-replicate") as pool:
+            results = list(pool.map(work, _chunks(ordered, parts)))
+        return [r for chunk in results for r in chunk]

@@ -8,6 +8,7 @@ batches so memory stays bounded whatever the table size.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ _SQL_TYPES = {
 }
 
 BATCH_ROWS = 65_536
+SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,17 @@ class Snapshot:
     connection: Any
     dialect: str
     started_at: dt.datetime
+
+    def export(self) -> str | None:
+        """An id other connections can adopt to read this very snapshot (PostgreSQL only).
+
+        It stays valid while this snapshot's transaction is open — the way ``pg_dump -j``
+        reads one consistent database with several connections.
+        """
+        if self.dialect != "postgresql":
+            return None
+        with self.stream("SELECT pg_export_snapshot() AS id") as reader:
+            return str(reader.read_all().column("id")[0].as_py())
 
     @contextmanager
     def stream(self, query: str, params: tuple[Any, ...] = ()) -> Iterator[pa.RecordBatchReader]:
@@ -109,14 +122,22 @@ class SourceDatabase:
             raise SourceUnavailableError(self.display_url, _first_line(exc)) from exc
 
     @contextmanager
-    def snapshot(self) -> Iterator[Snapshot]:
-        """One consistent, read-only view of the source for everything read inside."""
+    def snapshot(self, *, shared: str | None = None) -> Iterator[Snapshot]:
+        """One consistent, read-only view of the source for everything read inside.
+
+        ``shared`` (from :meth:`Snapshot.export`) makes this connection read the exact
+        snapshot of another, still open one.
+        """
+        if shared is not None and not SNAPSHOT_ID.match(shared):
+            raise ValueError(f"{shared!r} is not an exported PostgreSQL snapshot id")
         connection = self.connect()
         try:
             with connection.cursor() as cursor:
                 if self.dialect == "postgresql":
                     # The dbapi already opened a transaction; fix its isolation first.
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    if shared is not None:
+                        cursor.execute(f"SET TRANSACTION SNAPSHOT '{shared}'")
                 else:
                     cursor.execute("SELECT 1")  # opens the read transaction
                     cursor.fetchall()
