@@ -78,11 +78,12 @@ def notebook_report_asset(
 ) -> dg.AssetsDefinition:
     """An asset ``<key_prefix>/<template name>`` that executes ``template`` with dagstermill.
 
-    ``ins`` maps notebook variables to upstream assets (loaded by the IO manager inside the
-    kernel); each, and ``partition_parameter``, must be assigned in the template's
-    parameters cell so that the notebook also runs on its own (``provenance`` is injected
-    when the cell assigns it). Reports are stored by the ``output_notebook_io_manager``
-    resource, also for a failed run (partial notebook).
+    ``ins`` maps notebook variables to upstream assets (loaded by the IO manager in the
+    step, handed to the kernel); each, and ``partition_parameter``, must be assigned in the
+    template's parameters cell so that the notebook also runs on its own (``provenance`` is
+    injected when the cell assigns it). ``helpers`` are the library modules the template
+    calls (part of the code version). Reports are stored by the
+    ``output_notebook_io_manager`` resource, also for a failed run (partial notebook).
     """
     ins = dict(ins or {})
     for name in [*ins, *([partition_parameter] if partition_parameter else [])]:
