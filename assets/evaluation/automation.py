@@ -3,7 +3,8 @@
 The job holds every candidate-partitioned asset of the evaluation and reports groups (so
 a report template added later is rendered for every commit without editing this file);
 unpartitioned assets such as the leaderboard refresh themselves through their
-automation condition instead.
+automation condition instead. Locally its steps run in the run's process (the candidate
+runs in its own process anyway); on the cluster the environment's executor applies.
 """
 
 import dagster as dg
@@ -31,13 +32,16 @@ class CandidatePartitioned(ChainedAssetSelection):
         }
 
 
-def candidate_evaluation_job() -> UnresolvedAssetJobDefinition:
+def candidate_evaluation_job(*, in_process: bool = False) -> UnresolvedAssetJobDefinition:
+    """The job; ``in_process`` runs its steps in the run's process (the local default: the
+    candidate already has its own process, a process per step would only add start-up)."""
     return dg.define_asset_job(
         JOB_NAME,
         selection=CandidatePartitioned(child=dg.AssetSelection.groups("evaluation", "reports")),
         partitions_def=candidate_partitions_def,
         description="Evaluate one candidate: predictions, scores, comparison, reports.",
         tags={"clearlake/job": JOB_NAME},
+        executor_def=dg.in_process_executor if in_process else None,
     )
 
 
@@ -90,6 +94,7 @@ def commit_sensor(
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    config = load_config(load_settings().config_path)
-    job = candidate_evaluation_job()
+    settings = load_settings()
+    config = load_config(settings.config_path)
+    job = candidate_evaluation_job(in_process=settings.env == "local")
     return dg.Definitions(jobs=[job], sensors=[commit_sensor(config, job)])

@@ -128,7 +128,7 @@ def write_config(path: Path, repos: dict[str, Path], **evaluation: object) -> Pa
 
 def domain_definitions(config: ClearlakeConfig, settings: Settings) -> dg.Definitions:
     """Features and evaluation only (the lake comes linked from the shared fixture)."""
-    job = candidate_evaluation_job()
+    job = candidate_evaluation_job(in_process=True)  # as locally
     return dg.Definitions(
         assets=[
             flight_features_asset(),

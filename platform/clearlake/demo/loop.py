@@ -199,6 +199,9 @@ def evaluate(
     in-process: needed when the job holds report notebooks; otherwise ``execute_in_process``.
     """
     job = definitions.resolve_job_def(JOB_NAME)
+    run_config: dict[str, Any] = dict(QUIET)
+    if job.executor_def.name == dg.multi_or_in_process_executor.name:
+        run_config["execution"] = {"config": {"in_process": {}}}
     done = []
     for request in requests:
         key = request.partition_key
@@ -227,7 +230,7 @@ def evaluate(
                 instance,
                 raise_on_error=False,
                 tags={**tags, "dagster/partition": key},
-                run_config={**QUIET, "execution": {"config": {"in_process": {}}}},
+                run_config=run_config,
             )
         error = None if result.success else failure_message(result)
         done.append(Evaluated(key, result.run_id, result.success, error))

@@ -1,0 +1,265 @@
+"""Commit-to-verdict latency on the embedded default, beside the same work as a plain script.
+
+For each of ``REPEATS`` new commits (the gradient-boosting model, so real compute):
+
+* **Clearlake**: one in-process tick of ``candidate_commit_sensor`` notices the commit and
+  registers its partition; the run is then executed as the embedded default does it: a
+  run process (``dagster job execute`` of ``candidate_evaluation``, which loads the code
+  location), steps in that process (the job's local executor), the candidate in its own
+  process via Pipes, the report notebook after the verdict. The verdict time is the
+  comparison's materialisation timestamp minus the tick's start.
+  *compute* = the time spent inside the assets (``compute_seconds`` metadata: the candidate
+  process, scoring, comparison); *orchestration* = the rest.
+* **Plain script**: one ``python`` process that reads the same suites, imports the same
+  candidate tree, fits, predicts, scores and compares with the baseline's predictions
+  through the same library functions.
+
+Also counted: materialisations of lake, feature and suite assets during the candidate
+runs (the incremental figure; target 0). Run: ``uv run python benchmarks/commit_to_verdict.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPEATS = 3
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "commit_to_verdict.json"
+
+PLAIN_SCRIPT = """
+import sys, time, importlib
+started = time.perf_counter()
+import pandas as pd
+from clearlake.evaluation.config import load_config
+from clearlake.evaluation.scoring import compare_predictions, score_predictions
+from clearlake.evaluation.predictions import predictions_table
+from clearlake.evaluation.suites import TARGET, load_suite
+from clearlake.lake.store import LakeStore
+lake, config_path, tree, baseline_path = sys.argv[1:5]
+config = load_config(__import__("pathlib").Path(config_path)).evaluation
+store = LakeStore(lake)
+train, test = load_suite(store, config.train_suite), load_suite(store, config.test_suite)
+sys.path.insert(0, tree)
+model = importlib.import_module("delay_model").DelayModel()
+model.fit(train.to_pandas())
+values = model.predict(test.table.drop_columns([TARGET]).to_pandas())
+predictions = predictions_table(test, values).to_pandas()
+score_predictions(predictions, config)
+compare_predictions(predictions, pd.read_parquet(baseline_path), config)
+print(time.perf_counter() - started)
+"""
+
+
+def median(rows: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(float(r[key]) for r in rows))
+
+
+def quiet(_: str) -> None:
+    """Setup progress is not printed."""
+
+
+def environment(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARLAKE_")}
+    env.update(CLEARLAKE_HOME=str(home), DAGSTER_HOME=str(home / "dagster"))
+    return env
+
+
+def main() -> None:
+    home = Path(tempfile.mkdtemp(prefix="clearlake-bench-"))
+    os.environ.clear()
+    os.environ.update(environment(home))
+    (home / "dagster").mkdir(parents=True)
+    (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+
+    import dagster as dg
+
+    from clearlake.cli.runs import load_definitions
+    from clearlake.demo import loop
+    from clearlake.demo.sample_repo import (
+        SAMPLE_COMMITS,
+        SampleCommit,
+        add_commit,
+        create_sample_repository,
+    )
+    from clearlake.evaluation.config import load_config
+    from clearlake.evaluation.git import GitRepository
+    from clearlake.lake.store import LakeStore
+    from clearlake.lineage import latest
+    from clearlake.sample_db import build_sample_db
+    from clearlake.settings import load_settings
+
+    settings = load_settings()
+    config = load_config(settings.config_path)
+    instance = dg.DagsterInstance.get()
+    store = LakeStore(settings.lake_url)
+
+    print("setting up: sample database, lake, features, suites, baseline", flush=True)
+    build_sample_db(settings.source_url)
+    definitions = load_definitions()
+    loop.ensure_lake(definitions, instance, store, config.feature_window(), quiet)
+    loop.ensure_features_and_suites(definitions, instance, store, config, quiet)
+    repo_config = config.repository("flight-delays")
+    repo = Path(repo_config.resolved_location(settings))
+    create_sample_repository(repo, SAMPLE_COMMITS[:2])
+    for done in loop.run_until_quiet(
+        definitions, instance, quiet, reconstructable=loop.project_job()
+    ):
+        assert done.success, done.error
+    git = GitRepository(repo_config, settings)
+
+    upstream = {"lake", "features", "suites"}
+    clearlake_runs: list[dict[str, Any]] = []
+    plain_runs: list[dict[str, Any]] = []
+    for index in range(REPEATS):
+        text = SAMPLE_COMMITS[1].files["delay_model.py"] + f"\n# revision {index}\n"
+        parent = git.branch_head("main")
+        sha = add_commit(repo, SampleCommit(f"Revision {index}", {"delay_model.py": text}))
+        key = f"flight-delays@{sha[:7]}"
+
+        started = time.time()
+        requests = loop.tick(definitions, instance)
+        noticed = time.time()
+        assert [r.partition_key for r in requests] == [key], requests
+        tags = {**requests[0].tags, "dagster/partition": key, "dagster/run_key": key}
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "job",
+                "execute",
+                "-m",
+                "assets.definitions",
+                "-a",
+                "defs",
+                "-j",
+                "candidate_evaluation",
+                "--tags",
+                json.dumps(tags),
+            ],
+            cwd=ROOT,
+            env=dict(os.environ),
+            check=False,
+            capture_output=True,
+        )
+        finished = time.time()
+        comparison = latest(instance, dg.AssetKey(["evaluation", "candidate_comparison"]), key)
+        assert comparison is not None, f"no comparison for {key}"
+        verdict_at = comparison.timestamp
+        run_id = comparison.run_id
+        compute = 0.0
+        materialised: list[str] = []
+        for record in instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records:
+            event = record.asset_materialization
+            assert event is not None
+            materialised.append(event.asset_key.to_user_string())
+            if event.asset_key.path[0] == "evaluation":
+                value = event.metadata.get("compute_seconds")
+                compute += float(value.value) if value is not None else 0.0  # type: ignore[arg-type]
+        total = verdict_at - started
+        clearlake_runs.append(
+            {
+                "commit": key,
+                "sensor_tick_seconds": round(noticed - started, 3),
+                "total_seconds": round(total, 3),
+                "compute_seconds": round(compute, 3),
+                "orchestration_seconds": round(total - compute, 3),
+                "run_process_seconds": round(finished - noticed, 3),
+                "verdict": comparison.metadata.get("overall_verdict"),
+                "assets_materialised": sorted(materialised),
+                "upstream_partitions_recomputed": sum(
+                    1
+                    for a in materialised
+                    if a.split("/")[0] in upstream or a.startswith("evaluation/suites")
+                ),
+            }
+        )
+
+        tree = git.checkout(sha)
+        baseline = store.partition_file(
+            "evaluation/candidate_predictions",
+            f"key=flight-delays@{parent[:7]}",  # type: ignore[index]
+        )
+        wall = time.time()
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                PLAIN_SCRIPT,
+                settings.lake_url,
+                str(settings.config_path),
+                str(tree),
+                baseline,
+            ],
+            cwd=tree,
+            env=dict(os.environ),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        plain_runs.append(
+            {
+                "total_seconds": round(time.time() - wall, 3),
+                "in_script_seconds": round(float(out.stdout.split()[-1]), 3),
+            }
+        )
+        print(
+            f"{key}: clearlake {total:.1f} s (compute {compute:.1f} s), "
+            f"plain script {plain_runs[-1]['total_seconds']:.1f} s",
+            flush=True,
+        )
+
+    total, plain = median(clearlake_runs, "total_seconds"), median(plain_runs, "total_seconds")
+    target = 2 * plain + 10
+    recomputed = max(int(r["upstream_partitions_recomputed"]) for r in clearlake_runs)
+    results = {
+        "benchmark": "commit_to_verdict",
+        "description": __doc__.strip().splitlines()[0],
+        "environment": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "executor": "run process (dagster job execute), steps in-process, candidate "
+            "subprocess; sensor tick in-process",
+            "repeats": REPEATS,
+            "held_out_rows": int(
+                store.read_table(store.partition_file("evaluation/suites/holdout", None)).num_rows
+            ),
+        },
+        "clearlake": {
+            "total_seconds_median": total,
+            "compute_seconds_median": median(clearlake_runs, "compute_seconds"),
+            "orchestration_seconds_median": median(clearlake_runs, "orchestration_seconds"),
+            "sensor_tick_seconds_median": median(clearlake_runs, "sensor_tick_seconds"),
+            "runs": clearlake_runs,
+        },
+        "plain_script": {"total_seconds_median": plain, "runs": plain_runs},
+        "ratios": {
+            "total_over_plain": round(total / plain, 2),
+            "compute_over_plain": round(median(clearlake_runs, "compute_seconds") / plain, 2),
+        },
+        "targets": {
+            "total_seconds_max": round(target, 2),
+            "total_met": total <= target,
+            "upstream_partitions_recomputed_max": 0,
+            "upstream_partitions_recomputed": recomputed,
+            "incremental_met": recomputed == 0,
+        },
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps({k: results[k] for k in ("ratios", "targets")}, indent=2))
+    print(f"written {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
