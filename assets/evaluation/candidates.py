@@ -1,6 +1,26 @@
 """Candidate-partitioned assets: predictions → scores → comparison with the baseline.
 
-Partition key ``<repo>@<sha7>[~<paramhash8>]`` (``clearlake.partitions.candidate_partitions_def``).
+Partition key ``<repo>@<sha7>[~<paramhash8>]`` (``clearlake.partitions.candidate_partitions_def``;
+parse it with ``clearlake.evaluation.candidates.CandidateKey.parse``). Outputs (Arrow tables
+stored by the lake IO manager; ``load_input`` gives pandas):
+
+``evaluation/candidate_predictions``
+    ``flight_id`` str, ``carrier`` str, ``origin`` str, ``month`` int, ``actual`` float,
+    ``prediction`` float (one row per held-out row). Metadata: ``candidate``, ``commit``,
+    ``commit_subject``, ``author``, ``committed_at``, ``entrypoint``, ``fit_seconds``,
+    ``predict_seconds``, ``compute_seconds``, ``provenance/*``.
+``evaluation/candidate_scores``
+    ``metric``, ``subgroup_kind`` ('overall'|'carrier'|'origin'|'month'), ``subgroup``
+    ('all' overall), ``value``, ``ci_low``, ``ci_high``, ``n_rows``. Metadata:
+    ``overall_<metric>``, ``provenance/*``.
+``evaluation/candidate_comparison``
+    ``metric``, ``subgroup_kind``, ``subgroup``, ``candidate_value``, ``baseline_value``,
+    ``delta``, ``ci_low``, ``ci_high`` (CI of the delta), ``verdict`` ('improved' |
+    'regressed' | 'no significant change' | 'no baseline'), ``n_rows``. Metadata:
+    ``candidate``, ``baseline`` (key or 'none'), ``baseline_status``, ``overall_verdict``
+    (primary metric, overall row), ``regressions``, ``provenance/*``; blocking check
+    ``no_significant_regression``.
+
 Code versions hash the evaluation code and the ``evaluation:`` configuration; the
 candidate's own commit is part of the partition, so a new commit adds a partition and
 recomputes nothing else.

@@ -103,6 +103,19 @@ def leaderboard_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
     return _leaderboard
 
 
+def leaderboard_sensor() -> dg.AutomationConditionSensorDefinition:
+    """Evaluates the leaderboard's condition; running by default (Dagster's default
+    automation sensor is stopped until someone turns it on)."""
+    return dg.AutomationConditionSensorDefinition(
+        "leaderboard_automation_sensor",
+        target=dg.AssetSelection.assets(LEADERBOARD),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description="Refreshes evaluation/leaderboard after candidates are scored.",
+    )
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[leaderboard_asset(load_config(load_settings().config_path))])
+    config = load_config(load_settings().config_path)
+    return dg.Definitions(assets=[leaderboard_asset(config)], sensors=[leaderboard_sensor()])

@@ -178,6 +178,17 @@ def upstream_records(instance: dg.DagsterInstance, record: Record) -> list[Node]
                 exact = _record(entries[0]) if entries else None
             if exact is None or exact.partition is not None:
                 exact = latest(instance, key, before=record.storage_id)
+            if exact is not None and exact.partition is not None:  # all partitions of it
+                parts = instance.get_materialized_partitions(key, before_cursor=record.storage_id)
+                found.append(
+                    Node(
+                        key,
+                        exact,
+                        note=f"data version {version}",
+                        window=f"{len(parts)} partition(s)",
+                    )
+                )
+                continue
             note = "" if exact is not None else f"never materialised here (data version {version})"
             found.append(Node(key, exact, note=note))
     baseline = record.metadata.get("baseline")

@@ -67,3 +67,5 @@ def test_job_sensor_and_checks(definitions: dg.Definitions) -> None:
     assert ("features/flight_features", "schema_matches_declaration") in checks
     leaderboard = graph.get(dg.AssetKey(["evaluation", "leaderboard"]))
     assert leaderboard.automation_condition is not None
+    refresh = definitions.resolve_sensor_def("leaderboard_automation_sensor")
+    assert refresh.default_status == dg.DefaultSensorStatus.RUNNING

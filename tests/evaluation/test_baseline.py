@@ -1,0 +1,81 @@
+"""Baseline policies on a real repository, and the comparison's wait for its baseline."""
+
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from clearlake.demo.sample_repo import SampleCommit, add_commit, create_sample_repository
+from clearlake.evaluation.baseline import await_baseline, baseline_commit, baseline_status
+from clearlake.evaluation.config import RepositoryConfig
+from clearlake.evaluation.git import GitRepository
+from clearlake.settings import load_settings
+
+KEY = "flight-delays@3baebfc"
+
+
+@pytest.fixture
+def git(tmp_path: Path) -> tuple[GitRepository, list[str]]:
+    path = tmp_path / "repo"
+    shas = create_sample_repository(path)
+    config = RepositoryConfig(name="flight-delays", location=str(path), entrypoint="m:C")
+    return GitRepository(config, load_settings({"CLEARLAKE_HOME": str(tmp_path)})), shas
+
+
+def test_parent_policy(git: tuple[GitRepository, list[str]]) -> None:
+    repo, shas = git
+    kwargs = {"policy": "parent", "branch": None, "champion": None}
+    assert baseline_commit(repo, shas[0], **kwargs) is None  # first commit
+    assert baseline_commit(repo, shas[2], **kwargs) == shas[1]
+
+
+def test_branch_policy(git: tuple[GitRepository, list[str]]) -> None:
+    repo, shas = git
+    feature = add_commit(Path(repo.location), SampleCommit("Try", {"t.txt": "1"}), branch="feature")
+    kwargs = {"policy": "branch", "branch": "main", "champion": None}
+    assert baseline_commit(repo, feature, **kwargs) == shas[2]  # head of main
+    assert baseline_commit(repo, shas[2], **kwargs) == shas[1]  # the head itself: its parent
+
+
+def test_champion_policy(git: tuple[GitRepository, list[str]]) -> None:
+    repo, shas = git
+    kwargs = {"policy": "champion", "branch": None, "champion": shas[1][:7]}
+    assert baseline_commit(repo, shas[2], **kwargs) == shas[1]
+    assert baseline_commit(repo, shas[1], **kwargs) is None  # the champion itself
+
+
+def add_run(instance: dg.DagsterInstance, status: dg.DagsterRunStatus) -> None:
+    instance.add_run(
+        dg.DagsterRun(
+            job_name="candidate_evaluation",
+            run_id=str(uuid.uuid4()),
+            tags={"dagster/partition": KEY},
+            status=status,
+        )
+    )
+
+
+def test_baseline_status_and_wait() -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    never = baseline_status(instance, KEY)
+    assert never is not None and not never.ready
+    assert (
+        "never evaluated" in never.reason
+        and "clearlake submit --repo flight-delays" in never.reason
+    )
+    add_run(instance, dg.DagsterRunStatus.STARTED)
+    assert baseline_status(instance, KEY) is None  # still running: wait
+    waited = await_baseline(instance, KEY, timeout_seconds=0.3, poll_seconds=0.1)
+    assert not waited.ready and "still running after 0.3 s" in waited.reason
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(["evaluation", "candidate_predictions"], partition=KEY)
+    )
+    assert await_baseline(instance, KEY, timeout_seconds=5).ready
+
+
+def test_failed_baseline_is_reported() -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    add_run(instance, dg.DagsterRunStatus.FAILURE)
+    status = baseline_status(instance, KEY)
+    assert status is not None and not status.ready and "failed" in status.reason
