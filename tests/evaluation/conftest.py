@@ -24,6 +24,7 @@ from evaluation_env import (
     commit_all,
     domain_definitions,
     link_lake,
+    variables_set,
     write_config,
 )
 
@@ -43,15 +44,14 @@ def environment(
     store = link_lake(sample_lake, home / "lake")
     repos = {name: home / "repos" / name for name in ("flight-delays", BROKEN, HANGING, SUBMITTED)}
     config_path = write_config(home / "clearlake.yaml", repos)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "CLEARLAKE_HOME": str(home),
-            "CLEARLAKE_LAKE_URL": store.url,
-            "CLEARLAKE_SOURCE_URL": sample_db,
-            "CLEARLAKE_CONFIG": str(config_path),
-            "DAGSTER_HOME": str(home / "dagster"),
-        }.items():
-            patch.setenv(name, value)
+    variables = {
+        "CLEARLAKE_HOME": str(home),
+        "CLEARLAKE_LAKE_URL": store.url,
+        "CLEARLAKE_SOURCE_URL": sample_db,
+        "CLEARLAKE_CONFIG": str(config_path),
+        "DAGSTER_HOME": str(home / "dagster"),
+    }
+    with variables_set(variables):
         settings = load_settings()
         config = load_config(config_path)
         instance = dg.DagsterInstance.get()
@@ -60,8 +60,20 @@ def environment(
         shas: dict[str, list[str]] = {name: [] for name in repos}
         for path in repos.values():
             init_repository(path)
-        yield Environment(home, settings, config, store, instance, definitions, repos, shas)
-        instance.dispose()
+    # The variables are set again only around the tests that use this environment, so
+    # they never leak into other test directories of the session.
+    yield Environment(home, settings, config, store, instance, definitions, repos, shas, variables)
+    instance.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _environment_variables(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not {"environment", "evaluated"} & set(request.fixturenames):
+        yield
+        return
+    env: Environment = request.getfixturevalue("environment")
+    with variables_set(env.variables):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +86,7 @@ def evaluated(environment: Environment) -> Evaluated:
     )
     commit_all(environment, BROKEN, BROKEN_COMMITS)
     commit_all(environment, HANGING, [HANG_COMMIT])
-    done = loop.run_until_quiet(environment.definitions, environment.instance, lambda _: None)
-    loop.refresh_leaderboard(environment.definitions, environment.instance)
+    with variables_set(environment.variables):
+        done = loop.run_until_quiet(environment.definitions, environment.instance, lambda _: None)
+        loop.refresh_leaderboard(environment.definitions, environment.instance)
     return Evaluated(environment, {e.key: e for e in done})

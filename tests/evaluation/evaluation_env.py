@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 
 from assets.evaluation.automation import candidate_evaluation_job, commit_sensor
@@ -152,6 +155,16 @@ class Environment:
     definitions: dg.Definitions
     repos: dict[str, Path]
     shas: dict[str, list[str]]
+    variables: dict[str, str]
+    """The environment variables that select it (set only while a test uses it)."""
+
+
+@contextlib.contextmanager
+def variables_set(variables: dict[str, str]) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in variables.items():
+            patch.setenv(name, value)
+        yield
 
 
 def commit_all(env: Environment, name: str, commits: list[SampleCommit]) -> list[str]:

@@ -56,7 +56,7 @@ def webserver(environment: Environment) -> Iterator[str]:
             "-d",
             str(HERE),
         ],
-        env=dict(os.environ),
+        env={**os.environ, **environment.variables},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -71,6 +71,7 @@ class History:
     shas: list[str]
     runs: dict[str, list[str]]
     """Run ids per candidate key, oldest first."""
+    variables: dict[str, str]
 
     def key(self, index: int) -> str:
         return f"flight-delays@{self.shas[index][:7]}"
@@ -83,14 +84,15 @@ def history(tmp_path_factory: pytest.TempPathFactory, sample_db: str) -> Iterato
     repo = home / "repos" / "flight-delays"
     shas = create_sample_repository(repo, SAMPLE_COMMITS[:2])
     first = config_file(home / "clearlake.yaml", repo, holdout_end="2013-01-16")
+    variables = {
+        "CLEARLAKE_HOME": str(home),
+        "CLEARLAKE_LAKE_URL": str(home / "lake"),
+        "CLEARLAKE_SOURCE_URL": sample_db,
+        "CLEARLAKE_CONFIG": str(first),
+        "DAGSTER_HOME": str(home / "dagster"),
+    }
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "CLEARLAKE_HOME": str(home),
-            "CLEARLAKE_LAKE_URL": str(home / "lake"),
-            "CLEARLAKE_SOURCE_URL": sample_db,
-            "CLEARLAKE_CONFIG": str(first),
-            "DAGSTER_HOME": str(home / "dagster"),
-        }.items():
+        for name, value in variables.items():
             patch.setenv(name, value)
         instance = dg.DagsterInstance.get()
         store = LakeStore(str(home / "lake"))
@@ -119,5 +121,19 @@ def history(tmp_path_factory: pytest.TempPathFactory, sample_db: str) -> Iterato
         )
         assert rerun.success
         runs[key].append(rerun.run_id)
-        yield History(instance, shas, runs)
-        instance.dispose()
+    variables["CLEARLAKE_CONFIG"] = str(second)
+    # Set again only around the tests that use this history (no leak into other folders).
+    yield History(instance, shas, runs, variables)
+    instance.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _history_variables(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "history" not in request.fixturenames:
+        yield
+        return
+    history: History = request.getfixturevalue("history")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in history.variables.items():
+            patch.setenv(name, value)
+        yield
