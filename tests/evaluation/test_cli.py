@@ -20,7 +20,7 @@ def test_candidates_command_shows_verdicts_and_failures(evaluated: Evaluated) ->
     result = CliRunner().invoke(app, ["candidates"], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "Gradient boosting" in result.output
-    assert "mae [carrier=WN]" in result.output
+    assert "mae for carrier=WN" in result.output
     assert "did not finish within" in result.output
     only = CliRunner().invoke(app, ["candidates", "--repo", HANGING], terminal_width=200)
     assert evaluated.key(HANGING, 0) in only.output and BROKEN not in only.output

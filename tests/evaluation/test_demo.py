@@ -31,12 +31,12 @@ def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.Monke
         keys[1]: "improved",
         keys[2]: "no significant change",
     }
-    assert "mae [carrier=WN]" in summary.regressions[keys[2]]
+    assert "mae for carrier=WN" in summary.regressions[keys[2]]
     assert any(s.startswith("building the sample production database") for s in steps)
     assert any(s.startswith("replicating flights 2013-01-01..2013-03-31") for s in steps)
     text = printed[0]
     assert "Leaderboard:" in text and all(k in text for k in keys)
-    assert f"{keys[2]}    no significant change — regressed: mae [carrier=WN]" in text
+    assert f"{keys[2]}    no significant change — regressed: mae for carrier=WN" in text
     assert home / "reports" / "leaderboard.png" in summary.reports
     assert all(p.exists() for p in summary.reports)
     assert (home / "repos" / "flight-delays" / ".git").is_dir()

@@ -90,7 +90,7 @@ def test_subgroup_regression_fails_the_blocking_check(evaluated: Evaluated) -> N
     ).records
     evaluation = records[0].event_log_entry.dagster_event.event_specific_data  # type: ignore[union-attr]
     assert evaluation.passed is False
-    assert "mae [carrier=WN]" in evaluation.description
+    assert "mae for carrier=WN" in evaluation.description
     assert check  # the check is recorded in the instance
 
 

@@ -117,7 +117,7 @@ def test_regression_in_one_subgroup_is_found_and_named() -> None:
     assert verdicts.pop("WN") == "regressed"
     assert set(verdicts.values()) == {"no significant change"}
     named = regressions(result)
-    assert any(r.startswith("mae [carrier=WN] +") for r in named)
+    assert any(r.startswith("mae for carrier=WN +") for r in named)
 
 
 def test_improvement_is_found() -> None:

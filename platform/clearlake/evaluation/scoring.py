@@ -234,10 +234,14 @@ def overall_verdict(comparison: pd.DataFrame, primary_metric: str) -> str:
 
 
 def regressions(comparison: pd.DataFrame) -> list[str]:
-    """``metric [kind=subgroup]`` of every regressed row, for check messages."""
+    """``mae for carrier=WN +2.56 (CI …, n=…)`` per regressed row, for check messages.
+
+    No square brackets: the text is printed by rich consoles, which would read them as markup.
+    """
     bad = comparison[comparison["verdict"] == REGRESSED]
     return [
-        f"{r.metric} [{r.subgroup_kind}={r.subgroup}] +{r.delta:.2f} "
-        f"(CI {r.ci_low:.2f}..{r.ci_high:.2f}, n={r.n_rows})"
+        f"{r.metric} "
+        + ("overall" if r.subgroup_kind == "overall" else f"for {r.subgroup_kind}={r.subgroup}")
+        + f" +{r.delta:.2f} (CI {r.ci_low:.2f}..{r.ci_high:.2f}, n={r.n_rows})"
         for r in bad.itertuples()
     ]
