@@ -11,6 +11,7 @@ import pkgutil
 import warnings
 
 import dagster as dg
+from dagster.components.definitions import LazyDefinitions
 
 import assets
 from clearlake.resources import executor_for, resources_for
@@ -18,22 +19,25 @@ from clearlake.settings import load_settings
 
 
 def load_domain(name: str) -> dg.Definitions:
-    """Autoload one domain folder.
+    """Every ``@dg.definitions`` function in the modules of one domain folder, merged.
 
-    ``load_defs`` attaches a component tree to what it returns and Dagster refuses to
-    merge two of them, so the domain's objects are re-wrapped without it.
+    Found by walking the folder, so a new file registers itself. (``dg.load_defs`` does
+    the same through Dagster's component machinery at ~0.1 s per domain on every load,
+    and a run loads the definitions several times: the report benchmark measured 1.8 s.)
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        loaded = dg.load_defs(importlib.import_module(f"assets.{name}"))
-    return dg.Definitions(
-        assets=loaded.assets,
-        asset_checks=loaded.asset_checks,
-        jobs=loaded.jobs,
-        sensors=loaded.sensors,
-        schedules=loaded.schedules,
-        resources=loaded.resources,
-    )
+    package = importlib.import_module(f"assets.{name}")
+    found = []
+    for info in sorted(
+        pkgutil.walk_packages(package.__path__, f"{package.__name__}."), key=lambda m: m.name
+    ):
+        module = importlib.import_module(info.name)
+        own = [
+            value
+            for value in list(vars(module).values())
+            if isinstance(value, LazyDefinitions) and value.load_fn.__module__ == info.name
+        ]
+        found += [value() for value in own]
+    return dg.Definitions.merge(*found)
 
 
 def domain_names() -> list[str]:
@@ -43,7 +47,11 @@ def domain_names() -> list[str]:
 @dg.definitions
 def defs() -> dg.Definitions:
     settings = load_settings()
+    with warnings.catch_warnings():
+        # Known, deliberate Beta features (single-run backfills, dagstermill assets).
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        domains = [load_domain(name) for name in domain_names()]
     return dg.Definitions.merge(
-        *(load_domain(name) for name in domain_names()),
+        *domains,
         dg.Definitions(resources=resources_for(settings), executor=executor_for(settings)),
     )
