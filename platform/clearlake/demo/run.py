@@ -17,6 +17,7 @@ shas are fixed) and evaluates nothing again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,9 +67,7 @@ class DemoSummary:
         failed = [e for e in self.evaluated if not e.success]
         if failed:
             lines += ["", "Runs that failed (a blocking check or the candidate itself):"]
-            lines += [
-                f"  {e.key}: {e.error.splitlines()[0] if e.error else 'failed'}" for e in failed
-            ]
+            lines += [f"  {e.key}: {_reason(e.error)}" for e in failed]
         lines += ["", "Reports:"] + [f"  {p}" for p in self.reports]
         lines += [
             "",
@@ -77,6 +76,16 @@ class DemoSummary:
             "`clearlake diff evaluation/candidate_scores <A> <B>`.",
         ]
         return "\n".join(lines)
+
+
+def _reason(error: str | None) -> str:
+    text = " ".join((error or "failed").split())
+    if "AssetCheckFailedError" in text:
+        return (
+            "blocked by the no_significant_regression check (regressions above): its report "
+            "and anything else downstream of the comparison were not made"
+        )
+    return re.sub(r"^[\w.]+(Error|Exception): ", "", text)[:240]
 
 
 def _definitions() -> dg.Definitions:
