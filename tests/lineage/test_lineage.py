@@ -2,7 +2,7 @@
 
 import dagster as dg
 import pytest
-from conftest import History
+from lineage_history import History
 from typer.testing import CliRunner
 
 from clearlake import lineage
