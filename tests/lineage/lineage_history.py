@@ -1,5 +1,6 @@
 """A small real history for lineage (fixtures re-exported by conftest.py): the lake
-replicated through Dagster, features, suites, two commits evaluated, then the held-out suite redefined and one candidate evaluated again."""
+replicated through Dagster, features, suites, two commits evaluated, then the held-out
+suite redefined and one candidate evaluated again."""
 
 from __future__ import annotations
 
