@@ -13,8 +13,11 @@ console = Console()
 
 
 def demo() -> None:
-    """Build the sample database and lake, evaluate three commits of a sample algorithm
-    against their baselines, render the reports and print leaderboard and verdicts."""
+    """Run the whole loop on embedded defaults: lake, evaluation, reports, leaderboard.
+
+    Builds the sample database and lake, evaluates three commits of a sample algorithm
+    against their baselines, renders the reports, prints leaderboard and verdicts.
+    """
     from clearlake.demo.run import run_demo
 
     settings = load_settings()
