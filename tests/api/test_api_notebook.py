@@ -1,14 +1,15 @@
-"""The example notebook runs against the live service (parameters injected by papermill)."""
+"""The example notebook runs against the live service, as `clearlake reports run` runs it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import nbformat
-import papermill
 from live_api import LiveApi
 
 from clearlake.notebooks_clean import problems
+from clearlake.reports.direct import run_template
+from clearlake.reports.templates import Template
 from clearlake.settings import PROJECT_ROOT
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "data_api_example.ipynb"
@@ -19,16 +20,14 @@ def test_example_notebook_is_committed_clean() -> None:
 
 
 def test_example_notebook_runs_as_a_scientist(live_api: LiveApi, tmp_path: Path) -> None:
-    output = tmp_path / "out.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(output),
-        parameters={"api_url": live_api.url, "token": live_api.tokens["sam"], "origin": "LGA"},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(tmp_path),
+    # Clearlake's direct runner, not bare papermill: once dagstermill is imported in a
+    # process, papermill's Python parameter translator is dagstermill's.
+    run = run_template(
+        Template.load(NOTEBOOK),
+        {"api_url": live_api.url, "token": live_api.tokens["sam"], "origin": "LGA"},
+        output_dir=tmp_path,
     )
-    cells = nbformat.read(output, as_version=4).cells
+    cells = nbformat.read(run.notebook, as_version=4).cells
     text = "\n".join(
         str(o.get("data", {}).get("text/plain", "")) for c in cells for o in c.get("outputs", [])
     )
