@@ -44,7 +44,10 @@ def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.Monke
     instance = dg.DagsterInstance.get()
     assert sorted(instance.get_dynamic_partitions("candidates")) == sorted(keys)
     failed = {e.key for e in summary.evaluated if not e.success}
-    assert keys[2] in failed  # blocked by the regression check
+    assert keys[2] in failed  # blocked by the regression check ...
+    assert [(r.key, r.success) for r in summary.reported] == [(keys[2], True)]
+    page = home / "reports" / "candidate_report" / f"{keys[2]}.html"
+    assert page in summary.reports and "regressed" in page.read_text()  # ... yet reported
 
     why = CliRunner().invoke(
         app, ["why", "evaluation/candidate_comparison", "--partition", keys[1]]
@@ -55,5 +58,5 @@ def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.Monke
     )
 
     again = run_demo(load_settings(), steps.append, output=printed.append)
-    assert again.commits == summary.commits and again.evaluated == []
+    assert again.commits == summary.commits and again.evaluated == [] and again.reported == []
     assert again.verdicts == summary.verdicts

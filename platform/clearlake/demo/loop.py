@@ -21,11 +21,12 @@ from clearlake.features.flight_features import TABLE as FEATURES_TABLE
 from clearlake.features.flight_features import missing_days
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LAKE_TABLES
+from clearlake.reports.pending import REPORT_JOB, REPORT_SENSOR
 
 Progress = Callable[[str], None]
 JOB_NAME = "candidate_evaluation"
 SENSOR_NAME = "candidate_commit_sensor"
-CURSOR_KEY = f"clearlake/in-process/{SENSOR_NAME}/cursor"
+CURSOR_KEY = f"clearlake/in-process/{SENSOR_NAME}/cursor"  # = cursor_key(SENSOR_NAME)
 """Where in-process ticks keep the sensor cursor (the instance's key-value store)."""
 QUIET: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 FEATURES = dg.AssetKey(["features", "flight_features"])
@@ -146,21 +147,28 @@ def ensure_features_and_suites(
         raise LoopError("no feature partitions were published")
 
 
-def tick(definitions: dg.Definitions, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
-    """One evaluation of the commit sensor, as the daemon would do it (partitions, cursor)."""
-    sensor = definitions.resolve_sensor_def(SENSOR_NAME)
-    cursor = instance.run_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY)
+def cursor_key(sensor_name: str) -> str:
+    return f"clearlake/in-process/{sensor_name}/cursor"
+
+
+def tick(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, *, sensor_name: str = SENSOR_NAME
+) -> list[dg.RunRequest]:
+    """One evaluation of a sensor, as the daemon would do it (partitions, cursor)."""
+    sensor = definitions.resolve_sensor_def(sensor_name)
+    key = cursor_key(sensor_name)
+    cursor = instance.run_storage.get_cursor_values({key}).get(key)
     with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions) as ctx:
         result = sensor(ctx)
     if not isinstance(result, dg.SensorResult):
-        raise LoopError(f"{SENSOR_NAME} returned {type(result).__name__}, not a SensorResult")
+        raise LoopError(f"{sensor_name} returned {type(result).__name__}, not a SensorResult")
     for request in result.dynamic_partitions_requests or []:
         if isinstance(request, dg.AddDynamicPartitionsRequest):
             instance.add_dynamic_partitions(
                 request.partitions_def_name, list(request.partition_keys)
             )
     if result.cursor is not None:
-        instance.run_storage.set_cursor_values({CURSOR_KEY: result.cursor})
+        instance.run_storage.set_cursor_values({key: result.cursor})
     return [r for r in result.run_requests or [] if isinstance(r, dg.RunRequest)]
 
 
@@ -198,7 +206,31 @@ def evaluate(
     With ``reconstructable`` (the project's job) runs go through ``execute_job``,
     in-process: needed when the job holds report notebooks; otherwise ``execute_in_process``.
     """
-    job = definitions.resolve_job_def(JOB_NAME)
+    return launch(
+        definitions,
+        instance,
+        requests,
+        progress,
+        job_name=JOB_NAME,
+        sensor_name=SENSOR_NAME,
+        doing="evaluating",
+        reconstructable=reconstructable,
+    )
+
+
+def launch(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    requests: Sequence[dg.RunRequest],
+    progress: Progress,
+    *,
+    job_name: str,
+    sensor_name: str,
+    doing: str,
+    reconstructable: ReconstructableJob | None = None,
+) -> list[Evaluated]:
+    """Run each of a sensor's partition requests once (a used run key is skipped)."""
+    job = definitions.resolve_job_def(job_name)
     run_config: dict[str, Any] = dict(QUIET)
     if job.executor_def.name == dg.multi_or_in_process_executor.name:
         run_config["execution"] = {"config": {"in_process": {}}}
@@ -208,13 +240,13 @@ def evaluate(
         assert key is not None
         run_key = request.run_key or key
         previous = instance.get_runs(
-            dg.RunsFilter(tags={"dagster/run_key": run_key, "dagster/sensor_name": SENSOR_NAME}),
+            dg.RunsFilter(tags={"dagster/run_key": run_key, "dagster/sensor_name": sensor_name}),
             limit=1,
         )
         if previous:
             continue
-        progress(f"evaluating {key} ({request.tags.get('clearlake/reason', 'requested')})")
-        tags = {**request.tags, "dagster/run_key": run_key, "dagster/sensor_name": SENSOR_NAME}
+        progress(f"{doing} {key} ({request.tags.get('clearlake/reason', 'requested')})")
+        tags = {**request.tags, "dagster/run_key": run_key, "dagster/sensor_name": sensor_name}
         result: RunResult
         if reconstructable is None:
             result = job.execute_in_process(
@@ -235,6 +267,33 @@ def evaluate(
         error = None if result.success else failure_message(result)
         done.append(Evaluated(key, result.run_id, result.success, error))
     return done
+
+
+def render_reports(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    progress: Progress,
+    *,
+    reconstructable: ReconstructableJob,
+) -> list[Evaluated]:
+    """Tick ``regression_report_sensor`` and run its requests, as the daemon would.
+
+    Renders the reports the blocking regression check kept out of their evaluation run
+    (from the stored comparison). ``reconstructable`` is the ``candidate_reports`` job
+    (report notebooks need one). Nothing to do without the sensor (no report assets).
+    """
+    if REPORT_SENSOR not in {getattr(s, "name", None) for s in definitions.sensors or []}:
+        return []
+    return launch(
+        definitions,
+        instance,
+        tick(definitions, instance, sensor_name=REPORT_SENSOR),
+        progress,
+        job_name=REPORT_JOB,
+        sensor_name=REPORT_SENSOR,
+        doing="rendering the report of",
+        reconstructable=reconstructable,
+    )
 
 
 def run_until_quiet(

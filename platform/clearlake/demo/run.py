@@ -6,7 +6,9 @@
 4. create the sample algorithm repository (naive baseline → gradient boosting → a commit
    that regresses one carrier), at the location the configuration registers;
 5. tick ``candidate_commit_sensor`` in-process until it finds nothing new, evaluating every
-   request as a real run of ``candidate_evaluation`` (reports included when defined);
+   request as a real run of ``candidate_evaluation`` (reports included when defined), then
+   tick ``regression_report_sensor``: a commit whose run the regression check blocked gets
+   its report from a follow-up run of ``candidate_reports`` (nothing evaluated again);
 6. refresh the leaderboard (and the report gallery when defined), then print the
    leaderboard, the verdicts and where the reports are.
 
@@ -30,6 +32,7 @@ from clearlake.errors import ConfigurationError
 from clearlake.evaluation.config import load_config
 from clearlake.lake.store import LakeStore
 from clearlake.lineage import latest
+from clearlake.reports.pending import REPORT_JOB
 from clearlake.sample_db import build_sample_db
 from clearlake.settings import Settings, ensure_dagster_home
 
@@ -45,6 +48,8 @@ class DemoSummary:
     repository: Path
     commits: list[str]
     evaluated: list[loop.Evaluated]
+    reported: list[loop.Evaluated] = field(default_factory=list)
+    """Follow-up report runs (for commits whose evaluation run was blocked)."""
     verdicts: dict[str, str] = field(default_factory=dict)
     regressions: dict[str, str] = field(default_factory=dict)
     leaderboard: str = ""
@@ -68,6 +73,10 @@ class DemoSummary:
         if failed:
             lines += ["", "Runs that failed (a blocking check or the candidate itself):"]
             lines += [f"  {e.key}: {_reason(e.error)}" for e in failed]
+        failed_reports = [e for e in self.reported if not e.success]
+        if failed_reports:
+            lines += ["", "Report runs that failed:"]
+            lines += [f"  {e.key}: {_reason(e.error)}" for e in failed_reports]
         lines += ["", "Reports:"] + [f"  {p}" for p in self.reports]
         lines += [
             "",
@@ -82,8 +91,8 @@ def _reason(error: str | None) -> str:
     text = " ".join((error or "failed").split())
     if "AssetCheckFailedError" in text:
         return (
-            "blocked by the no_significant_regression check (regressions above): its report "
-            "and anything else downstream of the comparison were not made"
+            "blocked by the no_significant_regression check (regressions above): nothing "
+            "downstream of the comparison ran; its report came from a follow-up run"
         )
     return re.sub(r"^[\w.]+(Error|Exception): ", "", text)[:240]
 
@@ -129,6 +138,9 @@ def run_demo(
     evaluated = loop.run_until_quiet(
         definitions, instance, progress, reconstructable=loop.project_job()
     )
+    reported = loop.render_reports(
+        definitions, instance, progress, reconstructable=loop.project_job(REPORT_JOB)
+    )
     progress("refreshing the leaderboard")
     loop.refresh_leaderboard(definitions, instance)
     if definitions.resolve_asset_graph().has(GALLERY):
@@ -137,6 +149,7 @@ def run_demo(
     summary = _summarise(
         instance, settings, store, path, commits, evaluated, config.evaluation.primary_metric
     )
+    summary.reported = reported
     output(summary.render())
     return summary
 

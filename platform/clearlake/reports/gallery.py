@@ -46,7 +46,20 @@ def commit_page(commit_key: str) -> str:
 
 
 MISSING = "missing"
-"""Status of a candidate Dagster knows but that has no report (e.g. a blocking check failed)."""
+"""Status of a candidate Dagster knows but that has no report yet (its run failed before the
+comparison, or the follow-up report run of ``regression_report_sensor`` has not run yet)."""
+COMPARISON_INPUT = "evaluation/candidate_comparison"
+
+
+def regressions(record: ReportRecord) -> str:
+    """The comparison's significant regressions the report was made from ('' if none).
+
+    The overall verdict can read "no significant change" while a subgroup regressed (and
+    failed the blocking check): the gallery says so next to the verdict.
+    """
+    upstream = record.provenance.get("inputs", {}).get(COMPARISON_INPUT, {})
+    found = str((upstream.get("metadata") or {}).get("regressions") or "none")
+    return "" if found == "none" else found
 
 
 def _verdict(record: ReportRecord) -> str:
@@ -54,7 +67,11 @@ def _verdict(record: ReportRecord) -> str:
         return '<span class="verdict no-report">no report</span>'
     text = "failed" if record.status == "failed" else record.summary.get("verdict", "unknown")
     css = text.split()[-1] if text[:1].isdigit() else text.replace(" ", "-")
-    return f'<span class="verdict {html.escape(css)}">{html.escape(text)}</span>'
+    badge = f'<span class="verdict {html.escape(css)}">{html.escape(text)}</span>'
+    regressed = regressions(record) if record.template == CANDIDATE_TEMPLATE else ""
+    if regressed and text != "failed":
+        badge += f' <span class="verdict regressed">regressed: {html.escape(regressed)}</span>'
+    return badge
 
 
 def _link(prefix: str, record: ReportRecord) -> str:
