@@ -57,7 +57,7 @@ def materialize(
     )
 
 
-def failure_message(result: dg.ExecuteInProcessResult) -> str:
+def failure_message(result: dg.ExecuteInProcessResult | dg.ExecuteJobResult) -> str:
     """The user-facing cause of a failed run: our own error's message when there is one."""
     ours = {c.__name__ for c in _subclasses(ClearlakeError)}
     for event in result.get_step_failure_events():
@@ -68,7 +68,7 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
             error = error.cause
         chosen = next((e for e in chain if e.cls_name in ours), chain[-1] if chain else None)
         if chosen is not None:
-            return chosen.message.strip().split("\n")[0].split(": ", 1)[-1]
+            return chosen.message.strip().removeprefix(f"{chosen.cls_name}: ")
     return "see the run's logs in the Dagster UI (`clearlake ui`)"
 
 

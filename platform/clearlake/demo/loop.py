@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableJob
 
+from clearlake import runs
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.config import ClearlakeConfig
 from clearlake.features.flight_features import TABLE as FEATURES_TABLE
@@ -22,13 +23,14 @@ from clearlake.features.flight_features import missing_days
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LAKE_TABLES
 from clearlake.reports.pending import REPORT_JOB, REPORT_SENSOR
+from clearlake.runs import failure_message
 
 Progress = Callable[[str], None]
 JOB_NAME = "candidate_evaluation"
 SENSOR_NAME = "candidate_commit_sensor"
 CURSOR_KEY = f"clearlake/in-process/{SENSOR_NAME}/cursor"  # = cursor_key(SENSOR_NAME)
 """Where in-process ticks keep the sensor cursor (the instance's key-value store)."""
-QUIET: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+QUIET = runs.QUIET_RUN_CONFIG
 FEATURES = dg.AssetKey(["features", "flight_features"])
 LEADERBOARD = dg.AssetKey(["evaluation", "leaderboard"])
 
@@ -44,48 +46,11 @@ def materialise(
     *,
     partition_range: tuple[dt.date, dt.date] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    tags = {}
-    if partition_range is not None:
-        tags = {
-            "dagster/asset_partition_range_start": partition_range[0].isoformat(),
-            "dagster/asset_partition_range_end": partition_range[1].isoformat(),
-        }
-    return dg.materialize(
-        [a for a in definitions.assets or [] if isinstance(a, (dg.AssetsDefinition, dg.AssetSpec))],
-        selection=list(keys),
-        instance=instance,
-        resources=definitions.resources,
-        tags=tags,
-        run_config=QUIET,
-        raise_on_error=False,
-    )
+    return runs.materialize(definitions, instance, keys, partition_range=partition_range)
 
 
 RunResult = dg.ExecuteInProcessResult | dg.JobExecutionResult
 """Both kinds of in-process result (``execute_job`` for reconstructable jobs)."""
-
-
-def failure_message(result: RunResult) -> str:
-    """The cause a user should read: our own error's message, else the innermost one."""
-    ours = {cls.__name__ for cls in _subclasses(ClearlakeError)}
-    for event in result.get_step_failure_events():
-        chain = []
-        error = event.step_failure_data.error
-        while error is not None:
-            chain.append(error)
-            error = error.cause
-        chosen = next((e for e in chain if e.cls_name in ours), chain[-1] if chain else None)
-        if chosen is not None:
-            return chosen.message.strip().removeprefix(f"{chosen.cls_name}: ")
-    return "the run failed (see its logs in the Dagster UI)"
-
-
-def _subclasses(cls: type) -> set[type]:
-    found: set[type] = {cls}
-    sub: type
-    for sub in cls.__subclasses__():
-        found |= _subclasses(sub)
-    return found
 
 
 def _require(result: dg.ExecuteInProcessResult, what: str) -> None:
