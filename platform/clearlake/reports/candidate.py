@@ -14,19 +14,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from clearlake.errors import ClearlakeError
+from clearlake.evaluation.scoring import COMPARISON_COLUMNS
 
-COLUMNS = (
-    "metric",
-    "subgroup_kind",
-    "subgroup",
-    "candidate_value",
-    "baseline_value",
-    "delta",
-    "ci_low",
-    "ci_high",
-    "verdict",
-    "n_rows",
-)
+COLUMNS = tuple(COMPARISON_COLUMNS)
 SUBGROUP_KINDS = ("carrier", "origin", "month")
 VERDICT_COLOURS = {
     "improved": "#2e7d32",
@@ -62,18 +52,8 @@ def select_metrics(frame: pd.DataFrame, metrics: Sequence[str] | None) -> list[s
 
 def overall(frame: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     rows = frame[(frame["subgroup_kind"] == "overall") & frame["metric"].isin(metrics)]
-    return rows[
-        [
-            "metric",
-            "candidate_value",
-            "baseline_value",
-            "delta",
-            "ci_low",
-            "ci_high",
-            "verdict",
-            "n_rows",
-        ]
-    ].reset_index(drop=True)
+    shown = [c for c in COMPARISON_COLUMNS if c not in ("subgroup_kind", "subgroup")]
+    return rows[shown].reset_index(drop=True)
 
 
 def overall_verdict(frame: pd.DataFrame, metrics: Sequence[str] | None = None) -> str:
