@@ -23,7 +23,7 @@ from clearlake.evaluation.config import ClearlakeConfig
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LAKE_TABLES
 from clearlake.resources import resources_for
-from clearlake.settings import Settings
+from clearlake.settings import PROJECT_ROOT, Settings
 
 SUITES = {
     "train": {"start": "2013-01-01", "end": "2013-01-14", "role": "train"},
@@ -123,6 +123,10 @@ def write_config(path: Path, repos: dict[str, Path], **evaluation: object) -> Pa
                 "entrypoint": "model:Model",
                 "timeout_seconds": HANG_TIMEOUT,
             },
+        ],
+        # The project's own resource profiles, for experiments.
+        "profiles": yaml.safe_load((PROJECT_ROOT / "assets" / "clearlake.yaml").read_text())[
+            "profiles"
         ],
     }
     path.write_text(yaml.safe_dump(raw))

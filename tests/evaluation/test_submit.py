@@ -22,6 +22,7 @@ from clearlake.cli.main import app
 from clearlake.demo import loop
 from clearlake.demo.sample_repo import SAMPLE_COMMITS, add_commit
 from clearlake.errors import ClearlakeError
+from clearlake.evaluation.candidates import candidate_parameters
 from clearlake.evaluation.submit import SubmitError, submit
 
 pytestmark = pytest.mark.slow
@@ -129,3 +130,41 @@ def test_submit_errors_are_clear(webserver: str) -> None:
         submit(webserver, repo=SUBMITTED, commit="xyz")
     with pytest.raises(SubmitError, match="is the Dagster webserver running"):
         submit(f"http://127.0.0.1:{free_port()}", repo=SUBMITTED, commit="a" * 40)
+
+
+def test_experiment_grid_launches_and_completes_through_graphql(
+    environment: Environment, webserver: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`clearlake experiment run` against the live webserver: one run per combination."""
+    sha = add_commit(environment.repos[SUBMITTED], SAMPLE_COMMITS[1])
+    monkeypatch.setenv("CLEARLAKE_DAGSTER_URL", webserver)
+    too_big = CliRunner().invoke(
+        app, ["experiment", "run", "--repo", SUBMITTED, "--ref", "main", "--profile", "small",
+              "--cpu", "3"],
+    )  # fmt: skip
+    assert too_big.exit_code != 0
+    assert "Profile 'small' does not allow cpu 3 > 1" in str(too_big.exception)
+    result = CliRunner().invoke(
+        app, ["experiment", "run", "--repo", SUBMITTED, "--ref", "main",
+              "--param", "max_iter=20,30", "--profile", "small"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 run(s) launched" in result.output
+    launched = environment.instance.get_runs(
+        filters=dg.RunsFilter(tags={"clearlake/kind": "experiment"})
+    )
+    run_ids = [run.run_id for run in launched]
+    assert len(run_ids) == 2
+    keys = set()
+    for run_id in run_ids:
+        run = wait_for(environment.instance, run_id)
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        key = run.tags["dagster/partition"]
+        keys.add(key)
+        assert key.startswith(f"{SUBMITTED}@{sha[:7]}~")
+        assert run.tags["clearlake/kind"] == "experiment"
+        assert '"limits": {"cpu": "1", "memory": "2Gi"}' in run.tags["dagster-k8s/config"]
+        scores = environment.store.partition_file("evaluation/candidate_scores", f"key={key}")
+        assert environment.store.exists(scores)
+    parameters = {str(candidate_parameters(k, store=environment.store)["max_iter"]) for k in keys}
+    assert parameters == {"20", "30"}

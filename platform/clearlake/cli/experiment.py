@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from clearlake.evaluation.config import load_config
-from clearlake.graphql import DagsterApi
 from clearlake.lake.store import LakeStore
 from clearlake.settings import load_settings
 
@@ -64,7 +63,7 @@ def run(
         return
     launched = launch_experiment(
         plan,
-        api=DagsterApi(settings.dagster_url),
+        url=settings.dagster_url,
         store=LakeStore(settings.lake_url),
         progress=console.print,
     )

@@ -203,14 +203,3 @@ def resolve_candidate(
         sha=git.resolve(parsed.commit),
         parameters=candidate_parameters(parsed, store=store),
     )
-
-
-def store_parameters(store: LakeStore, key: str, parameters: Mapping[str, Any]) -> None:
-    """Keep a candidate's parameters where every process finds them (see the module doc)."""
-    parsed = CandidateKey.parse(key)
-    if parsed.param_hash != parameter_hash(parameters):
-        raise ClearlakeError(
-            f"Parameters {dict(parameters)} do not hash to candidate {key}: build the key with "
-            "CandidateKey.of(repo, sha, parameters)."
-        )
-    _write_json(store, _json_path(store, PARAMETERS_TABLE, key), dict(parameters))

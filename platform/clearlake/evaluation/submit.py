@@ -86,7 +86,7 @@ class DagsterGraphQL:
         return data
 
 
-def _payload(data: dict[str, Any], field: str, url: str, ok: str) -> dict[str, Any]:
+def payload(data: dict[str, Any], field: str, url: str, ok: str) -> dict[str, Any]:
     value: dict[str, Any] = data[field]
     if value["__typename"] != ok:
         detail = value.get("message") or value.get("errors") or value
@@ -96,7 +96,7 @@ def _payload(data: dict[str, Any], field: str, url: str, ok: str) -> dict[str, A
 
 def find_location(client: DagsterGraphQL) -> dict[str, str]:
     data = client(REPOSITORIES)
-    nodes = _payload(data, "repositoriesOrError", client.url, "RepositoryConnection")["nodes"]
+    nodes = payload(data, "repositoriesOrError", client.url, "RepositoryConnection")["nodes"]
     for node in nodes:
         if any(job["name"] == JOB_NAME for job in node["jobs"]):
             return {
@@ -127,14 +127,14 @@ def submit(
     selector = find_location(client)
     if not force:
         runs = client(RUNS, {"tags": [{"key": "dagster/partition", "value": key}]})
-        results = _payload(runs, "runsOrError", client.url, "Runs")["results"]
+        results = payload(runs, "runsOrError", client.url, "Runs")["results"]
         active = [r for r in results if r["status"] in ACTIVE]
         if active:
             return Submitted(key, active[0]["runId"], new=False)
     added = client(ADD_PARTITION, {"selector": selector, "name": CANDIDATES, "key": key})
     kind = added["addDynamicPartition"]["__typename"]
     if kind not in ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"):
-        _payload(added, "addDynamicPartition", client.url, "AddDynamicPartitionSuccess")
+        payload(added, "addDynamicPartition", client.url, "AddDynamicPartitionSuccess")
     tags = {
         "dagster/partition": key,
         "dagster/run_key": key,
@@ -152,5 +152,5 @@ def submit(
             }
         },
     )
-    run = _payload(launched, "launchRun", client.url, "LaunchRunSuccess")["run"]
+    run = payload(launched, "launchRun", client.url, "LaunchRunSuccess")["run"]
     return Submitted(key, run["runId"], new=True)

@@ -14,9 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from clearlake.evaluation.candidates import CandidateKey, store_parameters
+from clearlake.evaluation.candidates import CandidateKey, register_parameters
 from clearlake.evaluation.config import ClearlakeConfig
 from clearlake.evaluation.git import GitRepository
+from clearlake.evaluation.submit import (
+    ADD_PARTITION,
+    LAUNCH,
+    DagsterGraphQL,
+    find_location,
+    payload,
+)
+from clearlake.evaluation.submit import (
+    JOB_NAME as EVALUATION_JOB,
+)
 from clearlake.experiments.grid import parse_grid
 from clearlake.experiments.profiles import (
     ResourceRequest,
@@ -24,13 +34,10 @@ from clearlake.experiments.profiles import (
     k8s_config_tag,
     resolve_request,
 )
-from clearlake.graphql import DagsterApi
 from clearlake.lake.store import LakeStore
 from clearlake.partitions import CANDIDATES
 from clearlake.settings import Settings
 from clearlake.versioning import digest
-
-EVALUATION_JOB = "candidate_evaluation"
 
 
 @dataclass(frozen=True)
@@ -95,18 +102,27 @@ def plan_experiment(
 def launch_experiment(
     plan: ExperimentPlan,
     *,
-    api: DagsterApi,
+    url: str,
     store: LakeStore,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, str]:
     """Register the partitions and submit the runs; return run id per candidate key."""
-    api.check_reachable()
+    client = DagsterGraphQL(url)
+    selector = find_location(client)  # also proves the webserver answers, before any write
     launched = {}
     for run in plan.runs:
         if run.parameters:
-            store_parameters(store, run.key, run.parameters)
-        api.add_dynamic_partition(CANDIDATES, run.key)
-        launched[run.key] = api.launch_run(EVALUATION_JOB, tags=run.tags, run_config=run.run_config)
+            register_parameters(store, run.key, run.parameters)
+        added = client(ADD_PARTITION, {"selector": selector, "name": CANDIDATES, "key": run.key})
+        if added["addDynamicPartition"]["__typename"] != "DuplicateDynamicPartitionError":
+            payload(added, "addDynamicPartition", url, "AddDynamicPartitionSuccess")
+        params = {
+            "selector": {**selector, "jobName": EVALUATION_JOB},
+            "runConfigData": run.run_config,
+            "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in run.tags.items()]},
+        }
+        answer = payload(client(LAUNCH, {"params": params}), "launchRun", url, "LaunchRunSuccess")
+        launched[run.key] = str(answer["run"]["runId"])
         if progress:
             progress(f"launched {run.key} (run {launched[run.key]})")
     return launched

@@ -41,6 +41,11 @@ class ResourceRequest:
 
 def get_profile(config: ClearlakeConfig, name: str) -> ResourceProfile:
     profiles = config.profiles
+    if not profiles:
+        raise ProfileError(
+            f"Resource profile {name!r} is not available: the Clearlake configuration has no "
+            "profiles: section (see assets/clearlake.yaml for one)."
+        )
     if name not in profiles:
         raise ProfileError(
             f"Unknown resource profile {name!r}: choose one of {', '.join(sorted(profiles))} "
