@@ -117,11 +117,10 @@ def list_datasets(request: Request, config: ConfigDep, principal: PrincipalDep) 
     )
 
 
-@router.get("/datasets/{dataset}", response_model=DatasetOut, responses=ERRORS)
-def get_dataset(
-    request: Request, dataset: DatasetPath, config: ConfigDep, principal: PrincipalDep
-) -> DatasetOut:
-    """One dataset: description, schema as your roles see it, partitions, freshness."""
+def _authorized(
+    request: Request, config: ApiConfig, principal: Principal, dataset: str
+) -> TableState:
+    """The dataset if the principal may read it; either way the access is audited."""
     record = _audited(request, config, principal, dataset)
     try:
         state = authorize_dataset(config, principal, dataset)
@@ -129,6 +128,15 @@ def get_dataset(
         _refused(config, record, exc)
         raise
     config.audit.write(record)
+    return state
+
+
+@router.get("/datasets/{dataset}", response_model=DatasetOut, responses=ERRORS)
+def get_dataset(
+    request: Request, dataset: DatasetPath, config: ConfigDep, principal: PrincipalDep
+) -> DatasetOut:
+    """One dataset: description, schema as your roles see it, partitions, freshness."""
+    state = _authorized(request, config, principal, dataset)
     return describe(config, principal, state)
 
 
@@ -137,13 +145,7 @@ def get_schema(
     request: Request, dataset: DatasetPath, config: ConfigDep, principal: PrincipalDep
 ) -> SchemaOut:
     """Columns of the dataset with their class and how your roles receive them."""
-    record = _audited(request, config, principal, dataset)
-    try:
-        state = authorize_dataset(config, principal, dataset)
-    except ApiError as exc:
-        _refused(config, record, exc)
-        raise
-    config.audit.write(record)
+    state = _authorized(request, config, principal, dataset)
     schema = table_schema(config.store, state)
     return SchemaOut(dataset=dataset, fields=fields_for(config, principal, state, schema))
 

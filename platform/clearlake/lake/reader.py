@@ -88,7 +88,10 @@ def dataset(
     store: LakeStore | None = None,
 ) -> ds.Dataset:
     store = store or default_store()
-    files = table_files(table, start, end, store=store)
+    return _dataset_of(table, table_files(table, start, end, store=store), store)
+
+
+def _dataset_of(table: str, files: list[str], store: LakeStore) -> ds.Dataset:
     schema = LAKE_TABLES[table].schema if table in LAKE_TABLES else None
     if not files:
         return ds.dataset(schema.empty_table() if schema else pa.table({}))
@@ -155,7 +158,7 @@ def scan(
     """
     store = store or default_store()
     files = table_files(table, start, end, store=store)
-    full = dataset(table, start, end, store=store)
+    full = _dataset_of(table, files, store)
     selected = _check_columns(full, columns)
     expression = _expression(full, filters)
     schema = (
