@@ -61,6 +61,9 @@ def test_replicate_then_read_and_sql(env: dict[str, str]) -> None:
         (["lake", "replicate", "--start", "2013-03-01", "--end", "2013-02-01"], "after end date"),
         (["lake", "read", "flights", "--columns", "nope"], "Unknown column(s) 'nope'"),
         (["drops", "status"], "does not exist: run `clearlake drops init`"),
+        (["sample-db"], "Missing command"),
+        (["lake", "replicate", "--no-such-option"], "No such option"),
+        (["no-such-command"], "No such command"),
     ],
 )
 def test_bad_input_is_one_clear_line(env: dict[str, str], args: list[str], message: str) -> None:

@@ -38,21 +38,14 @@ for module_info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda
 
 
 def main() -> None:
-    """Run the CLI; a ClearlakeError prints its message (no stack trace) and exits 2."""
+    """Run the CLI; a ClearlakeError prints its message (no stack trace) and exits 2.
+
+    Click's standalone mode prints usage errors (unknown option, missing command) with
+    the help hint and exits 2 itself; typer vendors its own copy of click, so those
+    errors are not ``click.ClickException`` and must not be caught here.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except ClearlakeError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code or 0)
-    except Exception as exc:  # click's usage errors and friends
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
