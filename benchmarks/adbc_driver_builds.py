@@ -1,0 +1,171 @@
+"""Benchmark: the pinned ADBC driver builds against the newest release, side by side.
+
+Why the project pins ``adbc-driver-postgresql`` and ``adbc-driver-sqlite``: from 1.9.0
+on, the native drivers in the manylinux wheels are compiled without optimisation (every
+``std::unique_ptr`` access is an out-of-line call with a ``-O0`` frame). This benchmark
+installs the newest release of each driver into a scratch folder, loads both builds in
+one process through the driver manager (a driver is a shared library, loaded by path)
+and decodes the same results with each, interleaved:
+
+- PostgreSQL: ``SELECT * FROM flights`` on the replication benchmark's table (≥ 3M rows);
+- SQLite: ``SELECT * FROM flights`` on the sample database (the real 336,776 flights).
+
+It records wall time and this process's CPU time (the decode; PostgreSQL's own work
+runs in its server process). Results: ``benchmarks/results/adbc_driver_builds.json``.
+Move the pin when the newest build costs no more CPU than the pinned one.
+
+Run: ``uv run python benchmarks/adbc_driver_builds.py`` (PostgreSQL URL from
+``CLEARLAKE_BENCH_POSTGRES_URL``, default the local trust-auth server).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import adbc_driver_manager.dbapi as adbc
+import adbc_driver_postgresql
+import adbc_driver_sqlite
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).parent))
+from replication import ADMIN_URL, build_table_in_subprocess
+
+DB_NAME = "clearlake_bench_adbc_builds"
+REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "3"))
+RESULTS = Path(__file__).parent / "results" / "adbc_driver_builds.json"
+DRIVERS = {"postgresql": "adbc-driver-postgresql", "sqlite": "adbc-driver-sqlite"}
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def newest_builds(folder: Path) -> dict[str, tuple[str, Path]]:
+    """Install the newest release of each driver into ``folder``: name → (version, lib)."""
+    uv = shutil.which("uv")
+    if uv is None:
+        raise SystemExit("uv is not on PATH: run `make setup` first (it installs uv).")
+    packages = list(DRIVERS.values())
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--no-deps", "--target", str(folder), *packages],
+        check=True,
+    )
+    builds = {}
+    for dialect, package in DRIVERS.items():
+        module = package.replace("-", "_")
+        library = folder / module / f"lib{module}.so"
+        version = importlib.metadata.version(package)  # the pinned one, for comparison
+        dist = next(folder.glob(f"{module}-*.dist-info"))
+        newest = dist.name.removeprefix(f"{module}-").removesuffix(".dist-info")
+        if not library.is_file():
+            raise SystemExit(f"{package} {newest} has no {library.name}: not a Linux wheel?")
+        if newest == version:
+            print(f"note: {package} {version} is already the newest release", flush=True)
+        builds[dialect] = (newest, library)
+    return builds
+
+
+def decode(library: str, uri: str, query: str) -> dict[str, float]:
+    """Read ``query``'s whole result as Arrow batches through the driver at ``library``."""
+    with adbc.connect(driver=library, db_kwargs={"uri": uri}) as connection:
+        with connection.cursor() as cursor:
+            started, cpu = time.perf_counter(), _cpu_seconds()
+            cursor.execute(query)
+            rows = sum(batch.num_rows for batch in cursor.fetch_record_batch())
+            wall, used = time.perf_counter() - started, _cpu_seconds() - cpu
+        connection.rollback()
+    return {"seconds": wall, "cpu_seconds": used, "rows": rows}
+
+
+def compare(
+    dialect: str, uri: str, pinned: tuple[str, str], newest: tuple[str, str]
+) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, float]]] = {"pinned": [], "newest": []}
+    libraries = {"pinned": pinned[1], "newest": newest[1]}
+    for repeat in range(REPEATS):
+        for build in runs:  # interleaved: drift in machine load hits both alike
+            runs[build].append(decode(libraries[build], uri, "SELECT * FROM flights"))
+            last = runs[build][-1]
+            print(
+                f"[{repeat + 1}/{REPEATS}] {dialect:<10} {build:<6} {last['seconds']:6.2f} s "
+                f"wall {last['cpu_seconds']:6.2f} s CPU",
+                flush=True,
+            )
+    summary: dict[str, Any] = {}
+    for build, version in (("pinned", pinned[0]), ("newest", newest[0])):
+        results = runs[build]
+        summary[build] = {
+            "version": version,
+            "rows": int(results[0]["rows"]),
+            "median_seconds": round(statistics.median(r["seconds"] for r in results), 3),
+            "median_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in results), 3),
+            "all_cpu_seconds": [round(r["cpu_seconds"], 3) for r in results],
+        }
+    summary["newest_cpu_vs_pinned"] = round(
+        summary["newest"]["median_cpu_seconds"] / summary["pinned"]["median_cpu_seconds"], 2
+    )
+    return summary
+
+
+def main() -> None:
+    base = ADMIN_URL.rsplit("/", 1)[0]
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+    url = f"{base}/{DB_NAME}"
+    pinned = {
+        "postgresql": (
+            importlib.metadata.version("adbc-driver-postgresql"),
+            adbc_driver_postgresql._driver_path(),
+        ),
+        "sqlite": (
+            importlib.metadata.version("adbc-driver-sqlite"),
+            adbc_driver_sqlite._driver_path(),
+        ),
+    }
+    record: dict[str, Any] = {"benchmark": "adbc_driver_builds", "repeats": REPEATS}
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = Path(scratch)
+            newest = {d: (v, str(p)) for d, (v, p) in newest_builds(folder / "newest").items()}
+            print("building the benchmark table …", flush=True)
+            print(f"{build_table_in_subprocess(url):,} rows", flush=True)
+            record["postgresql"] = compare(
+                "postgresql", url, pinned["postgresql"], newest["postgresql"]
+            )
+            sqlite_path = folder / "production.sqlite"
+            subprocess.run(
+                [sys.executable, "-c", "import sys; from clearlake.sample_db import "
+                 "build_sample_db; build_sample_db(sys.argv[1], tables=['flights'])",
+                 f"sqlite:///{sqlite_path}"],
+                check=True,
+            )  # fmt: skip
+            uri = f"file:{sqlite_path}?mode=ro"
+            record["sqlite"] = compare("sqlite", uri, pinned["sqlite"], newest["sqlite"])
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    record["machine"] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
+    record["notes"] = (
+        "CPU seconds are this process's (the decode); the PostgreSQL server's work is the "
+        "same for both builds. A ratio above 1 means the newest build costs more CPU."
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
+    print(json.dumps({d: record[d]["newest_cpu_vs_pinned"] for d in DRIVERS}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
