@@ -18,6 +18,7 @@ Run: ``uv run python benchmarks/replication.py`` (PostgreSQL URL from
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import platform
@@ -106,6 +107,18 @@ def build_table(url: str) -> int:
     return int(count[0])
 
 
+def build_table_in_subprocess(url: str) -> int:
+    """:func:`build_table` in a child process, so this one stays small.
+
+    A child's peak RSS starts at its parent's (Linux carries the pre-``exec`` high-water
+    mark over), so the parent of the measured methods must not load pandas itself.
+    """
+    child = subprocess.run(
+        [sys.executable, __file__, "--build-table", url], check=True, capture_output=True, text=True
+    )
+    return int(child.stdout.strip().splitlines()[-1])
+
+
 def run_method(name: str, url: str) -> dict[str, float]:
     """Run one method in a fresh interpreter; return its time, rows and peak RSS."""
     with tempfile.TemporaryDirectory() as out:
@@ -138,7 +151,7 @@ def main() -> None:
     url = f"{base}/{DB_NAME}"
     try:
         print("building the benchmark table …", flush=True)
-        total_rows = build_table(url)
+        total_rows = build_table_in_subprocess(url)
         print(f"{total_rows:,} rows", flush=True)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in METHODS}
         for repeat in range(REPEATS):
@@ -187,8 +200,13 @@ def main() -> None:
         "targets": TARGETS,
         "targets_met": met,
         "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "drivers": {
+            p: importlib.metadata.version(p) for p in ("adbc-driver-postgresql", "pyarrow")
+        },
         "notes": "Peak RSS includes interpreter and library imports (each method in its own "
-        "process). (a) is the library path the lake assets call; a Dagster run adds ~1 s.",
+        "process, started from a parent that loaded neither pandas nor the data). (a) is the "
+        "library path the lake assets call; a Dagster run adds ~1 s. The ADBC driver pin: "
+        "benchmarks/adbc_driver_builds.py.",
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(record, indent=2) + "\n")
@@ -196,4 +214,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--build-table"]:
+        print(build_table(sys.argv[2]))
+    else:
+        main()
