@@ -88,7 +88,10 @@ def test_streaming_a_large_range_keeps_memory_bounded(big_api: LiveApi) -> None:
     )
     assert full_bytes > 100 * MB and full_bytes > 8 * short_bytes
     assert full.peak - baseline < 48 * MB  # well under what was sent: nothing accumulates
-    assert full.peak - short.peak < 16 * MB  # 9x the range, the same memory
+    # 9x the range, the same memory: the 90 days send over 90 MB more than the 10 days,
+    # so anything held per row would show as tens of MB. 24 MB leaves room for allocator
+    # noise on a loaded machine (measured 9-12 MB quiet, 19 MB under parallel load).
+    assert full.peak - short.peak < min(24 * MB, (full_bytes - short_bytes) // 4)
     assert arrow.peak - baseline < 48 * MB
     record = big_api.audit()[-1]
     assert record["rows"] == 80_789 * COPIES and record["outcome"] == "granted"
