@@ -121,6 +121,7 @@ def main() -> None:
     for index in range(REPEATS):
         text = SAMPLE_COMMITS[1].files["delay_model.py"] + f"\n# revision {index}\n"
         parent = git.branch_head("main")
+        assert parent is not None
         sha = add_commit(repo, SampleCommit(f"Revision {index}", {"delay_model.py": text}))
         key = f"flight-delays@{sha[:7]}"
 
@@ -165,7 +166,9 @@ def main() -> None:
             materialised.append(event.asset_key.to_user_string())
             if event.asset_key.path[0] == "evaluation":
                 value = event.metadata.get("compute_seconds")
-                compute += float(value.value) if value is not None else 0.0  # type: ignore[arg-type]
+                seconds = value.value if value is not None else 0.0
+                assert isinstance(seconds, int | float), seconds
+                compute += float(seconds)
         total = verdict_at - started
         clearlake_runs.append(
             {
@@ -188,7 +191,7 @@ def main() -> None:
         tree = git.checkout(sha)
         baseline = store.partition_file(
             "evaluation/candidate_predictions",
-            f"key=flight-delays@{parent[:7]}",  # type: ignore[index]
+            f"key=flight-delays@{parent[:7]}",
         )
         wall = time.time()
         out = subprocess.run(

@@ -194,7 +194,9 @@ def dagster(*, in_process: bool, root: Path | None = None) -> Callable[[], None]
     job = repo.get_reconstructable_job("__ASSET_JOB")
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions("candidates", [CANDIDATE])
-    executor = {"in_process": {}} if in_process else {"multiprocess": {}}
+    executor: dict[str, dict[str, object]] = (
+        {"in_process": {}} if in_process else {"multiprocess": {}}
+    )
 
     def run() -> None:
         result = dg.execute_job(

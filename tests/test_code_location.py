@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
 from assets.definitions import defs
+from clearlake.lake.store import LakeStore
 from clearlake.resources import LakeResource
 
 
@@ -16,7 +19,7 @@ def load() -> dg.Definitions:
     return loaded
 
 
-def test_local_definitions_hold_every_domain(clearlake_home: object, sample_lake: object) -> None:
+def test_local_definitions_hold_every_domain(clearlake_home: Path, sample_lake: LakeStore) -> None:
     definitions = load()
     graph = definitions.resolve_asset_graph()
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
@@ -38,14 +41,15 @@ def test_local_definitions_hold_every_domain(clearlake_home: object, sample_lake
     jobs = {j.name for j in definitions.jobs or []}
     assert {"candidate_evaluation", "drop_ingestion"} <= jobs
     lake = definitions.resources["lake"] if definitions.resources else None
-    assert isinstance(lake, LakeResource) and lake.url == sample_lake.url  # type: ignore[attr-defined]
+    assert isinstance(lake, LakeResource) and lake.url == sample_lake.url
 
 
 def test_cluster_definitions_use_env_vars_and_k8s_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLEARLAKE_ENV", "cluster")
     monkeypatch.setenv("CLEARLAKE_LAKE_URL", "s3://lake/prod")
     definitions = load()
-    assert definitions.executor is not None and definitions.executor.name == "k8s"
+    assert isinstance(definitions.executor, dg.ExecutorDefinition)
+    assert definitions.executor.name == "k8s"
     resources = definitions.resources or {}
     assert isinstance(resources["lake"].url, dg.EnvVar)
     assert isinstance(resources["production"].url, dg.EnvVar)

@@ -34,8 +34,8 @@ def hmac16(value: str) -> str:
     return hmac.new(MASK_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def arrow(response: object) -> pa.Table:
-    return ipc.open_stream(response.content).read_all()  # type: ignore[attr-defined]
+def arrow(response: httpx.Response) -> pa.Table:
+    return ipc.open_stream(response.content).read_all()
 
 
 @pytest.mark.parametrize("path", ["/v1/datasets", "/v1/datasets/flights/data"])

@@ -28,12 +28,14 @@ def steward(live_api: LiveApi) -> Client:
 
 
 def test_read_matches_the_lake_reader(steward: Client, sample_lake: LakeStore) -> None:
-    kwargs = {
-        "columns": ["carrier", "dep_delay", "flight_date"],
-        "filters": [("origin", "==", "EWR"), ("flight_date", ">=", dt.date(2013, 2, 2))],
-    }
-    frame = steward.read("flights", "2013-02-01", dt.date(2013, 2, 5), **kwargs)  # type: ignore[arg-type]
-    expected = read("flights", "2013-02-01", "2013-02-05", store=sample_lake, **kwargs)  # type: ignore[arg-type]
+    columns = ["carrier", "dep_delay", "flight_date"]
+    filters = [("origin", "==", "EWR"), ("flight_date", ">=", dt.date(2013, 2, 2))]
+    frame = steward.read(
+        "flights", "2013-02-01", dt.date(2013, 2, 5), columns=columns, filters=filters
+    )
+    expected = read(
+        "flights", "2013-02-01", "2013-02-05", columns=columns, filters=filters, store=sample_lake
+    )
     assert isinstance(frame, pd.DataFrame) and len(frame) > 1000
     pd.testing.assert_frame_equal(frame, expected)
     table = steward.read("weather", "2013-01-01", "2013-01-01", as_arrow=True, limit=10)

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import time
+from typing import TypedDict
 
 import httpx
 import pyarrow.csv as pacsv
@@ -19,7 +20,14 @@ from clearlake.lake import read
 from clearlake.lake.store import LakeStore
 
 DATA = "/v1/datasets/flights/data"
-JAN = {"start": "2013-01-01", "end": "2013-01-03"}
+
+
+class DateRange(TypedDict):
+    start: str
+    end: str
+
+
+JAN: DateRange = {"start": "2013-01-01", "end": "2013-01-03"}
 COLUMNS = ["flight_date", "carrier", "origin", "dep_delay", "time_hour"]
 
 
@@ -109,9 +117,9 @@ BAD_REQUESTS = [
 
 @pytest.mark.parametrize(("path", "params", "status", "message"), BAD_REQUESTS)
 def test_bad_input_is_a_clear_4xx(
-    live_api: LiveApi, path: str, params: dict[str, object], status: int, message: str
+    live_api: LiveApi, path: str, params: dict[str, str | list[str]], status: int, message: str
 ) -> None:
-    response = live_api.get(path, **params)
+    response = live_api.get(path, "stew", **params)
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) >= {"error", "detail"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 from live_api import LiveApi
 
 from clearlake.notebooks_clean import problems
+from clearlake.reports import nbio
 from clearlake.reports.direct import run_template
 from clearlake.reports.templates import Template
 from clearlake.settings import PROJECT_ROOT
@@ -27,7 +27,7 @@ def test_example_notebook_runs_as_a_scientist(live_api: LiveApi, tmp_path: Path)
         {"api_url": live_api.url, "token": live_api.tokens["sam"], "origin": "LGA"},
         output_dir=tmp_path,
     )
-    cells = nbformat.read(run.notebook, as_version=4).cells
+    cells = nbio.read(run.notebook).cells
     text = "\n".join(
         str(o.get("data", {}).get("text/plain", "")) for c in cells for o in c.get("outputs", [])
     )

@@ -6,10 +6,15 @@ and phase); every check schemathesis has runs on every response.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import schemathesis
 from live_api import LiveApi
 from schemathesis import Config
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 SETTINGS = {
     "seed": 20130101,
@@ -39,5 +44,5 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-def test_the_openapi_spec_holds_and_nothing_is_a_server_error(case: schemathesis.Case) -> None:
+def test_the_openapi_spec_holds_and_nothing_is_a_server_error(case: OpenApiCase) -> None:
     case.call_and_validate()

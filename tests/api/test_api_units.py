@@ -19,7 +19,7 @@ import pytest
 from clearlake.api.chunk_file import ChunkFile
 from clearlake.api.errors import BadRequestError, ConfigFileError
 from clearlake.api.filters import parse_filter
-from clearlake.api.formats import encode
+from clearlake.api.formats import Format, encode
 from clearlake.api.masking import BatchTransform, hash_values, mask
 from clearlake.api.tokens import hash_token, issue_token, load_tokens
 from clearlake.errors import ConfigurationError
@@ -129,8 +129,8 @@ BATCHES = [
 
 
 @pytest.mark.parametrize("fmt", ["arrow", "parquet", "csv", "jsonl"])
-def test_encoders_stream_one_chunk_per_batch_and_round_trip(fmt: str) -> None:
-    chunks = list(encode(fmt, BATCHES[0].schema, iter(BATCHES)))  # type: ignore[arg-type]
+def test_encoders_stream_one_chunk_per_batch_and_round_trip(fmt: Format) -> None:
+    chunks = list(encode(fmt, BATCHES[0].schema, iter(BATCHES)))
     assert len(chunks) >= len(BATCHES)
     body = b"".join(chunks)
     if fmt == "arrow":

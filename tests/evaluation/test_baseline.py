@@ -2,6 +2,7 @@
 
 import uuid
 from pathlib import Path
+from typing import TypedDict
 
 import dagster as dg
 import pytest
@@ -15,6 +16,14 @@ from clearlake.settings import load_settings
 KEY = "flight-delays@3baebfc"
 
 
+class Policy(TypedDict):
+    """The keyword arguments of ``baseline_commit`` that name the policy."""
+
+    policy: str
+    branch: str | None
+    champion: str | None
+
+
 @pytest.fixture
 def git(tmp_path: Path) -> tuple[GitRepository, list[str]]:
     path = tmp_path / "repo"
@@ -25,7 +34,7 @@ def git(tmp_path: Path) -> tuple[GitRepository, list[str]]:
 
 def test_parent_policy(git: tuple[GitRepository, list[str]]) -> None:
     repo, shas = git
-    kwargs = {"policy": "parent", "branch": None, "champion": None}
+    kwargs: Policy = {"policy": "parent", "branch": None, "champion": None}
     assert baseline_commit(repo, shas[0], **kwargs) is None  # first commit
     assert baseline_commit(repo, shas[2], **kwargs) == shas[1]
 
@@ -33,14 +42,14 @@ def test_parent_policy(git: tuple[GitRepository, list[str]]) -> None:
 def test_branch_policy(git: tuple[GitRepository, list[str]]) -> None:
     repo, shas = git
     feature = add_commit(Path(repo.location), SampleCommit("Try", {"t.txt": "1"}), branch="feature")
-    kwargs = {"policy": "branch", "branch": "main", "champion": None}
+    kwargs: Policy = {"policy": "branch", "branch": "main", "champion": None}
     assert baseline_commit(repo, feature, **kwargs) == shas[2]  # head of main
     assert baseline_commit(repo, shas[2], **kwargs) == shas[1]  # the head itself: its parent
 
 
 def test_champion_policy(git: tuple[GitRepository, list[str]]) -> None:
     repo, shas = git
-    kwargs = {"policy": "champion", "branch": None, "champion": shas[1][:7]}
+    kwargs: Policy = {"policy": "champion", "branch": None, "champion": shas[1][:7]}
     assert baseline_commit(repo, shas[2], **kwargs) == shas[1]
     assert baseline_commit(repo, shas[1], **kwargs) is None  # the champion itself
 

@@ -92,7 +92,9 @@ def test_invalid_configuration_names_the_field(overrides: dict[str, object], mes
 
 def test_suite_window_must_be_ordered() -> None:
     raw = minimal()
-    raw["suites"]["train"]["end"] = "2012-12-01"  # type: ignore[index]
+    suites = raw["suites"]
+    assert isinstance(suites, dict)
+    suites["train"]["end"] = "2012-12-01"
     with pytest.raises(ConfigurationError, match=r"suites.train: .*after end"):
         parse_config(raw)
 

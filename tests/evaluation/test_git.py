@@ -16,10 +16,10 @@ from clearlake.evaluation.git import GitRepository
 from clearlake.settings import load_settings
 
 
-def repository(location: str, tmp_path: Path, **fields: object) -> GitRepository:
+def repository(location: str, tmp_path: Path) -> GitRepository:
     config = RepositoryConfig(
-        name="flight-delays", location=location, entrypoint="delay_model:DelayModel", **fields
-    )  # type: ignore[arg-type]
+        name="flight-delays", location=location, entrypoint="delay_model:DelayModel"
+    )
     return GitRepository(config, load_settings({"CLEARLAKE_HOME": str(tmp_path / "home")}))
 
 

@@ -31,6 +31,12 @@ def metadata(evaluated: Evaluated, asset: dg.AssetKey, key: str | None) -> dict[
     return {k: v.value for k, v in materialization.metadata.items()}
 
 
+def asset_key(record: dg.EventLogRecord) -> dg.AssetKey:
+    key = record.asset_key
+    assert key is not None, record
+    return key
+
+
 def test_every_commit_was_evaluated_once_in_commit_order(evaluated: Evaluated) -> None:
     keys = list(evaluated.outcomes)
     expected = [evaluated.key("flight-delays", i) for i in range(4)]
@@ -55,7 +61,9 @@ def test_real_model_improves_on_the_naive_baseline(evaluated: Evaluated) -> None
     frame = comparison(evaluated, key)
     overall = frame[(frame["subgroup_kind"] == "overall")].set_index("metric")
     assert overall.loc["mae", "verdict"] == "improved"
-    assert overall.loc["mae", "ci_high"] < 0
+    ci_high = overall.loc["mae", "ci_high"]
+    assert isinstance(ci_high, float)  # a float64 column
+    assert ci_high < 0
     meta = metadata(evaluated, COMPARISON, key)
     assert meta["baseline"] == evaluated.key("flight-delays", 0)
     assert meta["overall_verdict"] == "improved"
@@ -88,8 +96,9 @@ def test_subgroup_regression_fails_the_blocking_check(evaluated: Evaluated) -> N
     records = evaluated.env.instance.get_records_for_run(
         outcome.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
-    evaluation = records[0].event_log_entry.dagster_event.event_specific_data  # type: ignore[union-attr]
+    evaluation = records[0].event_log_entry.get_dagster_event().asset_check_evaluation_data
     assert evaluation.passed is False
+    assert evaluation.description is not None
     assert "mae for carrier=WN" in evaluation.description
     assert check  # the check is recorded in the instance
 
@@ -159,10 +168,7 @@ def test_candidate_runs_recompute_nothing_upstream(evaluated: Evaluated) -> None
         records = instance.get_records_for_run(
             outcome.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
         ).records
-        keys = {
-            r.event_log_entry.dagster_event.asset_key.path[1]  # type: ignore[union-attr]
-            for r in records
-        }
+        keys = {asset_key(r).path[1] for r in records}
         assert keys <= {"candidate_predictions", "candidate_scores", "candidate_comparison"}
 
 

@@ -1,5 +1,7 @@
 """Scores and comparisons: determinism, A/A soundness, detection of a subgroup regression."""
 
+from __future__ import annotations
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,7 +39,7 @@ def predictions(seed: int, rows: int = 20_000, *, noise: float = 12.0) -> pd.Dat
     )
 
 
-def with_predictions(frame: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
+def with_predictions(frame: pd.DataFrame, values: pd.Series[float]) -> pd.DataFrame:
     return frame.assign(prediction=values)
 
 

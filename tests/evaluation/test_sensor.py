@@ -59,8 +59,8 @@ def tick(
     return result
 
 
-def keys(result: dg.SensorResult) -> list[str]:
-    return [r.partition_key for r in result.run_requests or []]  # type: ignore[misc]
+def keys(result: dg.SensorResult) -> list[str | None]:
+    return [r.partition_key for r in result.run_requests or []]
 
 
 def test_each_commit_is_requested_once_in_order(
@@ -73,8 +73,9 @@ def test_each_commit_is_requested_once_in_order(
     expected = [f"flight-delays@{s[:7]}" for s in shas]
     assert keys(first) == expected
     assert [r.run_key for r in first.run_requests or []] == expected
-    assert first.run_requests[0].tags["clearlake/commit"] == shas[0]  # type: ignore[index]
-    assert list(first.dynamic_partitions_requests[0].partition_keys) == expected  # type: ignore[union-attr,index]
+    assert first.run_requests is not None and first.dynamic_partitions_requests is not None
+    assert first.run_requests[0].tags["clearlake/commit"] == shas[0]
+    assert list(first.dynamic_partitions_requests[0].partition_keys) == expected
     assert json.loads(first.cursor or "") == {"flight-delays:main": shas[-1]}
     assert sorted(instance.get_dynamic_partitions("candidates")) == sorted(expected)
 

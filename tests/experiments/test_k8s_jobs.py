@@ -109,7 +109,7 @@ def step_job(
     run = DagsterRun(job_name="candidate_evaluation", run_id=str(uuid.uuid4()), tags=tags)
     context = K8sContainerContext.create_for_run(run, launcher, include_run_tags=False).merge(
         K8sContainerContext(
-            run_k8s_config=UserDefinedDagsterK8sConfig.from_dict(executor_config["step_k8s_config"])
+            run_k8s_config=UserDefinedDagsterK8sConfig.from_dict(executor_config["step_k8s_config"])  # type: ignore[no-untyped-call]
         )
     )
     job = construct_dagster_k8s_job(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import TypedDict
 
 import pytest
 
@@ -13,6 +14,14 @@ from clearlake.experiments.profiles import (
     resolve_request,
 )
 from clearlake.settings import PROJECT_ROOT
+
+
+class Asked(TypedDict, total=False):
+    """The overrides ``resolve_request`` takes on top of a profile's defaults."""
+
+    cpu: str
+    memory: str
+    gpu: int
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +46,10 @@ def test_profile_defaults_and_smaller_requests(config: ClearlakeConfig) -> None:
     ],
 )
 def test_beyond_the_profile_is_refused_before_launch(
-    config: ClearlakeConfig, profile: str, asked: dict[str, object], message: str
+    config: ClearlakeConfig, profile: str, asked: Asked, message: str
 ) -> None:
     with pytest.raises(ProfileError, match=message):
-        resolve_request(config, profile, **asked)  # type: ignore[arg-type]
+        resolve_request(config, profile, **asked)
 
 
 def test_unknown_profile_and_bad_quantity(config: ClearlakeConfig) -> None:

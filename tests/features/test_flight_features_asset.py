@@ -39,12 +39,16 @@ def test_materialises_each_day_with_checks_and_versions(
     assert private_lake.list_partitions(TABLE) == ["2013-02-01", "2013-02-02", "2013-02-03"]
 
     events = result.get_asset_materialization_events()
-    assert sorted(e.partition for e in events) == ["2013-02-01", "2013-02-02", "2013-02-03"]
-    materialization = events[0].event_specific_data.materialization
+    partitions = sorted((e.partition for e in events), key=str)
+    assert partitions == ["2013-02-01", "2013-02-02", "2013-02-03"]
+    materialization = events[0].step_materialization_data.materialization
     metadata = materialization.metadata
-    assert metadata["dagster/row_count"].value > 2000
+    row_count = metadata["dagster/row_count"].value
+    assert isinstance(row_count, int)
+    assert row_count > 2000
     assert metadata["partition_range"].value == "2013-02-01..2013-02-03"
     assert metadata["provenance/code_version"].value == FEATURES_CODE_VERSION
+    assert materialization.tags is not None
     assert materialization.tags["dagster/code_version"] == FEATURES_CODE_VERSION
 
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
@@ -57,7 +61,8 @@ def test_materialises_each_day_with_checks_and_versions(
 
     again = materialise(private_lake, instance)
     first = materialization.tags["dagster/data_version"]
-    second = again.get_asset_materialization_events()[0].event_specific_data.materialization
+    second = again.get_asset_materialization_events()[0].step_materialization_data.materialization
+    assert second.tags is not None
     assert second.tags["dagster/data_version"] == first  # same lake data, same features
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import helm_python as helm
 import yaml
@@ -13,7 +14,7 @@ from helm_support import CHART_DIR, aws_profile, local_profile, offline
 WARNING = 2
 
 
-def _problems(report: dict[str, object]) -> list[object]:
+def _problems(report: dict[str, object]) -> list[dict[str, Any]]:
     messages = report["messages"]
     assert isinstance(messages, list)
     return [m for m in messages if m["severity"] >= WARNING]

@@ -86,7 +86,9 @@ def _walk(
 
 def test_every_key_of_values_yaml_is_commented_and_present() -> None:
     text = VALUES.read_text()
-    problems = _walk(yaml.compose(text), ClearlakeValues, "", text.splitlines())
+    root = yaml.compose(text)
+    assert root is not None, "values.yaml is empty"
+    problems = _walk(root, ClearlakeValues, "", text.splitlines())
     assert not problems, "values.yaml: " + "; ".join(problems)
 
 

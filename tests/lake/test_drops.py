@@ -72,6 +72,7 @@ def test_good_file_ingested_bad_files_quarantined_nothing_twice(zone: Path) -> N
     instance = dg.DagsterInstance.ephemeral()
 
     first = tick(instance, zone, None)
+    assert first.run_requests is not None and first.dynamic_partitions_requests is not None
     assert len(first.run_requests) == 3
     assert len({r.run_key for r in first.run_requests}) == 3
     (add,) = first.dynamic_partitions_requests
@@ -103,6 +104,7 @@ def test_same_file_requested_once_even_if_sensor_ticks_twice(zone: Path) -> None
     instance = dg.DagsterInstance.ephemeral()
     first = tick(instance, zone, None)
     second = tick(instance, zone, first.cursor)  # the run has not happened yet
+    assert first.run_requests is not None
     assert len(first.run_requests) == 1 and second.run_requests == []
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from clearlake.errors import ClearlakeError, InvalidDateError, UnknownTableError
@@ -90,6 +92,11 @@ def test_snapshot_table_and_sql_join(sample_lake: LakeStore) -> None:
         ),
     ],
 )
-def test_bad_input_names_the_problem(sample_lake: LakeStore, call, error, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_names_the_problem(
+    sample_lake: LakeStore,
+    call: Callable[[LakeStore], object],
+    error: type[Exception],
+    message: str,
+) -> None:
     with pytest.raises(error, match=message):
         call(sample_lake)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pyarrow.parquet as pq
 import pytest
+from replication_harness import Replicator
 
 from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
@@ -18,16 +20,20 @@ from clearlake.sample_db import build_sample_db
 JAN_1, JAN_3 = dt.date(2013, 1, 1), dt.date(2013, 1, 3)
 ROWS_JAN_1_TO_3 = 842 + 943 + 914
 
+ReplicatorFactory = Callable[[str], Replicator]
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def source_url(request, sample_db: str, postgres_db: str) -> str:  # type: ignore[no-untyped-def]
+def source_url(request: pytest.FixtureRequest, sample_db: str, postgres_db: str) -> str:
     if request.param == "sqlite":
         return sample_db
     build_sample_db(postgres_db, tables=["flights", "planes"])
     return postgres_db
 
 
-def test_replicates_days_with_metadata_and_checks(replicator_factory, source_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_replicates_days_with_metadata_and_checks(
+    replicator_factory: ReplicatorFactory, source_url: str
+) -> None:
     replicator = replicator_factory(source_url)
     result = replicator.run("flights", JAN_1, JAN_3)
     assert result.success
@@ -36,10 +42,15 @@ def test_replicates_days_with_metadata_and_checks(replicator_factory, source_url
     assert metadata["dagster/row_count"].value == ROWS_JAN_1_TO_3
     assert metadata["partitions_written"].value == 3
     assert metadata["schema_drift"].value == "none"
-    assert metadata["bytes"].value > 10_000
+    size = metadata["bytes"].value
+    assert isinstance(size, int)
+    assert size > 10_000
+    assert materialization.tags is not None
     assert metadata["provenance/code_version"].value == materialization.tags["dagster/code_version"]
     assert "provenance/environment_lock_hash" in metadata and "source_query_time" in metadata
-    lake_root = Path(metadata["path"].value)
+    path = metadata["path"].value
+    assert isinstance(path, str)
+    lake_root = Path(path)
     day = pq.read_table(lake_root / "date=2013-01-02" / "data.parquet")
     assert day.schema.equals(FLIGHTS_SCHEMA)
     assert day.num_rows == 943
@@ -55,38 +66,38 @@ def test_replicates_days_with_metadata_and_checks(replicator_factory, source_url
 
 
 def test_same_data_version_from_sqlite_and_postgres(
-    replicator_factory, sample_db: str, postgres_db: str
-) -> None:  # type: ignore[no-untyped-def]
+    replicator_factory: ReplicatorFactory, sample_db: str, postgres_db: str
+) -> None:
     build_sample_db(postgres_db, tables=["flights"])
     versions = []
     for url in (sample_db, postgres_db):
         replicator = replicator_factory(url)
         assert replicator.run("flights", JAN_3).success
-        versions.append(replicator.last_materialization("flights").tags["dagster/data_version"])
+        versions.append(replicator.data_version("flights"))
     assert versions[0] == versions[1]
 
 
 def test_rerun_is_idempotent_and_source_change_changes_version(
-    replicator_factory, postgres_db: str
-) -> None:  # type: ignore[no-untyped-def]
+    replicator_factory: ReplicatorFactory, postgres_db: str
+) -> None:
     build_sample_db(postgres_db, tables=["flights"])
     replicator = replicator_factory(postgres_db)
     assert replicator.run("flights", JAN_1).success
-    first = replicator.last_materialization("flights").tags["dagster/data_version"]
+    first = replicator.data_version("flights")
     assert replicator.run("flights", JAN_1).success
-    assert replicator.last_materialization("flights").tags["dagster/data_version"] == first
+    assert replicator.data_version("flights") == first
     with psycopg.connect(postgres_db, autocommit=True) as conn:
         conn.execute(
             "UPDATE flights SET dep_delay = dep_delay + 1 WHERE flight_date = '2013-01-01' "
             "AND carrier = 'UA'"
         )
     assert replicator.run("flights", JAN_1).success
-    assert replicator.last_materialization("flights").tags["dagster/data_version"] != first
+    assert replicator.data_version("flights") != first
 
 
 def test_schema_drift_fails_blocking_check_and_keeps_raw_data(
-    replicator_factory, postgres_db: str
-) -> None:  # type: ignore[no-untyped-def]
+    replicator_factory: ReplicatorFactory, postgres_db: str
+) -> None:
     build_sample_db(postgres_db, tables=["flights"])
     with psycopg.connect(postgres_db, autocommit=True) as conn:
         conn.execute("ALTER TABLE flights ADD COLUMN gate TEXT DEFAULT 'B12'")
@@ -96,16 +107,20 @@ def test_schema_drift_fails_blocking_check_and_keeps_raw_data(
     assert not result.success  # the blocking check stops everything downstream
     check = replicator.checks(result)["schema_matches_declared"]
     assert not check.passed
+    assert check.description is not None
     assert "flights[2013-01-01]" in check.description
     assert "new column 'gate'" in check.description
     assert "column 'dep_delay' is string, declared double" in check.description
-    metadata = replicator.last_materialization("flights").metadata
-    raw = pq.read_table(Path(metadata["path"].value))
+    path = replicator.last_materialization("flights").metadata["path"].value
+    assert isinstance(path, str)
+    raw = pq.read_table(Path(path))
     assert "gate" in raw.column_names and raw.schema.field("dep_delay").type == "string"
     assert raw.num_rows == 842
 
 
-def test_unreachable_source_fails_with_clear_message(replicator_factory) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_source_fails_with_clear_message(
+    replicator_factory: ReplicatorFactory,
+) -> None:
     replicator = replicator_factory("postgresql://nobody@127.0.0.1:1/none")
     result = replicator.run("planes")
     assert not result.success

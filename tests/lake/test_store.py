@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -43,7 +44,7 @@ def test_failed_write_keeps_previous_version(tmp_path: Path) -> None:
     store = LakeStore(str(tmp_path))
     before = store.write("t", "date=2013-01-01", SCHEMA, batches(5))
 
-    def broken() -> list[pa.RecordBatch]:
+    def broken() -> Iterator[pa.RecordBatch]:
         yield batches(3)[0]
         raise RuntimeError("source connection lost")
 

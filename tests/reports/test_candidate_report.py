@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import dagster as dg
-import nbformat
 import pytest
 from report_harness import REPORTS_URL, ReportEnv, failure_message, materialization
 
@@ -19,6 +18,7 @@ from clearlake.evaluation.candidates import (
 )
 from clearlake.evaluation.git import CommitInfo
 from clearlake.lake.store import LakeStore
+from clearlake.reports import nbio
 from clearlake.reports.gallery import commit_page
 from clearlake.settings import load_settings
 from clearlake.versioning import json_version
@@ -96,9 +96,7 @@ def test_parameter_override_changes_the_report_and_its_provenance(runs: Runs) ->
     assert meta["metrics"] == "mae"
     record = json.loads((runs.env.reports_root / "candidate_report" / f"{TUNED}.json").read_text())
     assert json.loads(record["provenance"]["candidate_parameters"]) == TUNING
-    notebook = nbformat.read(
-        runs.env.reports_root / "candidate_report" / f"{TUNED}.ipynb", as_version=4
-    )
+    notebook = nbio.read(runs.env.reports_root / "candidate_report" / f"{TUNED}.ipynb")
     markdown = [
         o["data"]["text/markdown"]
         for c in notebook.cells
@@ -127,7 +125,7 @@ def test_failing_notebook_keeps_the_partial_report(runs: Runs) -> None:
     ) in message
     root = runs.env.reports_root / "candidate_report"
     assert str(root / f"{BAD}.html") in message
-    partial = nbformat.read(root / f"{BAD}.ipynb", as_version=4)
+    partial = nbio.read(root / f"{BAD}.ipynb")
     errors = [o for c in partial.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert [e.ename for e in errors] == ["ClearlakeError"]
     assert any(

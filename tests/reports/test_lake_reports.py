@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 from report_harness import REPORTS_URL, ReportEnv, materialization
 
+from clearlake.reports import nbio
 from clearlake.reports.direct import run_template
 from clearlake.reports.templates import Template, template_path
 
@@ -39,7 +39,7 @@ def test_lake_health_report_for_one_day(report_env: ReportEnv) -> None:
     assert "weather.wind_gust: null rate rose to 97.2% from 70.6%" in page
     assert "Provenance" in page and result.run_id in page
     assert page.count('src="data:image/png;base64,') == 1  # the row-count plot, embedded
-    executed = nbformat.read(notebook_path, as_version=4)
+    executed = nbio.read(notebook_path)
     assert all(
         o.get("output_type") != "error" for c in executed.cells for o in c.get("outputs", [])
     )
@@ -70,8 +70,6 @@ def test_template_using_the_dagster_context_gets_it_and_yields_events(
     ]
     assert [o.metadata["seen_partition"].value for o in observations] == ["2013-01-03"]
     assert observations[0].metadata["day"].value == "2013-01-03"
-    executed = nbformat.read(
-        report_env.reports_root / "context_probe" / "2013-01-03.ipynb", as_version=4
-    )
+    executed = nbio.read(report_env.reports_root / "context_probe" / "2013-01-03.ipynb")
     assert "2013-01-03" in str(executed.cells[-2].outputs)
     assert executed.cells[-1].metadata["tags"] == ["injected-teardown"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from clearlake.reports import nbio
 from clearlake.reports.gallery import build_gallery, commit_page
 from clearlake.reports.notebook import read_summary
 from clearlake.reports.publish import ReportPaths, publish, read_records, report_url, safe_key
@@ -21,30 +22,36 @@ from clearlake.reports.render import (
 
 
 def executed_notebook(*, fail: bool = False) -> nbformat.NotebookNode:
-    injected = nbformat.v4.new_code_cell(
+    injected = nbio.code_cell(
         "import clearlake.reports.kernel as __cl_kernel\n"
         "context = __cl_kernel.LazyDagsterContext({'instance_ref_dict': 'secret'})\n"
         "candidate_comparison = __cl_kernel.load_input('/tmp/x/input-candidate_comparison.pickle')"
     )
     injected.metadata["tags"] = ["injected-parameters"]
-    injected.outputs = [nbformat.v4.new_output("stream", name="stderr", text="BetaWarning")]
-    ok = nbformat.v4.new_code_cell("verdict = 'improved'")
+    injected.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="BetaWarning")  # type: ignore[no-untyped-call]
+    ]
+    ok = nbio.code_cell("verdict = 'improved'")
     ok.metadata["clearlake"] = {"template_cell": 3}
     ok.outputs = [
-        nbformat.v4.new_output("display_data", data={"text/markdown": "## Verdict: **improved**"}),
-        nbformat.v4.new_output("display_data", data={SUMMARY_MIMETYPE: {"verdict": "improved"}}),
+        nbformat.v4.new_output(  # type: ignore[no-untyped-call]
+            "display_data", data={"text/markdown": "## Verdict: **improved**"}
+        ),
+        nbformat.v4.new_output(  # type: ignore[no-untyped-call]
+            "display_data", data={SUMMARY_MIMETYPE: {"verdict": "improved"}}
+        ),
     ]
-    cells = [nbformat.v4.new_markdown_cell("# Report"), injected, ok]
+    cells = [nbio.markdown_cell("# Report"), injected, ok]
     if fail:
-        bad = nbformat.v4.new_code_cell("\nshown = select(metrics)")
+        bad = nbio.code_cell("\nshown = select(metrics)")
         bad.metadata["clearlake"] = {"template_cell": 4}
         bad.outputs = [
-            nbformat.v4.new_output(
+            nbformat.v4.new_output(  # type: ignore[no-untyped-call]
                 "error", ename="ClearlakeError", evalue="Metric 'nope' unknown", traceback=["tb"]
             )
         ]
         cells.append(bad)
-    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook = nbformat.v4.new_notebook(cells=cells)  # type: ignore[no-untyped-call]
     notebook.metadata["papermill"] = {"parameters": {"__dm_context": "x"}}
     return notebook
 
@@ -55,8 +62,8 @@ def test_redaction_keeps_inputs_and_drops_the_serialised_context() -> None:
     source = notebook.cells[1].source
     assert "run-1" in source
     assert "# candidate_comparison: loaded by Dagster's IO manager" in source
-    assert "secret" not in nbformat.writes(notebook)
-    assert "/tmp/x" not in nbformat.writes(notebook)
+    assert "secret" not in nbio.writes(notebook)
+    assert "/tmp/x" not in nbio.writes(notebook)
     assert notebook.cells[1].outputs == []
 
 

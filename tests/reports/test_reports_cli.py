@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from clearlake.cli.main import app
 from clearlake.errors import ClearlakeError
+from clearlake.reports import nbio
 from clearlake.reports.publish import ReportPaths, publish
 
 runner = CliRunner()
@@ -17,7 +18,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def published(report_env: ReportEnv) -> ReportEnv:
     for day, status in [("2013-01-02", "succeeded"), ("2013-01-03", "failed")]:
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Lake")])
+        notebook = nbformat.v4.new_notebook(cells=[nbio.markdown_cell("# Lake")])  # type: ignore[no-untyped-call]
         publish(
             notebook,
             paths=ReportPaths(report_env.reports_root, "lake_health", day),

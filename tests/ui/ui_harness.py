@@ -79,7 +79,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: flo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"{process.args} exited early:\n{log.read_text()[-3000:]}")
+            pytest.fail(f"{process.args!r} exited early:\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
