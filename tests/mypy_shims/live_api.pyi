@@ -1,0 +1,2 @@
+# tests/api/live_api.py, which its neighbours import as "live_api".
+from tests.api.live_api import *  # noqa: F403
