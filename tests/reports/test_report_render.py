@@ -28,30 +28,24 @@ def executed_notebook(*, fail: bool = False) -> nbformat.NotebookNode:
         "candidate_comparison = __cl_kernel.load_input('/tmp/x/input-candidate_comparison.pickle')"
     )
     injected.metadata["tags"] = ["injected-parameters"]
-    injected.outputs = [
-        nbformat.v4.new_output("stream", name="stderr", text="BetaWarning")  # type: ignore[no-untyped-call]
-    ]
+    injected.outputs = [nbio.output("stream", name="stderr", text="BetaWarning")]
     ok = nbio.code_cell("verdict = 'improved'")
     ok.metadata["clearlake"] = {"template_cell": 3}
     ok.outputs = [
-        nbformat.v4.new_output(  # type: ignore[no-untyped-call]
-            "display_data", data={"text/markdown": "## Verdict: **improved**"}
-        ),
-        nbformat.v4.new_output(  # type: ignore[no-untyped-call]
-            "display_data", data={SUMMARY_MIMETYPE: {"verdict": "improved"}}
-        ),
+        nbio.output("display_data", data={"text/markdown": "## Verdict: **improved**"}),
+        nbio.output("display_data", data={SUMMARY_MIMETYPE: {"verdict": "improved"}}),
     ]
     cells = [nbio.markdown_cell("# Report"), injected, ok]
     if fail:
         bad = nbio.code_cell("\nshown = select(metrics)")
         bad.metadata["clearlake"] = {"template_cell": 4}
         bad.outputs = [
-            nbformat.v4.new_output(  # type: ignore[no-untyped-call]
+            nbio.output(
                 "error", ename="ClearlakeError", evalue="Metric 'nope' unknown", traceback=["tb"]
             )
         ]
         cells.append(bad)
-    notebook = nbformat.v4.new_notebook(cells=cells)  # type: ignore[no-untyped-call]
+    notebook = nbio.notebook(cells)
     notebook.metadata["papermill"] = {"parameters": {"__dm_context": "x"}}
     return notebook
 

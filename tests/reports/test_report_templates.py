@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-import nbformat
 import pytest
 from dagster._config.validate import validate_config
 
@@ -33,9 +32,7 @@ def write_template(path: Path, parameters_source: str, *, tagged: bool = True) -
     cell = nbio.code_cell(parameters_source)
     if tagged:
         cell.metadata["tags"] = ["parameters"]
-    notebook = nbformat.v4.new_notebook(  # type: ignore[no-untyped-call]
-        cells=[nbio.code_cell("import math"), cell, nbio.code_cell("x")]
-    )
+    notebook = nbio.notebook(cells=[nbio.code_cell("import math"), cell, nbio.code_cell("x")])
     nbio.write(notebook, path)
     return path
 
@@ -60,7 +57,7 @@ def test_no_committed_notebook_carries_outputs() -> None:
 def test_check_finds_outputs(tmp_path: Path) -> None:
     path = tmp_path / "dirty.ipynb"
     notebook = nbio.read(template_path("sanity_check"))
-    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="hi")]  # type: ignore[no-untyped-call]
+    notebook.cells[1].outputs = [nbio.output("stream", text="hi")]
     nbio.write(notebook, path)
     assert problems(path) == [f"{path}: cell 1 has outputs (strip them before committing)"]
     assert cells_with_outputs(nbio.read(path)) == [1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 from report_harness import REPORTS_URL, ReportEnv
 from typer.testing import CliRunner
@@ -18,7 +17,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def published(report_env: ReportEnv) -> ReportEnv:
     for day, status in [("2013-01-02", "succeeded"), ("2013-01-03", "failed")]:
-        notebook = nbformat.v4.new_notebook(cells=[nbio.markdown_cell("# Lake")])  # type: ignore[no-untyped-call]
+        notebook = nbio.notebook([nbio.markdown_cell("# Lake")])
         publish(
             notebook,
             paths=ReportPaths(report_env.reports_root, "lake_health", day),

@@ -10,15 +10,17 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Generator, Iterable
+from typing import cast
 
 import pyarrow as pa
 
 _DONE = object()
 
 
-def prefetch(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[Any]:
+def prefetch(
+    batches: Iterable[pa.RecordBatch], depth: int = 2
+) -> Generator[pa.RecordBatch, None, None]:
     """Yield ``batches`` in order, produced by a background thread."""
     buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -47,7 +49,7 @@ def prefetch(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[Any]
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield cast(pa.RecordBatch, item)
     finally:
         stop.set()
         while worker.is_alive():  # unblock a producer waiting on a full queue

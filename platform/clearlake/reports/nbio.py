@@ -23,6 +23,15 @@ def writes(notebook: NotebookNode) -> str:
     return str(nbformat.writes(notebook))
 
 
+def notebook(cells: list[NotebookNode]) -> NotebookNode:
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def output(output_type: str, **fields: Any) -> NotebookNode:
+    """A cell output: ``stream`` (name, text), ``display_data`` (data), ``error`` (…)."""
+    return nbformat.v4.new_output(output_type, **fields)
+
+
 def code_cell(source: str, *, tags: list[str] | None = None) -> NotebookNode:
     cell = nbformat.v4.new_code_cell(source)
     if tags:
