@@ -34,24 +34,39 @@ def declared_schema(table: LakeTable) -> dg.TableSchema:
 
 
 def replication_metadata(results: Sequence[Replicated]) -> dict[str, Any]:
+    """What the run did as a whole; a single partition's facts are its own (see below)."""
     first, last = results[0], results[-1]
-    location = first.written.uri if len(results) == 1 else first.written.uri.rsplit("/", 2)[0]
     drift = [f"{r.partition or 'snapshot'}: {p}" for r in results for p in r.drift]
     metadata: dict[str, Any] = {
-        "path": dg.MetadataValue.path(location),
-        "dagster/row_count": sum(r.written.row_count for r in results),
-        "bytes": sum(r.written.byte_size for r in results),
+        **partition_metadata(first),
         "dagster/column_schema": dg.TableSchema(
             columns=[dg.TableColumn(f.name, str(f.type)) for f in last.written.schema]
         ),
         "source_query_time": dg.MetadataValue.timestamp(first.snapshot_at),
-        "query_seconds": round(sum(r.query_seconds for r in results), 3),
         "partitions_written": len(results),
         "schema_drift": "; ".join(drift) or "none",
     }
     if len(results) > 1:
         metadata["partition_range"] = f"{first.partition}..{last.partition}"
+        metadata["range_row_count"] = sum(r.written.row_count for r in results)
+        metadata["range_bytes"] = sum(r.written.byte_size for r in results)
+        metadata["range_query_seconds"] = round(sum(r.query_seconds for r in results), 3)
     return metadata
+
+
+def partition_metadata(result: Replicated) -> dict[str, Any]:
+    """One published partition: where it is, its size, its own content version.
+
+    In a ranged run Dagster records one materialisation per day with the run's combined
+    data version; ``content_version`` keeps each day's exact one.
+    """
+    return {
+        "path": dg.MetadataValue.path(result.written.uri),
+        "dagster/row_count": result.written.row_count,
+        "bytes": result.written.byte_size,
+        "content_version": result.data_version,
+        "query_seconds": round(result.query_seconds, 3),
+    }
 
 
 def check_results(
@@ -167,6 +182,11 @@ def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
             else digest(*(r.written.content_hash for r in results))
         )
         metadata = replication_metadata(results)
+        if len(results) > 1:
+            for result in results:
+                context.add_asset_metadata(
+                    partition_metadata(result), partition_key=result.partition
+                )
         metadata.update(
             provenance_metadata(
                 run_id=context.run_id,

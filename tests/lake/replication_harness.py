@@ -44,6 +44,17 @@ class Replicator:
         assert event is not None and event.asset_materialization is not None
         return event.asset_materialization
 
+    def materialization(self, table: str, partition: str) -> dg.AssetMaterialization:
+        """The latest materialisation of one partition of ``table``."""
+        records = self.instance.fetch_materializations(
+            dg.AssetRecordsFilter(dg.AssetKey(["lake", table]), asset_partitions=[partition]),
+            limit=1,
+        ).records
+        assert records, f"no materialisation of lake/{table} [{partition}]"
+        event = records[0].event_log_entry.asset_materialization
+        assert event is not None
+        return event
+
     def data_version(self, table: str) -> str:
         tags = self.last_materialization(table).tags
         assert tags is not None
