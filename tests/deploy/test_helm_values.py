@@ -70,6 +70,29 @@ def test_complete_values_validate(valid: dict[str, Any]) -> None:
             [{"cidr": "10.0.0.0/8", "podLabels": {"a": "b"}}],
             "a peer is either a cidr or namespace/pod labels, not both",
         ),
+        ("reports.size", "0", "reports.size (0) must be above zero"),
+        ("reports.accessModes", ["ReadWriteOncePod"], "ReadWriteOncePod lets a single pod"),
+        ("reports.accessModes", ["ReadOnlyMany"], "reports.accessModes must include"),
+        (
+            "reports.storageClass",
+            {"create": True},
+            "reports.storageClass.provisioner is empty: name the CSI driver",
+        ),
+        (
+            "reports.storageClass",
+            {"create": True, "provisioner": "efs.csi.aws.com", "parameters": {}},
+            "fileSystemId ('') must be an EFS file system id (fs-...) for efs.csi.aws.com: set it "
+            "to the terraform output reports_file_system_id",
+        ),
+        (
+            "reports.storageClass",
+            {
+                "create": True,
+                "provisioner": "efs.csi.aws.com",
+                "parameters": {"fileSystemId": "fs-0123456789abcdef0", "uid": "0"},
+            },
+            "reports.storageClass.parameters.uid: remove it, the chart sets uid and gid",
+        ),
     ],
 )
 def test_invalid_values_name_the_key(
@@ -109,6 +132,24 @@ def test_dagster_subtree_must_name_our_objects(
     with pytest.raises(ValidationError) as err:
         ClearlakeValues.model_validate(_set(valid, dotted, value))
     assert message in str(err.value)
+
+
+def test_storage_class_name_and_a_created_class_exclude_each_other(
+    valid: dict[str, Any],
+) -> None:
+    storage_class = {
+        "create": True,
+        "provisioner": "efs.csi.aws.com",
+        "parameters": {"fileSystemId": "fs-0123456789abcdef0"},
+    }
+    values = _set(
+        _set(valid, "reports.storageClass", storage_class), "reports.storageClassName", ""
+    )
+    with pytest.raises(ValidationError) as err:
+        ClearlakeValues.model_validate(values)
+    assert "reports.storageClassName and reports.storageClass.create are exclusive" in str(
+        err.value
+    )
 
 
 def test_references_are_not_checked_without_dagster(valid: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ what the Terraform example outputs) and local (values-local.yaml).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from ipaddress import ip_address, ip_network
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 import helm_python as helm
 import kubernetes.client
 import yaml
+
+from clearlake.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 CHART_DIR = REPO / "helm" / "clearlake"
@@ -33,6 +36,7 @@ TERRAFORM_OUTPUTS: dict[str, Any] = {
         "dataApi": {"roleArn": "arn:aws:iam::123456789012:role/clearlake-prod-data-api"},
     },
     "networkPolicy": {"databases": {"cidrs": ["10.20.0.0/16"]}},
+    "reports": {"storageClass": {"parameters": {"fileSystemId": "fs-0123456789abcdef0"}}},
     "dagster": {
         "postgresql": {
             "postgresqlHost": "clearlake-prod.abc123.eu-west-1.rds.amazonaws.com",
@@ -112,6 +116,35 @@ def find(objects: list[Manifest], kind: str, name: str) -> Manifest:
     matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
     assert len(matches) == 1, f"expected one {kind} {name}, got {len(matches)}"
     return matches[0]
+
+
+def pod_reports_root(objects: list[Manifest]) -> str:
+    """Settings.reports_root inside the pods: clearlake.settings applied to the rendered
+    environment ConfigMap (CLEARLAKE_HOME taken as the pods see it, not resolved here)."""
+    env = find(objects, "ConfigMap", "clearlake-env")["data"]
+    settings = dataclasses.replace(load_settings(env), home=Path(env["CLEARLAKE_HOME"]))
+    return settings.reports_root.as_posix()
+
+
+def reports_claim(objects: list[Manifest]) -> Manifest:
+    """The one PersistentVolumeClaim the chart renders: the reports claim."""
+    (claim,) = [o for o in objects if o["kind"] == "PersistentVolumeClaim"]
+    return claim
+
+
+def mounts_of_claim(pod: Manifest, claim: str) -> list[Manifest]:
+    """The mounts, over all containers, of the pod volumes backed by `claim` (plain dicts)."""
+    volumes = {
+        v["name"]
+        for v in pod.get("volumes", [])
+        if (v.get("persistentVolumeClaim") or {}).get("claimName") == claim
+    }
+    return [
+        mount
+        for container in pod["containers"]
+        for mount in container.get("volumeMounts", [])
+        if mount["name"] in volumes
+    ]
 
 
 # --- A small NetworkPolicy evaluator (matchLabels, ipBlock and TCP/UDP ports only) ---------

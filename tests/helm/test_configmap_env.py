@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from helm_support import Manifest
+from helm_support import Manifest, pod_reports_root
+
+from clearlake.deploy.cluster_paths import CLUSTER_HOME, REPORTS_ROOT
 
 
 def test_aws_environment(get: Callable[..., Any], aws_manifests: list[Manifest]) -> None:
@@ -29,3 +31,10 @@ def test_holds_no_secret(get: Callable[..., Any], manifests: list[Manifest]) -> 
     data = get(manifests, "ConfigMap", "clearlake-env").data
     assert "CLEARLAKE_SOURCE_URL" not in data
     assert not [key for key in data if "SECRET" in key or "PASSWORD" in key or "TOKEN" in key]
+
+
+def test_the_values_models_know_the_pods_paths(manifests: list[Manifest]) -> None:
+    # clearlake.deploy.cluster_paths mirrors the chart's helpers for the values checks.
+    data = {d["metadata"]["name"]: d for d in manifests if d["kind"] == "ConfigMap"}
+    assert data["clearlake-env"]["data"]["CLEARLAKE_HOME"] == str(CLUSTER_HOME)
+    assert pod_reports_root(manifests) == str(REPORTS_ROOT)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from helm_support import COMMIT, TERRAFORM_OUTPUTS, Manifest, aws_profile, deep_merge, offline
+from helm_support import (
+    COMMIT,
+    TERRAFORM_OUTPUTS,
+    Manifest,
+    aws_profile,
+    deep_merge,
+    find,
+    mounts_of_claim,
+    offline,
+    pod_reports_root,
+    reports_claim,
+)
 
 NAME = "clearlake-code-location"
 
@@ -60,6 +71,15 @@ def test_mounts_clearlake_yaml_read_only(
     assert volumes[mounts["/etc/clearlake"].name].config_map.name == "clearlake-config"
     assert volumes[mounts["/tmp"].name].empty_dir.size_limit == "1Gi"
     assert pod.service_account_name == "clearlake-runs"
+
+
+def test_writes_reports_to_the_shared_claim(manifests: list[Manifest]) -> None:
+    # Sensors and the gallery may write reports: the claim sits where clearlake.settings puts
+    # them (reports_root, under the rendered CLEARLAKE_HOME), writable.
+    pod = find(manifests, "Deployment", NAME)["spec"]["template"]["spec"]
+    (mount,) = mounts_of_claim(pod, reports_claim(manifests)["metadata"]["name"])
+    assert mount["mountPath"] == pod_reports_root(manifests)
+    assert not mount.get("readOnly")
 
 
 def test_a_digest_pins_the_image(

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from helm_support import Manifest, aws_profile, deep_merge, offline
+from helm_support import (
+    Manifest,
+    aws_profile,
+    deep_merge,
+    find,
+    mounts_of_claim,
+    offline,
+    pod_reports_root,
+    reports_claim,
+)
 
 NAME = "clearlake-data-api"
 
@@ -57,6 +66,17 @@ def test_policy_from_the_configmap_and_mask_key_from_a_secret(
     assert (mask.name, mask.key) == ("clearlake-api-mask-key", "mask-key")
     config = next(v for v in pod.volumes if v.config_map is not None)
     assert config.config_map.name == "clearlake-config"
+
+
+def test_serves_the_reports_claim_read_only(manifests: list[Manifest]) -> None:
+    # /reports serves Settings.reports_root: the shared claim, which the API must not change.
+    pod = find(manifests, "Deployment", NAME)["spec"]["template"]["spec"]
+    claim = reports_claim(manifests)["metadata"]["name"]
+    (mount,) = mounts_of_claim(pod, claim)
+    assert mount["mountPath"] == pod_reports_root(manifests)
+    assert mount["readOnly"] is True
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert volume["persistentVolumeClaim"] == {"claimName": claim, "readOnly": True}
 
 
 def test_runs_as_the_read_only_identity(

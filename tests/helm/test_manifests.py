@@ -14,7 +14,7 @@ from helm_support import NAMESPACE, Manifest, typed
 
 KUBERNETES_VERSION = "1.33.0"
 
-EXPECTED_KINDS = {
+COMMON_KINDS = {
     "ConfigMap": 2,
     "Deployment": 2,
     "Service": 2,
@@ -24,18 +24,26 @@ EXPECTED_KINDS = {
     "NetworkPolicy": 5,
     "ResourceQuota": 1,
     "LimitRange": 1,
+    "PersistentVolumeClaim": 1,
 }
+# AWS creates the EFS class of the reports claim; the local profile uses the default class.
+EXPECTED_KINDS = {"aws": {**COMMON_KINDS, "StorageClass": 1}, "local": COMMON_KINDS}
+CLUSTER_SCOPED = {"StorageClass"}
 
 
 def _name(obj: Manifest) -> str:
     return f"{obj['kind']}/{obj['metadata']['name']}"
 
 
-def test_the_chart_renders_the_expected_objects(manifests: list[Manifest]) -> None:
+@pytest.mark.parametrize("profile", sorted(EXPECTED_KINDS))
+def test_the_chart_renders_the_expected_objects(
+    profile: str, aws_manifests: list[Manifest], local_manifests: list[Manifest]
+) -> None:
+    manifests = aws_manifests if profile == "aws" else local_manifests
     kinds: dict[str, int] = {}
     for obj in manifests:
         kinds[obj["kind"]] = kinds.get(obj["kind"], 0) + 1
-    assert kinds == EXPECTED_KINDS
+    assert kinds == EXPECTED_KINDS[profile]
     names = [_name(obj) for obj in manifests]
     assert len(names) == len(set(names)), f"duplicate objects: {names}"
 
@@ -60,7 +68,8 @@ def test_every_object_is_valid_kubernetes(manifests: list[Manifest]) -> None:
 def test_every_object_is_namespaced_and_labelled(manifests: list[Manifest]) -> None:
     for obj in manifests:
         metadata = obj["metadata"]
-        assert metadata["namespace"] == NAMESPACE, _name(obj)
+        namespace = None if obj["kind"] in CLUSTER_SCOPED else NAMESPACE
+        assert metadata.get("namespace") == namespace, _name(obj)
         assert metadata["labels"]["app.kubernetes.io/part-of"] == "clearlake", _name(obj)
         assert metadata["labels"]["app.kubernetes.io/managed-by"] == "Helm", _name(obj)
 
@@ -80,6 +89,8 @@ def test_every_pod_has_the_security_baseline(manifests: list[Manifest]) -> None:
         assert pod.security_context.run_as_non_root is True, name
         assert pod.security_context.run_as_user >= 10000, name
         assert pod.security_context.seccomp_profile.type == "RuntimeDefault", name
+        # The reports claim can hold many files: fix its group once, not at every start.
+        assert pod.security_context.fs_group_change_policy == "OnRootMismatch", name
         assert pod.automount_service_account_token is False, name
         tmp_volumes = {v.name for v in pod.volumes if v.empty_dir is not None}
         for container in pod.containers:

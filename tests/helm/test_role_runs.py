@@ -61,6 +61,17 @@ def test_no_wildcards_and_no_secrets(get: Callable[..., Any], manifests: list[Ma
         assert "secrets" not in rule.resources
 
 
+def test_the_reports_claim_needs_no_rights(
+    get: Callable[..., Any], manifests: list[Manifest]
+) -> None:
+    # Run and step Jobs only name the claim in their pod spec; creating such a Job needs no
+    # rights on PersistentVolumeClaims, and dagster-k8s never calls their API.
+    source = Path(dagster_k8s.client.__file__).read_text()
+    assert not re.search(r"_namespaced_persistent_volume_claim\(", source)
+    granted = _granted(get(manifests, "Role", "clearlake-runs"))
+    assert not [g for g in granted if "persistentvolume" in g[1] or "storageclass" in g[1]]
+
+
 def test_rbac_can_be_left_to_the_platform_team(
     render: Callable[[dict[str, Any]], list[Manifest]],
 ) -> None:

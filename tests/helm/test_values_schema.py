@@ -62,6 +62,13 @@ def test_helm_loads_that_schema(chart: helm.Chart) -> None:
             {"dagster": {"runLauncher": {"type": "CeleryK8sRunLauncher"}}},
             "at '/dagster/runLauncher/type'",
         ),
+        ({"reports": {"accessModes": ["ReadWriteSometimes"]}}, "at '/reports/accessModes/0'"),
+        ({"reports": {"size": "lots"}}, "at '/reports/size'"),
+        ({"reports": {"existingClaim": "Team Reports"}}, "at '/reports/existingClaim'"),
+        (
+            {"reports": {"storageClass": {"parameters": {"directoryPerms": 700}}}},
+            "at '/reports/storageClass/parameters/directoryPerms': got number, want string",
+        ),
     ],
 )
 def test_invalid_values_are_rejected_at_render_time(

@@ -46,12 +46,16 @@ clearlake.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
-{{/* Pod-level security baseline. */}}
+{{/*
+Pod-level security baseline. OnRootMismatch: the kubelet fixes the group of a volume that
+supports it (the reports claim) once, instead of walking every report at each pod start.
+*/}}
 {{- define "clearlake.podSecurityContext" -}}
 runAsNonRoot: true
 runAsUser: {{ .Values.podSecurity.runAsUser }}
 runAsGroup: {{ .Values.podSecurity.runAsGroup }}
 fsGroup: {{ .Values.podSecurity.fsGroup }}
+fsGroupChangePolicy: OnRootMismatch
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
@@ -69,6 +73,54 @@ capabilities:
     - ALL
 seccompProfile:
   type: RuntimeDefault
+{{- end -}}
+
+{{/*
+Paths inside every Clearlake pod, defined here only (clearlake.deploy.cluster_paths mirrors
+them for the values models). CLEARLAKE_HOME is on the /tmp emptyDir: the root filesystem is
+read-only. The reports root is Settings.reports_root, CLEARLAKE_HOME/reports.
+*/}}
+{{- define "clearlake.home" -}}
+/tmp/clearlake
+{{- end -}}
+
+{{- define "clearlake.reportsRoot" -}}
+{{ include "clearlake.home" . }}/reports
+{{- end -}}
+
+{{/* The reports claim: reports.existingClaim, else the one the chart creates. */}}
+{{- define "clearlake.reportsClaim" -}}
+{{- .Values.reports.existingClaim | default (printf "%s-reports" (include "clearlake.fullname" .)) -}}
+{{- end -}}
+
+{{/* The StorageClass the chart may create; cluster-scoped, so the namespace is in its name. */}}
+{{- define "clearlake.reportsStorageClass" -}}
+{{- list .Release.Namespace (include "clearlake.fullname" .) "reports" | compact | join "-" | trunc 253 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+The reports claim as a pod volume and its mount at the reports root, when reports.enabled;
+call with (dict "ctx" $ "readOnly" <bool>). The Data API only reads it.
+*/}}
+{{- define "clearlake.reportsVolume" -}}
+{{- if .ctx.Values.reports.enabled -}}
+- name: reports
+  persistentVolumeClaim:
+    claimName: {{ include "clearlake.reportsClaim" .ctx }}
+    {{- if .readOnly }}
+    readOnly: true
+    {{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "clearlake.reportsMount" -}}
+{{- if .ctx.Values.reports.enabled -}}
+- name: reports
+  mountPath: {{ include "clearlake.reportsRoot" .ctx }}
+  {{- if .readOnly }}
+  readOnly: true
+  {{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* Environment of every Clearlake container besides the env ConfigMap. */}}

@@ -38,6 +38,7 @@ from clearlake.deploy.kube_types import (
     StrictModel,
     quantity_value,
 )
+from clearlake.deploy.reports_values import ReportsValues
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -212,6 +213,7 @@ class ClearlakeValues(StrictModel):
     config: dict[str, Any] = Field(default_factory=dict, description="clearlake.yaml content.")
     extra_env: list[EnvVar] = Field(default_factory=list)
     env_secrets: list[NameRef] = Field(default_factory=list)
+    reports: ReportsValues = Field(default_factory=lambda: ReportsValues.model_validate({}))
     code_location: CodeLocationValues
     data_api: DataApiValues
     service_accounts: ServiceAccountsValues
