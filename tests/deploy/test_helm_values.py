@@ -124,6 +124,27 @@ def test_invalid_values_name_the_key(
             [],
             "must mount ConfigMap clearlake-config",
         ),
+        (
+            "dagster.runLauncher.config.k8sRunLauncher.volumes",
+            [],
+            "must mount the reports claim 'clearlake-reports' at /tmp/clearlake/reports",
+        ),
+        (
+            "reports.existingClaim",
+            "team-reports",
+            "must mount the reports claim 'team-reports' at /tmp/clearlake/reports",
+        ),
+        (
+            "dagster.runLauncher.config.k8sRunLauncher.volumeMounts",
+            [{"name": "reports", "mountPath": "/tmp/clearlake/reports", "readOnly": True}],
+            "mounts the reports claim 'clearlake-reports' read-only",
+        ),
+        (
+            "reports.enabled",
+            False,
+            "reports.enabled is false but dagster.runLauncher.config.k8sRunLauncher.volumeMounts "
+            "mounts 'reports' at /tmp/clearlake/reports",
+        ),
     ],
 )
 def test_dagster_subtree_must_name_our_objects(
@@ -150,6 +171,13 @@ def test_storage_class_name_and_a_created_class_exclude_each_other(
     assert "reports.storageClassName and reports.storageClass.create are exclusive" in str(
         err.value
     )
+
+
+def test_an_existing_claim_named_in_both_places_validates(valid: dict[str, Any]) -> None:
+    volumes = [{"name": "reports", "persistentVolumeClaim": {"claimName": "team-reports"}}]
+    values = _set(valid, "reports.existingClaim", "team-reports")
+    values = _set(values, "dagster.runLauncher.config.k8sRunLauncher.volumes", volumes)
+    assert ClearlakeValues.model_validate(values).reports_claim == "team-reports"
 
 
 def test_references_are_not_checked_without_dagster(valid: dict[str, Any]) -> None:

@@ -34,6 +34,9 @@ from helm_support import (
     allowed,
     aws_profile,
     local_profile,
+    mounts_of_claim,
+    pod_reports_root,
+    reports_claim,
 )
 
 from clearlake.deploy.dagster_instance import instance_config
@@ -160,6 +163,20 @@ def test_run_pods_get_the_clearlake_environment(dagster_yaml: dict[str, Any]) ->
     )
     config_maps = [e["configMapRef"]["name"] for e in container["envFrom"] if "configMapRef" in e]
     assert "clearlake-env" in config_maps
+
+
+def test_run_pods_write_reports_to_the_shared_claim(
+    dagster_yaml: dict[str, Any],
+    profile: str,
+    aws_manifests: list[Manifest],
+    local_manifests: list[Manifest],
+) -> None:
+    objects = aws_manifests if profile == "aws" else local_manifests
+    pod = _run_job(dagster_yaml)["spec"]["template"]["spec"]
+    (mount,) = mounts_of_claim(pod, reports_claim(objects)["metadata"]["name"])
+    assert mount["mountPath"] == pod_reports_root(objects)
+    assert not mount.get("readOnly")
+    assert pod["securityContext"]["fsGroupChangePolicy"] == "OnRootMismatch"
 
 
 def test_network_policies_let_run_pods_reach_the_code_location(

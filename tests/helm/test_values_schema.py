@@ -112,6 +112,36 @@ def test_required_values_left_unset_are_named(
             {"codeLocation": {"port": 4100}},
             "workspace.servers must contain host=clearlake-code-location port=4100",
         ),
+        (
+            {"reports": {"existingClaim": "team-reports"}},
+            'dagster.runLauncher.config.k8sRunLauncher must mount the reports claim "team-reports"'
+            " writable at /tmp/clearlake/reports",
+        ),
+        (
+            {"reports": {"enabled": False}},
+            "reports.enabled is false but dagster.runLauncher.config.k8sRunLauncher.volumeMounts "
+            'mounts "reports" at /tmp/clearlake/reports: remove that volume and its mount',
+        ),
+        (
+            {
+                "dagster": {
+                    "runLauncher": {
+                        "config": {
+                            "k8sRunLauncher": {
+                                "volumeMounts": [
+                                    {
+                                        "name": "reports",
+                                        "mountPath": "/tmp/clearlake/reports",
+                                        "readOnly": True,
+                                    }
+                                ]
+                            }
+                        }
+                    }
+                }
+            },
+            'must mount the reports claim "clearlake-reports" writable',
+        ),
     ],
 )
 def test_broken_cross_references_fail_the_install(

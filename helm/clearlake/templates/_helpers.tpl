@@ -206,8 +206,41 @@ subtree (which cannot template names) to the objects of this chart.
 {{- if not $found -}}
 {{- fail (printf "dagster.dagsterWebserver.workspace.servers must contain host=%s port=%v (the code-location Service)" $host .Values.codeLocation.port) -}}
 {{- end -}}
+{{- include "clearlake.validateReportsMount" . -}}
 {{- if and (not .Values.dagster.postgresql.enabled) (not .Values.dagster.postgresql.postgresqlHost) -}}
 {{- fail "dagster.postgresql.postgresqlHost is required when dagster.postgresql.enabled is false: set it to the RDS address (terraform output metadata_db_address)" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Run and step pods mount the reports claim, writable, at the reports root, through the run
+launcher's volumes/volumeMounts (dagster-k8s copies both into every step Job).
+*/}}
+{{- define "clearlake.validateReportsMount" -}}
+{{- $launcher := .Values.dagster.runLauncher.config.k8sRunLauncher -}}
+{{- $root := include "clearlake.reportsRoot" . -}}
+{{- $where := "dagster.runLauncher.config.k8sRunLauncher" -}}
+{{- $names := list -}}
+{{- range $launcher.volumeMounts | default list -}}
+{{- if and (eq (.mountPath | default "") $root) (not .readOnly) -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- end -}}
+{{- if .Values.reports.enabled -}}
+{{- $claim := include "clearlake.reportsClaim" . -}}
+{{- $found := false -}}
+{{- range $launcher.volumes | default list -}}
+{{- if and (has .name $names) .persistentVolumeClaim -}}
+{{- if eq (.persistentVolumeClaim.claimName | default "") $claim -}}
+{{- $found = true -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if not $found -}}
+{{- fail (printf "%s must mount the reports claim %q writable at %s: add volumes [{name: reports, persistentVolumeClaim: {claimName: %s}}] and volumeMounts [{name: reports, mountPath: %s}] so run and step pods keep their reports" $where $claim $root $claim $root) -}}
+{{- end -}}
+{{- else if $names -}}
+{{- fail (printf "reports.enabled is false but %s.volumeMounts mounts %q at %s: remove that volume and its mount, or enable reports" $where (first $names) $root) -}}
 {{- end -}}
 {{- end -}}

@@ -222,6 +222,11 @@ class ClearlakeValues(StrictModel):
     experiments: ExperimentsValues
     dagster: DagsterValues
 
+    @property
+    def reports_claim(self) -> str:
+        """The claim mounted at the reports root: reports.existingClaim, else the chart's."""
+        return self.reports.existing_claim or f"{self.fullname_override}-reports"
+
     @model_validator(mode="after")
     def check_references(self) -> ClearlakeValues:
         """The dagster subtree cannot template names, so it must spell ours exactly."""

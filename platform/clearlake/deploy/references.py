@@ -8,7 +8,9 @@ that would break an install.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from clearlake.deploy.cluster_paths import REPORTS_ROOT
 
 if TYPE_CHECKING:
     from clearlake.deploy.helm_values import ClearlakeValues
@@ -62,9 +64,51 @@ def reference_problems(values: ClearlakeValues) -> list[str]:
             "dagster.dagsterWebserver.workspace must be enabled with a server "
             f"host={wanted[0]} port={wanted[1]} (the code-location Service)"
         )
+    problems += reports_mount_problems(values)
     if not dagster.postgresql.enabled and not dagster.postgresql.postgresql_host:
         problems.append(
             "dagster.postgresql.postgresqlHost is required when dagster.postgresql.enabled "
             "is false: set it to the RDS address (terraform output metadata_db_address)"
         )
     return problems
+
+
+LAUNCHER = "dagster.runLauncher.config.k8sRunLauncher"
+
+
+def _claim_of(volume: dict[str, Any]) -> str | None:
+    claim = volume.get("persistentVolumeClaim") or {}
+    name = claim.get("claimName")
+    return name if isinstance(name, str) else None
+
+
+def reports_mount_problems(values: ClearlakeValues) -> list[str]:
+    """Run and step pods must mount the reports claim, writable, at the reports root.
+
+    dagster-k8s gives step pods the launcher's ``volumes`` and ``volumeMounts`` too
+    (``K8sContainerContext.create_for_run``), so one pair of lists covers both.
+    """
+    launcher = values.dagster.run_launcher.config.k8s_run_launcher
+    root = str(REPORTS_ROOT)
+    at_root = [m for m in launcher.volume_mounts if m.get("mountPath") == root]
+    if not values.reports.enabled:
+        return [
+            f"reports.enabled is false but {LAUNCHER}.volumeMounts mounts {m.get('name')!r} at "
+            f"{root}: remove that volume and its mount, or enable reports"
+            for m in at_root
+        ]
+    claim = values.reports_claim
+    volumes = {v.get("name"): v for v in launcher.volumes}
+    mounted = [m for m in at_root if _claim_of(volumes.get(m.get("name")) or {}) == claim]
+    if not mounted:
+        return [
+            f"{LAUNCHER} must mount the reports claim {claim!r} at {root}: add volumes "
+            f"[{{name: reports, persistentVolumeClaim: {{claimName: {claim}}}}}] and volumeMounts "
+            f"[{{name: reports, mountPath: {root}}}] so run and step pods keep their reports"
+        ]
+    if any(m.get("readOnly") for m in mounted):
+        return [
+            f"{LAUNCHER}.volumeMounts mounts the reports claim {claim!r} read-only: run and step "
+            "pods write reports there, remove readOnly"
+        ]
+    return []
