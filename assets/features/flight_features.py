@@ -11,6 +11,7 @@ import dagster as dg
 
 from clearlake.features import checks, datasets, flight_features, toolbox
 from clearlake.features.flight_features import FLIGHT_FEATURES_SCHEMA, TABLE, FlightFeatures
+from clearlake.lake.metadata import written_metadata
 from clearlake.lake.store import date_partition
 from clearlake.partitions import daily_partitions_def
 from clearlake.provenance import provenance_metadata
@@ -76,12 +77,17 @@ def flight_features_asset() -> dg.AssetsDefinition:
             for i in range((window.end - window.start).days)
         ]
         built = flight_features.build_for_days(store, days[0], days[-1])
-        hashes = [
-            store.write(
+        written = {
+            day: store.write(
                 TABLE, date_partition(day), FLIGHT_FEATURES_SCHEMA, features.table.to_batches()
-            ).content_hash
+            )
             for day, features in built.items()
-        ]
+        }
+        if len(written) > 1:  # each day's own facts; the run's metadata covers the range
+            for day, partition in written.items():
+                context.add_asset_metadata(
+                    written_metadata(partition), partition_key=day.isoformat()
+                )
         combined = FlightFeatures.from_arrow(
             datasets.concat_tables([f.table for f in built.values()], FLIGHT_FEATURES_SCHEMA)
         )
@@ -89,15 +95,15 @@ def flight_features_asset() -> dg.AssetsDefinition:
         outcomes = checks.all_checks(combined, schemas)
         context.log.info(f"flight_features: {combined.num_rows} rows for {len(days)} day(s)")
         metadata: dict[str, Any] = {
-            "path": dg.MetadataValue.path(store.uri(store.table_dir(TABLE))),
-            "dagster/row_count": combined.num_rows,
+            **written_metadata(written[days[0]]),
+            "range_row_count": combined.num_rows,
             "partition_range": f"{days[0]}..{days[-1]}",
             "target_null_fraction": round(combined.null_fraction("arr_delay"), 4),
             **provenance_metadata(run_id=context.run_id, code_version=FEATURES_CODE_VERSION),
         }
         return dg.MaterializeResult(
             metadata=metadata,
-            data_version=dg.DataVersion(digest(*hashes)),
+            data_version=dg.DataVersion(digest(*(w.content_hash for w in written.values()))),
             check_results=[
                 dg.AssetCheckResult(
                     check_name=o.name,

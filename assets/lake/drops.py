@@ -7,6 +7,7 @@ import dagster as dg
 
 from clearlake.errors import DropZoneError
 from clearlake.lake import drops
+from clearlake.lake.metadata import written_metadata
 from clearlake.provenance import provenance_metadata
 from clearlake.resources import DropZoneResource, LakeResource
 from clearlake.versioning import file_version, source_version
@@ -57,9 +58,7 @@ def drop_asset(dataset: drops.DropDataset) -> dg.AssetsDefinition:
         context.log.info(f"ingested {dropped.path.name}: {written.row_count} rows")
         return dg.MaterializeResult(
             metadata={
-                "path": dg.MetadataValue.path(written.uri),
-                "dagster/row_count": written.row_count,
-                "bytes": written.byte_size,
+                **written_metadata(written),
                 "source_file": dg.MetadataValue.path(str(kept_at)),
                 "dropped_at": dg.MetadataValue.timestamp(dropped.dropped_at),
                 **provenance_metadata(run_id=context.run_id, code_version=CODE_VERSION),

@@ -12,6 +12,7 @@ from typing import Any
 import dagster as dg
 
 from clearlake.lake import checks, conform, replicate, source, store
+from clearlake.lake.metadata import written_metadata
 from clearlake.lake.replicate import Replicated
 from clearlake.lake.tables import LAKE_TABLES, LakeTable
 from clearlake.partitions import daily_partitions_def
@@ -55,18 +56,8 @@ def replication_metadata(results: Sequence[Replicated]) -> dict[str, Any]:
 
 
 def partition_metadata(result: Replicated) -> dict[str, Any]:
-    """One published partition: where it is, its size, its own content version.
-
-    In a ranged run Dagster records one materialisation per day with the run's combined
-    data version; ``content_version`` keeps each day's exact one.
-    """
-    return {
-        "path": dg.MetadataValue.path(result.written.uri),
-        "dagster/row_count": result.written.row_count,
-        "bytes": result.written.byte_size,
-        "content_version": result.data_version,
-        "query_seconds": round(result.query_seconds, 3),
-    }
+    """One published partition: where it is, its size, its own content version."""
+    return {**written_metadata(result.written), "query_seconds": round(result.query_seconds, 3)}
 
 
 def check_results(

@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
+from clearlake.lake.metadata import written_metadata
 from clearlake.lake.store import LakeStore
 from clearlake.provenance import provenance_metadata
 from clearlake.resources import LakeResource
@@ -54,10 +55,7 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         )
         code_version = context.version if context.has_asset_key else None
         metadata: dict[str, Any] = {
-            "path": dg.MetadataValue.path(written.uri),
-            "dagster/row_count": written.row_count,
-            "bytes": written.byte_size,
-            "content_hash": written.content_hash[:16],
+            **written_metadata(written),
             "dagster/column_schema": dg.TableSchema(
                 columns=[dg.TableColumn(f.name, str(f.type)) for f in table.schema]
             ),

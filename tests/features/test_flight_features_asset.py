@@ -43,10 +43,21 @@ def test_materialises_each_day_with_checks_and_versions(
     assert partitions == ["2013-02-01", "2013-02-02", "2013-02-03"]
     materialization = events[0].step_materialization_data.materialization
     metadata = materialization.metadata
-    row_count = metadata["dagster/row_count"].value
+    row_count = metadata["range_row_count"].value
     assert isinstance(row_count, int)
     assert row_count > 2000
     assert metadata["partition_range"].value == "2013-02-01..2013-02-03"
+    day_rows = 0
+    for event in events:  # each day's materialisation carries that day's own facts
+        facts = event.step_materialization_data.materialization.metadata
+        path = facts["path"].value
+        assert isinstance(path, str) and path.endswith(f"date={event.partition}/data.parquet")
+        assert facts["content_hash"].value == private_lake.file_hash(path)[:16]
+        assert facts["dagster/row_count"].value == private_lake.read_table(path).num_rows
+        rows = facts["dagster/row_count"].value
+        assert isinstance(rows, int)
+        day_rows += rows
+    assert day_rows == row_count
     assert metadata["provenance/code_version"].value == FEATURES_CODE_VERSION
     assert materialization.tags is not None
     assert materialization.tags["dagster/code_version"] == FEATURES_CODE_VERSION

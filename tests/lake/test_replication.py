@@ -56,7 +56,7 @@ def test_replicates_days_with_metadata_and_checks(
         assert facts["dagster/row_count"].value == data.num_rows == rows
         assert {d.isoformat() for d in data["flight_date"].to_pylist()} == {day}
         assert facts["bytes"].value == Path(path).stat().st_size
-        assert facts["content_version"].value == store.file_hash(path)[:16]
+        assert facts["content_hash"].value == store.file_hash(path)[:16]
     checks = replicator.checks(result)
     assert {name: c.passed for name, c in checks.items()} == {
         "schema_matches_declared": True,
