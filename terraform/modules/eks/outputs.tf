@@ -22,3 +22,8 @@ output "oidc_provider_arn" {
   description = "IAM OIDC provider of the cluster (irsa module input)."
   value       = local.oidc_provider_arn
 }
+
+output "node_security_group_id" {
+  description = "Security group of the nodes: the cluster security group EKS creates, which managed node groups without a launch template use (reports_volume module input)."
+  value       = local.cluster.vpc_config[0].cluster_security_group_id
+}

@@ -1,8 +1,14 @@
 # IAM roles for service accounts: run and step pods (and the code-location server) read and
 # write the lake; the Data API may only read it. Each role trusts one service account only.
+# Optionally, the EFS CSI driver's role (the reports volume), trusted by its own accounts.
+
+data "aws_partition" "current" {}
 
 locals {
   issuer = trimprefix(var.oidc_issuer_url, "https://")
+  efs_csi_driver_subjects = [
+    for account in var.efs_csi_driver_service_accounts : "system:serviceaccount:kube-system:${account}"
+  ]
 
   trust = {
     for role, account in {
@@ -92,4 +98,36 @@ resource "aws_iam_role_policy" "data_api" {
       },
     ]
   })
+}
+
+resource "aws_iam_role" "efs_csi_driver" {
+  count = var.efs_csi_driver ? 1 : 0
+
+  name                 = "${var.name_prefix}-efs-csi-driver"
+  description          = "EFS CSI driver (kube-system): access points on the Clearlake reports file system."
+  max_session_duration = 3600
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = var.oidc_provider_arn }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "${local.issuer}:sub" = local.efs_csi_driver_subjects
+          "${local.issuer}:aud" = "sts.amazonaws.com"
+        }
+      }
+    }]
+  })
+  tags = var.tags
+}
+
+# AWS's policy for the driver: describe file systems and mount targets, create and delete
+# only the access points it tags as its own (efs.csi.aws.com/cluster).
+resource "aws_iam_role_policy_attachment" "this" {
+  count = var.efs_csi_driver ? 1 : 0
+
+  role       = aws_iam_role.efs_csi_driver[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"
 }

@@ -17,3 +17,8 @@ output "data_api_role_name" {
   description = "Name of the Data API role."
   value       = aws_iam_role.data_api.name
 }
+
+output "efs_csi_driver_role_arn" {
+  description = "Role of the EFS CSI driver add-on (reports_volume module input csi_driver_role_arn); null unless efs_csi_driver."
+  value       = one(aws_iam_role.efs_csi_driver[*].arn)
+}

@@ -81,6 +81,28 @@ variable "lake_kms_key_arn" {
   }
 }
 
+variable "efs_csi_driver" {
+  description = "Also create <name_prefix>-efs-csi-driver, the role of the EFS CSI driver add-on (the reports volume)."
+  type        = bool
+  default     = false
+}
+
+variable "efs_csi_driver_service_accounts" {
+  description = "Service accounts of the EFS CSI driver in kube-system that may assume its role (the add-on's controller and node)."
+  type        = list(string)
+  default     = ["efs-csi-controller-sa", "efs-csi-node-sa"]
+
+  validation {
+    condition     = length(var.efs_csi_driver_service_accounts) >= 1
+    error_message = "efs_csi_driver_service_accounts must list at least one service account."
+  }
+
+  validation {
+    condition     = alltrue([for account in var.efs_csi_driver_service_accounts : can(regex("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", account))])
+    error_message = "efs_csi_driver_service_accounts must hold Kubernetes service account names."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -12,6 +12,7 @@ mock_provider "aws" {
       endpoint              = "https://ABC.gr7.eu-west-1.eks.amazonaws.com"
       certificate_authority = [{ data = "Q0EK" }]
       identity              = [{ oidc = [{ issuer = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC" }] }]
+      vpc_config            = [{ cluster_security_group_id = "sg-0123456789abcdef0" }]
     }
   }
 }
@@ -41,6 +42,11 @@ run "attach_to_an_existing_cluster" {
   assert {
     condition     = aws_iam_openid_connect_provider.this[0].client_id_list == toset(["sts.amazonaws.com"])
     error_message = "The OIDC provider's audience must be STS."
+  }
+
+  assert {
+    condition     = output.node_security_group_id == "sg-0123456789abcdef0"
+    error_message = "The nodes' security group is the attached cluster's security group."
   }
 }
 

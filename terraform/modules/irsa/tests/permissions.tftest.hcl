@@ -1,7 +1,12 @@
 # Runs may read and write the lake; the Data API may only read it; each role trusts exactly
 # one service account of the release namespace.
 
-mock_provider "aws" {}
+mock_provider "aws" {
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws" }
+  }
+}
 
 variables {
   name_prefix       = "clearlake-test"
@@ -54,20 +59,55 @@ run "least_privilege" {
     condition     = aws_iam_role.runs.name == "clearlake-test-runs" && aws_iam_role.data_api.name == "clearlake-test-data-api"
     error_message = "Roles are named <name_prefix>-runs and <name_prefix>-data-api."
   }
+
+  assert {
+    condition     = length(aws_iam_role.efs_csi_driver) == 0 && output.efs_csi_driver_role_arn == null
+    error_message = "No EFS CSI driver role unless efs_csi_driver is set."
+  }
+}
+
+run "efs_csi_driver_role" {
+  command = plan
+
+  variables {
+    efs_csi_driver = true
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role.efs_csi_driver[0].assume_role_policy).Statement[0].Condition.StringEquals == {
+      "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub" = [
+        "system:serviceaccount:kube-system:efs-csi-controller-sa",
+        "system:serviceaccount:kube-system:efs-csi-node-sa",
+      ]
+      "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud" = "sts.amazonaws.com"
+    }
+    error_message = "The EFS CSI driver role must trust only the driver's controller and node accounts."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.this[0].policy_arn == "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"
+    error_message = "The driver gets AWS's EFS CSI driver policy, nothing else."
+  }
+
+  assert {
+    condition     = aws_iam_role.efs_csi_driver[0].name == "clearlake-test-efs-csi-driver"
+    error_message = "The role is named <name_prefix>-efs-csi-driver."
+  }
 }
 
 run "invalid_values" {
   command = plan
 
   variables {
-    name_prefix              = "clearlake test"
-    oidc_provider_arn        = "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
-    oidc_issuer_url          = "http://oidc.example"
-    namespace                = "Clearlake"
-    runs_service_account     = "Runs"
-    data_api_service_account = "data_api"
-    lake_bucket_arn          = "arn:aws:s3:::clearlake-test-lake/lake"
-    lake_kms_key_arn         = "alias/lake"
+    name_prefix                     = "clearlake test"
+    oidc_provider_arn               = "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+    oidc_issuer_url                 = "http://oidc.example"
+    namespace                       = "Clearlake"
+    runs_service_account            = "Runs"
+    data_api_service_account        = "data_api"
+    lake_bucket_arn                 = "arn:aws:s3:::clearlake-test-lake/lake"
+    lake_kms_key_arn                = "alias/lake"
+    efs_csi_driver_service_accounts = ["EFS CSI"]
   }
 
   expect_failures = [
@@ -79,5 +119,16 @@ run "invalid_values" {
     var.data_api_service_account,
     var.lake_bucket_arn,
     var.lake_kms_key_arn,
+    var.efs_csi_driver_service_accounts,
   ]
+}
+
+run "no_efs_csi_driver_accounts" {
+  command = plan
+
+  variables {
+    efs_csi_driver_service_accounts = []
+  }
+
+  expect_failures = [var.efs_csi_driver_service_accounts]
 }
