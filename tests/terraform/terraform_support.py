@@ -20,6 +20,7 @@ ROOTS = [
     "modules/irsa",
     "modules/lake_bucket",
     "modules/metadata_db",
+    "modules/reports_volume",
     "examples/complete",
 ]
 PROVIDER = Path("registry.terraform.io") / "hashicorp" / "aws"
