@@ -43,6 +43,24 @@ module "irsa" {
   oidc_issuer_url   = module.eks.oidc_issuer_url
   lake_bucket_arn   = module.lake_bucket.bucket_arn
   lake_kms_key_arn  = module.lake_bucket.kms_key_arn
+  efs_csi_driver    = var.install_efs_csi_driver
+}
+
+# Reports (executed notebooks, the gallery) on EFS, shared by every Clearlake pod; the Helm
+# chart's EFS StorageClass (values-aws.yaml) provisions the reports claim on it.
+module "reports_volume" {
+  source = "../../modules/reports_volume"
+
+  name                   = "${var.name}-reports"
+  vpc_id                 = var.vpc_id
+  subnet_ids             = var.private_subnet_ids
+  node_security_group_id = coalesce(var.node_security_group_id, module.eks.node_security_group_id)
+  cluster_name           = module.eks.cluster_name
+  install_csi_driver     = var.install_efs_csi_driver
+  csi_driver_role_arn    = module.irsa.efs_csi_driver_role_arn
+
+  # The driver add-on runs on the nodes: create it once the node group exists.
+  depends_on = [module.eks]
 }
 
 module "image_repository" {

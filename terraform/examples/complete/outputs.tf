@@ -33,6 +33,11 @@ output "metadata_db_master_user_secret_arn" {
   value       = module.metadata_db.master_user_secret_arn
 }
 
+output "reports_file_system_id" {
+  description = "EFS file system of the reports (Helm: reports.storageClass.parameters.fileSystemId)."
+  value       = module.reports_volume.file_system_id
+}
+
 output "image_repository_url" {
   description = "ECR repository (Helm: image.repository; push clearlake:<git sha>)."
   value       = module.image_repository.repository_url
@@ -48,6 +53,9 @@ output "helm_values" {
       dataApi = { roleArn = module.irsa.data_api_role_arn }
     }
     networkPolicy = { databases = { cidrs = [var.vpc_cidr] } }
+    reports = {
+      storageClass = { parameters = { fileSystemId = module.reports_volume.file_system_id } }
+    }
     dagster = {
       postgresql = {
         postgresqlHost     = module.metadata_db.address

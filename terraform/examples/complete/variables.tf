@@ -73,6 +73,23 @@ variable "endpoint_public_access_cidrs" {
   default     = []
 }
 
+variable "node_security_group_id" {
+  description = "Security group of the nodes allowed to mount the reports file system; null = the cluster security group (managed node groups without a launch template)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.node_security_group_id == null || can(regex("^sg-[0-9a-f]{8,17}$", var.node_security_group_id))
+    error_message = "node_security_group_id must be a security group id (sg-...) or null."
+  }
+}
+
+variable "install_efs_csi_driver" {
+  description = "Install the EFS CSI driver add-on and its IRSA role (false if the cluster already runs the driver)."
+  type        = bool
+  default     = true
+}
+
 variable "namespace" {
   description = "Kubernetes namespace of the Helm release."
   type        = string

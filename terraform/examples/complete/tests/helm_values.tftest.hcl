@@ -27,6 +27,8 @@ mock_provider "aws" {
       endpoint              = "https://ABC.gr7.eu-west-1.eks.amazonaws.com"
       certificate_authority = [{ data = "Q0EK" }]
       identity              = [{ oidc = [{ issuer = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC" }] }]
+      # A configured block: its computed attributes are mocked per element.
+      vpc_config = { cluster_security_group_id = "sg-0123456789abcdef0" }
     }
   }
   mock_data "aws_eks_cluster" {
@@ -35,6 +37,13 @@ mock_provider "aws" {
       endpoint              = "https://ABC.gr7.eu-west-1.eks.amazonaws.com"
       certificate_authority = [{ data = "Q0EK" }]
       identity              = [{ oidc = [{ issuer = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC" }] }]
+      vpc_config            = [{ cluster_security_group_id = "sg-0123456789abcdef0" }]
+    }
+  }
+  mock_resource "aws_efs_file_system" {
+    defaults = {
+      id  = "fs-0123456789abcdef0"
+      arn = "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0123456789abcdef0"
     }
   }
   mock_data "aws_iam_openid_connect_provider" {
@@ -64,6 +73,9 @@ run "outputs_feed_the_helm_values" {
         dataApi = { roleArn = "arn:aws:iam::123456789012:role/mocked" }
       }
       networkPolicy = { databases = { cidrs = ["10.20.0.0/16"] } }
+      reports = {
+        storageClass = { parameters = { fileSystemId = "fs-0123456789abcdef0" } }
+      }
       dagster = {
         postgresql = {
           postgresqlHost     = "clearlake-prod-metadata.abc.eu-west-1.rds.amazonaws.com"
@@ -81,6 +93,35 @@ run "outputs_feed_the_helm_values" {
   assert {
     condition     = output.lake_bucket_name == "clearlake-prod-lake" && output.cluster_name == "clearlake-prod"
     error_message = "The bucket is <name>-lake; the cluster is the one created."
+  }
+
+  assert {
+    condition     = output.reports_file_system_id == "fs-0123456789abcdef0"
+    error_message = "The reports file system id is an output."
+  }
+
+  assert {
+    condition     = module.irsa.efs_csi_driver_role_arn == "arn:aws:iam::123456789012:role/mocked"
+    error_message = "The EFS CSI driver add-on gets its IRSA role."
+  }
+}
+
+run "cluster_already_runs_the_efs_csi_driver" {
+  command = plan
+
+  variables {
+    install_efs_csi_driver = false
+    node_security_group_id = "sg-0fedcba9876543210"
+  }
+
+  assert {
+    condition     = module.irsa.efs_csi_driver_role_arn == null && module.reports_volume.csi_driver_addon_version == null
+    error_message = "Without install_efs_csi_driver neither the add-on nor its role is created."
+  }
+
+  assert {
+    condition     = yamldecode(output.helm_values).reports.storageClass.parameters.fileSystemId == "fs-0123456789abcdef0"
+    error_message = "The Helm values still name the reports file system."
   }
 }
 
@@ -110,4 +151,14 @@ run "malformed_values" {
   }
 
   expect_failures = [var.region, var.name, var.vpc_id, var.vpc_cidr, var.private_subnet_ids]
+}
+
+run "malformed_node_security_group" {
+  command = plan
+
+  variables {
+    node_security_group_id = "nodes"
+  }
+
+  expect_failures = [var.node_security_group_id]
 }
