@@ -140,6 +140,11 @@ def test_invalid_values_name_the_key(
             "mounts the reports claim 'clearlake-reports' read-only",
         ),
         (
+            "dagster.runLauncher.config.k8sRunLauncher.runK8sConfig.containerConfig.volumeMounts",
+            [{"name": "tmp", "mountPath": "/tmp"}],
+            "must mount /tmp/clearlake (CLEARLAKE_HOME) from the tmp emptyDir",
+        ),
+        (
             "reports.enabled",
             False,
             "reports.enabled is false but dagster.runLauncher.config.k8sRunLauncher.volumeMounts "

@@ -12,7 +12,7 @@ import copy
 import dataclasses
 import json
 from ipaddress import ip_address, ip_network
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import helm_python as helm
@@ -145,6 +145,27 @@ def mounts_of_claim(pod: Manifest, claim: str) -> list[Manifest]:
         for mount in container.get("volumeMounts", [])
         if mount["name"] in volumes
     ]
+
+
+def parents_left_to_the_runtime(pod: Manifest, path: str) -> list[str]:
+    """Directories above the mount at `path` that no volume of the pod mounts, up to the
+    nearest one that is mounted, in every container mounting `path`. The container runtime
+    creates such mount-point parents itself, as root with mode 0755: unwritable for the
+    pods' user. Each mounted parent must come from an emptyDir (writable, like /tmp)."""
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    left: list[str] = []
+    for container in pod["containers"]:
+        mounts = {m["mountPath"]: m for m in container.get("volumeMounts", [])}
+        if path not in mounts:
+            continue
+        parent = PurePosixPath(path).parent
+        while str(parent) not in mounts and parent != PurePosixPath("/"):
+            left.append(f"{container['name']}:{parent}")
+            parent = parent.parent
+        if str(parent) in mounts:
+            source = volumes[mounts[str(parent)]["name"]]
+            assert "emptyDir" in source, f"{parent} is mounted from {source}, not an emptyDir"
+    return left
 
 
 # --- A small NetworkPolicy evaluator (matchLabels, ipBlock and TCP/UDP ports only) ---------

@@ -50,6 +50,7 @@ from helm_support import (
     find,
     local_profile,
     mounts_of_claim,
+    parents_left_to_the_runtime,
     pod_reports_root,
     reports_claim,
 )
@@ -160,6 +161,7 @@ def test_report_step_pods_write_to_the_shared_claim(
     (mount,) = mounts_of_claim(pod, reports_claim(objects)["metadata"]["name"])
     assert mount["mountPath"] == pod_reports_root(objects)
     assert not mount.get("readOnly")
+    assert parents_left_to_the_runtime(pod, mount["mountPath"]) == []
     # Step pods run as the code-location server's user and group: the owner of the claim's files.
     server = find(objects, "Deployment", "clearlake-code-location")["spec"]["template"]["spec"]
     for key in ("runAsUser", "runAsGroup", "fsGroup", "fsGroupChangePolicy"):

@@ -35,6 +35,7 @@ from helm_support import (
     aws_profile,
     local_profile,
     mounts_of_claim,
+    parents_left_to_the_runtime,
     pod_reports_root,
     reports_claim,
 )
@@ -177,6 +178,8 @@ def test_run_pods_write_reports_to_the_shared_claim(
     assert mount["mountPath"] == pod_reports_root(objects)
     assert not mount.get("readOnly")
     assert pod["securityContext"]["fsGroupChangePolicy"] == "OnRootMismatch"
+    # CLEARLAKE_HOME above the claim stays writable: run pods keep git checkouts in cache/.
+    assert parents_left_to_the_runtime(pod, mount["mountPath"]) == []
 
 
 def test_network_policies_let_run_pods_reach_the_code_location(

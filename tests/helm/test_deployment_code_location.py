@@ -14,6 +14,7 @@ from helm_support import (
     find,
     mounts_of_claim,
     offline,
+    parents_left_to_the_runtime,
     pod_reports_root,
     reports_claim,
 )
@@ -80,6 +81,8 @@ def test_writes_reports_to_the_shared_claim(manifests: list[Manifest]) -> None:
     (mount,) = mounts_of_claim(pod, reports_claim(manifests)["metadata"]["name"])
     assert mount["mountPath"] == pod_reports_root(manifests)
     assert not mount.get("readOnly")
+    # CLEARLAKE_HOME above it stays writable (sensors keep git checkouts in its cache/).
+    assert parents_left_to_the_runtime(pod, mount["mountPath"]) == []
 
 
 def test_a_digest_pins_the_image(

@@ -12,6 +12,7 @@ from helm_support import (
     find,
     mounts_of_claim,
     offline,
+    parents_left_to_the_runtime,
     pod_reports_root,
     reports_claim,
 )
@@ -77,6 +78,7 @@ def test_serves_the_reports_claim_read_only(manifests: list[Manifest]) -> None:
     assert mount["readOnly"] is True
     (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
     assert volume["persistentVolumeClaim"] == {"claimName": claim, "readOnly": True}
+    assert parents_left_to_the_runtime(pod, mount["mountPath"]) == []
 
 
 def test_runs_as_the_read_only_identity(

@@ -142,6 +142,28 @@ def test_required_values_left_unset_are_named(
             },
             'must mount the reports claim "clearlake-reports" writable',
         ),
+        (
+            {
+                "dagster": {
+                    "runLauncher": {
+                        "config": {
+                            "k8sRunLauncher": {
+                                "runK8sConfig": {
+                                    "containerConfig": {
+                                        "volumeMounts": [
+                                            {"name": "clearlake-config", "mountPath": "/etc/x"},
+                                            {"name": "tmp", "mountPath": "/tmp"},
+                                        ]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+            "containerConfig.volumeMounts must mount /tmp/clearlake (CLEARLAKE_HOME) from the tmp "
+            "emptyDir ({name: tmp, mountPath: /tmp/clearlake, subPath: clearlake})",
+        ),
     ],
 )
 def test_broken_cross_references_fail_the_install(

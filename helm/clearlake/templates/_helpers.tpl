@@ -99,8 +99,14 @@ read-only. The reports root is Settings.reports_root, CLEARLAKE_HOME/reports.
 {{- end -}}
 
 {{/*
-The reports claim as a pod volume and its mount at the reports root, when reports.enabled;
-call with (dict "ctx" $ "readOnly" <bool>). The Data API only reads it.
+The reports claim as a pod volume and its mounts, when reports.enabled; call with
+(dict "ctx" $ "readOnly" <bool>). The Data API only reads the claim.
+
+The claim sits inside CLEARLAKE_HOME, inside the /tmp emptyDir. A mount point's missing
+parents are created by the container runtime as root, mode 0755, which would leave
+CLEARLAKE_HOME (cache/, api/) unwritable for the pods' user. So CLEARLAKE_HOME is mounted
+too, from the same tmp emptyDir (subPath): kubelet creates a subPath with the emptyDir's
+own mode, writable. Same files as before, same size limit.
 */}}
 {{- define "clearlake.reportsVolume" -}}
 {{- if .ctx.Values.reports.enabled -}}
@@ -115,6 +121,9 @@ call with (dict "ctx" $ "readOnly" <bool>). The Data API only reads it.
 
 {{- define "clearlake.reportsMount" -}}
 {{- if .ctx.Values.reports.enabled -}}
+- name: tmp
+  mountPath: {{ include "clearlake.home" .ctx }}
+  subPath: {{ include "clearlake.home" .ctx | trimPrefix "/tmp/" }}
 - name: reports
   mountPath: {{ include "clearlake.reportsRoot" .ctx }}
   {{- if .readOnly }}
@@ -239,6 +248,17 @@ launcher's volumes/volumeMounts (dagster-k8s copies both into every step Job).
 {{- end -}}
 {{- if not $found -}}
 {{- fail (printf "%s must mount the reports claim %q writable at %s: add volumes [{name: reports, persistentVolumeClaim: {claimName: %s}}] and volumeMounts [{name: reports, mountPath: %s}] so run and step pods keep their reports" $where $claim $root $claim $root) -}}
+{{- end -}}
+{{- $home := include "clearlake.home" . -}}
+{{- $homeMounted := false -}}
+{{- $containerMounts := (($launcher.runK8sConfig | default dict).containerConfig | default dict).volumeMounts | default list -}}
+{{- range concat ($launcher.volumeMounts | default list) $containerMounts -}}
+{{- if eq (.mountPath | default "") $home -}}
+{{- $homeMounted = true -}}
+{{- end -}}
+{{- end -}}
+{{- if not $homeMounted -}}
+{{- fail (printf "%s.runK8sConfig.containerConfig.volumeMounts must mount %s (CLEARLAKE_HOME) from the tmp emptyDir ({name: tmp, mountPath: %s, subPath: %s}): otherwise the runtime creates it root-owned as the parent of the reports mount, and run and step pods cannot write their cache" $where $home $home ($home | trimPrefix "/tmp/")) -}}
 {{- end -}}
 {{- else if $names -}}
 {{- fail (printf "reports.enabled is false but %s.volumeMounts mounts %q at %s: remove that volume and its mount, or enable reports" $where (first $names) $root) -}}

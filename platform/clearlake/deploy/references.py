@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from clearlake.deploy.cluster_paths import REPORTS_ROOT
+from clearlake.deploy.cluster_paths import CLUSTER_HOME, REPORTS_ROOT
 
 if TYPE_CHECKING:
     from clearlake.deploy.helm_values import ClearlakeValues
@@ -110,5 +110,15 @@ def reports_mount_problems(values: ClearlakeValues) -> list[str]:
         return [
             f"{LAUNCHER}.volumeMounts mounts the reports claim {claim!r} read-only: run and step "
             "pods write reports there, remove readOnly"
+        ]
+    home = str(CLUSTER_HOME)
+    container_mounts = launcher.run_k8s_config.container_config.get("volumeMounts", [])
+    if not [m for m in [*launcher.volume_mounts, *container_mounts] if m.get("mountPath") == home]:
+        sub_path = CLUSTER_HOME.relative_to("/tmp")
+        return [
+            f"{LAUNCHER}.runK8sConfig.containerConfig.volumeMounts must mount {home} "
+            f"(CLEARLAKE_HOME) from the tmp emptyDir ({{name: tmp, mountPath: {home}, subPath: "
+            f"{sub_path}}}): otherwise the runtime creates it root-owned as the parent of the "
+            "reports mount, and run and step pods cannot write their cache"
         ]
     return []
