@@ -36,7 +36,7 @@ ADMIN_URL = os.environ.get(
 )
 DB_NAME = "clearlake_bench_replication"
 COPIES = 9
-REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "3"))
+REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "5"))
 RESULTS = Path(__file__).parent / "results" / "replication.json"
 TARGETS = {"speedup_vs_pandas": 5.0, "speed_vs_copy_floor": 0.7, "memory_vs_pandas_max": 0.25}
 
