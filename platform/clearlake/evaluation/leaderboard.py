@@ -21,17 +21,6 @@ import pyarrow as pa
 
 from clearlake.evaluation.candidates import CandidateKey
 
-LEADERBOARD_COLUMNS = [
-    "candidate",
-    "repo",
-    "commit",
-    "committed_at",
-    "metric",
-    "value",
-    "ci_low",
-    "ci_high",
-    "verdict",
-]
 LEADERBOARD_SCHEMA = pa.schema(
     [
         ("candidate", pa.string()),
@@ -45,6 +34,7 @@ LEADERBOARD_SCHEMA = pa.schema(
         ("verdict", pa.string()),
     ]
 )
+LEADERBOARD_COLUMNS: list[str] = LEADERBOARD_SCHEMA.names
 VERDICT_COLOURS = {
     "improved": "#1a7f37",
     "regressed": "#cf222e",

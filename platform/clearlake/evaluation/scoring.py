@@ -24,19 +24,6 @@ from clearlake.errors import ClearlakeError
 from clearlake.evaluation.config import EvaluationConfig
 from clearlake.evaluation.metrics import METRICS, FloatArray, bootstrap_values, subgroup_seed
 
-SCORES_COLUMNS = ["metric", "subgroup_kind", "subgroup", "value", "ci_low", "ci_high", "n_rows"]
-COMPARISON_COLUMNS = [
-    "metric",
-    "subgroup_kind",
-    "subgroup",
-    "candidate_value",
-    "baseline_value",
-    "delta",
-    "ci_low",
-    "ci_high",
-    "verdict",
-    "n_rows",
-]
 SCORES_SCHEMA = pa.schema(
     [
         ("metric", pa.string()),
@@ -62,6 +49,8 @@ COMPARISON_SCHEMA = pa.schema(
         ("n_rows", pa.int64()),
     ]
 )
+SCORES_COLUMNS: list[str] = SCORES_SCHEMA.names
+COMPARISON_COLUMNS: list[str] = COMPARISON_SCHEMA.names
 IMPROVED, REGRESSED, NO_CHANGE, NO_BASELINE = (
     "improved",
     "regressed",
