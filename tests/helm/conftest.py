@@ -20,6 +20,11 @@ from helm_support import (
     typed,
 )
 
+from clearlake.deploy.dagster_instance import instance_config
+from clearlake.deploy.helm_values import ClearlakeValues
+
+PROFILES = {"aws": aws_profile, "local": local_profile}
+
 
 @pytest.fixture(scope="session")
 def chart() -> Iterator[helm.Chart]:
@@ -47,13 +52,25 @@ def local_manifests(render: Callable[[dict[str, Any]], list[Manifest]]) -> list[
     return render(offline(local_profile()))
 
 
-@pytest.fixture(params=["aws", "local"])
+@pytest.fixture(params=sorted(PROFILES))
+def profile(request: pytest.FixtureRequest) -> str:
+    """Each values profile in turn: aws (values-aws.yaml), local (values-local.yaml)."""
+    return str(request.param)
+
+
+@pytest.fixture
 def manifests(
-    request: pytest.FixtureRequest,
-    aws_manifests: list[Manifest],
-    local_manifests: list[Manifest],
+    profile: str, aws_manifests: list[Manifest], local_manifests: list[Manifest]
 ) -> list[Manifest]:
-    return aws_manifests if request.param == "aws" else local_manifests
+    """The chart rendered with the profile's values."""
+    return aws_manifests if profile == "aws" else local_manifests
+
+
+@pytest.fixture
+def dagster_yaml(chart: helm.Chart, profile: str) -> dict[str, Any]:
+    """dagster.yaml as the dagster chart renders it from the profile's values."""
+    values = ClearlakeValues.model_validate(chart.merge_values(PROFILES[profile]()))
+    return instance_config(values.dagster, release_name=RELEASE, namespace=NAMESPACE)
 
 
 @pytest.fixture(scope="session")

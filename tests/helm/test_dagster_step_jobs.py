@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
-import helm_python as helm
 import kubernetes.client
 import kubernetes_validate
 import pytest
@@ -42,44 +41,30 @@ from dagster._grpc.types import ExecuteStepArgs
 from dagster_k8s.client import DagsterKubernetesClient
 from helm_support import (
     COMMIT,
-    NAMESPACE,
-    RELEASE,
     REPO,
     Manifest,
-    aws_profile,
     find,
-    local_profile,
     mounts_of_claim,
     parents_left_to_the_runtime,
     pod_reports_root,
     reports_claim,
 )
 
-from clearlake.deploy.dagster_instance import instance_config
-from clearlake.deploy.helm_values import ClearlakeValues
 from clearlake.evaluation.config import load_config
 from clearlake.experiments.profiles import k8s_config, resolve_request
 from clearlake.partitions import CANDIDATES
 from clearlake.settings import PROJECT_ROOT
 
-PROFILES = {"aws": aws_profile, "local": local_profile}
 IMAGE = f"clearlake:{COMMIT}"
 JOB = "candidate_evaluation"
 REPORT_STEP = "reports__candidate_report"
 CANDIDATE = "flight-delays@0123456"
 
 
-@pytest.fixture(params=sorted(PROFILES))
-def profile(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
-def run_launcher(chart: helm.Chart, profile: str) -> dict[str, Any]:
+def run_launcher(dagster_yaml: dict[str, Any]) -> dict[str, Any]:
     """The run_launcher piece of dagster.yaml for this profile's values."""
-    values = ClearlakeValues.model_validate(chart.merge_values(PROFILES[profile]()))
-    config = instance_config(values.dagster, release_name=RELEASE, namespace=NAMESPACE)
-    launcher: dict[str, Any] = config["run_launcher"]
+    launcher: dict[str, Any] = dagster_yaml["run_launcher"]
     return launcher
 
 
@@ -143,37 +128,26 @@ def validated(job: Any) -> Manifest:
     return manifest
 
 
-def _objects(profile: str, aws: list[Manifest], local: list[Manifest]) -> list[Manifest]:
-    return aws if profile == "aws" else local
-
-
 @pytest.mark.usefixtures("cluster_definitions")
 def test_report_step_pods_write_to_the_shared_claim(
-    run_launcher: dict[str, Any],
-    profile: str,
-    aws_manifests: list[Manifest],
-    local_manifests: list[Manifest],
+    run_launcher: dict[str, Any], manifests: list[Manifest]
 ) -> None:
-    objects = _objects(profile, aws_manifests, local_manifests)
     job = validated(launch_step(run_launcher, {}, REPORT_STEP))
     assert job["metadata"]["labels"]["dagster/op"] == REPORT_STEP
     pod = job["spec"]["template"]["spec"]
-    (mount,) = mounts_of_claim(pod, reports_claim(objects)["metadata"]["name"])
-    assert mount["mountPath"] == pod_reports_root(objects)
+    (mount,) = mounts_of_claim(pod, reports_claim(manifests)["metadata"]["name"])
+    assert mount["mountPath"] == pod_reports_root(manifests)
     assert not mount.get("readOnly")
     assert parents_left_to_the_runtime(pod, mount["mountPath"]) == []
     # Step pods run as the code-location server's user and group: the owner of the claim's files.
-    server = find(objects, "Deployment", "clearlake-code-location")["spec"]["template"]["spec"]
+    server = find(manifests, "Deployment", "clearlake-code-location")["spec"]["template"]["spec"]
     for key in ("runAsUser", "runAsGroup", "fsGroup", "fsGroupChangePolicy"):
         assert pod["securityContext"][key] == server["securityContext"][key], key
 
 
 @pytest.mark.usefixtures("cluster_definitions")
 def test_experiment_step_config_keeps_the_claim(
-    run_launcher: dict[str, Any],
-    profile: str,
-    aws_manifests: list[Manifest],
-    local_manifests: list[Manifest],
+    run_launcher: dict[str, Any], manifests: list[Manifest]
 ) -> None:
     # An experiment sizes its step pods through the executor's step_k8s_config (what
     # clearlake.experiments.launch puts in the run config); that must not drop the claim.
@@ -183,6 +157,5 @@ def test_experiment_step_config_keeps_the_claim(
     pod = validated(launch_step(run_launcher, run_config, REPORT_STEP))["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert container["resources"] == step_config["container_config"]["resources"]
-    objects = _objects(profile, aws_manifests, local_manifests)
-    (mount,) = mounts_of_claim(pod, reports_claim(objects)["metadata"]["name"])
-    assert mount["mountPath"] == pod_reports_root(objects)
+    (mount,) = mounts_of_claim(pod, reports_claim(manifests)["metadata"]["name"])
+    assert mount["mountPath"] == pod_reports_root(manifests)

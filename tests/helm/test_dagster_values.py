@@ -16,7 +16,6 @@ from unittest import mock
 import helm_python as helm
 import kubernetes.client
 import kubernetes_validate
-import pytest
 import yaml
 from dagster import DagsterRun
 from dagster._config import validate_config
@@ -43,19 +42,7 @@ from helm_support import (
 from clearlake.deploy.dagster_instance import instance_config
 from clearlake.deploy.helm_values import ClearlakeValues
 
-PROFILES = {"aws": aws_profile, "local": local_profile}
 IMAGE = f"clearlake:{COMMIT}"
-
-
-@pytest.fixture(params=sorted(PROFILES))
-def profile(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def dagster_yaml(chart: helm.Chart, profile: str) -> dict[str, Any]:
-    values = ClearlakeValues.model_validate(chart.merge_values(PROFILES[profile]()))
-    return instance_config(values.dagster, release_name=RELEASE, namespace=NAMESPACE)
 
 
 def test_instance_config_passes_dagsters_schema(
@@ -167,15 +154,11 @@ def test_run_pods_get_the_clearlake_environment(dagster_yaml: dict[str, Any]) ->
 
 
 def test_run_pods_write_reports_to_the_shared_claim(
-    dagster_yaml: dict[str, Any],
-    profile: str,
-    aws_manifests: list[Manifest],
-    local_manifests: list[Manifest],
+    dagster_yaml: dict[str, Any], manifests: list[Manifest]
 ) -> None:
-    objects = aws_manifests if profile == "aws" else local_manifests
     pod = _run_job(dagster_yaml)["spec"]["template"]["spec"]
-    (mount,) = mounts_of_claim(pod, reports_claim(objects)["metadata"]["name"])
-    assert mount["mountPath"] == pod_reports_root(objects)
+    (mount,) = mounts_of_claim(pod, reports_claim(manifests)["metadata"]["name"])
+    assert mount["mountPath"] == pod_reports_root(manifests)
     assert not mount.get("readOnly")
     assert pod["securityContext"]["fsGroupChangePolicy"] == "OnRootMismatch"
     # CLEARLAKE_HOME above the claim stays writable: run pods keep git checkouts in cache/.
