@@ -90,8 +90,8 @@ def _page(title: str, body: str) -> bytes:
     ).encode()
 
 
-def _leaderboard(root: Path, prefix: str) -> str:
-    if not (root / LEADERBOARD_PNG).is_file():
+def _leaderboard(present: bool, prefix: str) -> str:
+    if not present:
         return "<p><em>No leaderboard yet: materialise evaluation/leaderboard.</em></p>"
     return f'<img class="leaderboard" src="{prefix}{LEADERBOARD_PNG}" alt="Leaderboard"/>'
 
@@ -182,7 +182,7 @@ def _other_sections(records: list[ReportRecord]) -> str:
     return "".join(sections)
 
 
-def _commit_body(root: Path, commit_key: str, variants: list[Variant]) -> str:
+def _commit_body(leaderboard: bool, commit_key: str, variants: list[Variant]) -> str:
     prefix = "../../"
     first = variants[0]
     rows = "".join(
@@ -196,7 +196,7 @@ def _commit_body(root: Path, commit_key: str, variants: list[Variant]) -> str:
         f"<p><a href='{prefix}index.html'>← all reports</a></p><h1>{html.escape(commit_key)}</h1>"
         f"<p>{html.escape(first.message)} <em>{html.escape(first.when)}</em></p>"
         "<table><tr><th>parameters</th><th>verdict</th><th>baseline</th><th>values</th>"
-        f"<th>report</th><th>run</th></tr>{rows}</table>{_leaderboard(root, prefix)}"
+        f"<th>report</th><th>run</th></tr>{rows}</table>{_leaderboard(leaderboard, prefix)}"
     )
 
 
@@ -224,15 +224,16 @@ def build_gallery(
     candidates_ = [r for r in records if r.template == CANDIDATE_TEMPLATE]
     others = [r for r in records if r.template != CANDIDATE_TEMPLATE]
     repos = _by_repo(candidates_)
+    leaderboard = (root / LEADERBOARD_PNG).is_file()  # one stat per build, not per page
     pages = {}
     for commits in repos.values():
         for commit_key, variants in commits.items():
             path = root / commit_page(commit_key)
-            write_atomic(path, _page(commit_key, _commit_body(root, commit_key, variants)))
+            write_atomic(path, _page(commit_key, _commit_body(leaderboard, commit_key, variants)))
             pages[commit_key] = path
     body = (
         "<h1>Clearlake reports</h1><h2>Leaderboard</h2>"
-        + _leaderboard(root, "")
+        + _leaderboard(leaderboard, "")
         + "<h2>Candidates</h2>"
         + _candidate_sections(repos)
         + _other_sections(others)
