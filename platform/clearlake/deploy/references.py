@@ -15,6 +15,15 @@ from clearlake.deploy.cluster_paths import CLUSTER_HOME, REPORTS_ROOT
 if TYPE_CHECKING:
     from clearlake.deploy.helm_values import ClearlakeValues
 
+LAUNCHER = "dagster.runLauncher.config.k8sRunLauncher"
+"""Where the run launcher's values sit in the dagster subtree (named in every message)."""
+
+
+def _claim_of(volume: dict[str, Any]) -> str | None:
+    claim = volume.get("persistentVolumeClaim") or {}
+    name = claim.get("claimName")
+    return name if isinstance(name, str) else None
+
 
 def reference_problems(values: ClearlakeValues) -> list[str]:
     """Mismatches between the dagster subtree and the objects this chart creates."""
@@ -26,22 +35,22 @@ def reference_problems(values: ClearlakeValues) -> list[str]:
     account = pod_spec.get("serviceAccountName", pod_spec.get("service_account_name"))
     if account != values.service_accounts.runs.name:
         problems.append(
-            "dagster.runLauncher.config.k8sRunLauncher.runK8sConfig.podSpecConfig"
-            f".serviceAccountName is {account!r}: set it to serviceAccounts.runs.name "
-            f"({values.service_accounts.runs.name!r}) so run and step pods get the runs role"
+            f"{LAUNCHER}.runK8sConfig.podSpecConfig.serviceAccountName is {account!r}: set it "
+            f"to serviceAccounts.runs.name ({values.service_accounts.runs.name!r}) so run and "
+            "step pods get the runs role"
         )
     if f"{name}-env" not in {ref.name for ref in launcher.env_config_maps}:
         problems.append(
-            f"dagster.runLauncher.config.k8sRunLauncher.envConfigMaps must list {name}-env "
-            "(the Clearlake environment of run and step pods)"
+            f"{LAUNCHER}.envConfigMaps must list {name}-env (the Clearlake environment of run "
+            "and step pods)"
         )
     config_volumes = {
         v.get("configMap", {}).get("name") for v in pod_spec.get("volumes", []) if "configMap" in v
     }
     if f"{name}-config" not in config_volumes:
         problems.append(
-            "dagster.runLauncher.config.k8sRunLauncher.runK8sConfig.podSpecConfig.volumes "
-            f"must mount ConfigMap {name}-config (clearlake.yaml for run and step pods)"
+            f"{LAUNCHER}.runK8sConfig.podSpecConfig.volumes must mount ConfigMap {name}-config "
+            "(clearlake.yaml for run and step pods)"
         )
     env = launcher.run_k8s_config.container_config.get("env", [])
     source_refs = [
@@ -52,8 +61,8 @@ def reference_problems(values: ClearlakeValues) -> list[str]:
     wanted_ref = {"name": values.source.secret_name, "key": values.source.key}
     if wanted_ref not in source_refs:
         problems.append(
-            "dagster.runLauncher.config.k8sRunLauncher.runK8sConfig.containerConfig.env must "
-            f"set CLEARLAKE_SOURCE_URL from secretKeyRef {wanted_ref} (source.secretName/key)"
+            f"{LAUNCHER}.runK8sConfig.containerConfig.env must set CLEARLAKE_SOURCE_URL from "
+            f"secretKeyRef {wanted_ref} (source.secretName/key)"
         )
     servers = dagster.dagster_webserver.workspace.servers
     wanted = (f"{name}-code-location", values.code_location.port)
@@ -71,15 +80,6 @@ def reference_problems(values: ClearlakeValues) -> list[str]:
             "is false: set it to the RDS address (terraform output metadata_db_address)"
         )
     return problems
-
-
-LAUNCHER = "dagster.runLauncher.config.k8sRunLauncher"
-
-
-def _claim_of(volume: dict[str, Any]) -> str | None:
-    claim = volume.get("persistentVolumeClaim") or {}
-    name = claim.get("claimName")
-    return name if isinstance(name, str) else None
 
 
 def reports_mount_problems(values: ClearlakeValues) -> list[str]:
