@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,6 +118,25 @@ def _days_of(
         yield current, pending
 
 
+@contextmanager
+def _conformed(
+    snapshot: Snapshot, query: str, params: tuple[str, ...], table: LakeTable
+) -> Iterator[tuple[Conformance, Iterator[pa.RecordBatch]]]:
+    """The query's batches in the declared schema, and how the source's schema compared.
+
+    The comparison waits for the first non-empty batch: an empty result's column types
+    carry no information (SQLite's driver types them all int64).
+    """
+    with snapshot.stream(query, params) as reader:
+        stream = iter(reader)
+        head = next((b for b in stream if b.num_rows), None)
+        conformance = compare(table.schema, reader.schema, names_only=head is None)
+        yield (
+            conformance,
+            conform_batches(itertools.chain([head] if head else [], stream), conformance),
+        )
+
+
 def _write_day(
     store: LakeStore,
     table: LakeTable,
@@ -144,14 +164,8 @@ def replicate_days(
     query, params = source_query(source, table, min(days), max(days) + dt.timedelta(days=1))
     started = time.perf_counter()
     results: dict[dt.date, Replicated] = {}
-    with snapshot.stream(query, params) as reader:
-        stream = iter(reader)
-        head = next((b for b in stream if b.num_rows), None)
-        conformance = compare(table.schema, reader.schema, names_only=head is None)
-        batches = conform_batches(
-            prefetch(itertools.chain([head] if head else [], stream)), conformance
-        )
-        for day_text, day_batches in _days_of(batches, table.partition_column):
+    with _conformed(snapshot, query, params, table) as (conformance, batches):
+        for day_text, day_batches in _days_of(prefetch(batches), table.partition_column):
             day = dt.date.fromisoformat(day_text[:10])
             written = _write_day(store, table, conformance, day, day_batches)
             results[day] = Replicated(
@@ -179,16 +193,8 @@ def replicate_snapshot(
     """Copy a whole (small, keyed) table: ordered by its unique key in SQL."""
     started = time.perf_counter()
     query, _ = source_query(source, table)
-    with snapshot.stream(query) as reader:
-        stream = iter(reader)
-        head = next((b for b in stream if b.num_rows), None)
-        conformance = compare(table.schema, reader.schema, names_only=head is None)
-        written = store.write(
-            table.name,
-            None,
-            conformance.output_schema,
-            conform_batches(itertools.chain([head] if head else [], stream), conformance),
-        )
+    with _conformed(snapshot, query, (), table) as (conformance, batches):
+        written = store.write(table.name, None, conformance.output_schema, batches)
     return Replicated(
         table.name,
         None,

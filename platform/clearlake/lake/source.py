@@ -97,13 +97,6 @@ class SourceDatabase:
             return self.url.replace(f":{parsed.password}@", ":***@")
         return self.url
 
-    @property
-    def placeholder(self) -> str:
-        return "$" if self.dialect == "postgresql" else "?"
-
-    def param(self, index: int) -> str:
-        return f"${index}" if self.dialect == "postgresql" else "?"
-
     def connect(self) -> Any:
         try:
             if self.dialect == "postgresql":
@@ -153,10 +146,6 @@ class SourceDatabase:
                 connection.rollback()
             finally:
                 connection.close()
-
-    def table_columns(self, snapshot: Snapshot, table: str) -> list[str]:
-        with snapshot.stream(f"SELECT * FROM {table} WHERE 1 = 0") as reader:
-            return list(reader.schema.names)
 
     def newest_day(self, table: LakeTable) -> dt.date | None:
         """Production's newest value of ``table``'s partition column."""
