@@ -101,10 +101,11 @@ def lake_tables(store: LakeStore) -> list[str]:
 def require_table(store: LakeStore, dataset: str) -> TableState:
     """The state of the dataset named in a URL, or a 404 listing what exists."""
     table = table_name(dataset)
-    state = table_state(store, table) if table in lake_tables(store) else None
+    known = lake_tables(store)
+    state = table_state(store, table) if table in known else None
     if state is None:
-        known = ", ".join(api_name(t) for t in lake_tables(store))
-        raise NotFoundError(f"Unknown dataset {dataset!r}. Datasets in the lake: {known}.")
+        names = ", ".join(api_name(t) for t in known)
+        raise NotFoundError(f"Unknown dataset {dataset!r}. Datasets in the lake: {names}.")
     return state
 
 

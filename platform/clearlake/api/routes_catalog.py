@@ -13,7 +13,7 @@ from clearlake.api.audit import AuditRecord
 from clearlake.api.catalog import TableState, api_name, lake_tables, table_schema, table_state
 from clearlake.api.config import ApiConfig
 from clearlake.api.deps import ConfigDep, PrincipalDep, client_of
-from clearlake.api.errors import ApiError
+from clearlake.api.errors import ApiError, status_of
 from clearlake.api.masking import output_type
 from clearlake.api.models import (
     DatasetList,
@@ -26,6 +26,7 @@ from clearlake.api.models import (
     SchemaOut,
 )
 from clearlake.api.tokens import Principal
+from clearlake.errors import ClearlakeError
 
 router = APIRouter(prefix="/v1", tags=["datasets"])
 DATASET_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$"
@@ -125,7 +126,7 @@ def _authorized(
     try:
         state = authorize_dataset(config, principal, dataset)
     except ApiError as exc:
-        _refused(config, record, exc)
+        audit_refusal(config, record, exc)
         raise
     config.audit.write(record)
     return state
@@ -150,8 +151,10 @@ def get_schema(
     return SchemaOut(dataset=dataset, fields=fields_for(config, principal, state, schema))
 
 
-def _refused(config: ApiConfig, record: AuditRecord, exc: ApiError) -> None:
-    record.outcome = "denied" if exc.status_code == 403 else "refused"
-    record.status = exc.status_code
+def audit_refusal(config: ApiConfig, record: AuditRecord, exc: ClearlakeError) -> None:
+    """Write ``record`` as the refusal ``exc`` is answered with (403: denied, else refused)."""
+    status = status_of(exc)
+    record.outcome = "denied" if status == 403 else "refused"
+    record.status = status
     record.detail = str(exc)
     config.audit.write(record)

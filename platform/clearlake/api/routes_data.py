@@ -18,9 +18,8 @@ from pydantic import StringConstraints
 from clearlake.api.access import plan_data
 from clearlake.api.audit import AuditRecord
 from clearlake.api.deps import ConfigDep, PrincipalDep, client_of
-from clearlake.api.errors import status_of
 from clearlake.api.formats import EXTENSIONS, MEDIA_TYPES, Format
-from clearlake.api.routes_catalog import ERRORS, DatasetPath
+from clearlake.api.routes_catalog import ERRORS, DatasetPath, audit_refusal
 from clearlake.api.streaming import DataStream, until_disconnected
 from clearlake.api.windows import WindowedScan
 from clearlake.errors import ClearlakeError
@@ -133,11 +132,7 @@ def get_data(
             store=config.store,
         )
     except ClearlakeError as exc:
-        status = status_of(exc)
-        record.outcome = "denied" if status == 403 else "refused"
-        record.status = status
-        record.detail = str(exc)
-        config.audit.write(record)
+        audit_refusal(config, record, exc)
         raise
     record.columns = plan.columns
     record.masked = plan.served_as("mask")
