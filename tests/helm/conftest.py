@@ -66,11 +66,21 @@ def manifests(
     return aws_manifests if profile == "aws" else local_manifests
 
 
+@pytest.fixture(scope="session")
+def values_of(chart: helm.Chart) -> Callable[[str], ClearlakeValues]:
+    """values_of("aws"): that profile's values as `helm install -f` merges them, typed (a
+    fresh model each call: the dagster pieces hold plain dicts that tests pass on)."""
+
+    def _values_of(profile: str) -> ClearlakeValues:
+        return ClearlakeValues.model_validate(chart.merge_values(PROFILES[profile]()))
+
+    return _values_of
+
+
 @pytest.fixture
-def dagster_yaml(chart: helm.Chart, profile: str) -> dict[str, Any]:
+def dagster_yaml(values_of: Callable[[str], ClearlakeValues], profile: str) -> dict[str, Any]:
     """dagster.yaml as the dagster chart renders it from the profile's values."""
-    values = ClearlakeValues.model_validate(chart.merge_values(PROFILES[profile]()))
-    return instance_config(values.dagster, release_name=RELEASE, namespace=NAMESPACE)
+    return instance_config(values_of(profile).dagster, release_name=RELEASE, namespace=NAMESPACE)
 
 
 @pytest.fixture(scope="session")

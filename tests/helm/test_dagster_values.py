@@ -9,11 +9,11 @@ would create for a run is constructed by dagster-k8s and checked like our own po
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import helm_python as helm
 import kubernetes.client
 import kubernetes_validate
 import yaml
@@ -31,8 +31,6 @@ from helm_support import (
     RELEASE,
     Manifest,
     allowed,
-    aws_profile,
-    local_profile,
     mounts_of_claim,
     parents_left_to_the_runtime,
     pod_reports_root,
@@ -77,9 +75,10 @@ def test_postgres_password_comes_from_the_secret(dagster_yaml: dict[str, Any]) -
     assert launcher["postgres_password_secret"] == "clearlake-dagster-postgresql"
 
 
-def test_aws_uses_rds_over_tls_and_s3_compute_logs(chart: helm.Chart) -> None:
-    values = ClearlakeValues.model_validate(chart.merge_values(aws_profile()))
-    config = instance_config(values.dagster, release_name=RELEASE, namespace=NAMESPACE)
+def test_aws_uses_rds_over_tls_and_s3_compute_logs(
+    values_of: Callable[[str], ClearlakeValues],
+) -> None:
+    config = instance_config(values_of("aws").dagster, release_name=RELEASE, namespace=NAMESPACE)
     db = config["run_storage"]["config"]["postgres_db"]
     assert db["hostname"].endswith(".rds.amazonaws.com")
     assert db["params"] == {"sslmode": "require"}
@@ -88,9 +87,10 @@ def test_aws_uses_rds_over_tls_and_s3_compute_logs(chart: helm.Chart) -> None:
     assert (logs["bucket"], logs["prefix"]) == ("clearlake-prod-lake", "dagster/compute-logs")
 
 
-def test_local_uses_the_bundled_postgres_without_tls(chart: helm.Chart) -> None:
-    values = ClearlakeValues.model_validate(chart.merge_values(local_profile()))
-    config = instance_config(values.dagster, release_name=RELEASE, namespace=NAMESPACE)
+def test_local_uses_the_bundled_postgres_without_tls(
+    values_of: Callable[[str], ClearlakeValues],
+) -> None:
+    config = instance_config(values_of("local").dagster, release_name=RELEASE, namespace=NAMESPACE)
     db = config["run_storage"]["config"]["postgres_db"]
     assert (db["hostname"], db["params"]) == ("clearlake-postgresql", {"sslmode": "disable"})
     logs = config["compute_logs"]["config"]

@@ -18,9 +18,9 @@ def _storage_class(objects: list[Manifest]) -> Manifest:
 
 
 def test_efs_access_points_own_files_as_the_pods_user(
-    chart: helm.Chart, aws_manifests: list[Manifest]
+    values_of: Callable[[str], ClearlakeValues], aws_manifests: list[Manifest]
 ) -> None:
-    values = ClearlakeValues.model_validate(chart.merge_values(aws_profile()))
+    values = values_of("aws")
     parameters = _storage_class(aws_manifests)["parameters"]
     # Each claim's access point makes every file belong to the user the pods run as.
     assert (parameters["uid"], parameters["gid"]) == (
