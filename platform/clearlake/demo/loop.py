@@ -69,11 +69,7 @@ def ensure_lake(
     runs = 0
     for name, table in LAKE_TABLES.items():
         if table.partitioned:
-            present = set(store.list_partitions(name))
-            days = [
-                window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)
-            ]
-            if all(d.isoformat() in present for d in days):
+            if not missing_days(store, *window, table=name):
                 continue
             progress(f"replicating {name} {window[0]}..{window[1]} into the lake")
             result = materialise(

@@ -78,10 +78,8 @@ def build_flight_features(
 
 def build_for_days(store: LakeStore, start: dt.date, end: dt.date) -> dict[dt.date, FlightFeatures]:
     """Features of each day ``start..end``, read from the lake in one pass per table."""
-    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     for table in ("flights", "weather"):
-        present = set(store.list_partitions(table))
-        absent = [d for d in days if d.isoformat() not in present]
+        absent = missing_days(store, start, end, table=table)
         if absent:
             raise PartitionNotFoundError(table, absent[0].isoformat())
     features = build_flight_features(
@@ -92,7 +90,8 @@ def build_for_days(store: LakeStore, start: dt.date, end: dt.date) -> dict[dt.da
     )
     dates = features.column("flight_date")
     return {
-        day: FlightFeatures(features.table.filter(pc.equal(dates, pa.scalar(day)))) for day in days
+        day: FlightFeatures(features.table.filter(pc.equal(dates, pa.scalar(day))))
+        for day in _days(start, end)
     }
 
 
@@ -104,7 +103,13 @@ def read_flight_features(store: LakeStore, start: dt.date, end: dt.date) -> Flig
     )
 
 
-def missing_days(store: LakeStore, start: dt.date, end: dt.date) -> list[dt.date]:
-    present = set(store.list_partitions(TABLE))
-    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-    return [d for d in days if d.isoformat() not in present]
+def missing_days(
+    store: LakeStore, start: dt.date, end: dt.date, *, table: str = TABLE
+) -> list[dt.date]:
+    """The days ``start..end`` that have no partition of ``table`` (default: the features)."""
+    present = set(store.list_partitions(table))
+    return [d for d in _days(start, end) if d.isoformat() not in present]
+
+
+def _days(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
