@@ -36,10 +36,9 @@ from typing import Any
 import adbc_driver_manager.dbapi as adbc
 import adbc_driver_postgresql
 import adbc_driver_sqlite
-import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from replication import ADMIN_URL, build_table_in_subprocess
+from replication import benchmark_database, build_table_in_subprocess
 
 DB_NAME = "clearlake_bench_adbc_builds"
 REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "3"))
@@ -120,11 +119,6 @@ def compare(
 
 
 def main() -> None:
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-    url = f"{base}/{DB_NAME}"
     pinned = {
         "postgresql": (
             importlib.metadata.version("adbc-driver-postgresql"),
@@ -136,27 +130,23 @@ def main() -> None:
         ),
     }
     record: dict[str, Any] = {"benchmark": "adbc_driver_builds", "repeats": REPEATS}
-    try:
-        with tempfile.TemporaryDirectory() as scratch:
-            folder = Path(scratch)
-            newest = {d: (v, str(p)) for d, (v, p) in newest_builds(folder / "newest").items()}
-            print("building the benchmark table …", flush=True)
-            print(f"{build_table_in_subprocess(url):,} rows", flush=True)
-            record["postgresql"] = compare(
-                "postgresql", url, pinned["postgresql"], newest["postgresql"]
-            )
-            sqlite_path = folder / "production.sqlite"
-            subprocess.run(
-                [sys.executable, "-c", "import sys; from clearlake.sample_db import "
-                 "build_sample_db; build_sample_db(sys.argv[1], tables=['flights'])",
-                 f"sqlite:///{sqlite_path}"],
-                check=True,
-            )  # fmt: skip
-            uri = f"file:{sqlite_path}?mode=ro"
-            record["sqlite"] = compare("sqlite", uri, pinned["sqlite"], newest["sqlite"])
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    with benchmark_database(DB_NAME) as url, tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        newest = {d: (v, str(p)) for d, (v, p) in newest_builds(folder / "newest").items()}
+        print("building the benchmark table …", flush=True)
+        print(f"{build_table_in_subprocess(url):,} rows", flush=True)
+        record["postgresql"] = compare(
+            "postgresql", url, pinned["postgresql"], newest["postgresql"]
+        )
+        sqlite_path = folder / "production.sqlite"
+        subprocess.run(
+            [sys.executable, "-c", "import sys; from clearlake.sample_db import "
+             "build_sample_db; build_sample_db(sys.argv[1], tables=['flights'])",
+             f"sqlite:///{sqlite_path}"],
+            check=True,
+        )  # fmt: skip
+        uri = f"file:{sqlite_path}?mode=ro"
+        record["sqlite"] = compare("sqlite", uri, pinned["sqlite"], newest["sqlite"])
     record["machine"] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
     record["notes"] = (
         "CPU seconds are this process's (the decode); the PostgreSQL server's work is the "

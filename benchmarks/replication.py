@@ -18,6 +18,7 @@ Run: ``uv run python benchmarks/replication.py`` (PostgreSQL URL from
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
 import os
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,19 @@ def build_table(url: str) -> int:
     return int(count[0])
 
 
+@contextlib.contextmanager
+def benchmark_database(name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one benchmark run (its URL), dropped afterwards."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def build_table_in_subprocess(url: str) -> int:
     """:func:`build_table` in a child process, so this one stays small.
 
@@ -144,12 +159,7 @@ def run_method(name: str, url: str) -> dict[str, float]:
 
 
 def main() -> None:
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-    url = f"{base}/{DB_NAME}"
-    try:
+    with benchmark_database(DB_NAME) as url:
         print("building the benchmark table …", flush=True)
         total_rows = build_table_in_subprocess(url)
         print(f"{total_rows:,} rows", flush=True)
@@ -164,9 +174,6 @@ def main() -> None:
                     f"peak {last['peak_rss_mb']:7.0f} MB",
                     flush=True,
                 )
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
     summary: dict[str, dict[str, Any]] = {}
     for name, results in runs.items():
