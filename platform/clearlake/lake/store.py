@@ -134,14 +134,23 @@ class LakeStore:
         return self.fs.get_file_info(path).type == pafs.FileType.File
 
     def list_partitions(self, table: str, prefix: str = "date=") -> list[str]:
-        """Partition values present for ``table`` (sorted), e.g. ``['2013-01-01', …]``."""
-        selector = pafs.FileSelector(self.table_dir(table), allow_not_found=True)
+        """Partition values present for ``table`` (sorted), e.g. ``['2013-01-01', …]``.
+
+        One recursive listing (a single paginated LIST on S3), not a lookup per partition;
+        a partition counts once its data file is published.
+        """
+        base = self.table_dir(table).rstrip("/")
+        selector = pafs.FileSelector(base, allow_not_found=True, recursive=True)
         values = []
         for info in self.fs.get_file_info(selector):
-            name = info.base_name
-            is_partition = info.type == pafs.FileType.Directory and name.startswith(prefix)
-            if is_partition and self.exists(f"{info.path}/{DATA_FILE}"):
-                values.append(name[len(prefix) :])
+            parts = info.path.removeprefix(f"{base}/").split("/")
+            if (
+                info.type == pafs.FileType.File
+                and len(parts) == 2
+                and parts[1] == DATA_FILE
+                and parts[0].startswith(prefix)
+            ):
+                values.append(parts[0][len(prefix) :])
         return sorted(values)
 
     def list_tables(self) -> list[str]:
