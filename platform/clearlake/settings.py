@@ -44,6 +44,9 @@ ENV_VARS = {
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The source checkout (``platform/clearlake`` lives two levels below it)."""
 
+EXAMPLE_PROJECT = PROJECT_ROOT / "examples" / "flights"
+"""The project used when CLEARLAKE_CONFIG names none: the flights example (``make demo``)."""
+
 SAMPLE_API_POLICY = Path(__file__).resolve().parent / "api" / "sample_policy.yaml"
 """Data API access policy for the demo data, shipped in the package (local default)."""
 
@@ -111,7 +114,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             f"CLEARLAKE_ENV=cluster needs {ENV_VARS['lake_url']} (s3://bucket/prefix; the Helm "
             "chart sets it in the ConfigMap)."
         )
-    config = env_map.get(ENV_VARS["config"], str(PROJECT_ROOT / "assets" / "clearlake.yaml"))
+    config = env_map.get(ENV_VARS["config"], str(EXAMPLE_PROJECT / "clearlake.yaml"))
     return Settings(
         env=env,  # type: ignore[arg-type]
         home=home,

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from clearlake.project.config import TaskConfig
+
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 CHUNK = 25
 """Bootstrap samples drawn at once (bounds memory at CHUNK x rows indices)."""
@@ -43,6 +45,19 @@ METRICS: dict[str, Metric] = {
         Metric("bias", "absolute mean error (minutes)", lambda a, p: p - a, np.abs),
     )
 }
+
+
+def builtin_metric_problem(task: TaskConfig, name: str) -> str | None:
+    """Why ``name`` is not a built-in metric for ``task`` (``None`` when it is)."""
+    # Placeholder registry until binary/multiclass metrics land (names only).
+    names = {
+        "regression": list(METRICS),
+        "binary": ["roc_auc", "log_loss", "brier", "accuracy", "precision", "recall", "f1"],
+        "multiclass": ["accuracy", "macro_f1", "log_loss"],
+    }[task.type]
+    if name in names:
+        return None
+    return f"{name!r} is not a built-in {task.type} metric (built-in: {', '.join(names)})"
 
 
 def subgroup_seed(seed: int, kind: str, subgroup: str) -> np.random.SeedSequence:

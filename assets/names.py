@@ -1,0 +1,76 @@
+"""The one owner of Clearlake's Dagster names: asset keys, partitions, jobs, sensors, checks.
+
+Everything else imports them from here (definitions, the CLI, the demo); the library
+receives them as arguments and never builds a key itself. Keys follow the lake's storage
+layout (``lake/<table>``, ``features/<name>``, ``evaluation/<task>/…``): the lake IO
+manager stores an asset at the path its key spells.
+"""
+
+import dagster as dg
+
+# -- lake and features ------------------------------------------------------------------
+
+
+def lake_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["lake", table])
+
+
+def drop_key(dataset: str) -> dg.AssetKey:
+    return dg.AssetKey(["lake", "drops", dataset])
+
+
+def feature_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["features", name])
+
+
+# -- evaluation (per task) --------------------------------------------------------------
+
+
+def suite_key(task: str, suite: str) -> dg.AssetKey:
+    return dg.AssetKey(["evaluation", task, "suites", suite])
+
+
+def predictions_key(task: str) -> dg.AssetKey:
+    return dg.AssetKey(["evaluation", task, "candidate_predictions"])
+
+
+def scores_key(task: str) -> dg.AssetKey:
+    return dg.AssetKey(["evaluation", task, "candidate_scores"])
+
+
+def comparison_key(task: str) -> dg.AssetKey:
+    return dg.AssetKey(["evaluation", task, "candidate_comparison"])
+
+
+def leaderboard_key(task: str) -> dg.AssetKey:
+    return dg.AssetKey(["evaluation", task, "leaderboard"])
+
+
+def candidate_partitions_name(task: str) -> str:
+    """The dynamic partitions of a task's candidates (``<repo>@<sha7>[~<params>]``)."""
+    return f"candidates__{task}"
+
+
+def evaluation_job(task: str) -> str:
+    """The job that evaluates one candidate of ``task`` (predictions → comparison)."""
+    return f"candidate_evaluation__{task}"
+
+
+REGRESSION_CHECK = "no_significant_regression"
+COMMIT_SENSOR = "candidate_commit_sensor"
+
+# -- reports ----------------------------------------------------------------------------
+
+
+def report_key(template: str) -> dg.AssetKey:
+    return dg.AssetKey(["reports", template])
+
+
+GALLERY = dg.AssetKey(["reports", "report_gallery"])
+REGRESSION_REPORT_SENSOR = "regression_report_sensor"
+
+# -- drop zone --------------------------------------------------------------------------
+
+DROP_PARTITIONS = "drops"
+DROP_SENSOR = "drop_zone_sensor"
+DROP_JOB = "drop_ingestion"

@@ -1,0 +1,12 @@
+"""A team's project: the configuration that says what the platform works on.
+
+>>> from clearlake.project import load_project
+>>> project = load_project(Path("examples/flights"))  # doctest: +SKIP
+>>> project.task("arrival_delay").target  # doctest: +SKIP
+'arr_delay'
+"""
+
+from clearlake.project.config import ProjectConfig, TaskConfig
+from clearlake.project.load import Project, ProjectError, load_project
+
+__all__ = ["Project", "ProjectConfig", "ProjectError", "TaskConfig", "load_project"]

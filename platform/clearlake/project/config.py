@@ -1,0 +1,522 @@
+"""A project's configuration: what a team evaluates, declared, never written into the library.
+
+One YAML file (``clearlake.yaml`` in the project folder) declares the lake ``sources``, the
+``features`` built from them, the evaluation ``tasks``, the algorithm ``repositories``,
+the experiment ``profiles``, the drop-zone ``drops``, the Data API policy and the report
+templates folder. Every model forbids unknown keys (a typo is an error naming the key, the
+top level included); :mod:`clearlake.project.load` adds the checks that span sections
+(a task's columns exist in its dataset's declared schema, a feature reads declared tables…).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+import pyarrow as pa
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from clearlake.project.arrow_types import NOT_NULL, is_temporal, parse_type
+
+NAME = r"^[a-z0-9][a-z0-9_.-]*$"
+"""Names become parts of asset keys, partition keys and paths: no '/', '@', '~'."""
+IDENTIFIER = r"^[a-z_][a-z0-9_]*$"
+"""Names that become Dagster asset-key parts and SQL view names."""
+OBJECT_REF = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
+"""``module:name`` of a Python object (a toolbox function, a metric, an algorithm class)."""
+QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Schemas
+# ---------------------------------------------------------------------------------------
+
+
+class ColumnSpec(_Model):
+    """One declared column: an Arrow type name, nullability, what it means."""
+
+    type: str
+    nullable: bool = True
+    description: str = ""
+
+    @field_validator("type")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        parse_type(value)
+        return value
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return parse_type(self.type)
+
+
+def _column(value: Any) -> Any:
+    """``"int64"`` / ``"int64 not null"`` shorthand → a :class:`ColumnSpec` mapping."""
+    if isinstance(value, str):
+        nullable = NOT_NULL.search(value) is None
+        return {"type": NOT_NULL.sub("", value).strip(), "nullable": nullable}
+    return value
+
+
+Column = Annotated[ColumnSpec, BeforeValidator(_column)]
+DeclaredSchema = dict[str, Column]
+
+
+def arrow_schema(columns: DeclaredSchema) -> pa.Schema:
+    """The declared columns as an Arrow schema (declaration order)."""
+    return pa.schema(
+        [pa.field(name, spec.arrow_type, nullable=spec.nullable) for name, spec in columns.items()]
+    )
+
+
+def _check_columns(columns: DeclaredSchema, names: list[str], what: str) -> None:
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise ValueError(
+            f"{what} {', '.join(missing)} not in the declared schema "
+            f"(columns: {', '.join(columns)})"
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Lake sources
+# ---------------------------------------------------------------------------------------
+
+
+class DailyPartitioning(_Model):
+    """Daily partitions cut on a date or timestamp column, from ``first_day`` on.
+
+    Without ``last_day`` the partitions are open-ended: they grow by one every day, up to
+    today. A frozen sample (such as the flights example) declares its last day.
+    """
+
+    column: str
+    first_day: dt.date
+    last_day: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DailyPartitioning:
+        if self.last_day is not None and self.last_day < self.first_day:
+            raise ValueError(f"last_day {self.last_day} is before first_day {self.first_day}")
+        return self
+
+
+class SourceConfig(_Model):
+    """A production table (or query) replicated into the lake as ``lake/<name>``."""
+
+    description: str = ""
+    table: str | None = None
+    """The source table; default: the source's own name. Exclusive with ``query``."""
+    query: str | None = None
+    """A SELECT whose result is replicated instead of a table (wrapped as a subquery)."""
+    partition: DailyPartitioning | Literal["snapshot"]
+    """Daily partitions on a date/timestamp column, or ``snapshot`` (one whole copy)."""
+    keys: list[str] = Field(min_length=1)
+    """Columns that identify a row: the canonical order that makes data versions stable."""
+    columns: DeclaredSchema = Field(min_length=1)
+    """The declared schema; ``clearlake lake infer-schema`` writes it from the catalogue."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SourceConfig:
+        if self.table is not None and self.query is not None:
+            raise ValueError("declare either `table` or `query`, not both")
+        _check_columns(self.columns, self.keys, "key column(s)")
+        if isinstance(self.partition, DailyPartitioning):
+            column = self.partition.column
+            _check_columns(self.columns, [column], "partition column")
+            if not is_temporal(self.columns[column].arrow_type):
+                raise ValueError(
+                    f"partition column {column} is {self.columns[column].type}: daily "
+                    "partitions need a date or timestamp column"
+                )
+        return self
+
+    @property
+    def daily(self) -> DailyPartitioning | None:
+        return self.partition if isinstance(self.partition, DailyPartitioning) else None
+
+
+# ---------------------------------------------------------------------------------------
+# Feature tables
+# ---------------------------------------------------------------------------------------
+
+
+class FeatureCheckConfig(_Model):
+    """A data check on every materialisation of a feature table (a warning unless blocking).
+
+    ``range``: every non-null value of ``column`` lies in ``[min, max]``.
+    ``coverage``: at least ``min_fraction`` of ``column``'s values are not null.
+    """
+
+    name: str = Field(pattern=IDENTIFIER)
+    kind: Literal["range", "coverage"]
+    column: str
+    min: float | None = None
+    max: float | None = None
+    min_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
+    blocking: bool = False
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> FeatureCheckConfig:
+        if self.kind == "range" and self.min is None and self.max is None:
+            raise ValueError(f"check {self.name!r}: a range check needs `min` and/or `max`")
+        if self.kind == "coverage" and self.min_fraction is None:
+            raise ValueError(f"check {self.name!r}: a coverage check needs `min_fraction`")
+        return self
+
+
+class FeatureConfig(_Model):
+    """A daily-partitioned feature table built from lake tables: SQL or a toolbox function.
+
+    ``sql``: a file (relative to the project) of DuckDB SQL over the lake tables, which are
+    views named after them; ``$day`` is the partition's day (a DATE). Its inputs are the
+    tables the query names. ``function``: ``module:function`` called with a
+    :class:`clearlake.features.FeatureInputs` for one day, returning an Arrow table or a
+    pandas frame; its ``inputs`` are declared.
+    """
+
+    description: str = ""
+    sql: str | None = None
+    function: str | None = Field(default=None, pattern=OBJECT_REF)
+    inputs: list[str] = []
+    """Lake tables read; derived from the SQL when omitted, required for a function."""
+    row_id: str
+    date_column: str
+    first_day: dt.date | None = None
+    """Default: the latest first day of the daily sources it reads."""
+    last_day: dt.date | None = None
+    """Default: the earliest declared last day of the daily sources it reads (if any)."""
+    columns: DeclaredSchema = Field(min_length=1)
+    checks: list[FeatureCheckConfig] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FeatureConfig:
+        if (self.sql is None) == (self.function is None):
+            raise ValueError("declare exactly one of `sql` (a file) or `function` (module:name)")
+        if self.function is not None and not self.inputs:
+            raise ValueError("a function feature declares the lake tables it reads: `inputs`")
+        _check_columns(self.columns, [self.row_id], "row_id")
+        _check_columns(self.columns, [self.date_column], "date_column")
+        if not is_temporal(self.columns[self.date_column].arrow_type):
+            raise ValueError(f"date_column {self.date_column} must be a date or timestamp")
+        _check_columns(self.columns, [c.column for c in self.checks], "checked column(s)")
+        return self
+
+
+# ---------------------------------------------------------------------------------------
+# Evaluation tasks
+# ---------------------------------------------------------------------------------------
+
+TaskType = Literal["regression", "binary", "multiclass"]
+Direction = Literal["lower", "higher"]
+
+
+class SuiteConfig(_Model):
+    """A pinned window of dataset rows: a regression dataset with a version."""
+
+    start: dt.date
+    end: dt.date
+    role: Literal["train", "test", "slice"] = "slice"
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SuiteConfig:
+        if self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+    @property
+    def days(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+class MetricConfig(_Model):
+    """A metric by name (built-in registry) or a custom ``module:function`` with a direction.
+
+    A custom function is called as ``function(actual, predicted) -> float`` with NumPy
+    arrays (for binary tasks ``predicted`` holds probabilities of the positive class; for
+    multiclass tasks a rows x classes matrix). Minimum effects: a delta smaller than
+    ``min_absolute_effect`` or than ``min_relative_effect`` x the baseline's value is never
+    a verdict (task-wide defaults in ``verdict``).
+    """
+
+    name: str = Field(pattern=IDENTIFIER)
+    function: str | None = Field(default=None, pattern=OBJECT_REF)
+    direction: Direction | None = None
+    min_relative_effect: float | None = Field(default=None, ge=0)
+    min_absolute_effect: float | None = Field(default=None, ge=0)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _custom_has_direction(self) -> MetricConfig:
+        if self.function is not None and self.direction is None:
+            raise ValueError(
+                f"custom metric {self.name!r} needs `direction: lower` or `direction: higher`"
+            )
+        return self
+
+
+def _metric(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+Metric = Annotated[MetricConfig, BeforeValidator(_metric)]
+
+
+class SubgroupConfig(_Model):
+    """Rows grouped by a column's value, or by a bucket derived from it.
+
+    ``bins`` cut a numeric column at the given edges (``[0, 500, 1000]`` gives
+    ``<0``, ``[0, 500)``, ``[500, 1000)``, ``>=1000``); ``derive`` takes a part of a
+    date/timestamp column (``hour``, ``weekday``, ``month``, ``year``).
+    """
+
+    name: str = Field(default="", pattern=r"^$|" + IDENTIFIER)
+    column: str
+    bins: list[float] | None = Field(default=None, min_length=1)
+    derive: Literal["hour", "weekday", "month", "year"] | None = None
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> SubgroupConfig:
+        if self.bins is not None and self.derive is not None:
+            raise ValueError(f"subgroup {self.label!r}: declare `bins` or `derive`, not both")
+        if self.bins is not None and sorted(self.bins) != self.bins:
+            raise ValueError(f"subgroup {self.label!r}: bins must be increasing")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The subgroup kind's name in scores and reports."""
+        if self.name:
+            return self.name
+        return f"{self.column}_{self.derive}" if self.derive else self.column
+
+
+def _subgroup(value: Any) -> Any:
+    return {"column": value} if isinstance(value, str) else value
+
+
+Subgroup = Annotated[SubgroupConfig, BeforeValidator(_subgroup)]
+
+
+class BootstrapConfig(_Model):
+    samples: int = Field(default=200, ge=50, le=5000)
+    seed: int = 2013
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+
+
+class VerdictConfig(_Model):
+    """How a comparison decides: interval, minimum effects, multiplicity across subgroups."""
+
+    bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
+    min_relative_effect: float = Field(default=0.01, ge=0.0)
+    """Default for every metric: a delta below this fraction of the baseline is no verdict."""
+    min_absolute_effect: float = Field(default=0.0, ge=0.0)
+    multiplicity: Literal["bonferroni", "holm", "bh"] = "bonferroni"
+
+
+class TaskConfig(_Model):
+    """What is predicted, from which dataset, scored how, on which windows."""
+
+    description: str = ""
+    dataset: str
+    """A feature table of this project."""
+    target: str
+    type: TaskType
+    row_id: str | None = None
+    """Default: the dataset's row id. Comparisons pair candidates on it."""
+    date_column: str | None = None
+    """Default: the dataset's date column. Suites are windows of it."""
+    unit: str = ""
+    """Unit of a regression target, for reports (``minutes``, ``EUR``)."""
+    positive_class: str | int | bool | None = None
+    """Binary: the target value that is positive (default: true / 1)."""
+    classes: list[str] | None = None
+    """Multiclass: the target's classes, in the order of the prediction columns."""
+    threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    """Binary: probability at or above which a row is predicted positive (accuracy, F1…)."""
+    exclude_columns: list[str] = []
+    """Dataset columns never given to candidates (e.g. what is only known afterwards)."""
+    suites: dict[str, SuiteConfig] = Field(min_length=1)
+    train_suite: str = "train"
+    test_suite: str = "holdout"
+    metrics: list[Metric] = Field(min_length=1)
+    primary_metric: str | None = None
+    """Default: the first metric."""
+    subgroups: list[Subgroup] = []
+    min_subgroup_rows: int = Field(default=100, ge=10)
+    verdict: VerdictConfig = Field(default_factory=VerdictConfig)
+    candidate_timeout_seconds: float = Field(default=600, gt=0)
+    candidate_threads: int = Field(default=1, ge=1)
+    """Threads a candidate's numeric libraries may use (OMP/BLAS), unless the env sets them."""
+    baseline_wait_seconds: float = Field(default=900, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TaskConfig:
+        for name in self.suites:
+            if not re.match(NAME, name):
+                raise ValueError(f"suite name {name!r} must match {NAME}")
+        for role in ("train_suite", "test_suite"):
+            suite = getattr(self, role)
+            if suite not in self.suites:
+                raise ValueError(
+                    f"{role} {suite!r} is not a declared suite (suites: {', '.join(self.suites)})"
+                )
+        names = [m.name for m in self.metrics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"metric names must be unique: {names}")
+        if self.primary_metric is not None and self.primary_metric not in names:
+            raise ValueError(
+                f"primary_metric {self.primary_metric!r} is not one of the metrics {names}"
+            )
+        labels = [s.label for s in self.subgroups]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"subgroup names must be unique: {labels} (set `name:`)")
+        if self.type == "multiclass" and not self.classes:
+            raise ValueError("a multiclass task declares its `classes`")
+        if self.type != "multiclass" and self.classes:
+            raise ValueError(f"`classes` is for multiclass tasks, this one is {self.type}")
+        if self.type != "binary" and self.positive_class is not None:
+            raise ValueError(f"`positive_class` is for binary tasks, this one is {self.type}")
+        return self
+
+    @property
+    def primary(self) -> str:
+        return self.primary_metric or self.metrics[0].name
+
+    @property
+    def train(self) -> SuiteConfig:
+        return self.suites[self.train_suite]
+
+    @property
+    def test(self) -> SuiteConfig:
+        return self.suites[self.test_suite]
+
+    def window(self) -> tuple[dt.date, dt.date]:
+        """The days of the dataset every suite together needs."""
+        return min(s.start for s in self.suites.values()), max(s.end for s in self.suites.values())
+
+
+# ---------------------------------------------------------------------------------------
+# Repositories, profiles, drops, API, reports
+# ---------------------------------------------------------------------------------------
+
+
+class BaselineConfig(_Model):
+    """Which algorithm version a candidate is compared with."""
+
+    policy: Literal["parent", "branch", "champion"] = "parent"
+    branch: str | None = None
+    commit: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> BaselineConfig:
+        if self.policy == "branch" and not self.branch:
+            raise ValueError("baseline policy 'branch' needs `branch: <name>`")
+        if self.policy == "champion" and not self.commit:
+            raise ValueError("baseline policy 'champion' needs `commit: <sha>`")
+        return self
+
+
+class RepositoryConfig(_Model):
+    """An algorithm repository whose commits are evaluated automatically on one task."""
+
+    name: str = Field(pattern=NAME)
+    task: str | None = None
+    """The task its commits are evaluated on; may be omitted when the project has one task."""
+    location: str
+    """A local path or a git URL; ``{home}`` is CLEARLAKE_HOME, ``{project}`` the project folder."""
+    branches: list[str] = ["main"]
+    entrypoint: str = Field(pattern=OBJECT_REF)
+    """``module:Class`` inside the repository, implementing ``clearlake.evaluation.Algorithm``."""
+    baseline: BaselineConfig = Field(default_factory=BaselineConfig)
+    initial_history: int = Field(default=20, ge=1)
+    """How many of a branch's latest commits are evaluated when it is first seen."""
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    """Overrides the task's ``candidate_timeout_seconds`` for this repository."""
+
+
+class Quantity(_Model):
+    request: str
+    limit: str
+
+    @field_validator("request", "limit")
+    @classmethod
+    def _quantity(cls, value: str) -> str:
+        if not QUANTITY.match(value):
+            raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)")
+        return value
+
+
+class ResourceProfile(_Model):
+    """CPU/memory requests and limits and GPU count an experiment may ask for by name."""
+
+    description: str = ""
+    cpu: Quantity
+    memory: Quantity
+    gpu: int = Field(default=0, ge=0)
+
+
+class DropConfig(_Model):
+    """A drop-zone dataset: files dropped in ``drops/<name>/`` become ``lake/drops/<name>``."""
+
+    description: str = ""
+    columns: dict[str, Literal["string", "int64", "float64", "bool", "date", "timestamp"]] = Field(
+        min_length=1
+    )
+
+
+class ApiConfig(_Model):
+    policy: str | None = None
+    """Data API access policy file (relative to the project); default: nothing is readable
+    without an explicit grant (the platform's empty policy)."""
+
+
+class ReportsConfig(_Model):
+    templates: str = "notebooks"
+    """Folder of the project's report templates (relative to the project)."""
+
+
+class DemoConfig(_Model):
+    """What ``clearlake demo`` prepares before running the loop on embedded defaults."""
+
+    prepare: str = Field(pattern=OBJECT_REF)
+    """``module:function(home: Path) -> None``: builds the sample production database and
+    the demo repositories under CLEARLAKE_HOME."""
+    description: str = ""
+
+
+class ProjectInfo(_Model):
+    name: str = Field(pattern=NAME)
+    description: str = ""
+    python_path: list[str] = ["."]
+    """Folders (relative to the project) on ``sys.path`` for toolbox functions and metrics."""
+
+
+class ProjectConfig(_Model):
+    """The whole file; sections other than these are errors."""
+
+    project: ProjectInfo
+    sources: dict[str, SourceConfig] = {}
+    features: dict[str, FeatureConfig] = {}
+    tasks: dict[str, TaskConfig] = {}
+    repositories: list[RepositoryConfig] = []
+    profiles: dict[str, ResourceProfile] = {}
+    drops: dict[str, DropConfig] = {}
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    demo: DemoConfig | None = None
+
+    @field_validator("sources", "features", "tasks", "drops")
+    @classmethod
+    def _identifiers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not re.match(IDENTIFIER, name):
+                raise ValueError(f"name {name!r} must match {IDENTIFIER} (it becomes an asset key)")
+        return value

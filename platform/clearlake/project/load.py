@@ -1,0 +1,369 @@
+"""Loading a project: parse, validate each section, then check what spans sections.
+
+A :class:`Project` is the validated configuration plus the folder it came from (SQL files,
+toolbox modules and templates are relative to it). Every error is one
+:class:`~clearlake.errors.ConfigurationError` naming the file, the key path and, where it
+helps, what is available ("tasks.delays.target: 'arr_delai' is not a column of feature
+table flight_features (columns: …)").
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import yaml
+from pydantic import ValidationError
+
+from clearlake.errors import ConfigurationError
+from clearlake.evaluation.metrics import builtin_metric_problem
+from clearlake.project.arrow_types import is_temporal
+from clearlake.project.config import (
+    FeatureConfig,
+    ProjectConfig,
+    RepositoryConfig,
+    SourceConfig,
+    TaskConfig,
+    arrow_schema,
+)
+
+CONFIG_FILE = "clearlake.yaml"
+
+
+class ProjectError(ConfigurationError):
+    """The project's configuration is invalid; ``path`` and ``key`` locate the problem."""
+
+    def __init__(self, path: Path, key: str, problem: str) -> None:
+        self.path = path
+        self.key = key
+        self.problem = problem
+        where = f"{key}: " if key else ""
+        super().__init__(f"Invalid Clearlake configuration {path}: {where}{problem}")
+
+
+@dataclass(frozen=True, eq=False)
+class Project:
+    """A validated project: its configuration and the folder its relative paths start from."""
+
+    path: Path
+    config: ProjectConfig
+    _objects: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def name(self) -> str:
+        return self.config.project.name
+
+    def resolve(self, relative: str) -> Path:
+        return (self.root / relative).resolve()
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.resolve(self.config.reports.templates)
+
+    @property
+    def api_policy(self) -> Path | None:
+        policy = self.config.api.policy
+        return self.resolve(policy) if policy else None
+
+    # -- sections -----------------------------------------------------------------------
+
+    def source(self, name: str) -> SourceConfig:
+        return _get(self.config.sources, name, "lake source", self.path)
+
+    def feature(self, name: str) -> FeatureConfig:
+        return _get(self.config.features, name, "feature table", self.path)
+
+    def task(self, name: str) -> TaskConfig:
+        return _get(self.config.tasks, name, "task", self.path)
+
+    def repository(self, name: str) -> RepositoryConfig:
+        for repo in self.config.repositories:
+            if repo.name == name:
+                return repo
+        known = ", ".join(r.name for r in self.config.repositories) or "(none)"
+        raise ConfigurationError(
+            f"Unknown repository {name!r}: {self.path} registers {known}. Add it under "
+            "`repositories:`."
+        )
+
+    def task_of(self, repository: str) -> str:
+        """The task a repository's commits are evaluated on."""
+        repo = self.repository(repository)
+        return repo.task or next(iter(self.config.tasks))
+
+    def repositories_of(self, task: str) -> list[RepositoryConfig]:
+        return [r for r in self.config.repositories if self.task_of(r.name) == task]
+
+    def feature_schema(self, name: str) -> pa.Schema:
+        return arrow_schema(self.feature(name).columns)
+
+    def source_schema(self, name: str) -> pa.Schema:
+        return arrow_schema(self.source(name).columns)
+
+    def feature_inputs(self, name: str) -> list[str]:
+        """The lake tables a feature table reads (declared, or named by its SQL)."""
+        feature = self.feature(name)
+        if feature.inputs:
+            return list(feature.inputs)
+        assert feature.sql is not None
+        return sql_tables(self.resolve(feature.sql).read_text())
+
+    def location(self, repository: RepositoryConfig, home: Path) -> str:
+        """A repository's location with ``{home}`` and ``{project}`` filled in."""
+        return repository.location.replace("{home}", str(home)).replace("{project}", str(self.root))
+
+    # -- team code ----------------------------------------------------------------------
+
+    def load_object(self, reference: str, *, what: str) -> Any:
+        """``module:name`` from the project's python path (toolbox functions, metrics)."""
+        if reference in self._objects:
+            return self._objects[reference]
+        module_name, _, attribute = reference.partition(":")
+        with _on_path([str(self.resolve(p)) for p in self.config.project.python_path]):
+            try:
+                module = importlib.import_module(module_name)
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"Cannot import {what} {reference!r} of {self.path}: {type(exc).__name__}: "
+                    f"{exc}. Put module {module_name!r} on the project's python_path "
+                    f"({', '.join(self.config.project.python_path)}) or install it."
+                ) from None
+        found = getattr(module, attribute, None)
+        if not callable(found):
+            raise ConfigurationError(
+                f"{what} {reference!r} of {self.path}: module {module_name!r} has no callable "
+                f"{attribute!r}."
+            )
+        self._objects[reference] = found
+        return found
+
+
+def _get(section: dict[str, Any], name: str, what: str, path: Path) -> Any:
+    try:
+        return section[name]
+    except KeyError:
+        known = ", ".join(section) or "(none)"
+        raise ConfigurationError(f"Unknown {what} {name!r}: {path} declares {known}.") from None
+
+
+@functools.cache
+def _sql_tables(sql: str) -> tuple[str, ...]:
+    # get_table_names cannot bind parameters: a NULL stands in for each ($day…).
+    try:
+        return tuple(sorted(duckdb.get_table_names(re.sub(r"\$\w+", "NULL", sql))))
+    except duckdb.Error as exc:
+        raise ValueError(f"not valid DuckDB SQL: {exc}") from None
+
+
+def sql_tables(sql: str) -> list[str]:
+    """The tables a DuckDB query reads (its lineage)."""
+    return list(_sql_tables(sql))
+
+
+class _on_path:  # noqa: N801 - used as a context manager
+    def __init__(self, folders: list[str]) -> None:
+        self.folders = [f for f in folders if f not in sys.path]
+
+    def __enter__(self) -> None:
+        sys.path[:0] = self.folders
+
+    def __exit__(self, *_: object) -> None:
+        # Kept on sys.path: modules imported from there may import siblings lazily.
+        pass
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------
+
+
+def config_file(path: Path) -> Path:
+    """A project folder or its ``clearlake.yaml``; a clear error when neither exists."""
+    if path.is_dir():
+        candidate = path / CONFIG_FILE
+        if not candidate.is_file():
+            raise ConfigurationError(
+                f"{path} is a folder without {CONFIG_FILE}: point CLEARLAKE_CONFIG at a project's "
+                f"{CONFIG_FILE} (examples/flights/{CONFIG_FILE} is the example)."
+            )
+        return candidate.resolve()
+    if not path.is_file():
+        raise ConfigurationError(
+            f"Clearlake configuration {path} does not exist: set CLEARLAKE_CONFIG to a project's "
+            f"{CONFIG_FILE} (examples/flights/{CONFIG_FILE} is the example)."
+        )
+    return path.resolve()
+
+
+def load_project(path: Path) -> Project:
+    """Read and validate a project (cached until the file changes)."""
+    file = config_file(path)
+    return _load(file, file.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(file: Path, _mtime: int) -> Project:
+    try:
+        raw = yaml.safe_load(file.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ProjectError(file, "", f"not valid YAML: {exc}") from None
+    return parse_project(raw, path=file)
+
+
+def parse_project(raw: object, *, path: Path) -> Project:
+    """Validate a parsed YAML document as the project at ``path``."""
+    if not isinstance(raw, dict):
+        raise ProjectError(path, "", "the file must be a mapping with a `project:` section")
+    try:
+        config = ProjectConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {_message(err)}"
+            for err in exc.errors()
+        )
+        raise ProjectError(path, "", problems) from None
+    project = Project(path=path, config=config)
+    for key, problem in cross_checks(project):
+        raise ProjectError(path, key, problem)
+    return project
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key (remove it or check its spelling)"
+    message = str(err["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def cross_checks(project: Project) -> Iterator[tuple[str, str]]:
+    """``(key path, problem)`` for everything that spans sections."""
+    config = project.config
+    yield from _feature_checks(project)
+    for name, task in config.tasks.items():
+        yield from _task_checks(project, name, task)
+    names = [r.name for r in config.repositories]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        yield "repositories", f"repository name {dup!r} is used twice"
+    for i, repo in enumerate(config.repositories):
+        if repo.task is None and len(config.tasks) != 1:
+            yield (
+                f"repositories[{i}].task",
+                f"repository {repo.name!r} must name its task "
+                f"(tasks: {', '.join(config.tasks) or '(none)'})",
+            )
+        elif repo.task is not None and repo.task not in config.tasks:
+            yield (
+                f"repositories[{i}].task",
+                f"{repo.task!r} is not a declared task (tasks: {', '.join(config.tasks) or '(none)'})",
+            )
+    if config.api.policy and not project.resolve(config.api.policy).is_file():
+        yield "api.policy", f"no policy file at {project.resolve(config.api.policy)}"
+
+
+def _feature_checks(project: Project) -> Iterator[tuple[str, str]]:
+    config = project.config
+    for name, feature in config.features.items():
+        key = f"features.{name}"
+        if name in config.sources:
+            yield key, f"{name!r} is also a lake source: a feature table needs its own name"
+        if feature.sql is not None:
+            file = project.resolve(feature.sql)
+            if not file.is_file():
+                yield f"{key}.sql", f"no SQL file at {file}"
+                continue
+            try:
+                inputs = project.feature_inputs(name)
+            except ValueError as exc:
+                yield f"{key}.sql", f"{file}: {exc}"
+                continue
+        else:
+            inputs = list(feature.inputs)
+        unknown = [t for t in inputs if t not in config.sources]
+        if unknown:
+            yield (
+                f"{key}.inputs",
+                f"reads {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not "
+                f"a lake source (sources: {', '.join(config.sources) or '(none)'})",
+            )
+        elif not any(config.sources[t].daily for t in inputs) and feature.first_day is None:
+            yield key, "reads only snapshot tables: declare its `first_day`"
+
+
+def _task_checks(project: Project, name: str, task: TaskConfig) -> Iterator[tuple[str, str]]:
+    key = f"tasks.{name}"
+    features = project.config.features
+    if task.dataset not in features:
+        yield (
+            f"{key}.dataset",
+            f"{task.dataset!r} is not a feature table (features: {', '.join(features) or '(none)'})",
+        )
+        return
+    dataset = features[task.dataset]
+    columns = dataset.columns
+    available = f"columns of {task.dataset}: {', '.join(columns)}"
+    fields: list[tuple[str, str | None]] = [
+        ("target", task.target),
+        ("row_id", task.row_id),
+        ("date_column", task.date_column),
+        *((f"exclude_columns[{i}]", c) for i, c in enumerate(task.exclude_columns)),
+        *((f"subgroups[{i}].column", s.column) for i, s in enumerate(task.subgroups)),
+    ]
+    for field_name, column in fields:
+        if column is not None and column not in columns:
+            yield (
+                f"{key}.{field_name}",
+                f"{column!r} is not a column of feature table {task.dataset} ({available})",
+            )
+            return
+    target_type = columns[task.target].arrow_type
+    if task.type == "regression" and not (
+        pa.types.is_integer(target_type)
+        or pa.types.is_floating(target_type)
+        or pa.types.is_decimal(target_type)
+    ):
+        yield (
+            f"{key}.target",
+            f"a regression target must be numeric; {task.target} is {target_type}",
+        )
+    if (
+        task.type == "binary"
+        and task.positive_class is None
+        and not (pa.types.is_boolean(target_type) or pa.types.is_integer(target_type))
+    ):
+        yield (
+            f"{key}.positive_class",
+            f"target {task.target} is {target_type}: name the value that is positive",
+        )
+    for i, subgroup in enumerate(task.subgroups):
+        column_type = columns[subgroup.column].arrow_type
+        if subgroup.derive and not is_temporal(column_type):
+            yield (
+                f"{key}.subgroups[{i}].derive",
+                f"{subgroup.column} is {column_type}: `derive` needs a date or timestamp column",
+            )
+        if subgroup.derive == "hour" and pa.types.is_date(column_type):
+            yield f"{key}.subgroups[{i}].derive", f"{subgroup.column} is a date: it has no hour"
+        if subgroup.bins and not (
+            pa.types.is_integer(column_type) or pa.types.is_floating(column_type)
+        ):
+            yield (
+                f"{key}.subgroups[{i}].bins",
+                f"{subgroup.column} is {column_type}: bins need numbers",
+            )
+    for i, metric in enumerate(task.metrics):
+        if metric.function is None:
+            problem = builtin_metric_problem(task, metric.name)
+            if problem:
+                yield f"{key}.metrics[{i}]", problem
