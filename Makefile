@@ -26,8 +26,8 @@ browser:  ## Headless Chromium for the UI tests (Debian package).
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 lint: setup  ## ruff, mypy, committed notebooks carry no outputs.
-	@uv run ruff check platform assets tests benchmarks
-	@uv run ruff format --check platform assets tests benchmarks
+	@uv run ruff check platform assets examples tests benchmarks
+	@uv run ruff format --check platform assets examples tests benchmarks
 	@uv run mypy
 	@uv run python -m clearlake.notebooks_clean notebooks
 

@@ -140,7 +140,7 @@ def main() -> None:
         )
         sqlite_path = folder / "production.sqlite"
         subprocess.run(
-            [sys.executable, "-c", "import sys; from clearlake.sample_db import "
+            [sys.executable, "-c", "import sys; from flights_example.sample_db import "
              "build_sample_db; build_sample_db(sys.argv[1], tables=['flights'])",
              f"sqlite:///{sqlite_path}"],
             check=True,

@@ -80,20 +80,20 @@ def main() -> None:
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
     import dagster as dg
-
-    from clearlake.cli.runs import load_definitions
-    from clearlake.demo import loop
-    from clearlake.demo.sample_repo import (
+    from flights_example.demo_repos import (
         SAMPLE_COMMITS,
         SampleCommit,
         add_commit,
         create_sample_repository,
     )
+    from flights_example.sample_db import build_sample_db
+
+    from clearlake.cli.runs import load_definitions
+    from clearlake.demo import loop
     from clearlake.evaluation.config import load_config
     from clearlake.evaluation.git import GitRepository
     from clearlake.lake.store import LakeStore
     from clearlake.lineage import latest
-    from clearlake.sample_db import build_sample_db
     from clearlake.settings import load_settings
 
     settings = load_settings()

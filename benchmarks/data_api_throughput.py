@@ -37,6 +37,7 @@ from typing import Any
 import httpx
 import pyarrow as pa
 import pyarrow.dataset as ds
+from flights_example.sample_db import build_sample_db
 
 from clearlake.api import Client
 from clearlake.api.tokens import issue_token
@@ -44,7 +45,6 @@ from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import get_table
-from clearlake.sample_db import build_sample_db
 
 REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "15"))
 WARM_UP = 3

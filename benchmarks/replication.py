@@ -85,7 +85,7 @@ elapsed = time.perf_counter() - start
 
 def build_table(url: str) -> int:
     """(Re)create the benchmark table: the real flights, stacked with shifted dates."""
-    from clearlake.sample_db import build_sample_db
+    from flights_example.sample_db import build_sample_db
 
     build_sample_db(url, tables=["flights"])
     columns = [

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flights_example.sample_db import build_sample_db
 
 from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LAKE_TABLES
-from clearlake.sample_db import build_sample_db
 
 POSTGRES_URL = os.environ.get(
     "CLEARLAKE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -27,9 +27,9 @@ from evaluation_env import (
     variables_set,
     write_config,
 )
+from flights_example.demo_repos import SAMPLE_COMMITS, init_repository
 
 from clearlake.demo import loop
-from clearlake.demo.sample_repo import SAMPLE_COMMITS, init_repository
 from clearlake.evaluation.config import load_config
 from clearlake.lake.store import LakeStore
 from clearlake.settings import load_settings

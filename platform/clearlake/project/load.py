@@ -13,7 +13,7 @@ import functools
 import importlib
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from clearlake.project.config import (
     TaskConfig,
     arrow_schema,
 )
+from clearlake.settings import Settings
 
 CONFIG_FILE = "clearlake.yaml"
 
@@ -150,6 +151,26 @@ class Project:
         return found
 
 
+def current_project(settings: Settings) -> Project:
+    """The project CLEARLAKE_CONFIG names (the flights example by default)."""
+    return load_project(settings.config_path)
+
+
+def sample_database_builder(project: Project) -> Callable[..., dict[str, int]]:
+    """The project's sample-database builder (``demo.sample_database``), or a clear error."""
+    demo = project.config.demo
+    if demo is None or demo.sample_database is None:
+        raise ConfigurationError(
+            f"Project {project.name} ({project.path}) declares no sample database "
+            "(`demo.sample_database: module:function`): point CLEARLAKE_SOURCE_URL at your "
+            "production database instead."
+        )
+    builder: Callable[..., dict[str, int]] = project.load_object(
+        demo.sample_database, what="sample database builder"
+    )
+    return builder
+
+
 def _get(section: dict[str, Any], name: str, what: str, path: Path) -> Any:
     try:
         return section[name]
@@ -172,7 +193,7 @@ def sql_tables(sql: str) -> list[str]:
     return list(_sql_tables(sql))
 
 
-class _on_path:  # noqa: N801 - used as a context manager
+class _on_path:
     def __init__(self, folders: list[str]) -> None:
         self.folders = [f for f in folders if f not in sys.path]
 
@@ -247,6 +268,10 @@ def _message(err: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _names(section: dict[str, Any]) -> str:
+    return ", ".join(section) or "(none)"
+
+
 def cross_checks(project: Project) -> Iterator[tuple[str, str]]:
     """``(key path, problem)`` for everything that spans sections."""
     config = project.config
@@ -266,7 +291,7 @@ def cross_checks(project: Project) -> Iterator[tuple[str, str]]:
         elif repo.task is not None and repo.task not in config.tasks:
             yield (
                 f"repositories[{i}].task",
-                f"{repo.task!r} is not a declared task (tasks: {', '.join(config.tasks) or '(none)'})",
+                f"{repo.task!r} is not a declared task (tasks: {_names(config.tasks)})",
             )
     if config.api.policy and not project.resolve(config.api.policy).is_file():
         yield "api.policy", f"no policy file at {project.resolve(config.api.policy)}"
@@ -307,7 +332,7 @@ def _task_checks(project: Project, name: str, task: TaskConfig) -> Iterator[tupl
     if task.dataset not in features:
         yield (
             f"{key}.dataset",
-            f"{task.dataset!r} is not a feature table (features: {', '.join(features) or '(none)'})",
+            f"{task.dataset!r} is not a feature table (features: {_names(features)})",
         )
         return
     dataset = features[task.dataset]

@@ -1,4 +1,4 @@
-"""The sample algorithm repository of the demo: a real git repository with a short history.
+"""The flights example's demo repositories: real git repositories with a short history.
 
 Three commits tell the story continuous evaluation is for:
 
@@ -13,23 +13,19 @@ and a second demo run finds nothing new to evaluate.
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
-from clearlake.errors import ClearlakeError
+from clearlake.demo.repos import SampleCommit, add_commit, create_repository, init_repository
 
-AUTHOR = ("Ada Scientist", "ada@clearlake.example")
-FIRST_COMMIT_TIME = 1_714_557_600  # 2024-05-01T10:00:00Z
-
-
-@dataclass(frozen=True)
-class SampleCommit:
-    message: str
-    files: Mapping[str, str]
-    deleted: Sequence[str] = field(default_factory=tuple)
+__all__ = [
+    "SAMPLE_COMMITS",
+    "SampleCommit",
+    "add_commit",
+    "create_demo_repositories",
+    "create_sample_repository",
+    "init_repository",
+]
 
 
 README = """# flight-delays
@@ -114,76 +110,13 @@ SAMPLE_COMMITS: tuple[SampleCommit, ...] = (
 )
 
 
-def _git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    done = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(repo),
-            "-c",
-            f"user.name={AUTHOR[0]}",
-            "-c",
-            f"user.email={AUTHOR[1]}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
-    if done.returncode != 0:
-        raise ClearlakeError(f"git {' '.join(args)} failed in {repo}: {done.stderr.strip()}")
-    return done.stdout.strip()
-
-
-def init_repository(path: Path, *, branch: str = "main") -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    if not (path / ".git").exists():
-        _git(path, "init", "--quiet", f"--initial-branch={branch}")
-    return path
-
-
-def add_commit(
-    path: Path, commit: SampleCommit, *, timestamp: int | None = None, branch: str | None = None
-) -> str:
-    """Write ``commit``'s files, commit them (at ``timestamp`` if given), return the sha."""
-    if branch is not None:
-        _git(path, "checkout", "--quiet", "-B", branch)
-    for name, text in commit.files.items():
-        target = path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-    for name in commit.deleted:
-        (path / name).unlink(missing_ok=True)
-    _git(path, "add", "--all")
-    env = {}
-    if timestamp is not None:
-        env = {
-            "GIT_AUTHOR_DATE": f"@{timestamp} +0000",
-            "GIT_COMMITTER_DATE": f"@{timestamp} +0000",
-        }
-    _git(path, "commit", "--quiet", "--allow-empty", "-m", commit.message, env=env)
-    return _git(path, "rev-parse", "HEAD")
-
-
 def create_sample_repository(
     path: Path, commits: Sequence[SampleCommit] = SAMPLE_COMMITS
 ) -> list[str]:
-    """Create (or complete) the sample repository; return the shas, oldest first.
+    """The flight-delays repository (or complete it); the shas, oldest first."""
+    return create_repository(path, commits)
 
-    Commits already present (same messages, in order) are kept, so a second call changes
-    nothing and the shas stay the same.
-    """
-    init_repository(path)
-    existing = []
-    if _git(path, "rev-list", "--all", "--max-count=1"):
-        log = _git(path, "log", "--reverse", "--format=%H%x1f%s", "main")
-        existing = [line.split("\x1f") for line in log.splitlines()]
-    shas = []
-    for index, commit in enumerate(commits):
-        if index < len(existing) and existing[index][1] == commit.message:
-            shas.append(existing[index][0])
-            continue
-        shas.append(add_commit(path, commit, timestamp=FIRST_COMMIT_TIME + index * 86_400))
-    return shas
+
+def create_demo_repositories(home: Path) -> None:
+    """Every demo repository of the example, at the locations its configuration registers."""
+    create_sample_repository(home / "repos" / "flight-delays")
