@@ -19,6 +19,7 @@ from pathlib import Path
 from clearlake.demo.repos import SampleCommit, add_commit, create_repository, init_repository
 
 __all__ = [
+    "LATE_COMMITS",
     "SAMPLE_COMMITS",
     "SampleCommit",
     "add_commit",
@@ -117,6 +118,66 @@ def create_sample_repository(
     return create_repository(path, commits)
 
 
+LATE_README = """# late-arrivals
+
+Predicts whether a flight arrives more than 15 minutes late, when it departs: the
+probability of the positive class (`late`) for each row. Evaluated by Clearlake on every
+commit: `late_model:LateModel` implements `fit(train)` / `predict(frame)`.
+"""
+
+BASE_RATE = '''"""Base rate: every flight is late with the probability seen in training."""
+
+import numpy as np
+
+
+class LateModel:
+    def __init__(self) -> None:
+        self.rate = 0.5
+
+    def fit(self, train):
+        self.rate = float(train["late"].mean())
+
+    def predict(self, frame):
+        return np.full(len(frame), self.rate)
+'''
+
+LOGISTIC = '''"""Logistic regression on the departure delay, the schedule and the distance."""
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+COLUMNS = ["dep_delay", "sched_dep_hour", "distance"]
+
+
+class LateModel:
+    def __init__(self) -> None:
+        self.model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+
+    def _inputs(self, frame):
+        return frame[COLUMNS].astype(float).fillna(0.0).to_numpy()
+
+    def fit(self, train):
+        self.model.fit(self._inputs(train), train["late"].astype(int))
+
+    def predict(self, frame):
+        return self.model.predict_proba(self._inputs(frame))[:, 1]
+'''
+
+LATE_COMMITS: tuple[SampleCommit, ...] = (
+    SampleCommit(
+        "Base rate: the training share of late arrivals",
+        {"README.md": LATE_README, "late_model.py": BASE_RATE},
+    ),
+    SampleCommit(
+        "Logistic regression on departure delay, schedule and distance",
+        {"late_model.py": LOGISTIC},
+    ),
+)
+
+
 def create_demo_repositories(home: Path) -> None:
     """Every demo repository of the example, at the locations its configuration registers."""
     create_sample_repository(home / "repos" / "flight-delays")
+    create_repository(home / "repos" / "late-arrivals", LATE_COMMITS)

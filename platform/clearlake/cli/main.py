@@ -49,3 +49,7 @@ def main() -> None:
     except ClearlakeError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

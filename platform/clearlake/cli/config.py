@@ -1,0 +1,70 @@
+"""``clearlake config check``: validate a project's configuration and say what it defines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearlake.project import Project, load_project
+from clearlake.settings import load_settings
+
+console = Console()
+config_app = typer.Typer(help="The project configuration (CLEARLAKE_CONFIG).")
+
+
+@config_app.command("check")
+def check(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="A project folder or its clearlake.yaml (default: CLEARLAKE_CONFIG)."),
+    ] = None,
+) -> None:
+    """Validate the configuration; print its tables, features, tasks and repositories."""
+    project = load_project(path or load_settings().config_path)
+    console.print(f"[bold]{project.name}[/bold] ({project.path}) is valid.")
+    for table in describe(project):
+        console.print(table)
+
+
+def describe(project: Project) -> list[Table]:
+    """One table per section that the project declares."""
+    config = project.config
+    sources = Table("lake table", "partitions", "columns", "keys", title="Lake sources")
+    for name, source in config.sources.items():
+        daily = source.daily
+        span = (
+            f"daily on {daily.column} from {daily.first_day} to {daily.last_day or 'today'}"
+            if daily
+            else "snapshot"
+        )
+        sources.add_row(name, span, str(len(source.columns)), ", ".join(source.keys))
+    features = Table("feature table", "built by", "reads", "row id", "columns", title="Features")
+    for name, feature in config.features.items():
+        features.add_row(
+            name,
+            f"SQL {feature.sql}" if feature.sql else f"function {feature.function}",
+            ", ".join(project.feature_inputs(name)),
+            feature.row_id,
+            str(len(feature.columns)),
+        )
+    tasks = Table("task", "type", "dataset → target", "metrics", "subgroups", title="Tasks")
+    for name, task in config.tasks.items():
+        tasks.add_row(
+            name,
+            task.type,
+            f"{task.dataset} → {task.target}",
+            ", ".join(m.name + ("*" if m.name == task.primary else "") for m in task.metrics),
+            ", ".join(s.label for s in task.subgroups) or "—",
+        )
+    repositories = Table("repository", "task", "location", "entrypoint", title="Repositories")
+    for repo in config.repositories:
+        repositories.add_row(repo.name, project.task_of(repo.name), repo.location, repo.entrypoint)
+    return [t for t in (sources, features, tasks, repositories) if t.row_count]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app, name="config")
