@@ -19,7 +19,7 @@ from flights_example.sample_db import build_sample_db
 from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import LAKE_TABLES
+from clearlake.lake.tables import lake_tables
 
 POSTGRES_URL = os.environ.get(
     "CLEARLAKE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -42,7 +42,7 @@ def sample_lake(tmp_path_factory: pytest.TempPathFactory, sample_db: str) -> Lak
     """A lake with Q1 2013 of flights and weather and every snapshot table."""
     store = LakeStore(str(tmp_path_factory.mktemp("lake")))
     source = SourceDatabase(sample_db)
-    for table in LAKE_TABLES.values():
+    for table in lake_tables().values():
         replicate(source, store, table, SAMPLE_DAYS if table.partitioned else None)
     return store
 

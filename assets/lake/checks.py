@@ -2,14 +2,17 @@
 
 import dagster as dg
 
+from assets.names import lake_key
 from clearlake.lake.checks import freshness_finding
-from clearlake.lake.tables import LAKE_TABLES, LakeTable
+from clearlake.lake.tables import LakeTable, lake_tables
+from clearlake.project.load import current_project
 from clearlake.resources import LakeResource, SourceDatabaseResource
+from clearlake.settings import load_settings
 
 
 def freshness_check(table: LakeTable) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=dg.AssetKey(["lake", table.name]),
+        asset=lake_key(table.name),
         name="freshness",
         description=f"The newest {table.name} partition is at most one day behind production.",
     )
@@ -27,6 +30,7 @@ def freshness_check(table: LakeTable) -> dg.AssetChecksDefinition:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    tables = lake_tables(current_project(load_settings()))
     return dg.Definitions(
-        asset_checks=[freshness_check(t) for t in LAKE_TABLES.values() if t.partitioned]
+        asset_checks=[freshness_check(t) for t in tables.values() if t.partitioned]
     )

@@ -5,19 +5,22 @@ raw but nothing downstream runs on it), nulls in key columns, and for daily tabl
 row count against the trailing days.
 """
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
 
+from assets.names import lake_key
 from clearlake.lake import checks, conform, replicate, source, store
 from clearlake.lake.metadata import written_metadata
 from clearlake.lake.replicate import Replicated
-from clearlake.lake.tables import LAKE_TABLES, LakeTable
-from clearlake.partitions import daily_partitions_def
+from clearlake.lake.tables import LakeTable, lake_tables
+from clearlake.partitions import daily_partitions, partition_days
+from clearlake.project.arrow_types import type_name
+from clearlake.project.load import current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.resources import LakeResource, SourceDatabaseResource
+from clearlake.settings import load_settings
 from clearlake.versioning import digest, source_version
 
 REPLICATION_CODE_VERSION = source_version(replicate, conform, store, source)
@@ -27,7 +30,9 @@ def declared_schema(table: LakeTable) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
-                f.name, str(f.type), constraints=dg.TableColumnConstraints(nullable=f.nullable)
+                f.name,
+                type_name(f.type),
+                constraints=dg.TableColumnConstraints(nullable=f.nullable),
             )
             for f in table.schema
         ]
@@ -98,7 +103,7 @@ def check_results(
 
 
 def check_specs(table: LakeTable) -> list[dg.AssetCheckSpec]:
-    key = dg.AssetKey(["lake", table.name])
+    key = lake_key(table.name)
     specs = [
         dg.AssetCheckSpec(
             "schema_matches_declared",
@@ -123,23 +128,29 @@ def check_specs(table: LakeTable) -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def partition_days(context: dg.AssetExecutionContext) -> list[dt.date]:
-    window = context.partition_time_window
-    return [
-        window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)
-    ]
+def partitions_def(table: LakeTable) -> dg.PartitionsDefinition | None:
+    """The table's days (from its first day; open-ended unless it declares a last day)."""
+    if table.first_day is None:
+        return None
+    return daily_partitions(table.first_day, table.last_day)
 
 
 def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
     partitioned = table.partitioned
 
     @dg.asset(
-        key=["lake", table.name],
+        key=lake_key(table.name),
         group_name="lake",
-        description=table.description,
-        partitions_def=daily_partitions_def if partitioned else None,
+        description=table.description or f"Replica of {table.relation}.",
+        partitions_def=partitions_def(table),
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
-        code_version=digest(REPLICATION_CODE_VERSION, str(table.schema)),
+        code_version=digest(
+            REPLICATION_CODE_VERSION,
+            str(table.schema),
+            table.relation,
+            ",".join(table.key_columns),
+            table.partition_column or "",
+        ),
         kinds={"parquet", "sql"},
         owners=["team:data-platform"],
         metadata={
@@ -154,7 +165,7 @@ def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
         lake: LakeResource,
         production: SourceDatabaseResource,
     ) -> dg.MaterializeResult:  # type: ignore[type-arg]
-        days = partition_days(context) if partitioned else None
+        days = partition_days(context.partition_time_window) if partitioned else None
 
         def progress(done: int, total: int) -> None:
             if done == total or done % 30 == 0:
@@ -195,4 +206,5 @@ def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[replication_asset(t) for t in LAKE_TABLES.values()])
+    tables = lake_tables(current_project(load_settings()))
+    return dg.Definitions(assets=[replication_asset(t) for t in tables.values()])

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import LAKE_TABLES
+from clearlake.lake.tables import lake_tables
 
 
 def link_lake(source: LakeStore, root: Path) -> LakeStore:
     """A lake whose source tables are the shared ones (read-only use) and whose derived
     tables (features, evaluation) are written under ``root`` only."""
     root.mkdir(parents=True, exist_ok=True)
-    for table in LAKE_TABLES:
+    for table in lake_tables():
         os.symlink(Path(source.root) / table, root / table)
     return LakeStore(str(root))
 

@@ -15,7 +15,7 @@ from replication_harness import Replicator
 from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import FLIGHTS_SCHEMA, get_table
+from clearlake.lake.tables import get_table
 
 JAN_1, JAN_3 = dt.date(2013, 1, 1), dt.date(2013, 1, 3)
 ROWS_JAN_1_TO_3 = 842 + 943 + 914
@@ -52,7 +52,7 @@ def test_replicates_days_with_metadata_and_checks(
         path = facts["path"].value
         assert isinstance(path, str) and path.endswith(f"date={day}/data.parquet")
         data = pq.read_table(path)
-        assert data.schema.equals(FLIGHTS_SCHEMA)
+        assert data.schema.equals(get_table("flights").schema)
         assert facts["dagster/row_count"].value == data.num_rows == rows
         assert {d.isoformat() for d in data["flight_date"].to_pylist()} == {day}
         assert facts["bytes"].value == Path(path).stat().st_size

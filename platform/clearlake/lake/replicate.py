@@ -57,22 +57,44 @@ def source_query(
 ) -> tuple[str, tuple[str, ...]]:
     """The bounded source query and its parameters.
 
-    PostgreSQL gets the bounds as DATE literals, not bound parameters: ADBC's driver runs
-    a parameterised query as a prepared statement whose whole result libpq buffers in
+    PostgreSQL gets the bounds as literals, not bound parameters: ADBC's driver runs a
+    parameterised query as a prepared statement whose whole result libpq buffers in
     memory, while a plain query streams through COPY in ~16 MB batches. The literals
     come from ``datetime.date`` objects (digits and dashes only), so nothing the user
-    typed reaches the SQL text.
+    typed reaches the SQL text. A timestamp column's day is ``[day 00:00, next day
+    00:00)`` UTC.
     """
     if table.partition_column is None:
-        return f"SELECT * FROM {table.name} ORDER BY {', '.join(table.key_columns)}", ()
+        return f"SELECT * FROM {table.relation} ORDER BY {', '.join(table.key_columns)}", ()
     assert isinstance(first, dt.date) and isinstance(end, dt.date)
     column = table.partition_column
     order = f"ORDER BY {column}"
     if source.dialect == "postgresql":
-        bounds = f"{column} >= DATE '{first.isoformat()}' AND {column} < DATE '{end.isoformat()}'"
-        return f"SELECT * FROM {table.name} WHERE {bounds} {order}", ()
-    query = f"SELECT * FROM {table.name} WHERE {column} >= ? AND {column} < ? {order}"
+        low, high = (_literal(table, day) for day in (first, end))
+        bounds = f"{column} >= {low} AND {column} < {high}"
+        return f"SELECT * FROM {table.relation} WHERE {bounds} {order}", ()
+    # SQLite keeps dates and timestamps as ISO-8601 text: day strings bound them.
+    query = f"SELECT * FROM {table.relation} WHERE {column} >= ? AND {column} < ? {order}"
     return query, (first.isoformat(), end.isoformat())
+
+
+def _literal(table: LakeTable, day: dt.date) -> str:
+    kind = table.partition_type
+    if kind is not None and pa.types.is_timestamp(kind):
+        if kind.tz is not None:
+            return f"TIMESTAMPTZ '{day.isoformat()} 00:00:00+00'"
+        return f"TIMESTAMP '{day.isoformat()} 00:00:00'"
+    return f"DATE '{day.isoformat()}'"
+
+
+def day_keys(values: pa.Array) -> pa.Array:
+    """The UTC day of each partition value (dates as they are, ISO text cut to the day)."""
+    if pa.types.is_timestamp(values.type):
+        naive = values.cast(pa.timestamp(values.type.unit))  # same instants, read as UTC
+        return naive.cast(pa.date32())
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        return pc.utf8_slice_codeunits(values, 0, 10)
+    return values
 
 
 def canonical_order(data: pa.Table, table: LakeTable) -> pa.Table:
@@ -91,7 +113,7 @@ def canonical_order(data: pa.Table, table: LakeTable) -> pa.Table:
 
 def _runs(batch: pa.RecordBatch, column: str) -> Iterator[tuple[str, pa.RecordBatch]]:
     """Zero-copy slices of a date-ordered batch, one per day, in order."""
-    values = batch.column(column)
+    values = day_keys(batch.column(column))
     if batch.num_rows == 0:
         return
     changes = pc.not_equal(values.slice(1), values.slice(0, len(values) - 1))

@@ -148,18 +148,16 @@ class SourceDatabase:
                 connection.close()
 
     def newest_day(self, table: LakeTable) -> dt.date | None:
-        """Production's newest value of ``table``'s partition column."""
+        """Production's newest day of ``table``'s partition column (UTC for timestamps)."""
         assert table.partition_column is not None
         with (
             self.snapshot() as snapshot,
             snapshot.stream(
-                f"SELECT MAX({table.partition_column}) AS newest FROM {table.name}"
+                f"SELECT MAX({table.partition_column}) AS newest FROM {table.relation}"
             ) as reader,
         ):
             value = reader.read_all().column("newest")[0].as_py()
-        if value is None or isinstance(value, dt.date):
-            return value
-        return dt.date.fromisoformat(str(value))
+        return as_day(value)
 
     # -- used by the sample database and the tests ------------------------------------
     def replace_table(self, table: LakeTable, data: pa.Table) -> None:
@@ -189,6 +187,19 @@ class SourceDatabase:
             connection.commit()
         finally:
             connection.close()
+
+
+def as_day(value: object) -> dt.date | None:
+    """The UTC calendar day of a date, a timestamp or its ISO-8601 text (SQLite)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _sqlite_representation(data: pa.Table) -> pa.Table:

@@ -1,158 +1,95 @@
-"""Declared schemas of the lake tables replicated from production.
+"""Lake tables: what a project's ``sources:`` declare, in the shape replication works with.
 
-The schema is the contract between production and everything downstream: data that
-does not match it is reported as drift, never silently coerced.
+The declared schema is the contract between production and everything downstream: data
+that does not match it is reported as drift, never silently coerced. Nothing here names a
+table; every table comes from the project configuration.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
 from clearlake.errors import UnknownTableError
-
-UTC_TS = pa.timestamp("us", tz="UTC")
+from clearlake.project.config import SourceConfig, arrow_schema
+from clearlake.project.load import Project, current_project
+from clearlake.settings import load_settings
 
 
 @dataclass(frozen=True)
 class LakeTable:
-    """A production table mirrored into the lake."""
+    """A production table (or query) mirrored into the lake as ``lake/<name>``."""
 
     name: str
     schema: pa.Schema
     description: str
     key_columns: tuple[str, ...]
     partition_column: str | None = None
-    """Date column the daily partitions are cut on; ``None`` for snapshot tables."""
+    """Date or timestamp column the daily partitions are cut on; ``None`` for snapshots."""
     first_day: dt.date | None = None
     last_day: dt.date | None = None
+    """``None`` for a daily table: open-ended, its partitions grow up to today."""
+    source_table: str | None = None
+    """The production table when it is not named like the lake table."""
+    query: str | None = None
+    """A SELECT replicated instead of a table (read as a subquery)."""
 
     @property
     def partitioned(self) -> bool:
         return self.partition_column is not None
 
+    @property
+    def relation(self) -> str:
+        """What the source reads FROM: the table, or the query as a subquery."""
+        if self.query is not None:
+            return f"({self.query.strip().rstrip(';')}) AS clearlake_source"
+        return self.source_table or self.name
 
-def _schema(*fields: tuple[str, pa.DataType, bool]) -> pa.Schema:
-    return pa.schema([pa.field(n, t, nullable=nullable) for n, t, nullable in fields])
+    @property
+    def partition_type(self) -> pa.DataType | None:
+        if self.partition_column is None:
+            return None
+        return self.schema.field(self.partition_column).type
 
-
-FLIGHTS_SCHEMA = _schema(
-    ("flight_date", pa.date32(), False),
-    ("year", pa.int64(), False),
-    ("month", pa.int64(), False),
-    ("day", pa.int64(), False),
-    ("dep_time", pa.int64(), True),
-    ("sched_dep_time", pa.int64(), False),
-    ("dep_delay", pa.float64(), True),
-    ("arr_time", pa.int64(), True),
-    ("sched_arr_time", pa.int64(), False),
-    ("arr_delay", pa.float64(), True),
-    ("carrier", pa.string(), False),
-    ("flight", pa.int64(), False),
-    ("tailnum", pa.string(), True),
-    ("origin", pa.string(), False),
-    ("dest", pa.string(), False),
-    ("air_time", pa.float64(), True),
-    ("distance", pa.float64(), False),
-    ("hour", pa.int64(), False),
-    ("minute", pa.int64(), False),
-    ("time_hour", UTC_TS, False),
-)
-
-WEATHER_SCHEMA = _schema(
-    ("observed_date", pa.date32(), False),
-    ("origin", pa.string(), False),
-    ("year", pa.int64(), False),
-    ("month", pa.int64(), False),
-    ("day", pa.int64(), False),
-    ("hour", pa.int64(), False),
-    ("temp", pa.float64(), True),
-    ("dewp", pa.float64(), True),
-    ("humid", pa.float64(), True),
-    ("wind_dir", pa.float64(), True),
-    ("wind_speed", pa.float64(), True),
-    ("wind_gust", pa.float64(), True),
-    ("precip", pa.float64(), True),
-    ("pressure", pa.float64(), True),
-    ("visib", pa.float64(), True),
-    ("time_hour", UTC_TS, False),
-)
-
-PLANES_SCHEMA = _schema(
-    ("tailnum", pa.string(), False),
-    ("year", pa.int64(), True),
-    ("type", pa.string(), True),
-    ("manufacturer", pa.string(), True),
-    ("model", pa.string(), True),
-    ("engines", pa.int64(), True),
-    ("seats", pa.int64(), True),
-    ("speed", pa.float64(), True),
-    ("engine", pa.string(), True),
-)
-
-AIRLINES_SCHEMA = _schema(("carrier", pa.string(), False), ("name", pa.string(), False))
-
-AIRPORTS_SCHEMA = _schema(
-    ("faa", pa.string(), False),
-    ("name", pa.string(), True),
-    ("lat", pa.float64(), True),
-    ("lon", pa.float64(), True),
-    ("alt", pa.float64(), True),
-    ("tz", pa.float64(), True),
-    ("dst", pa.string(), True),
-    ("tzone", pa.string(), True),
-)
-
-FIRST_DAY = dt.date(2013, 1, 1)
-LAST_DAY = dt.date(2013, 12, 31)
-
-LAKE_TABLES: dict[str, LakeTable] = {
-    t.name: t
-    for t in (
-        LakeTable(
-            name="flights",
-            schema=FLIGHTS_SCHEMA,
-            description="Every departure from the NYC airports, one row per flight.",
-            key_columns=("flight_date", "carrier", "flight", "origin"),
-            partition_column="flight_date",
-            first_day=FIRST_DAY,
-            last_day=LAST_DAY,
-        ),
-        LakeTable(
-            name="weather",
-            schema=WEATHER_SCHEMA,
-            description="Hourly weather observations at the NYC airports.",
-            key_columns=("origin", "time_hour"),
-            partition_column="observed_date",
-            first_day=FIRST_DAY,
-            last_day=LAST_DAY,
-        ),
-        LakeTable(
-            name="planes",
-            schema=PLANES_SCHEMA,
-            description="Aircraft registry: one row per tail number.",
-            key_columns=("tailnum",),
-        ),
-        LakeTable(
-            name="airlines",
-            schema=AIRLINES_SCHEMA,
-            description="Carrier codes and names.",
-            key_columns=("carrier",),
-        ),
-        LakeTable(
-            name="airports",
-            schema=AIRPORTS_SCHEMA,
-            description="Airport codes, names and locations.",
-            key_columns=("faa",),
-        ),
-    )
-}
+    @classmethod
+    def from_source(cls, name: str, source: SourceConfig) -> LakeTable:
+        daily = source.daily
+        return cls(
+            name=name,
+            schema=arrow_schema(source.columns),
+            description=source.description,
+            key_columns=tuple(source.keys),
+            partition_column=daily.column if daily else None,
+            first_day=daily.first_day if daily else None,
+            last_day=daily.last_day if daily else None,
+            source_table=source.table,
+            query=source.query,
+        )
 
 
-def get_table(name: str) -> LakeTable:
+def lake_tables(project: Project | None = None) -> dict[str, LakeTable]:
+    """Every lake table ``project`` declares (default: the current project), in order."""
+    project = project or current_project(load_settings())
+    return {name: LakeTable.from_source(name, s) for name, s in project.config.sources.items()}
+
+
+def get_table(name: str, project: Project | None = None) -> LakeTable:
+    """One declared lake table, or :class:`UnknownTableError` listing the declared ones."""
+    tables = lake_tables(project)
     try:
-        return LAKE_TABLES[name]
+        return tables[name]
     except KeyError:
-        raise UnknownTableError(name, list(LAKE_TABLES)) from None
+        raise UnknownTableError(name, list(tables)) from None
+
+
+def __getattr__(name: str) -> Any:
+    """Compatibility for callers not yet given a project: ``LAKE_TABLES`` and
+    ``<TABLE>_SCHEMA`` resolve against the current project. Prefer :func:`lake_tables`."""
+    if name == "LAKE_TABLES":
+        return lake_tables()
+    if name.endswith("_SCHEMA") and name.isupper():
+        return get_table(name.removesuffix("_SCHEMA").lower()).schema
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
