@@ -1,8 +1,11 @@
 """The continuous-evaluation loop, driven in-process: the steps ``run_demo`` strings together.
 
-Each step takes the project's Definitions and a Dagster instance, so the same steps serve
-the demo (the project's definitions, the local instance) and tests (their own). Runs are
-real Dagster runs recorded in the instance: ``clearlake why`` and the UI see them.
+Each step takes the project, its Definitions and a Dagster instance, so the same steps
+serve the demo (the local instance) and tests (their own). Runs are real Dagster runs
+recorded in the instance: ``clearlake why`` and the UI see them. A sensor tick here is
+what the daemon does, through public API: evaluate the sensor with a context, add the
+dynamic partitions it asks for, keep its cursor (in a file under the instance's folder),
+launch each request once (run keys).
 """
 
 from __future__ import annotations
@@ -10,29 +13,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster._core.definitions.reconstruct import ReconstructableJob
 
+from assets import names
 from clearlake import runs
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation.config import ClearlakeConfig
-from clearlake.features.flight_features import TABLE as FEATURES_TABLE
-from clearlake.features.flight_features import missing_days
 from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import LAKE_TABLES
-from clearlake.reports.pending import REPORT_JOB, REPORT_SENSOR
+from clearlake.project import Project
 from clearlake.runs import failure_message
 
 Progress = Callable[[str], None]
-JOB_NAME = "candidate_evaluation"
-SENSOR_NAME = "candidate_commit_sensor"
-CURSOR_KEY = f"clearlake/in-process/{SENSOR_NAME}/cursor"  # = cursor_key(SENSOR_NAME)
-"""Where in-process ticks keep the sensor cursor (the instance's key-value store)."""
 QUIET = runs.QUIET_RUN_CONFIG
-FEATURES = dg.AssetKey(["features", "flight_features"])
-LEADERBOARD = dg.AssetKey(["evaluation", "leaderboard"])
 
 
 class LoopError(ClearlakeError):
@@ -49,76 +43,121 @@ def materialise(
     return runs.materialize(definitions, instance, keys, partition_range=partition_range)
 
 
-RunResult = dg.ExecuteInProcessResult | dg.JobExecutionResult
-"""Both kinds of in-process result (``execute_job`` for reconstructable jobs)."""
-
-
 def _require(result: dg.ExecuteInProcessResult, what: str) -> None:
     if not result.success:
         raise LoopError(f"{what} failed (run {result.run_id}): {failure_message(result)}")
+
+
+def _days(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def _missing(store: LakeStore, table: str, start: dt.date, end: dt.date) -> list[dt.date]:
+    present = set(store.list_partitions(table))
+    return [d for d in _days(start, end) if d.isoformat() not in present]
+
+
+def _tasks(project: Project, tasks: Sequence[str] | None) -> list[str]:
+    return list(tasks) if tasks is not None else list(project.config.tasks)
 
 
 def ensure_lake(
     definitions: dg.Definitions,
     instance: dg.DagsterInstance,
     store: LakeStore,
-    window: tuple[dt.date, dt.date],
+    project: Project,
     progress: Progress,
+    *,
+    tasks: Sequence[str] | None = None,
 ) -> int:
-    """Replicate the lake tables the window needs (only what is missing); return runs made."""
-    runs = 0
-    for name, table in LAKE_TABLES.items():
-        if table.partitioned:
-            if not missing_days(store, *window, table=name):
+    """Replicate what the tasks' windows need (only what is missing); return runs made."""
+    windows: dict[str, tuple[dt.date, dt.date]] = {}
+    snapshots: set[str] = set()
+    for name in _tasks(project, tasks):
+        task = project.task(name)
+        start, end = task.window()
+        for table in project.feature_inputs(task.dataset):
+            if project.source(table).daily is None:
+                snapshots.add(table)
                 continue
-            progress(f"replicating {name} {window[0]}..{window[1]} into the lake")
-            result = materialise(
-                definitions, instance, [dg.AssetKey(["lake", name])], partition_range=window
-            )
-        else:
-            if store.exists(store.partition_file(name, None)):
-                continue
-            progress(f"replicating {name} into the lake")
-            result = materialise(definitions, instance, [dg.AssetKey(["lake", name])])
-        _require(result, f"replicating {name}")
-        runs += 1
-    return runs
+            low, high = windows.get(table, (start, end))
+            windows[table] = (min(low, start), max(high, end))
+    made = 0
+    for table, (start, end) in sorted(windows.items()):
+        missing = _missing(store, table, start, end)
+        if not missing:
+            continue
+        progress(f"replicating {table} {missing[0]}..{missing[-1]} into the lake")
+        result = materialise(
+            definitions,
+            instance,
+            [names.lake_key(table)],
+            partition_range=(missing[0], missing[-1]),
+        )
+        _require(result, f"replicating {table}")
+        made += 1
+    for table in sorted(snapshots):
+        if store.exists(store.partition_file(table, None)):
+            continue
+        progress(f"replicating {table} into the lake")
+        _require(
+            materialise(definitions, instance, [names.lake_key(table)]), f"replicating {table}"
+        )
+        made += 1
+    return made
 
 
 def ensure_features_and_suites(
     definitions: dg.Definitions,
     instance: dg.DagsterInstance,
     store: LakeStore,
-    config: ClearlakeConfig,
+    project: Project,
     progress: Progress,
+    *,
+    tasks: Sequence[str] | None = None,
 ) -> None:
-    window = config.feature_window()
-    if missing_days(store, *window):
-        progress(f"materialising features/flight_features {window[0]}..{window[1]}")
-        _require(
-            materialise(definitions, instance, [FEATURES], partition_range=window),
-            "materialising flight_features",
-        )
-    suites = [dg.AssetKey(["evaluation", "suites", name]) for name in sorted(config.suites)]
-    missing = [k for k in suites if not store.exists(store.partition_file("/".join(k.path), None))]
-    if missing:
-        progress("materialising evaluation suites " + ", ".join(k.path[-1] for k in missing))
-        _require(materialise(definitions, instance, missing), "materialising suites")
-    if not store.list_partitions(FEATURES_TABLE):
-        raise LoopError("no feature partitions were published")
+    """The feature partitions and evaluation suites the tasks need (only what is missing)."""
+    for name in _tasks(project, tasks):
+        task = project.task(name)
+        start, end = task.window()
+        table = "/".join(names.feature_key(task.dataset).path)
+        missing = _missing(store, table, start, end)
+        if missing:
+            progress(f"materialising {table} {missing[0]}..{missing[-1]}")
+            _require(
+                materialise(
+                    definitions,
+                    instance,
+                    [names.feature_key(task.dataset)],
+                    partition_range=(missing[0], missing[-1]),
+                ),
+                f"materialising {table}",
+            )
+        suites = [names.suite_key(name, suite) for suite in sorted(task.suites)]
+        absent = [
+            k for k in suites if not store.exists(store.partition_file("/".join(k.path), None))
+        ]
+        if absent:
+            progress(
+                f"materialising the suites of {name}: " + ", ".join(k.path[-1] for k in absent)
+            )
+            _require(materialise(definitions, instance, absent), f"materialising {name}'s suites")
 
 
-def cursor_key(sensor_name: str) -> str:
-    return f"clearlake/in-process/{sensor_name}/cursor"
+def _cursor_file(instance: dg.DagsterInstance, sensor_name: str) -> Path:
+    return Path(instance.root_directory) / "clearlake-in-process" / f"{sensor_name}.cursor"
 
 
 def tick(
-    definitions: dg.Definitions, instance: dg.DagsterInstance, *, sensor_name: str = SENSOR_NAME
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    *,
+    sensor_name: str = names.COMMIT_SENSOR,
 ) -> list[dg.RunRequest]:
     """One evaluation of a sensor, as the daemon would do it (partitions, cursor)."""
     sensor = definitions.resolve_sensor_def(sensor_name)
-    key = cursor_key(sensor_name)
-    cursor = instance.run_storage.get_cursor_values({key}).get(key)
+    cursor_file = _cursor_file(instance, sensor_name)
+    cursor = cursor_file.read_text() if cursor_file.exists() else None
     with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=definitions) as ctx:
         result = sensor(ctx)
     if not isinstance(result, dg.SensorResult):
@@ -129,54 +168,18 @@ def tick(
                 request.partitions_def_name, list(request.partition_keys)
             )
     if result.cursor is not None:
-        instance.run_storage.set_cursor_values({key: result.cursor})
+        cursor_file.parent.mkdir(parents=True, exist_ok=True)
+        cursor_file.write_text(result.cursor)
     return [r for r in result.run_requests or [] if isinstance(r, dg.RunRequest)]
 
 
 @dataclass(frozen=True)
 class Evaluated:
     key: str
+    job: str
     run_id: str
     success: bool
     error: str | None
-
-
-def resolved_job(name: str) -> dg.JobDefinition:
-    """A job of the project's definitions (the reconstructor behind :func:`project_job`)."""
-    from clearlake.cli.runs import load_definitions
-
-    return load_definitions().resolve_job_def(name)
-
-
-def project_job(name: str = JOB_NAME) -> ReconstructableJob:
-    """``name`` of the project's definitions, reconstructable: report notebooks need it
-    (dagstermill re-imports the job inside the notebook kernel)."""
-    return dg.build_reconstructable_job("clearlake.demo.loop", "resolved_job", (name,))
-
-
-def evaluate(
-    definitions: dg.Definitions,
-    instance: dg.DagsterInstance,
-    requests: Sequence[dg.RunRequest],
-    progress: Progress,
-    *,
-    reconstructable: ReconstructableJob | None = None,
-) -> list[Evaluated]:
-    """Launch each request as a run of ``candidate_evaluation`` (skipping used run keys).
-
-    With ``reconstructable`` (the project's job) runs go through ``execute_job``,
-    in-process: needed when the job holds report notebooks; otherwise ``execute_in_process``.
-    """
-    return launch(
-        definitions,
-        instance,
-        requests,
-        progress,
-        job_name=JOB_NAME,
-        sensor_name=SENSOR_NAME,
-        doing="evaluating",
-        reconstructable=reconstructable,
-    )
 
 
 def launch(
@@ -185,20 +188,15 @@ def launch(
     requests: Sequence[dg.RunRequest],
     progress: Progress,
     *,
-    job_name: str,
     sensor_name: str,
     doing: str,
-    reconstructable: ReconstructableJob | None = None,
 ) -> list[Evaluated]:
     """Run each of a sensor's partition requests once (a used run key is skipped)."""
-    job = definitions.resolve_job_def(job_name)
-    run_config: dict[str, Any] = dict(QUIET)
-    if job.executor_def.name == dg.multi_or_in_process_executor.name:
-        run_config["execution"] = {"config": {"in_process": {}}}
     done = []
     for request in requests:
         key = request.partition_key
-        assert key is not None
+        if key is None or request.job_name is None:
+            raise LoopError(f"{sensor_name} asked for a run without a partition or job: {request}")
         run_key = request.run_key or key
         previous = instance.get_runs(
             dg.RunsFilter(tags={"dagster/run_key": run_key, "dagster/sensor_name": sensor_name}),
@@ -207,53 +205,36 @@ def launch(
         if previous:
             continue
         progress(f"{doing} {key} ({request.tags.get('clearlake/reason', 'requested')})")
-        tags = {**request.tags, "dagster/run_key": run_key, "dagster/sensor_name": sensor_name}
-        result: RunResult
-        if reconstructable is None:
-            result = job.execute_in_process(
-                partition_key=key,
-                instance=instance,
-                tags=tags,
-                run_config=QUIET,
-                raise_on_error=False,
-            )
-        else:
-            result = dg.execute_job(
-                reconstructable,
-                instance,
-                raise_on_error=False,
-                tags={**tags, "dagster/partition": key},
-                run_config=run_config,
-            )
+        job = definitions.resolve_job_def(request.job_name)
+        run_config: dict[str, Any] = dict(QUIET)
+        if job.executor_def.name == dg.multi_or_in_process_executor.name:
+            run_config["execution"] = {"config": {"in_process": {}}}
+        result = job.execute_in_process(
+            partition_key=key,
+            instance=instance,
+            tags={**request.tags, "dagster/run_key": run_key, "dagster/sensor_name": sensor_name},
+            run_config=run_config,
+            raise_on_error=False,
+        )
         error = None if result.success else failure_message(result)
-        done.append(Evaluated(key, result.run_id, result.success, error))
+        done.append(Evaluated(key, request.job_name, result.run_id, result.success, error))
     return done
 
 
-def render_reports(
+def evaluate(
     definitions: dg.Definitions,
     instance: dg.DagsterInstance,
+    requests: Sequence[dg.RunRequest],
     progress: Progress,
-    *,
-    reconstructable: ReconstructableJob,
 ) -> list[Evaluated]:
-    """Tick ``regression_report_sensor`` and run its requests, as the daemon would.
-
-    Renders the reports the blocking regression check kept out of their evaluation run
-    (from the stored comparison). ``reconstructable`` is the ``candidate_reports`` job
-    (report notebooks need one). Nothing to do without the sensor (no report assets).
-    """
-    if REPORT_SENSOR not in {getattr(s, "name", None) for s in definitions.sensors or []}:
-        return []
+    """Launch each commit request as a run of its task's evaluation job."""
     return launch(
         definitions,
         instance,
-        tick(definitions, instance, sensor_name=REPORT_SENSOR),
+        requests,
         progress,
-        job_name=REPORT_JOB,
-        sensor_name=REPORT_SENSOR,
-        doing="rendering the report of",
-        reconstructable=reconstructable,
+        sensor_name=names.COMMIT_SENSOR,
+        doing="evaluating",
     )
 
 
@@ -263,19 +244,40 @@ def run_until_quiet(
     progress: Progress,
     *,
     max_ticks: int = 10,
-    reconstructable: ReconstructableJob | None = None,
 ) -> list[Evaluated]:
-    """Tick and evaluate until a tick finds nothing new."""
+    """Tick the commit sensor and evaluate until a tick finds nothing new."""
     evaluated: list[Evaluated] = []
     for _ in range(max_ticks):
         requests = tick(definitions, instance)
         if not requests:
             break
-        evaluated += evaluate(
-            definitions, instance, requests, progress, reconstructable=reconstructable
-        )
+        evaluated += evaluate(definitions, instance, requests, progress)
     return evaluated
 
 
-def refresh_leaderboard(definitions: dg.Definitions, instance: dg.DagsterInstance) -> None:
-    _require(materialise(definitions, instance, [LEADERBOARD]), "refreshing the leaderboard")
+def render_reports(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, progress: Progress
+) -> list[Evaluated]:
+    """Tick the regression-report sensor and run its requests, as the daemon would.
+
+    Renders the reports that a blocking regression check kept out of their evaluation run
+    (from the stored comparison). Nothing to do without the sensor (no report assets).
+    """
+    sensor = names.REGRESSION_REPORT_SENSOR
+    if sensor not in {getattr(s, "name", None) for s in definitions.sensors or []}:
+        return []
+    return launch(
+        definitions,
+        instance,
+        tick(definitions, instance, sensor_name=sensor),
+        progress,
+        sensor_name=sensor,
+        doing="rendering the report of",
+    )
+
+
+def refresh_leaderboards(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, project: Project
+) -> None:
+    keys = [names.leaderboard_key(task) for task in project.config.tasks]
+    _require(materialise(definitions, instance, keys), "refreshing the leaderboards")

