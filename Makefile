@@ -1,9 +1,9 @@
 # The two commands a new user needs (README): `make demo` and `make test`.
 # Each sets up what it needs first: uv, the locked environment, (tests) Chromium.
+# Bytecode is compiled once, at set-up (uv sync --compile-bytecode), not on every `uv run`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
-export UV_COMPILE_BYTECODE := 1
 
 .PHONY: help setup demo ui test lint browser
 
