@@ -17,6 +17,26 @@ import clearlake.cli as cli_package
 from clearlake.errors import ClearlakeError
 from clearlake.settings import load_settings
 
+
+def _warnings_to_log() -> None:
+    """Framework warnings (Dagster's Beta/Preview notices…) go to a log file, not the terminal.
+
+    Normal command output shows Clearlake's own messages only; the log is under
+    CLEARLAKE_HOME/logs/warnings.log for whoever wants them.
+    """
+    logging.captureWarnings(True)
+    logger = logging.getLogger("py.warnings")
+    logger.propagate = False
+    try:
+        folder = load_settings().home / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        logger.addHandler(logging.FileHandler(folder / "warnings.log"))
+    except (OSError, ClearlakeError):
+        logger.addHandler(logging.NullHandler())
+
+
+_warnings_to_log()  # before the command modules import Dagster
+
 app = typer.Typer(
     name="clearlake",
     help=(
@@ -39,23 +59,6 @@ for module_info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda
         register(app)
 
 
-def _warnings_to_log() -> None:
-    """Framework warnings (Dagster's Beta/Preview notices…) go to a log file, not the terminal.
-
-    Normal command output shows Clearlake's own messages only; the log is under
-    CLEARLAKE_HOME/logs/warnings.log for whoever wants them.
-    """
-    logging.captureWarnings(True)
-    logger = logging.getLogger("py.warnings")
-    logger.propagate = False
-    try:
-        folder = load_settings().home / "logs"
-        folder.mkdir(parents=True, exist_ok=True)
-        logger.addHandler(logging.FileHandler(folder / "warnings.log"))
-    except (OSError, ClearlakeError):
-        logger.addHandler(logging.NullHandler())
-
-
 def main() -> None:
     """Run the CLI; a ClearlakeError prints its message (no stack trace) and exits 2.
 
@@ -63,7 +66,6 @@ def main() -> None:
     the help hint and exits 2 itself; typer vendors its own copy of click, so those
     errors are not ``click.ClickException`` and must not be caught here.
     """
-    _warnings_to_log()
     try:
         app()
     except ClearlakeError as exc:
