@@ -25,10 +25,11 @@ browser:  ## Headless Chromium for the UI tests (Debian package).
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-lint: setup  ## ruff, mypy, committed notebooks carry no outputs.
+lint: setup  ## ruff, mypy, import layers (import-linter), committed notebooks carry no outputs.
 	@uv run ruff check platform assets examples tests benchmarks
 	@uv run ruff format --check platform assets examples tests benchmarks
 	@uv run mypy
+	@uv run lint-imports --no-cache --quiet 2>/dev/null || uv run lint-imports --no-cache
 	@uv run python -m clearlake.notebooks_clean notebooks
 
 test: setup browser lint  ## Lint, then the whole test suite against real services.
