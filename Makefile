@@ -29,7 +29,7 @@ lint: setup  ## ruff, mypy, import layers (import-linter), committed notebooks c
 	@uv run ruff check platform assets examples tests benchmarks
 	@uv run ruff format --check platform assets examples tests benchmarks
 	@uv run mypy
-	@uv run lint-imports --no-cache --quiet 2>/dev/null || uv run lint-imports --no-cache
+	@uv run lint-imports --no-cache --no-logo
 	@uv run python -m clearlake.notebooks_clean notebooks
 
 test: setup browser lint  ## Lint, then the whole test suite against real services.
