@@ -23,6 +23,10 @@ def feature_key(name: str) -> dg.AssetKey:
     return dg.AssetKey(["features", name])
 
 
+LAKE_DAYS_SENSOR = "lake_new_days_sensor"
+"""Requests each new day of the open-ended daily sources once the source has it."""
+
+
 # -- evaluation (per task) --------------------------------------------------------------
 
 

@@ -70,6 +70,25 @@ class LakeTable:
         )
 
 
+def pending_days(
+    table: LakeTable,
+    *,
+    source_newest: dt.date | None,
+    done_through: dt.date | None,
+    today: dt.date,
+) -> list[dt.date]:
+    """Days the source has that the lake has not had yet: after ``done_through`` (the
+    newest day already replicated or requested), up to the source's newest day, never past
+    the table's last day or today. Older gaps are a backfill's job, not a new day's."""
+    if table.first_day is None or source_newest is None:
+        return []
+    start = table.first_day
+    if done_through is not None:
+        start = max(start, done_through + dt.timedelta(days=1))
+    end = min(source_newest, today, table.last_day or today)
+    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+
+
 def lake_tables(project: Project | None = None) -> dict[str, LakeTable]:
     """Every lake table ``project`` declares (default: the current project), in order."""
     project = project or current_project(load_settings())
