@@ -1,93 +1,263 @@
-"""Executing a prepared report notebook for a Dagster step (dagstermill's contract, lazily).
+"""Running a template: plain papermill in this process's kernel, files at stable paths.
 
-The injected cell carries what dagstermill's own one does, built by dagstermill
-(``get_papermill_parameters``: reconstructable job, run, step, instance reference), but
-the context is rebuilt only if the notebook uses it (:mod:`clearlake.reports.kernel`),
-and inputs come from the step, already loaded by the IO manager. Events the notebook
-yields with ``dagstermill.yield_event`` are read back from its scraps, as dagstermill does.
+One function, :func:`run_report`, serves a Dagster step, ``clearlake reports run`` and the
+overhead benchmark alike: papermill injects the resolved parameters after the template's
+``parameters`` cell and executes it; the template reports back through its own summary
+output (``publish_summary``), read from the executed notebook. No Dagster context is
+rebuilt in the kernel: what a template needs (partition, task, input asset paths,
+provenance) arrives as parameters. Files, under ``reports_root``::
+
+    <template>/<partition key or "latest">/report.ipynb   executed (partial if it failed)
+    <template>/<partition key or "latest">/report.html    the page
+    <template>/<partition key or "latest">/report.json    the record the gallery reads
+
+Each is written atomically (readers see the old or the new page, never half of one) and
+the record last, since it lists the others.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
-import pickle
+import os
+import re
+import tempfile
 import time
-import warnings
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-import dagster as dg
 import papermill
-from dagstermill.factory import get_papermill_parameters
+from nbformat import NotebookNode
 
-from clearlake.reports import nbio
-from clearlake.reports.render import SCRAP_MIMETYPE_PREFIX
+from clearlake.provenance import environment_lock_hash, platform_commit
+from clearlake.reports import render
+from clearlake.reports.templates import PROVENANCE, ReportExecutionError, Template, resolve
+from clearlake.versioning import json_version
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@~=+-]")
+UNPARTITIONED = "latest"
+SUCCEEDED, FAILED = "succeeded", "failed"
 
 
-def context_cell_source(
-    context: dg.AssetExecutionContext, inputs: Mapping[str, Any], workdir: Path
-) -> str:
-    """The injected cell: a lazy dagstermill context and the step's inputs."""
-    step_context = context.get_step_execution_context()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.BetaWarning)  # dagstermill's API is Beta: pinned
-        parameters = get_papermill_parameters(
-            step_context, inputs, str(workdir / "dagstermill.log"), "asset"
-        )
-    arguments = {
-        "executable_dict": parameters["__dm_executable_dict"],
-        "job_run_dict": parameters["__dm_pipeline_run_dict"],
-        "node_handle_kwargs": parameters["__dm_node_handle_kwargs"],
-        "instance_ref_dict": parameters["__dm_instance_ref_dict"],
-        "step_key": parameters["__dm_step_key"],
-        **parameters["__dm_context"],  # type: ignore[dict-item]
+def safe_key(key: str | None) -> str:
+    """A partition key as a folder name (``algo@1a2b3c4~deadbeef`` stays readable)."""
+    return _UNSAFE.sub("_", key) if key else UNPARTITIONED
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    root: Path
+    template: str
+    partition: str | None
+
+    @property
+    def folder(self) -> str:
+        """Relative to the root."""
+        return f"{self.template}/{safe_key(self.partition)}"
+
+    @property
+    def notebook(self) -> Path:
+        return self.root / self.folder / "report.ipynb"
+
+    @property
+    def html(self) -> Path:
+        return self.root / self.folder / "report.html"
+
+    @property
+    def record(self) -> Path:
+        return self.root / self.folder / "report.json"
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """What the gallery and ``clearlake reports list`` know about one report."""
+
+    template: str
+    partition: str | None
+    status: str
+    run_id: str
+    created_at: str
+    notebook: str
+    """Relative to the reports root, like ``html``."""
+    html: str
+    scope: str = "none"
+    task: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    @classmethod
+    def from_json(cls, text: str) -> ReportRecord:
+        data = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True, default=str)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{path.name}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def read_records(root: Path) -> list[ReportRecord]:
+    """Every report's record, ordered by template then partition."""
+    records = [ReportRecord.from_json(p.read_text()) for p in sorted(root.glob("*/*/report.json"))]
+    return sorted(records, key=lambda r: (r.template, r.partition or ""))
+
+
+def report_url(root: Path, relative: str, *, base_url: str | None) -> str:
+    """Public URL of a file under the reports root: the Data API when configured, else file://."""
+    if base_url:
+        return f"{base_url.rstrip('/')}/{quote(relative)}"
+    return (root / relative).resolve().as_uri()
+
+
+def provenance_record(
+    template: Template,
+    *,
+    code_version: str,
+    run_id: str,
+    partition: str | None,
+    parameters: Mapping[str, Any],
+    inputs: Mapping[str, Mapping[str, Any]],
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """How this report came to be: code + data (``inputs``: key → version, run…) + parameters."""
+    return {
+        "template": template.path.name,
+        "template_hash": template.content_hash,
+        "code_version": code_version,
+        "platform_commit": platform_commit(),
+        "environment_lock_hash": environment_lock_hash(),
+        "run_id": run_id,
+        "partition": partition,
+        "parameters": dict(parameters),
+        "parameters_hash": json_version(dict(parameters)),
+        "inputs": {k: dict(v) for k, v in inputs.items()},
+        **(extra or {}),
     }
-    encoded = {k: json.dumps(v) for k, v in arguments.items()}
-    lines = [
-        "# Dagster run context: dagstermill rebuilds it here on first use of `context`",
-        "import clearlake.reports.kernel as __cl_kernel",
-        f"context = __cl_kernel.LazyDagsterContext({encoded!r})",
-    ]
-    for name, value in inputs.items():
-        path = workdir / f"input-{name}.pickle"
-        with path.open("wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        lines.append(f"{name} = __cl_kernel.load_input({str(path)!r})")
-    return "\n".join(lines)
 
 
-def run_notebook(prepared: Path, executed: Path, *, attempts: int = 3) -> None:
+def _execute(template: Template, parameters: Mapping[str, Any], out: Path) -> None:
     """papermill, retrying a kernel that died on start (ZMQ port races between kernels)."""
-    for attempt in range(attempts):
+    for attempt in range(3):
         try:
             papermill.execute_notebook(
-                str(prepared), str(executed), progress_bar=False, start_timeout=120
+                str(template.path),
+                str(out),
+                parameters=dict(parameters),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                start_timeout=120,
+                cwd=str(template.path.parent),
             )
             return
         except RuntimeError as exc:
-            if "Kernel died before replying" not in str(exc) or attempt == attempts - 1:
+            if "Kernel died before replying" not in str(exc) or attempt == 2:
                 raise
             time.sleep(1)
 
 
-def notebook_events(executed: Path) -> Iterator[Any]:
-    """Events the notebook yielded through dagstermill (``Failure`` is raised, like dagstermill)."""
-    notebook = nbio.read(executed)
-    glued = any(
-        key.startswith(SCRAP_MIMETYPE_PREFIX)
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        for key in output.get("data", {})
+def run_report(
+    template: Template,
+    parameters: Mapping[str, Any],
+    *,
+    paths: ReportPaths,
+    run_id: str,
+    task: str | None = None,
+) -> ReportRecord:
+    """Execute, render and publish one report; raises :class:`ReportExecutionError` (after
+    publishing the partial notebook and its page) when a cell fails."""
+    shown = {k: v for k, v in parameters.items() if k != PROVENANCE}
+    provenance = dict(parameters.get(PROVENANCE) or {})
+    with tempfile.TemporaryDirectory(prefix=f"report-{template.name}-") as tmp:
+        executed_path = Path(tmp) / "executed.ipynb"
+        try:
+            _execute(template, parameters, executed_path)
+            error = None
+        except Exception as exc:  # papermill wrote the partial notebook first
+            error = exc
+        executed = render.read(executed_path) if executed_path.is_file() else template.notebook
+    failure = render.first_failure(executed) if error is not None else None
+    if error is not None and failure is None:
+        failure = render.CellFailure(None, type(error).__name__, str(error), "")
+    if failure is not None:
+        render.add_failure_banner(executed, template=template.name, failure=failure)
+    record = publish(
+        executed,
+        paths=paths,
+        run_id=run_id,
+        status=FAILED if failure else SUCCEEDED,
+        scope=template.scope,
+        task=task,
+        parameters=shown,
+        provenance=provenance,
+        error=f"{failure.ename}: {failure.evalue}" if failure else None,
     )
-    if not glued:
-        return
-    import scrapbook
+    if failure is not None:
+        raise ReportExecutionError(
+            template=template.name, partition=paths.partition, failure=failure, page=paths.html
+        ) from error
+    return record
 
-    for key, scrap in scrapbook.read_notebook(str(executed)).scraps.items():
-        if key.startswith("event-"):
-            with open(scrap.data, "rb") as handle:
-                event = pickle.load(handle)
-            if isinstance(event, dg.Failure | dg.RetryRequested):
-                raise event
-            yield event
+
+def publish(
+    executed: NotebookNode,
+    *,
+    paths: ReportPaths,
+    run_id: str,
+    status: str,
+    scope: str = "none",
+    task: str | None = None,
+    parameters: Mapping[str, Any],
+    provenance: Mapping[str, Any],
+    error: str | None = None,
+) -> ReportRecord:
+    """Write the notebook, its page and its record (last: it lists them)."""
+    title = f"{paths.template} · {paths.partition}" if paths.partition else paths.template
+    write_atomic(paths.notebook, render.writes(executed).encode())
+    page = render.to_html(executed, title=title, show_code=status != SUCCEEDED)
+    write_atomic(paths.html, page.encode())
+    record = ReportRecord(
+        template=paths.template,
+        partition=paths.partition,
+        status=status,
+        run_id=run_id,
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        notebook=f"{paths.folder}/report.ipynb",
+        html=f"{paths.folder}/report.html",
+        scope=scope,
+        task=task,
+        parameters=dict(parameters),
+        provenance=dict(provenance),
+        summary=render.read_summary(executed) if status == SUCCEEDED else {},
+        error=error,
+    )
+    write_atomic(paths.record, record.to_json().encode())
+    return record
+
+
+def run_template(
+    template: Template, parameters: Mapping[str, Any], *, output_dir: Path
+) -> ReportRecord:
+    """A template run outside Dagster (writing a template, ``clearlake reports run``):
+    defaults < ``parameters``, files under ``output_dir`` with the same layout."""
+    resolved = resolve(template, parameters, {})
+    return run_report(
+        template,
+        resolved,
+        paths=ReportPaths(output_dir, template.name, None),
+        run_id="local (outside Dagster)",
+        task=resolved.get("task"),
+    )

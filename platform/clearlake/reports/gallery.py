@@ -1,28 +1,27 @@
-"""The report gallery: a static HTML index of every report, one stable page per commit.
+"""The report gallery: a static HTML index of every report, grouped by task, then repository
+and commit, with one stable page per commit.
 
 Built from the records the reports leave next to their pages (no database needed), with
 relative links only, so the same files open from a file system, an artefact store or
 the Data API's ``/reports/``. Stable URLs (relative to the reports root):
 
-    index.html                              all reports, newest commits first
-    candidates/<repo>@<commit>/index.html   one commit: its parameter variants, verdicts
+    index.html                              every task's candidates, then the other reports
+    candidates/<repo>@<commit>/index.html   one commit: its reports and parameter variants
 """
 
 from __future__ import annotations
 
 import html
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import CandidateKey
-from clearlake.reports.publish import ReportRecord, read_records, safe_key, write_atomic
+from clearlake.reports.execute import ReportRecord, read_records, safe_key, write_atomic
 
-CANDIDATE_TEMPLATE = "candidate_report"
-LEADERBOARD_PNG = "leaderboard.png"
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#212121}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{padding:0.3em 0.8em;
@@ -31,6 +30,23 @@ border-radius:0.3em;color:#fff;background:#757575;white-space:nowrap}.improved,.
 .regressed,.failed{background:#c62828}.anomaly,.anomalies{background:#ef6c00}img{max-width:100%}
 .no-report{background:#fff;color:#757575;border:1px solid #bdbdbd}
 """
+MISSING = "missing"
+"""Status of a candidate Dagster knows that has no report yet (its run stopped before the
+report, or the follow-up run of the regression-report sensor has not run yet)."""
+
+
+@dataclass(frozen=True)
+class GalleryTask:
+    """What the gallery knows of one task besides its reports."""
+
+    candidates: Sequence[str] = ()
+    """Candidate keys Dagster knows: those without a report are listed as 'no report'."""
+    report_url: str | None = None
+    """Dagster page of the task's candidate report asset (link for 'no report' rows)."""
+    leaderboard: str | None = None
+    """The task's leaderboard image, relative to the reports root, if it exists."""
+    kind: str = ""
+    """The task's type, shown next to its name."""
 
 
 @dataclass(frozen=True)
@@ -45,21 +61,14 @@ def commit_page(commit_key: str) -> str:
     return f"candidates/{safe_key(commit_key)}/index.html"
 
 
-MISSING = "missing"
-"""Status of a candidate Dagster knows but that has no report yet (its run failed before the
-comparison, or the follow-up report run of ``regression_report_sensor`` has not run yet)."""
-COMPARISON_INPUT = "evaluation/candidate_comparison"
-
-
 def regressions(record: ReportRecord) -> str:
-    """The comparison's significant regressions the report was made from ('' if none).
-
-    The overall verdict can read "no significant change" while a subgroup regressed (and
-    failed the blocking check): the gallery says so next to the verdict.
-    """
-    upstream = record.provenance.get("inputs", {}).get(COMPARISON_INPUT, {})
-    found = str((upstream.get("metadata") or {}).get("regressions") or "none")
-    return "" if found == "none" else found
+    """Significant regressions the comparison recorded ('' if none): the overall verdict can
+    read 'no significant change' while a subgroup regressed and failed the blocking check."""
+    for upstream in record.provenance.get("inputs", {}).values():
+        found = str((upstream.get("metadata") or {}).get("regressions") or "none")
+        if found != "none":
+            return found
+    return ""
 
 
 def _verdict(record: ReportRecord) -> str:
@@ -68,7 +77,7 @@ def _verdict(record: ReportRecord) -> str:
     text = "failed" if record.status == "failed" else record.summary.get("verdict", "unknown")
     css = text.split()[-1] if text[:1].isdigit() else text.replace(" ", "-")
     badge = f'<span class="verdict {html.escape(css)}">{html.escape(text)}</span>'
-    regressed = regressions(record) if record.template == CANDIDATE_TEMPLATE else ""
+    regressed = regressions(record)
     if regressed and text != "failed":
         badge += f' <span class="verdict regressed">regressed: {html.escape(regressed)}</span>'
     return badge
@@ -90,15 +99,15 @@ def _page(title: str, body: str) -> bytes:
     ).encode()
 
 
-def _leaderboard(present: bool, prefix: str) -> str:
-    if not present:
-        return "<p><em>No leaderboard yet: materialise evaluation/leaderboard.</em></p>"
-    return f'<img class="leaderboard" src="{prefix}{LEADERBOARD_PNG}" alt="Leaderboard"/>'
+def _leaderboard(image: str | None, prefix: str, task: str) -> str:
+    if image is None:
+        return f"<p><em>No leaderboard yet for {html.escape(task)}.</em></p>"
+    return f'<img class="leaderboard" src="{prefix}{quote(image)}" alt="Leaderboard of {task}"/>'
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One candidate report: a commit of a repository, with or without a parameter set."""
+    """One candidate report: a template's report of a commit, with or without parameters."""
 
     repo: str
     commit: str
@@ -127,9 +136,19 @@ class Variant:
     def message(self) -> str:
         return str(self.record.provenance.get("commit_message") or "")
 
+    @property
+    def label(self) -> str:
+        return f"{self.record.template} · {self.params or 'default'}"
+
+
+@dataclass
+class TaskSection:
+    """task → repository → commit (newest first) → variants."""
+
+    repos: dict[str, dict[str, list[Variant]]] = field(default_factory=dict)
+
 
 def _by_repo(records: list[ReportRecord]) -> dict[str, dict[str, list[Variant]]]:
-    """repository → commit (newest first) → variants."""
     commits: dict[str, list[Variant]] = defaultdict(list)
     for record in records:
         variant = Variant.of(record)
@@ -137,34 +156,31 @@ def _by_repo(records: list[ReportRecord]) -> dict[str, dict[str, list[Variant]]]
     ordered = sorted(commits.values(), key=lambda vs: max(v.when for v in vs), reverse=True)
     repos: dict[str, dict[str, list[Variant]]] = defaultdict(dict)
     for variants in ordered:
-        repos[variants[0].repo][variants[0].commit_key] = sorted(
-            variants, key=lambda v: v.params or ""
-        )
+        repos[variants[0].repo][variants[0].commit_key] = sorted(variants, key=lambda v: v.label)
     return dict(sorted(repos.items()))
 
 
-def _candidate_sections(repos: dict[str, dict[str, list[Variant]]]) -> str:
+def _task_section(task: str, info: GalleryTask, repos: dict[str, dict[str, list[Variant]]]) -> str:
+    kind = f" <small>({html.escape(info.kind)})</small>" if info.kind else ""
+    parts = [f"<h2>{html.escape(task)}{kind}</h2>", _leaderboard(info.leaderboard, "", task)]
     if not repos:
-        return "<p><em>No candidate reports yet.</em></p>"
+        parts.append("<p><em>No candidate reports yet.</em></p>")
     head = (
-        "<tr><th>commit</th><th>message</th><th>parameters</th><th>verdict</th>"
-        "<th>baseline</th><th>report</th><th>committed / made</th></tr>"
+        "<tr><th>commit</th><th>message</th><th>report</th><th>verdict</th>"
+        "<th>baseline</th><th>links</th><th>committed / made</th></tr>"
     )
-    sections = []
     for repo, commits in repos.items():
         rows = "".join(
             f'<tr><td><a href="{quote(commit_page(commit_key))}">{html.escape(v.commit)}</a>'
-            f"</td><td>{html.escape(v.message)}</td><td>{html.escape(v.params or 'default')}</td>"
+            f"</td><td>{html.escape(v.message)}</td><td>{html.escape(v.label)}</td>"
             f"<td>{_verdict(v.record)}</td>"
             f"<td>{html.escape(v.record.summary.get('baseline', ''))}</td>"
             f"<td>{_link('', v.record)}</td><td>{html.escape(v.when)}</td></tr>"
             for commit_key, variants in commits.items()
             for v in variants
         )
-        sections.append(
-            f"<h3>{html.escape(repo)}</h3><table class='candidates'>{head}{rows}</table>"
-        )
-    return "".join(sections)
+        parts.append(f"<h3>{html.escape(repo)}</h3><table class='candidates'>{head}{rows}</table>")
+    return "".join(parts)
 
 
 def _other_sections(records: list[ReportRecord]) -> str:
@@ -182,11 +198,11 @@ def _other_sections(records: list[ReportRecord]) -> str:
     return "".join(sections)
 
 
-def _commit_body(leaderboard: bool, commit_key: str, variants: list[Variant]) -> str:
+def _commit_body(task: str, info: GalleryTask, commit_key: str, variants: list[Variant]) -> str:
     prefix = "../../"
     first = variants[0]
     rows = "".join(
-        f"<tr><td>{html.escape(v.params or 'default')}</td><td>{_verdict(v.record)}</td>"
+        f"<tr><td>{html.escape(v.label)}</td><td>{_verdict(v.record)}</td>"
         f"<td>{html.escape(v.record.summary.get('baseline', ''))}</td>"
         f"<td><code>{html.escape(str(v.record.parameters))}</code></td>"
         f"<td>{_link(prefix, v.record)}</td><td>{html.escape(v.record.run_id)}</td></tr>"
@@ -194,48 +210,51 @@ def _commit_body(leaderboard: bool, commit_key: str, variants: list[Variant]) ->
     )
     return (
         f"<p><a href='{prefix}index.html'>← all reports</a></p><h1>{html.escape(commit_key)}</h1>"
-        f"<p>{html.escape(first.message)} <em>{html.escape(first.when)}</em></p>"
-        "<table><tr><th>parameters</th><th>verdict</th><th>baseline</th><th>values</th>"
-        f"<th>report</th><th>run</th></tr>{rows}</table>{_leaderboard(leaderboard, prefix)}"
+        f"<p>Task <strong>{html.escape(task)}</strong>. {html.escape(first.message)} "
+        f"<em>{html.escape(first.when)}</em></p>"
+        "<table><tr><th>report</th><th>verdict</th><th>baseline</th><th>values</th>"
+        f"<th>links</th><th>run</th></tr>{rows}</table>"
+        f"{_leaderboard(info.leaderboard, prefix, task)}"
     )
 
 
-def _missing(key: str, dagster_url: str | None) -> ReportRecord:
-    link = (
-        f"{dagster_url.rstrip('/')}/assets/reports/{CANDIDATE_TEMPLATE}?view=partitions"
-        f"&partition={quote(key)}"
-        if dagster_url
-        else ""
-    )
-    return ReportRecord(CANDIDATE_TEMPLATE, key, MISSING, "", "", "", link)
+def _missing(task: str, key: str, info: GalleryTask) -> ReportRecord:
+    link = f"{info.report_url}?view=partitions&partition={quote(key)}" if info.report_url else ""
+    return ReportRecord("", key, MISSING, "", "", "", link, scope="candidate", task=task)
 
 
-def build_gallery(
-    root: Path, *, candidates: Sequence[str] = (), dagster_url: str | None = None
-) -> Gallery:
+def build_gallery(root: Path, *, tasks: Mapping[str, GalleryTask] | None = None) -> Gallery:
     """Write ``index.html`` and every commit page under ``root`` (atomically, each).
 
-    ``candidates`` are the candidate keys Dagster knows: those without a report are listed
-    too (linked to their Dagster page), so a run that stopped before its report shows up.
+    ``tasks`` adds what the records cannot know: candidates without any report, the
+    leaderboard image and the task's type; a task with reports but no entry is shown too.
     """
+    tasks = dict(tasks or {})
     records = read_records(root)
-    reported = {r.partition for r in records if r.template == CANDIDATE_TEMPLATE}
-    records += [_missing(k, dagster_url) for k in candidates if k not in reported]
-    candidates_ = [r for r in records if r.template == CANDIDATE_TEMPLATE]
-    others = [r for r in records if r.template != CANDIDATE_TEMPLATE]
-    repos = _by_repo(candidates_)
-    leaderboard = (root / LEADERBOARD_PNG).is_file()  # one stat per build, not per page
-    pages = {}
-    for commits in repos.values():
-        for commit_key, variants in commits.items():
-            path = root / commit_page(commit_key)
-            write_atomic(path, _page(commit_key, _commit_body(leaderboard, commit_key, variants)))
-            pages[commit_key] = path
+    by_task: dict[str, list[ReportRecord]] = defaultdict(list)
+    for record in records:
+        if record.scope == "candidate":
+            by_task[record.task or ""].append(record)
+    others = [r for r in records if r.scope != "candidate"]
+    for task, info in tasks.items():
+        reported = {r.partition for r in by_task[task]}
+        by_task[task] += [_missing(task, k, info) for k in info.candidates if k not in reported]
+    pages: dict[str, Path] = {}
+    sections = []
+    for task in sorted(by_task):
+        info = tasks.get(task, GalleryTask())
+        repos = _by_repo(by_task[task])
+        for commits in repos.values():
+            for commit_key, variants in commits.items():
+                path = root / commit_page(commit_key)
+                write_atomic(
+                    path, _page(commit_key, _commit_body(task, info, commit_key, variants))
+                )
+                pages[commit_key] = path
+        sections.append(_task_section(task, info, repos))
     body = (
-        "<h1>Clearlake reports</h1><h2>Leaderboard</h2>"
-        + _leaderboard(leaderboard, "")
-        + "<h2>Candidates</h2>"
-        + _candidate_sections(repos)
+        "<h1>Clearlake reports</h1>"
+        + ("".join(sections) or "<p><em>No candidate reports yet.</em></p>")
         + _other_sections(others)
     )
     index = root / "index.html"

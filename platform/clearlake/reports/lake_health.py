@@ -1,7 +1,8 @@
-"""What the ``lake_health`` template shows for one lake day: volume, nulls, schema, freshness.
+"""What the ``lake_health`` template shows for one lake day of any daily tables: volume,
+nulls, schema against the project's declaration, freshness.
 
-Built on the same functions as the lake's asset checks (``clearlake.lake.checks``) so a
-red check and a red report never disagree about what "anomalous" means.
+Row counts come from Parquet footers (no data read) and schema drift from the lake's own
+``compare``, so a red check and a red report agree about what "drift" means.
 """
 
 from __future__ import annotations
@@ -14,15 +15,28 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from clearlake.errors import PartitionNotFoundError
-from clearlake.lake.checks import row_counts
 from clearlake.lake.conform import compare
 from clearlake.lake.store import LakeStore, date_partition
-from clearlake.lake.tables import get_table
+from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
 
 def lake_store() -> LakeStore:
     return LakeStore(load_settings().lake_url)
+
+
+def daily_tables() -> list[str]:
+    """The project's daily lake tables (what a day-scoped report covers by default)."""
+    sources = current_project(load_settings()).config.sources
+    return [name for name, source in sources.items() if source.daily is not None]
+
+
+def row_counts(store: LakeStore, table: str, days: Sequence[str]) -> dict[str, int]:
+    counts = {}
+    for day in days:
+        with store.fs.open_input_file(store.partition_file(table, date_partition(day))) as f:
+            counts[day] = pq.ParquetFile(f).metadata.num_rows
+    return counts
 
 
 def latest_day(table: str, store: LakeStore) -> str:
@@ -45,8 +59,8 @@ def volume(tables: Sequence[str], day: str, count: int, store: LakeStore) -> pd.
     """Rows of ``day`` against the median of the trailing days, per table."""
     rows = []
     for name in tables:
-        counts = row_counts(store, get_table(name))
         window = trailing_days(name, day, count, store)
+        counts = row_counts(store, name, [*window, day])
         median = statistics.median([counts[d] for d in window]) if window else None
         rows.append(
             {
@@ -61,8 +75,8 @@ def volume(tables: Sequence[str], day: str, count: int, store: LakeStore) -> pd.
 
 
 def volume_history(table: str, day: str, count: int, store: LakeStore) -> pd.DataFrame:
-    counts = row_counts(store, get_table(table))
     window = [*trailing_days(table, day, count, store), day]
+    counts = row_counts(store, table, window)
     return pd.DataFrame({"day": window, "rows": [counts[d] for d in window]})
 
 
@@ -90,7 +104,7 @@ def null_rates(table: str, day: str, count: int, store: LakeStore) -> pd.DataFra
 
 def schema(table: str, day: str, store: LakeStore) -> tuple[pd.DataFrame, list[str]]:
     """Stored columns next to the declared ones, and any drift problems."""
-    declared = get_table(table).schema
+    declared = current_project(load_settings()).source_schema(table)
     stored = store.read_schema(store.partition_file(table, date_partition(day))).remove_metadata()
     frame = pd.DataFrame(
         {

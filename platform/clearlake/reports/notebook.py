@@ -1,9 +1,10 @@
 """Helpers called from report templates (tool building: no logic copy-pasted into cells).
 
-A template must run in three places with the same code: Jupyter on a laptop (defaults
-of the parameters cell), papermill, and a Dagster run (dagstermill). These helpers
-cover the difference: where inputs come from when Dagster did not load them, and the
-provenance record when Dagster did not compute one.
+A template runs the same code in Jupyter (the parameters cell's defaults), through
+``clearlake reports run`` and in a Dagster step: inputs are read from where the lake IO
+manager stores them (the platform passes their asset paths as the ``inputs`` parameter),
+results go back through :func:`publish_summary`, and :func:`show_provenance` shows the
+record Dagster passed, or a local one.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from typing import Any
 import pandas as pd
 
 from clearlake.lake.store import LakeStore
+from clearlake.project import TaskConfig
+from clearlake.project.load import current_project
 from clearlake.provenance import environment_lock_hash, platform_commit
-from clearlake.reports import nbio
-from clearlake.reports.errors import TemplateError
 from clearlake.reports.render import SUMMARY_MIMETYPE
-from clearlake.reports.templates import template_path
+from clearlake.reports.templates import TemplateError
 from clearlake.settings import load_settings
-from clearlake.versioning import file_version, json_version
+from clearlake.versioning import json_version
 
 
 def _store() -> LakeStore:
@@ -52,12 +53,15 @@ def asset_frame(asset_key: str, partition: str | None = None) -> pd.DataFrame:
     return store.read_table(path).to_pandas()
 
 
+def task_config(task: str) -> TaskConfig:
+    """The task's declaration (type, target, unit, classes…) in the current project."""
+    return current_project(load_settings()).task(task)
+
+
 def local_provenance(template: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The provenance of a run outside Dagster (papermill or Jupyter): no run, no inputs."""
-    path = template_path(template)
     return {
-        "template": f"notebooks/{path.name}",
-        "template_hash": file_version(path) if path.is_file() else "unknown",
+        "template": f"{template}.ipynb",
         "platform_commit": platform_commit(),
         "environment_lock_hash": environment_lock_hash(),
         "run_id": "local (outside Dagster)",
@@ -128,8 +132,20 @@ def show_provenance(
 ) -> dict[str, Any]:
     """Display the provenance block (computed locally when Dagster did not pass one)."""
     record = dict(provenance) if provenance else local_provenance(template, parameters)
-    nbio.display_html(provenance_html(record))
+    _display_html(provenance_html(record))
     return record
+
+
+def _display_html(markup: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(markup))  # type: ignore[no-untyped-call]
+
+
+def _display_raw(bundle: dict[str, Any]) -> None:
+    from IPython.display import display
+
+    display(bundle, raw=True)  # type: ignore[no-untyped-call]
 
 
 def publish_summary(**fields: Any) -> dict[str, str]:
@@ -139,18 +155,7 @@ def publish_summary(**fields: Any) -> dict[str, str]:
     from the executed notebook by the report asset.
     """
     summary = {k: str(v) for k, v in fields.items()}
-    nbio.display_raw({SUMMARY_MIMETYPE: summary})
-    return summary
-
-
-def read_summary(notebook: Any) -> dict[str, str]:
-    """The summary a template published (last one wins), from an executed notebook."""
-    summary: dict[str, str] = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if SUMMARY_MIMETYPE in data:
-                summary.update({k: str(v) for k, v in dict(data[SUMMARY_MIMETYPE]).items()})
+    _display_raw({SUMMARY_MIMETYPE: summary})
     return summary
 
 
@@ -166,7 +171,7 @@ def show_figure(figure: Any, *, alt: str | None = None, dpi: int = 100) -> None:
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(figure)
     encoded = base64.b64encode(buffer.getvalue()).decode()
-    nbio.display_html(
+    _display_html(
         f'<img alt="{html.escape(described or "figure")}" src="data:image/png;base64,{encoded}"/>'
     )
 

@@ -1,10 +1,11 @@
-"""Which candidates still need their report: the follow-up behind ``regression_report_sensor``.
+"""Which candidates still need their reports: the follow-up behind the regression-report sensor.
 
-``evaluation/candidate_comparison`` has a blocking check: a significant regression fails
-the run after the comparison is stored, so ``reports/candidate_report`` is skipped in that
-run, for exactly the commits people most need a report for. A follow-up run renders it
+A task's ``candidate_comparison`` has a blocking check: a significant regression fails the
+run after the comparison is stored, so the task's candidate reports are skipped in that
+run, for exactly the commits people most need a report for. A follow-up run renders them
 from the stored comparison (nothing is evaluated again). Shared by the sensor (daemon)
-and the in-process demo loop, so both decide the same way.
+and the in-process demo loop, so both decide the same way. Keys are passed in: the
+definitions own them.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import dagster as dg
 
 REPORT_JOB = "candidate_reports"
 REPORT_SENSOR = "regression_report_sensor"
-COMPARISON = dg.AssetKey(["evaluation", "candidate_comparison"])
-REPORT = dg.AssetKey(["reports", "candidate_report"])
+"""Deprecated: the definitions own job and sensor names (``assets.names``); kept while the
+demo loop still imports them from here."""
 BATCH = 200
 """Comparison materialisations read per tick (the cursor resumes after the last one)."""
 
@@ -53,22 +54,28 @@ def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str) -> i
     return records[0].storage_id if records else None
 
 
-def _report_failed_in(instance: dg.DagsterInstance, run_id: str) -> bool:
+def _report_failed_in(instance: dg.DagsterInstance, run_id: str, report: dg.AssetKey) -> bool:
     """The report step ran in the comparison's run and failed: re-running would not help."""
-    step = "__".join(REPORT.path)
+    step = "__".join(report.path)
     failures = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     return any(entry.step_key == step for entry in failures)
 
 
-def pending_reports(instance: dg.DagsterInstance, *, after: int | None) -> PendingReports:
-    """Candidates whose comparison (stored after ``after``) has no newer report.
+def pending_reports(
+    instance: dg.DagsterInstance,
+    *,
+    comparison: dg.AssetKey,
+    report: dg.AssetKey,
+    after: int | None,
+) -> PendingReports:
+    """Candidates whose ``comparison`` (stored after ``after``) has no newer ``report``.
 
     Only comparisons whose run has finished are decided: while a run is under way its own
     report step may still come, so the cursor stops before the first unfinished one.
     Superseded comparisons (a newer one exists for the partition) are passed over.
     """
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=COMPARISON, after_storage_id=after),
+        dg.AssetRecordsFilter(asset_key=comparison, after_storage_id=after),
         limit=BATCH,
         ascending=True,
     ).records
@@ -80,12 +87,12 @@ def pending_reports(instance: dg.DagsterInstance, *, after: int | None) -> Pendi
             break
         cursor = record.storage_id
         partition = record.partition_key
-        if partition is None or _latest(instance, COMPARISON, partition) != record.storage_id:
+        if partition is None or _latest(instance, comparison, partition) != record.storage_id:
             continue
-        report = _latest(instance, REPORT, partition)
-        if report is not None and report > record.storage_id:
+        made = _latest(instance, report, partition)
+        if made is not None and made > record.storage_id:
             continue
-        if _report_failed_in(instance, record.run_id):
+        if _report_failed_in(instance, record.run_id, report):
             continue
         found.append(PendingReport(partition, record.storage_id, record.run_id))
     return PendingReports(found, cursor)
