@@ -1,27 +1,28 @@
-"""Materialise-on-commit: the ``candidate_evaluation`` job and ``candidate_commit_sensor``.
+"""Materialise-on-commit: one evaluation job per task and one commit sensor for all.
 
-The job holds every candidate-partitioned asset of the evaluation and reports groups (so
-a report template added later is rendered for every commit without editing this file);
-unpartitioned assets such as the leaderboard refresh themselves through their
-automation condition instead. Locally its steps run in the run's process (the candidate
-runs in its own process anyway); on the cluster the environment's executor applies.
+A task's job (``names.evaluation_job(task)``) holds every asset of the evaluation and
+reports groups tagged ``partitioned_by: candidate`` and ``task: <task>`` (so a report
+template added later is rendered for every commit without editing this file);
+unpartitioned assets such as the leaderboards refresh themselves through their automation
+condition instead. The sensor polls every registered repository and submits each new
+commit to its task's job. Locally the steps run in the run's process (the candidate runs
+in its own process anyway); on the cluster the environment's executor applies.
 """
 
 import dagster as dg
 from dagster._core.definitions.asset_selection import ChainedAssetSelection
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from clearlake.evaluation.config import ClearlakeConfig, load_config
+from assets.names import COMMIT_SENSOR, candidate_partitions_name, evaluation_job
 from clearlake.evaluation.watch import parse_cursor, plan_tick
-from clearlake.partitions import CANDIDATES, candidate_partitions_def
+from clearlake.partitions import candidate_partitions, candidate_partitions_def
+from clearlake.project.load import Project, current_project
 from clearlake.settings import load_settings
-
-JOB_NAME = "candidate_evaluation"
-SENSOR_NAME = "candidate_commit_sensor"
 
 
 class CandidatePartitioned(ChainedAssetSelection):
-    """The assets of ``child`` partitioned by candidate (Dagster has no public filter for it)."""
+    """Deprecated (the reports job until it selects per task): the assets of ``child``
+    partitioned by the single set of candidates from before tasks."""
 
     def resolve_inner(self, asset_graph: object, allow_missing: bool) -> set[dg.AssetKey]:
         keys = self.child.resolve_inner(asset_graph, allow_missing=allow_missing)  # type: ignore[arg-type]
@@ -32,59 +33,90 @@ class CandidatePartitioned(ChainedAssetSelection):
         }
 
 
-def candidate_evaluation_job(*, in_process: bool = False) -> UnresolvedAssetJobDefinition:
-    """The job; ``in_process`` runs its steps in the run's process (the local default: the
-    candidate already has its own process, a process per step would only add start-up)."""
+def task_candidate_assets(task: str) -> dg.AssetSelection:
+    """Every asset of a task partitioned by its candidates, found by their tags
+    (``partitioned_by: candidate`` and ``task: <task>``): a report template tagged so
+    joins the task's job without editing this file."""
+    return (
+        dg.AssetSelection.groups("evaluation", "reports")
+        & dg.AssetSelection.tag("partitioned_by", "candidate")
+        & dg.AssetSelection.tag("task", task)
+    )
+
+
+def candidate_evaluation_job(
+    task: str, *, in_process: bool = False
+) -> UnresolvedAssetJobDefinition:
+    """The task's job; ``in_process`` runs its steps in the run's process (the local
+    default: the candidate already has its own process, a process per step only adds
+    start-up)."""
+    partitions = candidate_partitions_name(task)
     return dg.define_asset_job(
-        JOB_NAME,
-        selection=CandidatePartitioned(child=dg.AssetSelection.groups("evaluation", "reports")),
-        partitions_def=candidate_partitions_def,
-        description="Evaluate one candidate: predictions, scores, comparison, reports.",
-        tags={"clearlake/job": JOB_NAME},
+        evaluation_job(task),
+        selection=task_candidate_assets(task),
+        partitions_def=candidate_partitions(partitions),
+        description=f"Evaluate one candidate of task {task}: predictions, scores, comparison, "
+        "reports.",
+        tags={"clearlake/job": evaluation_job(task), "clearlake/task": task},
         executor_def=dg.in_process_executor if in_process else None,
     )
 
 
+def evaluation_jobs(
+    project: Project, *, in_process: bool = False
+) -> list[UnresolvedAssetJobDefinition]:
+    return [
+        candidate_evaluation_job(task, in_process=in_process)
+        for task in sorted(project.config.tasks)
+    ]
+
+
 def commit_sensor(
-    config: ClearlakeConfig, job: UnresolvedAssetJobDefinition
+    project: Project, jobs: list[UnresolvedAssetJobDefinition]
 ) -> dg.SensorDefinition:
     @dg.sensor(
-        name=SENSOR_NAME,
-        job=job,
+        name=COMMIT_SENSOR,
+        jobs=jobs,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             "Polls the registered algorithm repositories; every new commit on a watched "
-            "branch becomes a candidate partition and is evaluated once (run key = key)."
+            "branch becomes a candidate partition of its repository's task and is evaluated "
+            "once by that task's job (run key = partition key)."
         ),
     )
     def candidate_commit_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         instance = context.instance
-        plan = plan_tick(
-            config,
-            load_settings(),
-            parse_cursor(context.cursor),
-            is_known=lambda key: instance.has_dynamic_partition(CANDIDATES, key),
-        )
+
+        def known(task: str, key: str) -> bool:
+            return instance.has_dynamic_partition(candidate_partitions_name(task), key)
+
+        plan = plan_tick(project, load_settings(), parse_cursor(context.cursor), is_known=known)
         for note in plan.skipped:
             context.log.warning(note)
-        new = [k for k in plan.new_keys if not instance.has_dynamic_partition(CANDIDATES, k)]
+        new: dict[str, list[str]] = {}
+        for request in plan.requests:
+            if not known(request.task, request.key):
+                new.setdefault(request.task, []).append(request.key)
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(
                     run_key=request.key,
                     partition_key=request.key,
+                    job_name=evaluation_job(request.task),
                     tags={
                         "clearlake/repo": request.repo,
                         "clearlake/commit": request.commit,
                         "clearlake/reason": request.reason,
+                        "clearlake/task": request.task,
                     },
                 )
                 for request in plan.requests
             ],
-            dynamic_partitions_requests=[candidate_partitions_def.build_add_request(new)]
-            if new
-            else [],
+            dynamic_partitions_requests=[
+                candidate_partitions(candidate_partitions_name(task)).build_add_request(keys)
+                for task, keys in sorted(new.items())
+            ],
             cursor=plan.cursor_json(),
             skip_reason=None if plan.requests else "no new commits",
         )
@@ -95,6 +127,9 @@ def commit_sensor(
 @dg.definitions
 def defs() -> dg.Definitions:
     settings = load_settings()
-    config = load_config(settings.config_path)
-    job = candidate_evaluation_job(in_process=settings.env == "local")
-    return dg.Definitions(jobs=[job], sensors=[commit_sensor(config, job)])
+    project = current_project(settings)
+    jobs = evaluation_jobs(project, in_process=settings.env == "local")
+    if not jobs:
+        return dg.Definitions()
+    sensors = [commit_sensor(project, jobs)] if project.config.repositories else []
+    return dg.Definitions(jobs=jobs, sensors=sensors)

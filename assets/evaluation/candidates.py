@@ -1,31 +1,32 @@
-"""Candidate-partitioned assets: predictions → scores → comparison with the baseline.
+"""Candidate-partitioned assets of each task: predictions → scores → comparison.
 
-Partition key ``<repo>@<sha7>[~<paramhash8>]`` (``clearlake.partitions.candidate_partitions_def``;
-parse it with ``clearlake.evaluation.candidates.CandidateKey.parse``). Outputs (Arrow tables
-stored by the lake IO manager; ``load_input`` gives pandas):
+Partition key ``<repo>@<sha7>[~<paramhash8>]`` in the task's dynamic partitions
+(``names.candidate_partitions_name(task)``; parse a key with
+``clearlake.evaluation.candidates.CandidateKey.parse``). Outputs (Arrow tables stored by the
+lake IO manager at ``<lake>/evaluation/<task>/<asset>/key=<key>/data.parquet``):
 
-``evaluation/candidate_predictions``
-    ``flight_id`` str, ``carrier`` str, ``origin`` str, ``month`` int, ``actual`` float,
-    ``prediction`` float (one row per held-out row). Metadata: ``candidate``, ``commit``,
-    ``commit_subject``, ``author``, ``committed_at``, ``entrypoint``, ``fit_seconds``,
-    ``predict_seconds``, ``compute_seconds``, ``provenance/*``.
-``evaluation/candidate_scores``
-    ``metric``, ``subgroup_kind`` ('overall'|'carrier'|'origin'|'month'), ``subgroup``
-    ('all' overall), ``value``, ``ci_low``, ``ci_high``, ``n_rows``. Metadata:
-    ``overall_<metric>``, ``provenance/*``.
-``evaluation/candidate_comparison``
+``evaluation/<task>/candidate_predictions``
+    ``row_id``, one string column per subgroup, ``actual``, ``prediction`` (shape per task
+    type: :mod:`clearlake.evaluation.predictions`). Metadata: ``candidate``, ``task``,
+    ``commit``, ``commit_subject``, ``author``, ``committed_at``, ``entrypoint``,
+    ``fit_seconds``, ``predict_seconds``, ``compute_seconds``, ``provenance/*``.
+``evaluation/<task>/candidate_scores``
+    ``metric``, ``subgroup_kind`` ('overall' or a subgroup label), ``subgroup`` ('all'
+    overall), ``value``, ``ci_low``, ``ci_high``, ``n_rows``. Metadata: ``overall_<metric>``.
+``evaluation/<task>/candidate_comparison``
     ``metric``, ``subgroup_kind``, ``subgroup``, ``candidate_value``, ``baseline_value``,
     ``delta``, ``ci_low``, ``ci_high`` (CI of the delta), ``verdict`` ('improved' |
     'regressed' | 'no significant change' | 'no baseline'), ``n_rows``. Metadata:
     ``candidate``, ``baseline`` (key or 'none'), ``baseline_status``, ``overall_verdict``
-    (primary metric, overall row), ``regressions``, ``provenance/*``; blocking check
-    ``no_significant_regression``.
+    (primary metric, overall row), ``regressions``; blocking check ``REGRESSION_CHECK``.
 
-Code versions hash the evaluation code and the ``evaluation:`` configuration; the
-candidate's own commit is part of the partition, so a new commit adds a partition and
-recomputes nothing else.
+Code versions hash the evaluation code and *this task's* configuration (and a custom
+metric's source), so editing one task unsyncs nothing of another; the candidate's own
+commit is part of the partition, so a new commit adds a partition and recomputes nothing
+else.
 """
 
+import inspect
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -33,6 +34,14 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets.names import (
+    REGRESSION_CHECK,
+    candidate_partitions_name,
+    comparison_key,
+    predictions_key,
+    scores_key,
+    suite_key,
+)
 from clearlake.evaluation import (
     baseline,
     candidate_process,
@@ -43,37 +52,54 @@ from clearlake.evaluation import (
     runner,
     scoring,
 )
-from clearlake.evaluation.config import ClearlakeConfig, load_config
-from clearlake.evaluation.suites import TARGET, load_suite
+from clearlake.evaluation.suites import candidate_columns, load_suite, row_id
 from clearlake.features.datasets import table_digest
-from clearlake.partitions import candidate_partitions_def
+from clearlake.partitions import candidate_partitions
+from clearlake.project.config import TaskConfig
+from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 from clearlake.versioning import digest, json_version, source_version
 
-PREDICTIONS = dg.AssetKey(["evaluation", "candidate_predictions"])
-SCORES = dg.AssetKey(["evaluation", "candidate_scores"])
-COMPARISON = dg.AssetKey(["evaluation", "candidate_comparison"])
-REGRESSION_CHECK = "no_significant_regression"
-COMMON: dict[str, Any] = {
-    "group_name": "evaluation",
-    "partitions_def": candidate_partitions_def,
-    "owners": ["team:data-science"],
-    "tags": {"layer": "evaluation", "partitioned_by": "candidate"},
-}
+
+def common(task_name: str) -> dict[str, Any]:
+    return {
+        "group_name": "evaluation",
+        "partitions_def": candidate_partitions(candidate_partitions_name(task_name)),
+        "owners": ["team:data-science"],
+        "tags": {"layer": "evaluation", "partitioned_by": "candidate", "task": task_name},
+    }
 
 
-def suite_key(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["evaluation", "suites", name])
+def task_version(task: TaskConfig) -> str:
+    return json_version(task.model_dump(mode="json"))
+
+
+def custom_metric_sources(project: Project, task: TaskConfig) -> str:
+    """The source of the task's custom metrics (part of the scores' code version); a metric
+    that cannot be imported is left out here and fails its candidates' scores instead."""
+    sources = []
+    for metric in task.metrics:
+        if metric.function is None:
+            continue
+        try:
+            sources.append(inspect.getsource(project.load_object(metric.function, what="metric")))
+        except Exception:  # reported where it matters: when a candidate is scored
+            sources.append(f"unavailable:{metric.function}")
+    return digest(*sources)
+
+
+def task_metrics(project: Project, task: TaskConfig) -> list[metrics.Metric]:
+    return metrics.task_metrics(task, lambda ref: project.load_object(ref, what="custom metric"))
 
 
 def candidate_provenance(
-    context: dg.AssetExecutionContext, lake: LakeResource, code_version: str
+    context: dg.AssetExecutionContext, lake: LakeResource, code_version: str, project: Project
 ) -> dict[str, str]:
     """The provenance record of a candidate's downstream assets: its commit and parameters."""
     store, key = lake.store(), context.partition_key
-    commit = candidates.candidate_commit_info(key, store=store).sha
+    commit = candidates.candidate_commit_info(key, store=store, project=project).sha
     return provenance_metadata(
         run_id=context.run_id,
         code_version=code_version,
@@ -82,53 +108,66 @@ def candidate_provenance(
     )
 
 
-def predictions_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
-    evaluation = config.evaluation
+def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
+    task = project.task(task_name)
+    dataset = project.feature(task.dataset)
     code_version = digest(
         source_version(runner, candidate_process, predictions, candidates, git),
-        json_version(evaluation.model_dump(mode="json")),
+        task_version(task),
     )
 
     @dg.asset(
-        key=PREDICTIONS,
+        key=predictions_key(task_name),
         description=(
-            "The candidate's predictions of the held-out suite: it is fitted on the training "
-            "suite and predicts out of process, at exactly its commit, with a timeout. "
-            "Columns flight_id, carrier, origin, month, actual, prediction."
+            f"Task {task_name} ({task.type}, target {task.target} of {task.dataset}): the "
+            f"candidate fitted on suite {task.train_suite!r} predicts suite {task.test_suite!r}"
+            ", out of process, at exactly its commit, with a timeout. Columns row_id, "
+            + "".join(f"{s.label}, " for s in task.subgroups)
+            + "actual, prediction."
         ),
-        deps=[suite_key(evaluation.train_suite), suite_key(evaluation.test_suite)],
+        deps=[suite_key(task_name, task.train_suite), suite_key(task_name, task.test_suite)],
         code_version=code_version,
         kinds={"python", "pandas"},
-        **COMMON,
+        **common(task_name),
     )
     def _predictions(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Output:  # type: ignore[type-arg]
         settings, store = load_settings(), lake.store()
         key = context.partition_key
-        candidate = candidates.resolve_candidate(key, config=config, settings=settings, store=store)
+        candidate = candidates.resolve_candidate(
+            key, project=project, settings=settings, store=store
+        )
         info = candidate.git.commit_info(candidate.sha)
         candidates.save_commit_info(store, key, info)
         worktree = candidate.git.checkout(candidate.sha)
         context.log.info(f"{key}: {info.subject!r} by {info.author} checked out at {worktree}")
-        train = load_suite(store, evaluation.train_suite)
-        test = load_suite(store, evaluation.test_suite)
+        suites = {
+            name: load_suite(
+                store, task_name=task_name, task=task, dataset=dataset, suite_name=name
+            )
+            for name in (task.train_suite, task.test_suite)
+        }
+        train, test = suites[task.train_suite], suites[task.test_suite]
         outcome = runner.run_candidate(
             context,
             candidate=key,
             worktree=worktree,
             entrypoint=candidate.repository.entrypoint,
+            task=task,
             parameters=candidate.parameters,
-            train=train.table,
-            test=test.table.drop_columns([TARGET]),
-            timeout_seconds=candidate.repository.timeout_seconds
-            or evaluation.candidate_timeout_seconds,
-            threads=evaluation.candidate_threads,
+            train=train.select(candidate_columns(task, dataset, train=True)),
+            test=test.select(candidate_columns(task, dataset, train=False)),
+            timeout_seconds=candidate.repository.timeout_seconds or task.candidate_timeout_seconds,
+            threads=task.candidate_threads,
         )
-        table = predictions.predictions_table(test, outcome.predictions)
+        table = predictions.predictions_table(
+            test, outcome.predictions, task=task, row_id=row_id(task, dataset)
+        )
         return dg.Output(
             table,
             data_version=dg.DataVersion(table_digest(table)),
             metadata={
                 "candidate": key,
+                "task": task_name,
                 "commit": info.sha,
                 "commit_subject": info.subject,
                 "author": info.author,
@@ -149,29 +188,33 @@ def predictions_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
     return _predictions
 
 
-def scores_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
-    evaluation = config.evaluation
+def scores_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
+    task = project.task(task_name)
     code_version = digest(
-        source_version(metrics, scoring), json_version(evaluation.model_dump(mode="json"))
+        source_version(metrics, scoring, predictions),
+        task_version(task),
+        custom_metric_sources(project, task),
     )
+    names = ", ".join(m.name for m in task.metrics)
+    kinds = ", ".join(s.label for s in task.subgroups) or "none"
 
     @dg.asset(
-        key=SCORES,
+        key=scores_key(task_name),
         description=(
-            "Metrics of the candidate overall and per subgroup (carrier, origin, month) with "
-            "bootstrap confidence intervals (fixed seed). Columns metric, subgroup_kind, "
+            f"Task {task_name}: {names} of the candidate overall and per subgroup ({kinds}) "
+            "with bootstrap confidence intervals (fixed seed). Columns metric, subgroup_kind, "
             "subgroup, value, ci_low, ci_high, n_rows."
         ),
-        ins={"candidate_predictions": dg.AssetIn(PREDICTIONS)},
+        ins={"candidate_predictions": dg.AssetIn(predictions_key(task_name))},
         code_version=code_version,
         kinds={"python", "pandas"},
-        **COMMON,
+        **common(task_name),
     )
     def _scores(
         context: dg.AssetExecutionContext, lake: LakeResource, candidate_predictions: pd.DataFrame
     ) -> dg.Output:  # type: ignore[type-arg]
         started = time.perf_counter()
-        scores = scoring.score_predictions(candidate_predictions, evaluation)
+        scores = scoring.score_predictions(candidate_predictions, task, task_metrics(project, task))
         overall = scores[scores["subgroup_kind"] == "overall"].set_index("metric")["value"]
         table = scoring.as_table(scores, scoring.SCORES_SCHEMA)
         return dg.Output(
@@ -179,44 +222,48 @@ def scores_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
             data_version=dg.DataVersion(table_digest(table)),
             metadata={
                 "candidate": context.partition_key,
+                "task": task_name,
                 **{f"overall_{m}": round(float(v), 4) for m, v in overall.items()},
                 "compute_seconds": round(time.perf_counter() - started, 3),
-                **candidate_provenance(context, lake, code_version),
+                **candidate_provenance(context, lake, code_version, project),
             },
         )
 
     return _scores
 
 
-def comparison_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
-    evaluation = config.evaluation
+def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
+    task = project.task(task_name)
+    key_of_comparison = comparison_key(task_name)
     code_version = digest(
-        source_version(metrics, scoring, baseline), json_version(evaluation.model_dump(mode="json"))
+        source_version(metrics, scoring, baseline, predictions),
+        task_version(task),
+        custom_metric_sources(project, task),
     )
 
     @dg.asset(
-        key=COMPARISON,
+        key=key_of_comparison,
         description=(
-            "The candidate against its baseline on identical rows: deltas with confidence "
-            "intervals and a verdict (improved / regressed / no significant change) overall "
-            "and per subgroup. A significant regression fails the blocking check "
-            f"{REGRESSION_CHECK!r}."
+            f"Task {task_name}: the candidate against its baseline on identical rows: deltas "
+            "with confidence intervals and a verdict (improved / regressed / no significant "
+            "change) overall and per subgroup. A significant regression fails the blocking "
+            f"check {REGRESSION_CHECK!r}."
         ),
         ins={
-            "candidate_predictions": dg.AssetIn(PREDICTIONS),
-            "candidate_scores": dg.AssetIn(SCORES),
+            "candidate_predictions": dg.AssetIn(predictions_key(task_name)),
+            "candidate_scores": dg.AssetIn(scores_key(task_name)),
         },
         code_version=code_version,
         kinds={"python", "pandas"},
         check_specs=[
             dg.AssetCheckSpec(
                 REGRESSION_CHECK,
-                asset=COMPARISON,
+                asset=key_of_comparison,
                 blocking=True,
                 description="No metric regressed significantly, overall or in any subgroup.",
             )
         ],
-        **COMMON,
+        **common(task_name),
     )
     def _comparison(
         context: dg.AssetExecutionContext,
@@ -226,11 +273,16 @@ def comparison_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:  # type: ignore[type-arg]
         settings, store = load_settings(), lake.store()
         key = context.partition_key
-        candidate = candidates.resolve_candidate(key, config=config, settings=settings, store=store)
+        candidate = candidates.resolve_candidate(
+            key, project=project, settings=settings, store=store
+        )
         base = baseline.baseline_key(candidate)
         status = (
             baseline.await_baseline(
-                context.instance, str(base), timeout_seconds=evaluation.baseline_wait_seconds
+                context.instance,
+                str(base),
+                predictions=predictions_key(task_name),
+                timeout_seconds=task.baseline_wait_seconds,
             )
             if base is not None
             else None
@@ -238,10 +290,12 @@ def comparison_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
         started = time.perf_counter()
         extra: dict[str, Any] = {}
         if status is not None and status.ready:
-            path = store.partition_file("/".join(PREDICTIONS.path), f"key={base}")
-            baseline_predictions = store.read_table(path).to_pandas()
+            path = store.partition_file("/".join(predictions_key(task_name).path), f"key={base}")
             compared = scoring.compare_predictions(
-                candidate_predictions, baseline_predictions, evaluation
+                candidate_predictions,
+                store.read_table(path).to_pandas(),
+                task,
+                task_metrics(project, task),
             )
             frame = compared.frame
             extra = {
@@ -255,7 +309,7 @@ def comparison_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
             reason = status.reason if status is not None else "first commit: nothing to compare"
             context.log.warning(f"{key}: no baseline ({reason})")
         regressed = scoring.regressions(frame)
-        verdict = scoring.overall_verdict(frame, evaluation.primary_metric)
+        verdict = scoring.overall_verdict(frame, task.primary)
         context.log.info(f"{key}: {verdict} vs {base or 'no baseline'}; regressions: {regressed}")
         table = scoring.as_table(frame, scoring.COMPARISON_SCHEMA)
         yield dg.Output(
@@ -263,13 +317,14 @@ def comparison_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
             data_version=dg.DataVersion(table_digest(table)),
             metadata={
                 "candidate": key,
+                "task": task_name,
                 "baseline": str(base) if status is not None and status.ready else "none",
                 "baseline_status": reason,
                 "overall_verdict": verdict,
                 "regressions": "; ".join(regressed) or "none",
                 "compute_seconds": round(time.perf_counter() - started, 3),
                 **extra,
-                **candidate_provenance(context, lake, code_version),
+                **candidate_provenance(context, lake, code_version, project),
             },
         )
         yield dg.AssetCheckResult(
@@ -287,10 +342,15 @@ def comparison_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
     return _comparison
 
 
-def candidate_assets(config: ClearlakeConfig) -> list[dg.AssetsDefinition]:
-    return [predictions_asset(config), scores_asset(config), comparison_asset(config)]
+def candidate_assets(project: Project) -> list[dg.AssetsDefinition]:
+    """Predictions, scores and comparison of every task of the project."""
+    return [
+        build(project, task)
+        for task in sorted(project.config.tasks)
+        for build in (predictions_asset, scores_asset, comparison_asset)
+    ]
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=candidate_assets(load_config(load_settings().config_path)))
+    return dg.Definitions(assets=candidate_assets(current_project(load_settings())))

@@ -1,9 +1,10 @@
-"""``evaluation/leaderboard``: every candidate's overall scores over commit time, with a plot.
+"""``evaluation/<task>/leaderboard``: every candidate's overall scores over commit time.
 
-It reads the scores and comparisons of every evaluated candidate partition (listed from
-the instance) and refreshes itself whenever one of them is materialised (automation
-condition), so it is never part of a candidate's own run: a failed or regressed
-candidate cannot block it.
+Each task's leaderboard reads the scores and comparisons of the task's evaluated
+candidates (listed from the instance) and refreshes itself whenever one of them is
+materialised (automation condition), so it is never part of a candidate's own run: a
+failed or regressed candidate cannot block it. Its plot is written to
+``clearlake.evaluation.leaderboard.plot_path(<reports>, task)``.
 """
 
 import base64
@@ -11,58 +12,57 @@ import base64
 import dagster as dg
 import pyarrow as pa
 
+from assets.names import comparison_key, leaderboard_key, scores_key
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation import candidates, leaderboard
-from clearlake.evaluation.config import ClearlakeConfig, load_config
+from clearlake.evaluation import candidates, leaderboard, metrics
+from clearlake.project.load import Project, current_project
 from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 from clearlake.versioning import digest, json_version, source_version
-
-SCORES = dg.AssetKey(["evaluation", "candidate_scores"])
-COMPARISON = dg.AssetKey(["evaluation", "candidate_comparison"])
-LEADERBOARD = dg.AssetKey(["evaluation", "leaderboard"])
 
 REFRESH = (
     dg.AutomationCondition.any_deps_updated().since_last_handled()
     & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress()
 ).with_label("refresh when a candidate is scored")
+LEADERBOARD_SENSOR = "leaderboard_automation_sensor"
 
 
-def leaderboard_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
-    primary = config.evaluation.primary_metric
-    code_version = digest(
-        source_version(leaderboard), json_version(config.evaluation.model_dump(mode="json"))
-    )
+def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
+    task = project.task(task_name)
+    primary = task.primary
+    lower_is_better = metrics.lower_is_better(task, primary)
+    scores, comparison = scores_key(task_name), comparison_key(task_name)
+    code_version = digest(source_version(leaderboard), json_version(task.model_dump(mode="json")))
 
     @dg.asset(
-        key=LEADERBOARD,
+        key=leaderboard_key(task_name),
         group_name="evaluation",
         description=(
-            "Every candidate's overall scores over commit time, with its verdict against its "
-            "baseline: the progress of the algorithms at a glance (plot in <reports>/"
-            "leaderboard.png)."
+            f"Task {task_name}: every candidate's overall scores over commit time, with its "
+            "verdict against its baseline — the progress of the algorithms at a glance "
+            f"(plot: <reports>/leaderboards/{task_name}.png)."
         ),
-        deps=[SCORES, COMPARISON],
+        deps=[scores, comparison],
         code_version=code_version,
         automation_condition=REFRESH,
         kinds={"pandas", "matplotlib"},
         owners=["team:data-science"],
-        tags={"layer": "evaluation"},
+        tags={"layer": "evaluation", "task": task_name},
     )
     def _leaderboard(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Output:  # type: ignore[type-arg]
         settings, store = load_settings(), lake.store()
-        keys = sorted(context.instance.get_materialized_partitions(SCORES))
+        keys = sorted(context.instance.get_materialized_partitions(scores))
         entries = []
         for key in keys:
-            scores_path = store.partition_file("/".join(SCORES.path), f"key={key}")
-            comparison_path = store.partition_file("/".join(COMPARISON.path), f"key={key}")
+            scores_path = store.partition_file("/".join(scores.path), f"key={key}")
+            comparison_path = store.partition_file("/".join(comparison.path), f"key={key}")
             if not store.exists(scores_path):
                 context.log.warning(f"{key}: scores are recorded but {scores_path} is missing")
                 continue
             try:
                 committed = candidates.candidate_commit_info(
-                    key, store=store, config=config, settings=settings
+                    key, store=store, project=project, settings=settings
                 ).committed_at
             except ClearlakeError as exc:
                 context.log.warning(f"{key}: commit time unknown ({exc})")
@@ -82,7 +82,9 @@ def leaderboard_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
         plot = leaderboard.plot_leaderboard(
             frame,
             metric=primary,
-            path=settings.reports_root / "leaderboard.png",
+            path=leaderboard.plot_path(settings.reports_root, task_name),
+            lower_is_better=lower_is_better,
+            title=f"{task_name}: candidates over time",
             flagged={k: v for k, v in flagged.items() if v},
         )
         table = leaderboard.markdown_table(frame, metric=primary)
@@ -92,6 +94,7 @@ def leaderboard_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
                 frame, schema=leaderboard.LEADERBOARD_SCHEMA, preserve_index=False
             ),
             metadata={
+                "task": task_name,
                 "candidates": len(entries),
                 "plot": dg.MetadataValue.path(str(plot)),
                 "preview": dg.MetadataValue.md(
@@ -103,19 +106,25 @@ def leaderboard_asset(config: ClearlakeConfig) -> dg.AssetsDefinition:
     return _leaderboard
 
 
-def leaderboard_sensor() -> dg.AutomationConditionSensorDefinition:
-    """Evaluates the leaderboard's condition; running by default (Dagster's default
+def leaderboard_assets(project: Project) -> list[dg.AssetsDefinition]:
+    return [leaderboard_asset(project, task) for task in sorted(project.config.tasks)]
+
+
+def leaderboard_sensor(project: Project) -> dg.AutomationConditionSensorDefinition:
+    """Evaluates the leaderboards' condition; running by default (Dagster's default
     automation sensor is stopped until someone turns it on)."""
     return dg.AutomationConditionSensorDefinition(
-        "leaderboard_automation_sensor",
-        target=dg.AssetSelection.assets(LEADERBOARD),
+        LEADERBOARD_SENSOR,
+        target=dg.AssetSelection.assets(*(leaderboard_key(t) for t in project.config.tasks)),
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30,
-        description="Refreshes evaluation/leaderboard after candidates are scored.",
+        description="Refreshes each task's leaderboard after its candidates are scored.",
     )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    config = load_config(load_settings().config_path)
-    return dg.Definitions(assets=[leaderboard_asset(config)], sensors=[leaderboard_sensor()])
+    project = current_project(load_settings())
+    if not project.config.tasks:
+        return dg.Definitions()
+    return dg.Definitions(assets=leaderboard_assets(project), sensors=[leaderboard_sensor(project)])

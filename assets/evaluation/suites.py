@@ -1,54 +1,60 @@
-"""``evaluation/suites/<name>``: one asset per suite declared in the configuration.
+"""``evaluation/<task>/suites/<suite>``: one asset per suite declared by each task.
 
-Each depends on exactly the feature partitions of its window (a specific-partitions
-mapping), so Dagster records the data versions of those days as its input and marks the
-suite unsynced when one of them, or the suite's own definition, changes.
+Each depends on exactly the partitions of its window of the task's feature table (a
+specific-partitions mapping), so Dagster records the data versions of those days as its
+input and marks the suite unsynced when one of them, or the suite's own definition,
+changes.
 """
 
 import dagster as dg
 
-from clearlake.evaluation.config import ClearlakeConfig, SuiteConfig, load_config
+from assets.names import feature_key, suite_key
 from clearlake.evaluation.suites import suite_code_version, suite_from_lake
+from clearlake.features.datasets import table_digest
+from clearlake.project.load import Project, current_project
 from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 
-FEATURES = dg.AssetKey(["features", "flight_features"])
 
-
-def suite_key(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["evaluation", "suites", name])
-
-
-def suite_asset(name: str, suite: SuiteConfig) -> dg.AssetsDefinition:
-    code_version = suite_code_version(name, suite)
+def suite_asset(project: Project, task_name: str, suite_name: str) -> dg.AssetsDefinition:
+    task = project.task(task_name)
+    dataset = project.feature(task.dataset)
+    suite = task.suites[suite_name]
     days = [d.isoformat() for d in suite.days]
 
     @dg.asset(
-        key=suite_key(name),
+        key=suite_key(task_name, suite_name),
         group_name="evaluation",
         description=(
-            f"Evaluation suite {name!r} ({suite.role}): flight_features rows of "
-            f"{suite.start}..{suite.end} whose arrival delay is known. "
-            f"{suite.description}".strip()
+            f"Evaluation suite {suite_name!r} ({suite.role}) of task {task_name}: rows of "
+            f"{task.dataset} dated {suite.start}..{suite.end} whose {task.target} is known, "
+            f"ordered by row id. {suite.description}".strip()
         ),
-        deps=[dg.AssetDep(FEATURES, partition_mapping=dg.SpecificPartitionsPartitionMapping(days))],
-        code_version=code_version,
+        deps=[
+            dg.AssetDep(
+                feature_key(task.dataset),
+                partition_mapping=dg.SpecificPartitionsPartitionMapping(days),
+            )
+        ],
+        code_version=suite_code_version(task, suite_name),
         kinds={"parquet", "pandas"},
         owners=["team:data-science"],
-        tags={"layer": "evaluation", "suite_role": suite.role},
-        metadata={"window": f"{suite.start}..{suite.end}", "role": suite.role},
+        tags={"layer": "evaluation", "suite_role": suite.role, "task": task_name},
+        metadata={"window": f"{suite.start}..{suite.end}", "role": suite.role, "task": task_name},
     )
     def _suite(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Output:  # type: ignore[type-arg]
-        built = suite_from_lake(lake.store(), name, suite)
-        context.log.info(f"suite {name}: {built.num_rows} rows ({suite.start}..{suite.end})")
+        table = suite_from_lake(
+            lake.store(), task_name=task_name, task=task, dataset=dataset, suite_name=suite_name
+        )
+        context.log.info(f"{task_name}/{suite_name}: {table.num_rows} rows")
         return dg.Output(
-            built.table,
-            data_version=dg.DataVersion(built.content_hash()),
+            table,
+            data_version=dg.DataVersion(table_digest(table)),
             metadata={
                 "window": f"{suite.start}..{suite.end}",
                 "role": suite.role,
-                "carriers": built.distinct_count("carrier"),
-                "provenance/input_partitions/features/flight_features": (
+                "task": task_name,
+                f"provenance/input_partitions/features/{task.dataset}": (
                     f"{suite.start}..{suite.end}"
                 ),
             },
@@ -57,10 +63,14 @@ def suite_asset(name: str, suite: SuiteConfig) -> dg.AssetsDefinition:
     return _suite
 
 
-def suite_assets(config: ClearlakeConfig) -> list[dg.AssetsDefinition]:
-    return [suite_asset(name, suite) for name, suite in sorted(config.suites.items())]
+def suite_assets(project: Project) -> list[dg.AssetsDefinition]:
+    return [
+        suite_asset(project, task, suite)
+        for task, config in sorted(project.config.tasks.items())
+        for suite in sorted(config.suites)
+    ]
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=suite_assets(load_config(load_settings().config_path)))
+    return dg.Definitions(assets=suite_assets(current_project(load_settings())))

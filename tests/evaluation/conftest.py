@@ -30,8 +30,8 @@ from evaluation_env import (
 from flights_example.demo_repos import SAMPLE_COMMITS, init_repository
 
 from clearlake.demo import loop
-from clearlake.evaluation.config import load_config
 from clearlake.lake.store import LakeStore
+from clearlake.project.load import load_project
 from clearlake.settings import load_settings
 
 
@@ -53,16 +53,16 @@ def environment(
     }
     with variables_set(variables):
         settings = load_settings()
-        config = load_config(config_path)
+        project = load_project(config_path)
         instance = dg.DagsterInstance.get()
-        definitions = domain_definitions(config, settings)
-        loop.ensure_features_and_suites(definitions, instance, store, config, lambda _: None)
+        definitions = domain_definitions(project, settings)
+        loop.ensure_features_and_suites(definitions, instance, store, project, lambda _: None)
         shas: dict[str, list[str]] = {name: [] for name in repos}
         for path in repos.values():
             init_repository(path)
     # The variables are set again only around the tests that use this environment, so
     # they never leak into other test directories of the session.
-    yield Environment(home, settings, config, store, instance, definitions, repos, shas, variables)
+    yield Environment(home, settings, project, store, instance, definitions, repos, shas, variables)
     instance.dispose()
 
 
@@ -88,5 +88,7 @@ def evaluated(environment: Environment) -> Evaluated:
     commit_all(environment, HANGING, [HANG_COMMIT])
     with variables_set(environment.variables):
         done = loop.run_until_quiet(environment.definitions, environment.instance, lambda _: None)
-        loop.refresh_leaderboard(environment.definitions, environment.instance)
+        loop.refresh_leaderboards(
+            environment.definitions, environment.instance, environment.project
+        )
     return Evaluated(environment, {e.key: e for e in done})

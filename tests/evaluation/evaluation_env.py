@@ -1,36 +1,39 @@
-"""Helpers of the evaluation tests: configuration, repositories, domain definitions."""
+"""Helpers of the evaluation tests: the example project adapted to the test lake, repositories,
+the features and evaluation definitions, and the loop driven as the daemon would."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
 import yaml
 from flights_example.demo_repos import SampleCommit, add_commit
 
-from assets.evaluation.automation import candidate_evaluation_job, commit_sensor
+from assets.definitions import load_domain
+from assets.evaluation.automation import commit_sensor, evaluation_jobs
 from assets.evaluation.candidates import candidate_assets
-from assets.evaluation.leaderboard import leaderboard_asset
+from assets.evaluation.leaderboard import leaderboard_assets
 from assets.evaluation.suites import suite_assets
-from assets.features.flight_features import flight_features_asset
 from clearlake.demo import loop
-from clearlake.evaluation.config import ClearlakeConfig
 from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import LAKE_TABLES
+from clearlake.project.load import Project
 from clearlake.resources import resources_for
-from clearlake.settings import PROJECT_ROOT, Settings
+from clearlake.settings import EXAMPLE_PROJECT, Settings
 
+TASK = "arrival_delay"
 SUITES = {
     "train": {"start": "2013-01-01", "end": "2013-01-14", "role": "train"},
     "holdout": {"start": "2013-01-15", "end": "2013-02-14", "role": "test"},
     "holdout_2013_01": {"start": "2013-01-15", "end": "2013-01-31", "role": "slice"},
     "holdout_2013_02": {"start": "2013-02-01", "end": "2013-02-14", "role": "slice"},
 }
+
 BROKEN = "broken-models"
 HANG_TIMEOUT = 4.0
 
@@ -91,69 +94,81 @@ BROKEN_COMMITS = [
 
 
 def link_lake(source: LakeStore, root: Path) -> LakeStore:
+    """A lake that shares the sample lake's tables (symlinks) and writes its own results."""
     root.mkdir(parents=True, exist_ok=True)
-    for table in LAKE_TABLES:
-        os.symlink(Path(source.root) / table, root / table)
+    for table in Path(source.root).iterdir():
+        if table.name not in {"features", "evaluation"}:
+            os.symlink(table, root / table.name)
     return LakeStore(str(root))
 
 
-def write_config(path: Path, repos: dict[str, Path], **evaluation: object) -> Path:
-    raw = {
-        "suites": SUITES,
-        "evaluation": {"candidate_timeout_seconds": 120, "baseline_wait_seconds": 5, **evaluation},
-        "repositories": [
-            {
-                "name": "flight-delays",
-                "location": str(repos["flight-delays"]),
-                "entrypoint": "delay_model:DelayModel",
-            },
-            {
-                "name": BROKEN,
-                "location": str(repos[BROKEN]),
-                "entrypoint": "model:Model",
-            },
-            {
-                "name": SUBMITTED,
-                "location": str(repos[SUBMITTED]),
-                "entrypoint": "delay_model:DelayModel",
-            },
-            {
-                "name": HANGING,
-                "location": str(repos[HANGING]),
-                "entrypoint": "model:Model",
-                "timeout_seconds": HANG_TIMEOUT,
-            },
-        ],
-        # The project's own resource profiles, for experiments.
-        "profiles": yaml.safe_load((PROJECT_ROOT / "assets" / "clearlake.yaml").read_text())[
-            "profiles"
-        ],
-    }
-    path.write_text(yaml.safe_dump(raw))
+def example_config() -> dict[str, Any]:
+    """The flights example's configuration with its relative paths made absolute."""
+    raw: dict[str, Any] = yaml.safe_load((EXAMPLE_PROJECT / "clearlake.yaml").read_text())
+    raw["project"]["python_path"] = [str(EXAMPLE_PROJECT)]
+    for feature in raw["features"].values():
+        if "sql" in feature:
+            feature["sql"] = str(EXAMPLE_PROJECT / feature["sql"])
+    raw["api"]["policy"] = str(EXAMPLE_PROJECT / raw["api"]["policy"])
+    raw["reports"]["templates"] = str(EXAMPLE_PROJECT / raw["reports"]["templates"])
+    return raw
+
+
+def write_config(path: Path, repos: dict[str, Path], **task: object) -> Path:
+    """The example project, its regression task on the test windows, test repositories."""
+    raw = example_config()
+    delays = raw["tasks"][TASK]
+    delays.update(
+        {"suites": SUITES, "candidate_timeout_seconds": 120, "baseline_wait_seconds": 5, **task}
+    )
+    raw["tasks"] = {TASK: delays}
+    entry = {"task": TASK, "location": "", "entrypoint": "model:Model"}
+    raw["repositories"] = [
+        {**entry, "name": "flight-delays", "location": str(repos["flight-delays"]),
+         "entrypoint": "delay_model:DelayModel"},
+        {**entry, "name": BROKEN, "location": str(repos[BROKEN])},
+        {**entry, "name": SUBMITTED, "location": str(repos[SUBMITTED]),
+         "entrypoint": "delay_model:DelayModel"},
+        {**entry, "name": HANGING, "location": str(repos[HANGING]),
+         "timeout_seconds": HANG_TIMEOUT},
+    ]  # fmt: skip
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
 
 
-def domain_definitions(config: ClearlakeConfig, settings: Settings) -> dg.Definitions:
-    """Features and evaluation only (the lake comes linked from the shared fixture)."""
-    job = candidate_evaluation_job(in_process=True)  # as locally
+def evaluation_definitions(
+    project: Project, settings: Settings, *, features: Sequence[dg.AssetsDefinition] = ()
+) -> dg.Definitions:
+    """The evaluation domain of ``project`` (+ ``features``), as the code location builds it."""
+    jobs = evaluation_jobs(project, in_process=True)  # as locally
     return dg.Definitions(
         assets=[
-            flight_features_asset(),
-            *suite_assets(config),
-            *candidate_assets(config),
-            leaderboard_asset(config),
+            *features,
+            *suite_assets(project),
+            *candidate_assets(project),
+            *leaderboard_assets(project),
         ],
-        jobs=[job],
-        sensors=[commit_sensor(config, job)],
+        jobs=jobs,
+        sensors=[commit_sensor(project, jobs)] if project.config.repositories else [],
         resources=resources_for(settings),
     )
+
+
+def feature_assets() -> list[dg.AssetsDefinition]:
+    """The features domain of the current project (CLEARLAKE_CONFIG)."""
+    return [a for a in load_domain("features").assets or [] if isinstance(a, dg.AssetsDefinition)]
+
+
+def domain_definitions(project: Project, settings: Settings) -> dg.Definitions:
+    """Features and evaluation only (the lake comes linked from the shared fixture)."""
+    return evaluation_definitions(project, settings, features=feature_assets())
 
 
 @dataclass
 class Environment:
     home: Path
     settings: Settings
-    config: ClearlakeConfig
+    project: Project
     store: LakeStore
     instance: dg.DagsterInstance
     definitions: dg.Definitions

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation.config import EvaluationConfig
+from clearlake.evaluation.metrics import BUILTIN, Metric
 from clearlake.evaluation.scoring import (
     COMPARISON_COLUMNS,
     SCORES_COLUMNS,
+    Comparison,
     compare_predictions,
     overall_verdict,
     regressions,
@@ -18,8 +19,34 @@ from clearlake.evaluation.scoring import (
     verdict,
     without_baseline,
 )
+from clearlake.project.config import TaskConfig
 
-CONFIG = EvaluationConfig()
+TASK = TaskConfig.model_validate(
+    {
+        "dataset": "flights",
+        "target": "delay",
+        "type": "regression",
+        "suites": {"train": {"start": "2024-01-01", "end": "2024-01-31"}, "holdout": {
+            "start": "2024-02-01", "end": "2024-02-28"}},
+        "metrics": ["mae", "rmse"],
+        "subgroups": ["carrier", "origin", "month"],
+    }
+)  # fmt: skip
+METRICS: list[Metric] = [BUILTIN["regression"][m] for m in ("mae", "rmse")]
+
+
+def score(frame: pd.DataFrame, task: TaskConfig = TASK) -> pd.DataFrame:
+    return score_predictions(frame, task, METRICS)
+
+
+def compare(a: pd.DataFrame, b: pd.DataFrame, task: TaskConfig = TASK) -> Comparison:
+    return compare_predictions(a, b, task, METRICS)
+
+
+def with_verdict(**update: object) -> TaskConfig:
+    return TASK.model_copy(update={"verdict": TASK.verdict.model_copy(update=update)})
+
+
 CARRIERS = ["UA", "B6", "EV", "DL", "AA", "MQ", "US", "9E", "WN", "VX"]
 
 
@@ -29,10 +56,10 @@ def predictions(seed: int, rows: int = 20_000, *, noise: float = 12.0) -> pd.Dat
     actual = rng.standard_t(3, rows) * 20
     return pd.DataFrame(
         {
-            "flight_id": [f"f{i:06d}" for i in range(rows)],
+            "row_id": [f"f{i:06d}" for i in range(rows)],
             "carrier": rng.choice(CARRIERS, rows, p=np.linspace(2, 0.5, 10) / 12.5),
             "origin": rng.choice(["EWR", "JFK", "LGA"], rows),
-            "month": rng.choice([1, 2], rows),
+            "month": rng.choice(["1", "2"], rows),
             "actual": actual,
             "prediction": actual + rng.normal(0, noise, rows),
         }
@@ -44,7 +71,7 @@ def with_predictions(frame: pd.DataFrame, values: pd.Series[float]) -> pd.DataFr
 
 
 def test_scores_shape_and_intervals() -> None:
-    scores = score_predictions(predictions(1), CONFIG)
+    scores = score(predictions(1))
     assert list(scores.columns) == SCORES_COLUMNS
     assert set(scores["subgroup_kind"]) == {"overall", "carrier", "origin", "month"}
     assert (scores["ci_low"] <= scores["value"]).all() and (
@@ -58,7 +85,7 @@ def test_scores_shape_and_intervals() -> None:
 
 def test_small_subgroups_are_not_scored() -> None:
     frame = predictions(2, rows=3_000)
-    scores = score_predictions(frame, CONFIG.model_copy(update={"min_subgroup_rows": 250}))
+    scores = score(frame, TASK.model_copy(update={"min_subgroup_rows": 250}))
     counts = frame["carrier"].value_counts()
     assert set(scores[scores["subgroup_kind"] == "carrier"]["subgroup"]) == set(
         counts[counts >= 250].index
@@ -67,23 +94,17 @@ def test_small_subgroups_are_not_scored() -> None:
 
 def test_same_inputs_give_the_same_numbers() -> None:
     frame = predictions(3)
-    pd.testing.assert_frame_equal(
-        score_predictions(frame, CONFIG), score_predictions(frame, CONFIG)
-    )
+    pd.testing.assert_frame_equal(score(frame), score(frame))
     other = with_predictions(frame, frame["prediction"] + 0.5)
-    first = compare_predictions(other, frame, CONFIG).frame
-    pd.testing.assert_frame_equal(first, compare_predictions(other, frame, CONFIG).frame)
-    reseeded = CONFIG.model_copy(
-        update={"bootstrap": CONFIG.bootstrap.model_copy(update={"seed": 7})}
-    )
-    assert not score_predictions(frame, reseeded)["ci_low"].equals(
-        score_predictions(frame, CONFIG)["ci_low"]
-    )
+    first = compare(other, frame).frame
+    pd.testing.assert_frame_equal(first, compare(other, frame).frame)
+    reseeded = with_verdict(bootstrap=TASK.verdict.bootstrap.model_copy(update={"seed": 7}))
+    assert not score(frame, reseeded)["ci_low"].equals(score(frame)["ci_low"])
 
 
 def test_identical_copy_is_no_significant_change_everywhere() -> None:
     frame = predictions(4)
-    compared = compare_predictions(frame.copy(), frame, CONFIG)
+    compared = compare(frame.copy(), frame)
     result = compared.frame
     assert list(result.columns) == COMPARISON_COLUMNS
     assert set(result["verdict"]) == {"no significant change"}
@@ -91,20 +112,23 @@ def test_identical_copy_is_no_significant_change_everywhere() -> None:
     assert compared.rows_compared == len(frame) and compared.rows_only_candidate == 0
 
 
-@pytest.mark.parametrize("min_relative_effect", [0.0, 0.01])
-def test_equally_good_models_rarely_differ(min_relative_effect: float) -> None:
+@pytest.mark.parametrize(
+    ("min_relative_effect", "multiplicity"), [(0.0, "bonferroni"), (0.01, "bonferroni"),
+                                              (0.0, "holm"), (0.0, "bh")]
+)  # fmt: skip
+def test_equally_good_models_rarely_differ(min_relative_effect: float, multiplicity: str) -> None:
     """A/A with independent errors of the same size: false alarms stay below the level.
 
     Twenty independent pairs; each comparison tests ~17 subgroups x 2 metrics. Without the
     Bonferroni widening most pairs would show some "significant" subgroup by chance.
     """
-    config = CONFIG.model_copy(update={"min_relative_effect": min_relative_effect})
+    config = with_verdict(min_relative_effect=min_relative_effect, multiplicity=multiplicity)
     flagged_pairs = 0
     for seed in range(20):
         truth = predictions(100 + seed, rows=8_000)
         rng = np.random.default_rng(500 + seed)
         other = with_predictions(truth, truth["actual"] + rng.normal(0, 12.0, len(truth)))
-        result = compare_predictions(other, truth, config).frame
+        result = compare(other, truth, config).frame
         flagged_pairs += bool((result["verdict"] != "no significant change").any())
     assert flagged_pairs <= 3  # family-wise rate ~5%: expected 1 of 20
 
@@ -113,7 +137,7 @@ def test_regression_in_one_subgroup_is_found_and_named() -> None:
     baseline = predictions(5)
     worse = baseline["prediction"] + np.where(baseline["carrier"] == "WN", 8.0, 0.0)
     candidate = with_predictions(baseline, worse)
-    result = compare_predictions(candidate, baseline, CONFIG).frame
+    result = compare(candidate, baseline).frame
     carriers = result[(result["subgroup_kind"] == "carrier") & (result["metric"] == "mae")]
     verdicts = dict(zip(carriers["subgroup"], carriers["verdict"], strict=True))
     assert verdicts.pop("WN") == "regressed"
@@ -127,7 +151,7 @@ def test_improvement_is_found() -> None:
     better = with_predictions(
         baseline, baseline["actual"] + (baseline["prediction"] - baseline["actual"]) * 0.7
     )
-    result = compare_predictions(better, baseline, CONFIG).frame
+    result = compare(better, baseline).frame
     assert overall_verdict(result, "mae") == "improved"
     overall = result[(result["subgroup_kind"] == "overall") & (result["metric"] == "mae")]
     assert overall["ci_high"].item() < 0
@@ -137,18 +161,18 @@ def test_comparison_refuses_different_targets() -> None:
     baseline = predictions(7, rows=1_000)
     shifted = baseline.assign(actual=baseline["actual"] + 1)
     with pytest.raises(ClearlakeError, match="different suite versions"):
-        compare_predictions(shifted, baseline, CONFIG)
+        compare(shifted, baseline)
 
 
 def test_comparison_uses_only_shared_rows() -> None:
     baseline = predictions(8, rows=2_000)
-    compared = compare_predictions(baseline.iloc[100:], baseline.iloc[:1_900], CONFIG)
+    compared = compare(baseline.iloc[100:], baseline.iloc[:1_900])
     assert compared.rows_compared == 1_800
     assert (compared.rows_only_candidate, compared.rows_only_baseline) == (100, 100)
 
 
 def test_without_baseline_keeps_candidate_values() -> None:
-    scores = score_predictions(predictions(9, rows=2_000), CONFIG)
+    scores = score(predictions(9, rows=2_000))
     frame = without_baseline(scores)
     assert list(frame.columns) == COMPARISON_COLUMNS
     assert set(frame["verdict"]) == {"no baseline"}
@@ -157,26 +181,27 @@ def test_without_baseline_keeps_candidate_values() -> None:
 
 
 @pytest.mark.parametrize(
-    ("delta", "low", "high", "lower_is_better", "expected"),
+    ("delta", "significant", "lower_is_better", "min_absolute", "expected"),
     [
-        (-2.0, -3.0, -1.0, True, "improved"),
-        (2.0, 1.0, 3.0, True, "regressed"),
-        (2.0, 1.0, 3.0, False, "improved"),
-        (0.5, -0.1, 1.1, True, "no significant change"),
-        (0.05, 0.01, 0.09, True, "no significant change"),  # significant but below 1%
+        (-2.0, True, True, 0.0, "improved"),
+        (2.0, True, True, 0.0, "regressed"),
+        (2.0, True, False, 0.0, "improved"),
+        (0.5, False, True, 0.0, "no significant change"),
+        (0.05, True, True, 0.0, "no significant change"),  # significant but below 1%
+        (0.5, True, True, 1.0, "no significant change"),  # below the absolute minimum
     ],
 )
 def test_verdict(
-    delta: float, low: float, high: float, lower_is_better: bool, expected: str
+    delta: float, significant: bool, lower_is_better: bool, min_absolute: float, expected: str
 ) -> None:
     assert (
         verdict(
             delta=delta,
-            ci_low=low,
-            ci_high=high,
+            significant=significant,
             baseline_value=10.0,
             lower_is_better=lower_is_better,
             min_relative_effect=0.01,
+            min_absolute_effect=min_absolute,
         )
         == expected
     )

@@ -11,13 +11,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assets import names
 from clearlake import lineage
 from clearlake.errors import ClearlakeError
+from clearlake.evaluation.metrics import lower_is_better
+from clearlake.evaluation.results import stored_frame
 from clearlake.lake.store import LakeStore
+from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
 console = Console(width=160)
-COMPARISON = dg.AssetKey(["evaluation", "candidate_comparison"])
 
 
 def _instance() -> dg.DagsterInstance:
@@ -29,7 +32,7 @@ def _instance() -> dg.DagsterInstance:
 def _asset_key(text: str) -> dg.AssetKey:
     if not text or text.startswith("/") or text.endswith("/"):
         raise ClearlakeError(
-            f"{text!r} is not an asset key: write it as evaluation/candidate_scores."
+            f"{text!r} is not an asset key: write it as evaluation/<task>/candidate_scores."
         )
     return dg.AssetKey.from_user_string(text)
 
@@ -58,25 +61,32 @@ def submit(
     ] = None,
     force: Annotated[bool, typer.Option(help="Launch even if it was evaluated already.")] = False,
 ) -> None:
-    """Evaluate one commit now, through a running Dagster's GraphQL API (for CI, webhooks)."""
+    """Evaluate one commit now on its repository's task, through a running Dagster's
+    GraphQL API (for CI, webhooks)."""
     from clearlake.evaluation.submit import submit as submit_commit
 
     settings = load_settings()
+    task = current_project(settings).task_of(repo)
     parameters = _parameters(param or [])
     done = submit_commit(
         url or settings.dagster_url,
         repo=repo,
         commit=commit,
+        job=names.evaluation_job(task),
+        partitions=names.candidate_partitions_name(task),
+        sensor=names.COMMIT_SENSOR,
         parameters=parameters or None,
         store=LakeStore(settings.lake_url) if parameters else None,
         force=force,
     )
     state = "launched" if done.new else "already evaluated or running"
-    console.print(f"{done.key}: {state} (run {done.run_id})")
+    console.print(f"{done.key} (task {task}): {state} (run {done.run_id})")
 
 
 def why(
-    asset: Annotated[str, typer.Argument(help="Asset key, e.g. evaluation/candidate_comparison.")],
+    asset: Annotated[
+        str, typer.Argument(help="Asset key, e.g. evaluation/<task>/candidate_comparison.")
+    ],
     partition: Annotated[
         str | None, typer.Option(help="Partition key, or run:<run id> for a specific run.")
     ] = None,
@@ -88,7 +98,9 @@ def why(
 
 
 def diff(
-    asset: Annotated[str, typer.Argument(help="Asset key, e.g. evaluation/candidate_scores.")],
+    asset: Annotated[
+        str, typer.Argument(help="Asset key, e.g. evaluation/<task>/candidate_scores.")
+    ],
     key_a: Annotated[str, typer.Argument(help="Partition key (or run:<run id>) of A.")],
     key_b: Annotated[str, typer.Argument(help="Partition key (or run:<run id>) of B.")],
 ) -> None:
@@ -101,64 +113,80 @@ def diff(
 
 
 def leaderboard(
+    task: Annotated[str | None, typer.Option(help="Only this task (default: every task).")] = None,
     metric: Annotated[str | None, typer.Option(help="Metric (default: the primary).")] = None,
 ) -> None:
     """Every evaluated candidate's overall score over commit time, with its verdict."""
-    from clearlake.evaluation.config import load_config
+    from clearlake.evaluation.leaderboard import plot_path
 
     settings = load_settings()
+    project = current_project(settings)
     store = LakeStore(settings.lake_url)
-    path = store.partition_file("evaluation/leaderboard", None)
-    if not store.exists(path):
-        raise ClearlakeError(
-            "The leaderboard has not been materialised yet: run `clearlake demo`, or "
-            "materialise evaluation/leaderboard in the Dagster UI."
-        )
-    chosen = metric or load_config(settings.config_path).evaluation.primary_metric
-    frame = store.read_table(path).to_pandas()
-    rows = frame[frame["metric"] == chosen]
-    if rows.empty:
-        raise ClearlakeError(
-            f"No {chosen!r} scores on the leaderboard: metrics there are "
-            f"{', '.join(sorted(set(frame['metric'])))}."
-        )
-    table = Table(title=f"Leaderboard — {chosen} on the held-out suite (lower is better)")
-    for column in ("candidate", "committed", chosen, "95% CI", "verdict vs baseline"):
-        table.add_column(column)
-    for row in rows.to_dict("records"):
-        when = row["committed_at"]
-        table.add_row(
-            row["candidate"],
-            str(when)[:16] if when is not None else "?",
-            f"{row['value']:.2f}",
-            f"{row['ci_low']:.2f}–{row['ci_high']:.2f}",
-            str(row["verdict"] or "—"),
-        )
-    console.print(table)
-    console.print(f"plot: {settings.reports_root / 'leaderboard.png'}")
+    tasks = [task] if task else sorted(project.config.tasks)
+    for name in tasks:
+        config = project.task(name)
+        frame = stored_frame(store, names.leaderboard_key(name))
+        if frame is None:
+            raise ClearlakeError(
+                f"The leaderboard of task {name} has not been materialised yet: run `clearlake "
+                f"demo`, or materialise {names.leaderboard_key(name).to_user_string()}."
+            )
+        chosen = metric or config.primary
+        rows = frame[frame["metric"] == chosen]
+        if rows.empty:
+            raise ClearlakeError(
+                f"No {chosen!r} scores on the leaderboard of task {name}: metrics there are "
+                f"{', '.join(sorted(set(frame['metric']))) or '(none)'}."
+            )
+        better = "lower" if lower_is_better(config, chosen) else "higher"
+        table = Table(title=f"Task {name} — {chosen} on {config.test_suite} ({better} is better)")
+        for column in ("candidate", "committed", chosen, "95% CI", "verdict vs baseline"):
+            table.add_column(column)
+        for row in rows.to_dict("records"):
+            when = row["committed_at"]
+            table.add_row(
+                row["candidate"],
+                str(when)[:16] if when is not None else "?",
+                f"{row['value']:.4g}",
+                f"{row['ci_low']:.4g}–{row['ci_high']:.4g}",
+                str(row["verdict"] or "—"),
+            )
+        console.print(table)
+        console.print(f"plot: {plot_path(settings.reports_root, name)}")
 
 
 def candidates(
     repo: Annotated[str | None, typer.Option(help="Only this repository.")] = None,
+    task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
 ) -> None:
-    """Registered candidates with their latest run status and verdict."""
-    instance, store = _instance(), LakeStore(load_settings().lake_url)
-    keys = sorted(instance.get_dynamic_partitions("candidates"))
+    """Registered candidates of every task with their latest run status and verdict."""
+    instance, settings = _instance(), load_settings()
+    store, project = LakeStore(settings.lake_url), current_project(settings)
+    tasks = [task] if task else sorted(project.config.tasks)
     if repo:
-        keys = [k for k in keys if k.startswith(f"{repo}@")]
-    table = Table(title=f"{len(keys)} candidate(s)")
-    for column in ("candidate", "commit", "run", "verdict", "regressions"):
+        tasks = [project.task_of(repo)]
+    table = Table(title="candidates")
+    for column in ("task", "candidate", "commit", "run", "verdict", "regressions"):
         table.add_column(column)
-    for key in keys:
-        runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": key}), limit=1)
-        status = runs[0].status.value.lower() if runs else "never run"
-        made = lineage.latest(instance, COMPARISON, key)
-        subject = _subject(key, store)
-        verdict = made.metadata.get("overall_verdict", "") if made else ""
-        detail = made.metadata.get("regressions", "") if made else ""
-        if runs and not made and runs[0].status == dg.DagsterRunStatus.FAILURE:
-            detail = _failure(instance, runs[0].run_id).removeprefix(f"Candidate {key}: ")
-        table.add_row(*(escape(v) for v in (key, subject[:50], status, verdict, detail[:120])))
+    count = 0
+    for name in tasks:
+        keys = sorted(instance.get_dynamic_partitions(names.candidate_partitions_name(name)))
+        if repo:
+            keys = [k for k in keys if k.startswith(f"{repo}@")]
+        for key in keys:
+            count += 1
+            runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": key}), limit=1)
+            status = runs[0].status.value.lower() if runs else "never run"
+            made = lineage.latest(instance, names.comparison_key(name), key)
+            subject = _subject(key, store)
+            verdict = made.metadata.get("overall_verdict", "") if made else ""
+            detail = made.metadata.get("regressions", "") if made else ""
+            if runs and not made and runs[0].status == dg.DagsterRunStatus.FAILURE:
+                detail = _failure(instance, runs[0].run_id).removeprefix(f"Candidate {key}: ")
+            table.add_row(
+                *(escape(v) for v in (name, key, subject[:50], status, verdict, detail[:120]))
+            )
+    table.title = f"{count} candidate(s)"
     console.print(table)
 
 

@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clearlake.evaluation.config import load_config
+from assets import names
 from clearlake.lake.store import LakeStore
+from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
 console = Console()
@@ -43,14 +44,14 @@ def run(
     from clearlake.experiments.launch import launch_experiment, plan_experiment
 
     settings = load_settings()
-    config = load_config(settings.config_path)
     plan = plan_experiment(
-        config=config, settings=settings, repo=repo, ref=ref, params=param or [],
-        profile=profile, cpu=cpu, memory=memory, gpu=gpu,
+        project=current_project(settings), settings=settings, repo=repo, ref=ref,
+        params=param or [], profile=profile, cpu=cpu, memory=memory, gpu=gpu,
     )  # fmt: skip
     request = plan.request
     console.print(
-        f"experiment [bold]{plan.experiment}[/]: {repo}@{plan.sha[:7]}, profile {profile} "
+        f"experiment [bold]{plan.experiment}[/]: {repo}@{plan.sha[:7]} (task {plan.task}), "
+        f"profile {profile} "
         f"(cpu {request.cpu}/{request.cpu_limit}, memory {request.memory}/{request.memory_limit}"
         f", gpu {request.gpu})"
     )
@@ -65,20 +66,23 @@ def run(
         plan,
         url=settings.dagster_url,
         store=LakeStore(settings.lake_url),
+        job=names.evaluation_job(plan.task),
+        partitions=names.candidate_partitions_name(plan.task),
         progress=console.print,
     )
     console.print(
         f"[green]{len(launched)} run(s) launched[/] on {settings.dagster_url}; results land in "
-        "evaluation/candidate_comparison, the reports and the leaderboard."
+        f"{names.comparison_key(plan.task).to_user_string()}, the reports and the leaderboard."
     )
 
 
 @experiment_app.command("profiles")
 def profiles() -> None:
     """The resource profiles experiments may use."""
-    config = load_config(load_settings().config_path)
+    from clearlake.experiments.profiles import project_profiles
+
     view = Table("profile", "cpu (request/limit)", "memory (request/limit)", "gpu", "for")
-    for name, p in config.profiles.items():
+    for name, p in project_profiles(load_settings()).items():
         view.add_row(
             name, f"{p.cpu.request}/{p.cpu.limit}", f"{p.memory.request}/{p.memory.limit}",
             str(p.gpu), p.description,

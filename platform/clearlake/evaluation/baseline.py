@@ -8,7 +8,7 @@ itself have no baseline.
 
 The baseline's own partition must have been evaluated. The commit sensor requests it
 first; when both run concurrently the comparison waits (up to
-``evaluation.baseline_wait_seconds``) while the baseline's run is queued or in progress.
+the task's ``baseline_wait_seconds``) while the baseline's run is queued or in progress.
 If the baseline was never evaluated or failed, the comparison says "no baseline" and why.
 """
 
@@ -22,7 +22,6 @@ import dagster as dg
 from clearlake.evaluation.candidates import CandidateKey, ResolvedCandidate
 from clearlake.evaluation.git import GitRepository
 
-PREDICTIONS_KEY = dg.AssetKey(["evaluation", "candidate_predictions"])
 UNFINISHED = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -69,10 +68,15 @@ class BaselineStatus:
     reason: str
 
 
-def baseline_status(instance: dg.DagsterInstance, key: str) -> BaselineStatus | None:
-    """Ready, or why not; None while a run of the baseline is still unfinished."""
+def baseline_status(
+    instance: dg.DagsterInstance, key: str, *, predictions: dg.AssetKey
+) -> BaselineStatus | None:
+    """Ready, or why not; None while a run of the baseline is still unfinished.
+
+    ``predictions`` is the task's predictions asset (the baseline is ready once it exists).
+    """
     done = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=PREDICTIONS_KEY, asset_partitions=[key]), limit=1
+        dg.AssetRecordsFilter(asset_key=predictions, asset_partitions=[key]), limit=1
     )
     if done.records:
         return BaselineStatus(key, True, "evaluated")
@@ -90,11 +94,16 @@ def baseline_status(instance: dg.DagsterInstance, key: str) -> BaselineStatus | 
 
 
 def await_baseline(
-    instance: dg.DagsterInstance, key: str, *, timeout_seconds: float, poll_seconds: float = 2.0
+    instance: dg.DagsterInstance,
+    key: str,
+    *,
+    predictions: dg.AssetKey,
+    timeout_seconds: float,
+    poll_seconds: float = 2.0,
 ) -> BaselineStatus:
     deadline = time.monotonic() + timeout_seconds
     while True:
-        status = baseline_status(instance, key)
+        status = baseline_status(instance, key, predictions=predictions)
         if status is not None:
             return status
         if time.monotonic() >= deadline:

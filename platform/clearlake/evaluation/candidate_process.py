@@ -21,20 +21,36 @@ from dagster_pipes import PipesContext, open_dagster_pipes
 MALFORMED_EXIT_CODE = 3
 
 
-def as_prediction_column(raw: Any) -> tuple[pa.Array | None, str | None]:
-    """Predictions as a 1-D Arrow array, or the reason they cannot be one."""
+def as_prediction_table(raw: Any, classes: list[str] | None) -> tuple[pa.Table | None, str | None]:
+    """Predictions as an Arrow table, or the reason they cannot be one.
+
+    One value per row becomes the column ``prediction``. A 2-D result (multiclass
+    probabilities) becomes one column per class, ``c0``, ``c1``…; a DataFrame whose columns
+    are the declared class names is put in declared order first. The platform validates
+    the result against the task (:func:`clearlake.evaluation.predictions.validate_predictions`).
+    """
+    if classes and isinstance(raw, pd.DataFrame):
+        names = [str(c) for c in raw.columns]
+        if sorted(names) == sorted(classes):
+            raw = raw.set_axis(names, axis=1)[classes]
     try:
         values = np.asarray(raw.to_numpy() if hasattr(raw, "to_numpy") else raw)
     except Exception as exc:  # anything a candidate might return
         return None, f"not array-like ({type(raw).__name__}: {exc})"
-    if values.ndim == 2 and 1 in values.shape:
+    if values.ndim == 2 and values.shape[1] == 1 and not (classes and len(classes) == 1):
         values = values.reshape(-1)
-    if values.ndim != 1:
-        return None, f"expected one value per row, got an array of shape {values.shape}"
+    if values.ndim == 2 and not classes and values.shape[0] == 1:
+        values = values.reshape(-1)
     try:
-        return pa.array(values, from_pandas=True), None
+        if values.ndim == 1:
+            return pa.table({"prediction": pa.array(values, from_pandas=True)}), None
+        if values.ndim == 2:
+            return pa.table(
+                {f"c{i}": pa.array(values[:, i], from_pandas=True) for i in range(values.shape[1])}
+            ), None
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         return None, f"values of mixed or unsupported types ({exc})"
+    return None, f"expected one value (or one value per class) per row, got shape {values.shape}"
 
 
 def run(pipes: PipesContext) -> int:
@@ -52,12 +68,12 @@ def run(pipes: PipesContext) -> int:
     pipes.log.info(f"predicting {len(test)} rows")
     raw = algorithm.predict(test)
     predicted = time.perf_counter()
-    column, problem = as_prediction_column(raw)
+    table, problem = as_prediction_table(raw, extras.get("classes"))
     timing = {"fit_seconds": fitted - started, "predict_seconds": predicted - fitted}
-    if column is None:
+    if table is None:
         pipes.report_custom_message({"malformed": problem, **timing})
         return MALFORMED_EXIT_CODE
-    pq.write_table(pa.table({"prediction": column}), extras["output_path"])
+    pq.write_table(table, extras["output_path"])
     pipes.report_custom_message(timing)
     return 0
 

@@ -1,6 +1,8 @@
 """Candidates: algorithm versions (repository + commit [+ parameters]) as dynamic partitions.
 
-A candidate's partition key is ``<repo>@<sha7>`` or ``<repo>@<sha7>~<paramhash8>``. The
+A candidate's partition key is ``<repo>@<sha7>`` or ``<repo>@<sha7>~<paramhash8>``, in the
+dynamic partitions of the repository's task (one set per task: a repository belongs to
+one task, so a key names its task too). The
 parameters of a key with a hash are kept in the lake at
 ``<lake>/evaluation/candidate_parameters/<key>.json`` (written by :func:`register_candidate`),
 so any process that sees the key can recover them. The commit's message, author and time
@@ -21,10 +23,10 @@ from typing import Any
 import dagster as dg
 
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation.config import ClearlakeConfig, RepositoryConfig
-from clearlake.evaluation.git import CommitInfo, GitRepository
+from clearlake.evaluation.git import CommitInfo, GitRepository, git_repository
 from clearlake.lake.store import LakeStore
-from clearlake.partitions import CANDIDATES
+from clearlake.project.config import RepositoryConfig
+from clearlake.project.load import Project, current_project
 from clearlake.settings import Settings, load_settings
 from clearlake.versioning import json_version
 
@@ -40,7 +42,7 @@ class InvalidCandidateKeyError(ClearlakeError):
         self.key = key
         super().__init__(
             f"{key!r} is not a candidate key: use <repo>@<sha7> or <repo>@<sha7>~<paramhash8> "
-            "(for example flight-delays@1a2b3c4)."
+            "(for example my-model@1a2b3c4)."
         )
 
 
@@ -100,9 +102,11 @@ def register_candidate(
     sha: str,
     parameters: Mapping[str, Any] | None = None,
     *,
+    partitions: str,
     store: LakeStore | None = None,
 ) -> str:
-    """Add the candidate's partition to the instance (idempotent) and return its key.
+    """Add the candidate's partition to ``partitions`` (its task's dynamic partitions, named
+    by ``assets.names.candidate_partitions_name``; idempotent) and return its key.
 
     With ``parameters``, the key carries their hash and the parameters are stored in the
     lake so that evaluation (in any process) passes them to the algorithm's constructor.
@@ -110,8 +114,8 @@ def register_candidate(
     key = CandidateKey.of(repo, sha, parameters)
     if parameters:
         register_parameters(store or LakeStore(load_settings().lake_url), str(key), parameters)
-    if not instance.has_dynamic_partition(CANDIDATES, str(key)):
-        instance.add_dynamic_partitions(CANDIDATES, [str(key)])
+    if not instance.has_dynamic_partition(partitions, str(key)):
+        instance.add_dynamic_partitions(partitions, [str(key)])
     return str(key)
 
 
@@ -155,7 +159,7 @@ def candidate_commit_info(
     key: str | CandidateKey,
     *,
     store: LakeStore | None = None,
-    config: ClearlakeConfig | None = None,
+    project: Project | None = None,
     settings: Settings | None = None,
 ) -> CommitInfo:
     """Message, author and time of a candidate's commit (recorded copy, else from git)."""
@@ -171,11 +175,8 @@ def candidate_commit_info(
             committed_at=dt.datetime.fromisoformat(found["committed_at"]),
             parents=tuple(found["parents"]),
         )
-    if config is None:
-        from clearlake.evaluation.config import load_config
-
-        config = load_config(settings.config_path)
-    return GitRepository(config.repository(parsed.repo), settings).commit_info(parsed.commit)
+    project = project or current_project(settings)
+    return git_repository(project, parsed.repo, settings).commit_info(parsed.commit)
 
 
 @dataclass(frozen=True)
@@ -190,11 +191,11 @@ class ResolvedCandidate:
 
 
 def resolve_candidate(
-    key: str, *, config: ClearlakeConfig, settings: Settings, store: LakeStore
+    key: str, *, project: Project, settings: Settings, store: LakeStore
 ) -> ResolvedCandidate:
     parsed = CandidateKey.parse(key)
-    repository = config.repository(parsed.repo)
-    git = GitRepository(repository, settings)
+    repository = project.repository(parsed.repo)
+    git = git_repository(project, parsed.repo, settings)
     git.refresh()
     return ResolvedCandidate(
         key=parsed,

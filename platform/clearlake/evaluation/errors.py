@@ -34,29 +34,27 @@ class CandidateTimeoutError(CandidateError):
 
 
 class MalformedPredictionsError(CandidateError):
-    def __init__(self, candidate: str, problem: str) -> None:
+    def __init__(
+        self,
+        candidate: str,
+        problem: str,
+        *,
+        expected: str = "one finite number per input row, in input order",
+    ) -> None:
         self.problem = problem
+        self.expected = expected
         super().__init__(
             candidate,
-            f"returned malformed predictions: {problem}. predict() must return one finite "
-            "number per input row, in input order.",
-        )
-
-
-class UnknownRepositoryError(ClearlakeError):
-    def __init__(self, repo: str, known: list[str]) -> None:
-        self.repo = repo
-        super().__init__(
-            f"Repository {repo!r} is not registered. Registered: {', '.join(known) or '(none)'}; "
-            "add it under `repositories:` in the Clearlake configuration (CLEARLAKE_CONFIG)."
+            f"returned malformed predictions: {problem}. predict() must return {expected}.",
         )
 
 
 class SuiteNotMaterialisedError(ClearlakeError):
-    def __init__(self, suite: str, reason: str) -> None:
+    def __init__(self, task: str, suite: str, reason: str) -> None:
+        self.task = task
         self.suite = suite
         super().__init__(
-            f"Evaluation suite {suite!r} is not available ({reason}). Materialise "
-            f"evaluation/suites/{suite} and the features it needs first "
+            f"Evaluation suite {suite!r} of task {task!r} is not available ({reason}). "
+            f"Materialise evaluation/{task}/suites/{suite} and the features it needs first "
             "(for example with `clearlake demo`)."
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 import tarfile
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation.config import RepositoryConfig
+from clearlake.project.config import RepositoryConfig
+from clearlake.project.load import Project
 from clearlake.settings import Settings
 
 GIT_TIMEOUT = 120
@@ -49,14 +51,20 @@ class CommitInfo:
         return self.message.splitlines()[0] if self.message else ""
 
 
+def git_repository(project: Project, name: str, settings: Settings) -> GitRepository:
+    """The registered repository ``name`` of ``project`` ({home}/{project} filled in)."""
+    config = project.repository(name)
+    return GitRepository(config, settings, location=project.location(config, settings.home))
+
+
 class GitRepository:
     """One registered repository (its local clone or mirror)."""
 
-    def __init__(self, config: RepositoryConfig, settings: Settings) -> None:
+    def __init__(self, config: RepositoryConfig, settings: Settings, *, location: str) -> None:
         self.config = config
         self.settings = settings
-        self.location = config.resolved_location(settings)
-        self.remote = config.is_remote(settings)
+        self.location = location
+        self.remote = "://" in location or re.match(r"^[\w.-]+@[\w.-]+:", location) is not None
         self.git_dir = (
             settings.cache_root / "repos" / f"{config.name}.git"
             if self.remote

@@ -1,4 +1,4 @@
-"""The leaderboard: every candidate's overall scores over commit time, and its plot.
+"""A task's leaderboard: every candidate's overall scores over commit time, and its plot.
 
 Frame columns: ``candidate``, ``repo``, ``commit``, ``committed_at`` (UTC), ``metric``,
 ``value``, ``ci_low``, ``ci_high``, ``verdict`` (against its baseline; null when it was
@@ -41,6 +41,11 @@ VERDICT_COLOURS = {
     "no significant change": "#6e7781",
     "no baseline": "#0969da",
 }
+
+
+def plot_path(reports_root: Path, task: str) -> Path:
+    """Where a task's leaderboard plot is written (``<reports>/leaderboards/<task>.png``)."""
+    return reports_root / "leaderboards" / f"{task}.png"
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,13 @@ def subgroup_regressions(entry: Entry, metric: str) -> str:
 
 
 def plot_leaderboard(
-    frame: pd.DataFrame, *, metric: str, path: Path, flagged: dict[str, str] | None = None
+    frame: pd.DataFrame,
+    *,
+    metric: str,
+    path: Path,
+    lower_is_better: bool = True,
+    title: str = "Candidates over time",
+    flagged: dict[str, str] | None = None,
 ) -> Path:
     """``metric`` over commit time per repository, with intervals coloured by verdict.
 
@@ -132,8 +143,9 @@ def plot_leaderboard(
     for verdict, colour in VERDICT_COLOURS.items():
         axes.plot([], [], "o", color=colour, label=verdict)
     axes.set_xlabel("commit time (UTC)")
-    axes.set_ylabel(f"{metric} (held-out, lower is better)")
-    axes.set_title(f"Candidates over time: {metric}")
+    better = "lower" if lower_is_better else "higher"
+    axes.set_ylabel(f"{metric} (held-out, {better} is better)")
+    axes.set_title(f"{title}: {metric}")
     axes.legend(fontsize=7, loc="best")
     axes.grid(alpha=0.3)
     figure.autofmt_xdate()
@@ -151,7 +163,7 @@ def markdown_table(frame: pd.DataFrame, *, metric: str) -> str:
         when = row["committed_at"]
         shown = when.strftime("%Y-%m-%d %H:%M") if isinstance(when, dt.datetime) else "?"
         lines.append(
-            f"| {row['candidate']} | {shown} | {float(row['value']):.2f} | "
-            f"{float(row['ci_low']):.2f}–{float(row['ci_high']):.2f} | {row['verdict'] or '—'} |"
+            f"| {row['candidate']} | {shown} | {float(row['value']):.4g} | "
+            f"{float(row['ci_low']):.4g}–{float(row['ci_high']):.4g} | {row['verdict'] or '—'} |"
         )
     return "\n".join(lines)

@@ -1,23 +1,32 @@
 """The algorithm contract: what a candidate repository's entrypoint class must provide.
 
-A repository registers ``entrypoint: module:Class``. Clearlake constructs
+A repository registers ``entrypoint: module:Class`` and a task. Clearlake constructs
 ``Class(**parameters)`` (no arguments when the candidate has no parameters), calls
-``fit(train)`` once on the training suite and ``predict(frame)`` once on the held-out
-suite, in a separate process, at exactly the candidate's commit.
+``fit(train)`` once on the task's training suite and ``predict(frame)`` once on its
+held-out suite, in a separate process, at exactly the candidate's commit.
 
-``train`` holds every column of :data:`clearlake.features.flight_features.FLIGHT_FEATURES_SCHEMA`
-(target ``arr_delay`` included, never null). ``frame`` holds the same columns without the
-target. ``predict`` returns one finite number per row, in row order (a list, a NumPy array
-or a pandas Series).
+``train`` holds the task dataset's declared columns minus the task's ``exclude_columns``
+(the target included, never null); ``frame`` holds the same columns without the target.
+What ``predict`` returns depends on the task's type — in row order, one row per input row:
 
->>> class MeanDelay:
-...     def __init__(self) -> None:
-...         self.mean = 0.0
+* ``regression``: one finite number per row (a list, a NumPy array or a pandas Series);
+* ``binary``: the probability of the positive class, in [0, 1], per row (not a label:
+  scores need probabilities; the task's ``threshold`` turns them into labels);
+* ``multiclass``: a rows x classes DataFrame or 2-D array of probabilities (rows sum to
+  1), one column per declared class — a DataFrame whose columns are the class names is
+  reordered to the declared order; an array must already be in it.
+
+Anything else (wrong length or shape, NaN, text, probabilities outside [0, 1]) fails that
+candidate only, with a message naming what was expected.
+
+>>> class MeanTarget:
+...     def __init__(self, target: str = "y") -> None:
+...         self.target, self.mean = target, 0.0
 ...     def fit(self, train):
-...         self.mean = float(train["arr_delay"].mean())
+...         self.mean = float(train[self.target].mean())
 ...     def predict(self, frame):
 ...         return [self.mean] * len(frame)
->>> isinstance(MeanDelay(), Algorithm)
+>>> isinstance(MeanTarget(), Algorithm)
 True
 """
 
@@ -29,8 +38,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-Predictions = Sequence[float] | np.ndarray[Any, Any] | pd.Series
-TARGET = "arr_delay"
+Predictions = Sequence[float] | np.ndarray[Any, Any] | pd.Series | pd.DataFrame
 
 
 @runtime_checkable

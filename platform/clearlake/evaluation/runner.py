@@ -36,7 +36,8 @@ from clearlake.evaluation.errors import (
     CandidateTimeoutError,
     MalformedPredictionsError,
 )
-from clearlake.evaluation.predictions import validate_predictions
+from clearlake.evaluation.predictions import expectation, validate_predictions
+from clearlake.project.config import TaskConfig
 
 CHILD_SCRIPT = Path(candidate_process.__file__)
 LOG_TAIL_LINES = 20
@@ -48,6 +49,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 @dataclass(frozen=True)
 class CandidateOutcome:
     predictions: np.ndarray[Any, np.dtype[np.float64]]
+    """``(rows,)``, or ``(rows, classes)`` for a multiclass task."""
     fit_seconds: float
     predict_seconds: float
     wall_seconds: float
@@ -71,13 +73,15 @@ def run_candidate(
     candidate: str,
     worktree: Path,
     entrypoint: str,
+    task: TaskConfig,
     parameters: Mapping[str, Any],
     train: pa.Table,
     test: pa.Table,
     timeout_seconds: float,
     threads: int = 1,
 ) -> CandidateOutcome:
-    """Fit on ``train`` and predict ``test`` (target column removed) in a child process."""
+    """Fit on ``train`` and predict ``test`` (target column removed) in a child process;
+    the predictions are validated for ``task``'s type."""
     with tempfile.TemporaryDirectory(prefix="clearlake-candidate-") as tmp:
         paths = {name: str(Path(tmp) / f"{name}.parquet") for name in ("train", "test", "output")}
         pq.write_table(train, paths["train"])
@@ -87,6 +91,8 @@ def run_candidate(
             "worktree": str(worktree),
             "entrypoint": entrypoint,
             "parameters": dict(parameters),
+            "task_type": task.type,
+            "classes": list(task.classes or []),
             "train_path": paths["train"],
             "test_path": paths["test"],
             "output_path": paths["output"],
@@ -114,15 +120,18 @@ def run_candidate(
         messages = [m for m in session.get_custom_messages() if isinstance(m, dict)]
         timing = next((m for m in messages if "fit_seconds" in m), {})
         malformed = next((m["malformed"] for m in messages if "malformed" in m), None)
+        expected = expectation(task)
         if malformed is not None:
-            raise MalformedPredictionsError(candidate, str(malformed))
+            raise MalformedPredictionsError(candidate, str(malformed), expected=expected)
         if returncode != 0:
             raise CandidateCrashedError(candidate, returncode, "\n".join(tail))
         if not Path(paths["output"]).is_file():
-            raise MalformedPredictionsError(candidate, "no predictions were written")
-        raw = pq.read_table(paths["output"]).column("prediction")
+            raise MalformedPredictionsError(
+                candidate, "no predictions were written", expected=expected
+            )
+        raw = pq.read_table(paths["output"])
     return CandidateOutcome(
-        predictions=validate_predictions(candidate, raw, expected_rows=test.num_rows),
+        predictions=validate_predictions(candidate, raw, task=task, expected_rows=test.num_rows),
         fit_seconds=float(timing.get("fit_seconds", float("nan"))),
         predict_seconds=float(timing.get("predict_seconds", float("nan"))),
         wall_seconds=wall,

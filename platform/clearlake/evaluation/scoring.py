@@ -1,12 +1,15 @@
 """Scores of one candidate and comparisons of two, overall and per subgroup.
 
 Scores carry percentile bootstrap intervals. A comparison joins candidate and baseline on
-``flight_id`` (identical rows) and bootstraps the *paired* delta; its interval is
-``delta ± z·se``. Per-subgroup intervals are Bonferroni-widened (``alpha / m`` for the
-``m`` subgroups of a metric) so that, with dozens of subgroups, an unchanged algorithm
-does not get a "regressed" by chance. A verdict also needs the delta to exceed
-``min_relative_effect`` of the baseline's value. Identical predictions give a delta of
-exactly 0 with a zero-width interval: "no significant change", by construction.
+``row_id`` (identical rows) and bootstraps the *paired* delta — the same resampled rows for
+both, for every metric — so the noise both share cancels; its interval is ``delta ± z·se``.
+Multiplicity (per task, ``verdict.multiplicity``): with dozens of subgroups an unchanged
+algorithm would get a "regressed" by chance, so per-subgroup decisions control the error
+over a metric's subgroups — Bonferroni widens the interval to ``alpha / m``; Holm and
+Benjamini-Hochberg adjust the normal p-values of ``delta / se`` instead (the interval shown
+stays at ``alpha / m``). A verdict also needs the delta to exceed the metric's minimum
+effect (relative to the baseline's value, or absolute). Identical predictions give a delta
+of exactly 0 with a zero-width interval: "no significant change", by construction.
 """
 
 from __future__ import annotations
@@ -21,8 +24,14 @@ import pandas as pd
 import pyarrow as pa
 
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation.config import EvaluationConfig
-from clearlake.evaluation.metrics import METRICS, FloatArray, bootstrap_values, subgroup_seed
+from clearlake.evaluation.metrics import (
+    Metric,
+    bootstrap_values,
+    min_effects,
+    subgroup_seed,
+)
+from clearlake.evaluation.predictions import ROW_ID, outcome
+from clearlake.project.config import TaskConfig
 
 SCORES_SCHEMA = pa.schema(
     [
@@ -60,53 +69,80 @@ IMPROVED, REGRESSED, NO_CHANGE, NO_BASELINE = (
 
 
 def subgroups(
-    frame: pd.DataFrame, config: EvaluationConfig
+    frame: pd.DataFrame, task: TaskConfig
 ) -> Iterator[tuple[str, str, np.ndarray[Any, Any]]]:
     """``(kind, subgroup, row indices)``: overall first, then each large-enough subgroup."""
     yield "overall", "all", np.arange(len(frame))
-    for kind in config.subgroups:
-        labels = frame[kind].astype(str).to_numpy()
+    for spec in task.subgroups:
+        labels = frame[spec.label].astype(str).to_numpy()
         for value in sorted(set(labels)):
             rows = np.flatnonzero(labels == value)
-            if len(rows) >= config.min_subgroup_rows:
-                yield kind, value, rows
+            if len(rows) >= task.min_subgroup_rows:
+                yield spec.label, value, rows
 
 
-def score_predictions(predictions: pd.DataFrame, config: EvaluationConfig) -> pd.DataFrame:
+def _interval(values: np.ndarray[Any, Any], alpha: float) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return float("nan"), float("nan")
+    low, high = np.quantile(finite, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
+
+
+def score_predictions(
+    predictions: pd.DataFrame, task: TaskConfig, metrics: list[Metric]
+) -> pd.DataFrame:
     """The ``candidate_scores`` frame (columns :data:`SCORES_COLUMNS`)."""
-    actual = predictions["actual"].to_numpy(dtype=float)
-    predicted = predictions["prediction"].to_numpy(dtype=float)
-    alpha = 1.0 - config.bootstrap.confidence
-    metrics = [METRICS[m] for m in config.metrics]
+    whole = outcome(task, predictions)
+    bootstrap = task.verdict.bootstrap
+    alpha = 1.0 - bootstrap.confidence
     records = []
-    for kind, subgroup, rows in subgroups(predictions, config):
-        components = [m.component(actual[rows], predicted[rows]) for m in metrics]
+    for kind, subgroup, rows in subgroups(predictions, task):
+        part = whole.subset(rows)
         boots = bootstrap_values(
-            components,
-            [m.finish for m in metrics],
-            samples=config.bootstrap.samples,
-            seed=subgroup_seed(config.bootstrap.seed, kind, subgroup),
+            [(m, part) for m in metrics],
+            samples=bootstrap.samples,
+            seed=subgroup_seed(bootstrap.seed, kind, subgroup),
         )
-        for metric, component, boot in zip(metrics, components, boots, strict=True):
-            low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-            value = float(metric.finish(np.atleast_1d(component.mean()))[0])
-            records.append((metric.name, kind, subgroup, value, float(low), float(high), len(rows)))
+        for metric, boot in zip(metrics, boots, strict=True):
+            low, high = _interval(boot, alpha)
+            records.append((metric.name, kind, subgroup, metric.value(part), low, high, len(rows)))
     return pd.DataFrame.from_records(records, columns=SCORES_COLUMNS)
 
 
 def verdict(
     *,
     delta: float,
-    ci_low: float,
-    ci_high: float,
+    significant: bool,
     baseline_value: float,
     lower_is_better: bool,
     min_relative_effect: float,
+    min_absolute_effect: float = 0.0,
 ) -> str:
-    if abs(delta) < min_relative_effect * abs(baseline_value) or ci_low <= 0 <= ci_high:
+    """improved / regressed / no significant change of one metric in one subgroup."""
+    floor = max(min_absolute_effect, min_relative_effect * abs(baseline_value))
+    if not significant or not np.isfinite(delta) or abs(delta) < floor:
         return NO_CHANGE
     better = delta < 0 if lower_is_better else delta > 0
     return IMPROVED if better else REGRESSED
+
+
+def adjusted_p_values(p: np.ndarray[Any, Any], method: str) -> np.ndarray[Any, Any]:
+    """Family-wise (Bonferroni, Holm) or false-discovery (Benjamini-Hochberg) adjustment."""
+    m = len(p)
+    if m == 0:
+        return p
+    if method == "bonferroni":
+        return np.minimum(p * m, 1.0)
+    order = np.argsort(p, kind="stable")
+    ranked = p[order]
+    if method == "holm":
+        steps = np.maximum.accumulate(ranked * (m - np.arange(m)))
+    else:  # bh
+        steps = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(steps, 1.0)
+    return adjusted
 
 
 @dataclass(frozen=True)
@@ -118,11 +154,11 @@ class Comparison:
 
 
 def compare_predictions(
-    candidate: pd.DataFrame, baseline: pd.DataFrame, config: EvaluationConfig
+    candidate: pd.DataFrame, baseline: pd.DataFrame, task: TaskConfig, metrics: list[Metric]
 ) -> Comparison:
     """The ``candidate_comparison`` frame (columns :data:`COMPARISON_COLUMNS`)."""
     joined = candidate.merge(
-        baseline[["flight_id", "actual", "prediction"]], on="flight_id", suffixes=("", "_baseline")
+        baseline[[ROW_ID, "actual", "prediction"]], on=ROW_ID, suffixes=("", "_baseline")
     )
     differing = int((joined["actual"] != joined["actual_baseline"]).sum())
     if differing:
@@ -131,64 +167,102 @@ def compare_predictions(
             "were evaluated on different suite versions. Re-evaluate the baseline."
         )
     if joined.empty:
-        raise ClearlakeError("Candidate and baseline predictions share no rows (flight_id).")
-    actual = joined["actual"].to_numpy(dtype=float)
-    ours = joined["prediction"].to_numpy(dtype=float)
-    theirs = joined["prediction_baseline"].to_numpy(dtype=float)
-    groups = list(subgroups(joined, config))
-    alpha = 1.0 - config.bootstrap.confidence
+        raise ClearlakeError(f"Candidate and baseline predictions share no rows ({ROW_ID}).")
+    ours, theirs = outcome(task, joined), outcome(task, joined, prefix="_baseline")
+    groups = list(subgroups(joined, task))
+    bootstrap = task.verdict.bootstrap
+    alpha = 1.0 - bootstrap.confidence
     tests = max(1, len(groups) - 1)
     z_overall = NormalDist().inv_cdf(1 - alpha / 2)
     z_subgroup = NormalDist().inv_cdf(1 - alpha / (2 * tests))
-    metrics = [METRICS[m] for m in config.metrics]
-    records = []
-    for kind, subgroup, rows in groups:
-        components: list[FloatArray] = []
-        for metric in metrics:
-            components += [
-                metric.component(actual[rows], ours[rows]),
-                metric.component(actual[rows], theirs[rows]),
-            ]
+    rows: list[dict[str, Any]] = []
+    for kind, subgroup, index in groups:
+        mine, other = ours.subset(index), theirs.subset(index)
         boots = bootstrap_values(
-            components,
-            [m.finish for m in metrics for _ in (0, 1)],
-            samples=config.bootstrap.samples,
-            seed=subgroup_seed(config.bootstrap.seed, kind, subgroup),
+            [(m, o) for m in metrics for o in (mine, other)],
+            samples=bootstrap.samples,
+            seed=subgroup_seed(bootstrap.seed, kind, subgroup),
         )
         z = z_overall if kind == "overall" else z_subgroup
         for i, metric in enumerate(metrics):
-            value = float(metric.finish(np.atleast_1d(components[2 * i].mean()))[0])
-            base = float(metric.finish(np.atleast_1d(components[2 * i + 1].mean()))[0])
+            value, base = metric.value(mine), metric.value(other)
             delta = value - base
-            se = float(np.std(boots[2 * i] - boots[2 * i + 1], ddof=1))
-            low, high = delta - z * se, delta + z * se
-            records.append(
-                (
-                    metric.name,
-                    kind,
-                    subgroup,
-                    value,
-                    base,
-                    delta,
-                    low,
-                    high,
-                    verdict(
-                        delta=delta,
-                        ci_low=low,
-                        ci_high=high,
-                        baseline_value=base,
-                        lower_is_better=metric.lower_is_better,
-                        min_relative_effect=config.min_relative_effect,
-                    ),
-                    len(rows),
-                )
+            paired = boots[2 * i] - boots[2 * i + 1]
+            paired = paired[np.isfinite(paired)]
+            se = float(np.std(paired, ddof=1)) if len(paired) > 1 else float("nan")
+            rows.append(
+                {
+                    "metric": metric.name,
+                    "subgroup_kind": kind,
+                    "subgroup": subgroup,
+                    "candidate_value": value,
+                    "baseline_value": base,
+                    "delta": delta,
+                    "ci_low": delta - z * se,
+                    "ci_high": delta + z * se,
+                    "n_rows": len(index),
+                    "_p": _p_value(delta, se),
+                }
             )
+    frame = pd.DataFrame(rows, columns=[*COMPARISON_COLUMNS, "_p"])
+    frame["verdict"] = _verdicts(frame, task, metrics, alpha)
     return Comparison(
-        frame=pd.DataFrame.from_records(records, columns=COMPARISON_COLUMNS),
+        frame=frame[COMPARISON_COLUMNS],
         rows_compared=len(joined),
         rows_only_candidate=len(candidate) - len(joined),
         rows_only_baseline=len(baseline) - len(joined),
     )
+
+
+def _p_value(delta: float, se: float) -> float:
+    if not np.isfinite(delta) or not np.isfinite(se):
+        return 1.0
+    if se == 0:
+        return 1.0 if delta == 0 else 0.0
+    return 2 * (1 - NormalDist().cdf(abs(delta) / se))
+
+
+def _verdicts(
+    frame: pd.DataFrame, task: TaskConfig, metrics: list[Metric], alpha: float
+) -> list[str]:
+    method = task.verdict.multiplicity
+    significant = pd.Series(False, index=frame.index)
+    for metric in metrics:
+        mine = frame["metric"] == metric.name
+        overall = mine & (frame["subgroup_kind"] == "overall")
+        significant[overall] = ~((frame["ci_low"] <= 0) & (frame["ci_high"] >= 0))[overall]
+        significant[overall] &= frame.loc[overall, "ci_low"].notna()
+        family = mine & (frame["subgroup_kind"] != "overall")
+        if not family.any():
+            continue
+        if method == "bonferroni":  # the interval is already at alpha / m
+            inside = (frame["ci_low"] <= 0) & (frame["ci_high"] >= 0)
+            significant[family] = ~inside[family] & frame.loc[family, "ci_low"].notna()
+        else:
+            p = adjusted_p_values(frame.loc[family, "_p"].to_numpy(dtype=float), method)
+            significant[family] = p < alpha
+    lower = {m.name: m.lower_is_better for m in metrics}
+    verdicts = []
+    rows = zip(
+        frame["metric"].astype(str),
+        frame["delta"].to_numpy(dtype=float),
+        frame["baseline_value"].to_numpy(dtype=float),
+        significant,
+        strict=True,
+    )
+    for name, delta, base, is_significant in rows:
+        relative, absolute = min_effects(task, name)
+        verdicts.append(
+            verdict(
+                delta=float(delta),
+                significant=bool(is_significant),
+                baseline_value=float(base),
+                lower_is_better=lower[name],
+                min_relative_effect=relative,
+                min_absolute_effect=absolute,
+            )
+        )
+    return verdicts
 
 
 def without_baseline(scores: pd.DataFrame) -> pd.DataFrame:
@@ -231,6 +305,6 @@ def regressions(comparison: pd.DataFrame) -> list[str]:
     return [
         f"{r.metric} "
         + ("overall" if r.subgroup_kind == "overall" else f"for {r.subgroup_kind}={r.subgroup}")
-        + f" +{r.delta:.2f} (CI {r.ci_low:.2f}..{r.ci_high:.2f}, n={r.n_rows})"
+        + f" {r.delta:+.4g} (CI {r.ci_low:.4g}..{r.ci_high:.4g}, n={r.n_rows})"
         for r in bad.itertuples()
     ]

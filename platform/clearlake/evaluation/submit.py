@@ -1,8 +1,9 @@
 """Submitting a commit for evaluation from outside (a CI job, a webhook): Dagster GraphQL.
 
-``submit`` finds the code location that has the ``candidate_evaluation`` job, adds the
-candidate's partition and launches the run, tagged with the commit sensor's run key so
-the sensor will not evaluate the same commit again when it sees it.
+``submit`` finds the code location that has the task's evaluation job, adds the
+candidate's partition to the task's partitions and launches the run, tagged with the
+commit sensor's run key so the sensor will not evaluate the same commit again when it
+sees it. Job, partitions and sensor names come from the caller (``assets.names``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,7 @@ import httpx
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import CandidateKey, register_parameters
 from clearlake.lake.store import LakeStore
-from clearlake.partitions import CANDIDATES
 
-JOB_NAME = "candidate_evaluation"
-SENSOR_NAME = "candidate_commit_sensor"
 ACTIVE = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "SUCCESS"}
 
 REPOSITORIES = """
@@ -94,16 +92,16 @@ def payload(data: dict[str, Any], field: str, url: str, ok: str) -> dict[str, An
     return value
 
 
-def find_location(client: DagsterGraphQL) -> dict[str, str]:
+def find_location(client: DagsterGraphQL, job: str) -> dict[str, str]:
     data = client(REPOSITORIES)
     nodes = payload(data, "repositoriesOrError", client.url, "RepositoryConnection")["nodes"]
     for node in nodes:
-        if any(job["name"] == JOB_NAME for job in node["jobs"]):
+        if any(found["name"] == job for found in node["jobs"]):
             return {
                 "repositoryLocationName": node["location"]["name"],
                 "repositoryName": node["name"],
             }
-    raise SubmitError(client.url, f"no code location defines the job {JOB_NAME!r}")
+    raise SubmitError(client.url, f"no code location defines the job {job!r}")
 
 
 def submit(
@@ -111,11 +109,15 @@ def submit(
     *,
     repo: str,
     commit: str,
+    job: str,
+    partitions: str,
+    sensor: str,
     parameters: Mapping[str, Any] | None = None,
     store: LakeStore | None = None,
     force: bool = False,
 ) -> Submitted:
-    """Register ``repo@commit`` (with ``parameters``) and launch its evaluation."""
+    """Register ``repo@commit`` (with ``parameters``) in ``partitions`` and launch ``job``
+    (the evaluation job of the repository's task), tagged as ``sensor``'s run."""
     if len(commit) < 7 or any(c not in "0123456789abcdef" for c in commit.lower()):
         raise ClearlakeError(f"{commit!r} is not a commit sha: give at least 7 hex digits.")
     key = str(CandidateKey.of(repo, commit, parameters))
@@ -124,21 +126,21 @@ def submit(
             raise ClearlakeError("Submitting with parameters needs the lake (to store them).")
         register_parameters(store, key, parameters)
     client = DagsterGraphQL(url)
-    selector = find_location(client)
+    selector = find_location(client, job)
     if not force:
         runs = client(RUNS, {"tags": [{"key": "dagster/partition", "value": key}]})
         results = payload(runs, "runsOrError", client.url, "Runs")["results"]
         active = [r for r in results if r["status"] in ACTIVE]
         if active:
             return Submitted(key, active[0]["runId"], new=False)
-    added = client(ADD_PARTITION, {"selector": selector, "name": CANDIDATES, "key": key})
+    added = client(ADD_PARTITION, {"selector": selector, "name": partitions, "key": key})
     kind = added["addDynamicPartition"]["__typename"]
     if kind not in ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"):
         payload(added, "addDynamicPartition", client.url, "AddDynamicPartitionSuccess")
     tags = {
         "dagster/partition": key,
         "dagster/run_key": key,
-        "dagster/sensor_name": SENSOR_NAME,
+        "dagster/sensor_name": sensor,
         "clearlake/repo": repo,
         "clearlake/commit": commit,
         "clearlake/reason": "submitted",
@@ -147,7 +149,7 @@ def submit(
         LAUNCH,
         {
             "params": {
-                "selector": {**selector, "jobName": JOB_NAME},
+                "selector": {**selector, "jobName": job},
                 "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
             }
         },

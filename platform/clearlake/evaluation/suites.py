@@ -1,86 +1,147 @@
-"""Evaluation suites: pinned windows of feature rows that candidates are trained and scored on.
+"""Evaluation suites: pinned windows of a task's dataset that candidates train and are scored on.
 
-A suite is declared in the configuration (name, start, end, role) and materialised as the
-asset ``evaluation/suites/<name>`` (``<lake>/evaluation/suites/<name>/data.parquet``). Its
-code version hashes its definition, so changing a window changes the suite's version and
-marks everything evaluated on it as unsynced.
+A suite is declared in a task (name, start, end, role) and materialised as the asset
+``evaluation/<task>/suites/<name>`` (``<lake>/evaluation/<task>/suites/<name>/data.parquet``):
+the dataset's rows whose date lies in the window and whose target is known, ordered by
+row id, with the dataset's declared schema (target not null). Its code version hashes its
+definition and the task fields that select its rows, so changing a window (or the target)
+changes the suite's version and unsyncs what was evaluated on it — and nothing of another
+task.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
-from clearlake.evaluation.config import SuiteConfig
+from clearlake.errors import ClearlakeError
 from clearlake.evaluation.errors import SuiteNotMaterialisedError
-from clearlake.features.datasets import TypedDataset
-from clearlake.features.flight_features import (
-    FLIGHT_FEATURES_SCHEMA,
-    FlightFeatures,
-    missing_days,
-    read_flight_features,
-)
+from clearlake.features.datasets import schema_problems
 from clearlake.lake.store import LakeStore
+from clearlake.project.config import FeatureConfig, SuiteConfig, TaskConfig, arrow_schema
 from clearlake.versioning import digest, json_version, source_version
 
-SUITES_TABLE = "evaluation/suites"
-TARGET = "arr_delay"
 
-SUITE_SCHEMA = pa.schema(
-    [f.with_nullable(False) if f.name == TARGET else f for f in FLIGHT_FEATURES_SCHEMA]
-)
+def feature_table(dataset: str) -> str:
+    """Where the lake keeps a feature table (``features/<name>/date=…/data.parquet``)."""
+    return f"features/{dataset}"
 
 
-class EvaluationSuite(TypedDataset):
-    """Feature rows of a window whose target is known, ordered by ``flight_id``."""
-
-    name = "evaluation suite"
-    schema = SUITE_SCHEMA
+def suite_table(task: str, suite: str) -> str:
+    return f"evaluation/{task}/suites/{suite}"
 
 
-def build_suite(features: FlightFeatures, suite: SuiteConfig) -> EvaluationSuite:
-    dates = features.column("flight_date")
+def suite_schema(task: TaskConfig, dataset: FeatureConfig) -> pa.Schema:
+    """The dataset's declared schema with the target not nullable."""
+    schema = arrow_schema(dataset.columns)
+    index = schema.get_field_index(task.target)
+    return schema.set(index, schema.field(index).with_nullable(False))
+
+
+def row_id(task: TaskConfig, dataset: FeatureConfig) -> str:
+    return task.row_id or dataset.row_id
+
+
+def date_column(task: TaskConfig, dataset: FeatureConfig) -> str:
+    return task.date_column or dataset.date_column
+
+
+def candidate_columns(task: TaskConfig, dataset: FeatureConfig, *, train: bool) -> list[str]:
+    """The columns a candidate sees: the dataset's, minus ``exclude_columns`` (and the
+    target, except in the training frame)."""
+    hidden = set(task.exclude_columns) | (set() if train else {task.target})
+    return [c for c in dataset.columns if c not in hidden]
+
+
+def build_suite(
+    features: pa.Table, *, task: TaskConfig, dataset: FeatureConfig, suite: SuiteConfig
+) -> pa.Table:
+    """The rows of ``suite``'s window with a known target, ordered by row id."""
+    dates = features.column(date_column(task, dataset))
+    if pa.types.is_timestamp(dates.type):
+        dates = pc.cast(dates, pa.date32())
     keep = pc.and_(
         pc.and_(
             pc.greater_equal(dates, pa.scalar(suite.start)),
             pc.less_equal(dates, pa.scalar(suite.end)),
         ),
-        pc.is_valid(features.column(TARGET)),
+        pc.is_valid(features.column(task.target)),
     )
-    table = features.table.filter(keep).sort_by("flight_id")
-    return EvaluationSuite(table.cast(SUITE_SCHEMA))
+    table = features.filter(keep).sort_by(row_id(task, dataset))
+    if task.type == "multiclass":
+        assert task.classes is not None
+        found = set(pc.unique(pc.cast(table.column(task.target), pa.string())).to_pylist())
+        unknown = sorted(found - set(task.classes))
+        if unknown:
+            raise ClearlakeError(
+                f"Target {task.target} holds class(es) {', '.join(unknown)} that are not among "
+                f"the task's declared classes ({', '.join(task.classes)}): declare them."
+            )
+    return table.cast(suite_schema(task, dataset))
 
 
-def suite_from_lake(store: LakeStore, name: str, suite: SuiteConfig) -> EvaluationSuite:
+def missing_days(store: LakeStore, dataset: str, start: dt.date, end: dt.date) -> list[dt.date]:
+    present = set(store.list_partitions(feature_table(dataset)))
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    return [d for d in days if d.isoformat() not in present]
+
+
+def suite_from_lake(
+    store: LakeStore,
+    *,
+    task_name: str,
+    task: TaskConfig,
+    dataset: FeatureConfig,
+    suite_name: str,
+) -> pa.Table:
     """Build a suite from the published feature partitions (all must be present)."""
-    absent = missing_days(store, suite.start, suite.end)
+    suite = task.suites[suite_name]
+    table = feature_table(task.dataset)
+    absent = missing_days(store, task.dataset, suite.start, suite.end)
     if absent:
         raise SuiteNotMaterialisedError(
-            name,
-            f"features/flight_features has no partition for {absent[0]}..{absent[-1]} "
-            f"({len(absent)} day(s)): materialise them first",
+            task_name,
+            suite_name,
+            f"{table} has no partition for {absent[0]}..{absent[-1]} ({len(absent)} day(s)): "
+            "materialise them first",
         )
-    return build_suite(read_flight_features(store, suite.start, suite.end), suite)
+    declared = arrow_schema(dataset.columns)
+    files = [store.partition_file(table, f"date={d.isoformat()}") for d in suite.days]
+    features = ds.dataset(files, format="parquet", filesystem=store.fs, schema=declared).to_table()
+    return build_suite(features, task=task, dataset=dataset, suite=suite)
 
 
-def suite_code_version(name: str, suite: SuiteConfig) -> str:
-    """Hash of the suite's definition and of the code that builds it."""
+def suite_code_version(task: TaskConfig, suite_name: str) -> str:
+    """Hash of the suite's definition, the task fields that select rows, and the code."""
+    selecting = task.model_dump(
+        mode="json", include={"dataset", "target", "type", "row_id", "date_column", "classes"}
+    )
     return digest(
-        source_version(EvaluationSuite, build_suite, suite_from_lake),
-        json_version({"name": name, **suite.model_dump(mode="json")}),
+        source_version(build_suite, suite_from_lake, suite_schema),
+        json_version(
+            {"name": suite_name, **task.suites[suite_name].model_dump(mode="json"), **selecting}
+        ),
     )
 
 
-def suite_table(name: str) -> str:
-    return f"{SUITES_TABLE}/{name}"
-
-
-def load_suite(store: LakeStore, name: str) -> EvaluationSuite:
-    """The materialised suite ``name``; a clear error when it was never materialised."""
-    path = store.partition_file(suite_table(name), None)
+def load_suite(
+    store: LakeStore, *, task_name: str, task: TaskConfig, dataset: FeatureConfig, suite_name: str
+) -> pa.Table:
+    """The materialised suite; a clear error when it was never materialised or is stale."""
+    path = store.partition_file(suite_table(task_name, suite_name), None)
     if not store.exists(path):
-        raise SuiteNotMaterialisedError(name, f"{path} is missing")
-    return EvaluationSuite.read(
-        store.read_table(path),
-        hint=f"the stored suite {name!r} is stale: materialise evaluation/suites/{name} again",
-    )
+        raise SuiteNotMaterialisedError(task_name, suite_name, f"{path} is missing")
+    table = store.read_table(path)
+    problems = schema_problems(suite_schema(task, dataset), table)
+    if problems:
+        raise SuiteNotMaterialisedError(
+            task_name,
+            suite_name,
+            "the stored suite does not match the dataset's declared schema ("
+            + "; ".join(problems)
+            + ")",
+        )
+    return table

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.baseline import baseline_commit
 from clearlake.evaluation.candidates import CandidateKey
-from clearlake.evaluation.config import ClearlakeConfig
-from clearlake.evaluation.git import GitRepository
+from clearlake.evaluation.git import git_repository
+from clearlake.project.load import Project
 from clearlake.settings import Settings
 
 MAX_PER_TICK = 25
@@ -31,6 +31,7 @@ class Request:
     commit: str
     branch: str
     reason: str
+    task: str
 
 
 @dataclass
@@ -56,24 +57,26 @@ def parse_cursor(raw: str | None) -> dict[str, str]:
 
 
 def plan_tick(
-    config: ClearlakeConfig,
+    project: Project,
     settings: Settings,
     cursor: dict[str, str],
     *,
-    is_known: Callable[[str], bool],
+    is_known: Callable[[str, str], bool],
     max_per_tick: int = MAX_PER_TICK,
 ) -> TickPlan:
-    """New commits to evaluate and the cursor after them; ``is_known(key)``: registered?"""
+    """New commits to evaluate (each with its repository's task) and the cursor after them;
+    ``is_known(task, key)``: is the candidate registered in the task's partitions?"""
     plan = TickPlan(cursor=dict(cursor))
     planned: set[str] = set()
 
     def request(key: str, repo: str, sha: str, branch: str, reason: str) -> None:
         if key not in planned:
             planned.add(key)
-            plan.requests.append(Request(key, repo, sha, branch, reason))
+            plan.requests.append(Request(key, repo, sha, branch, reason, project.task_of(repo)))
 
-    for repository in config.repositories:
-        git = GitRepository(repository, settings)
+    for repository in project.config.repositories:
+        task = project.task_of(repository.name)
+        git = git_repository(project, repository.name, settings)
         try:
             git.refresh()
         except ClearlakeError as exc:
@@ -95,7 +98,7 @@ def plan_tick(
                 )
                 if base is not None:
                     base_key = str(CandidateKey.of(repository.name, base))
-                    if not is_known(base_key):
+                    if not is_known(task, base_key):
                         request(base_key, repository.name, base, branch, f"baseline of {sha[:7]}")
                 request(
                     str(CandidateKey.of(repository.name, sha)),

@@ -2,7 +2,8 @@
 
 Planning does every check first — repository, ref, grid, profile limits — so a request
 that cannot be honoured launches nothing. Launching registers one candidate partition
-per parameter combination and submits one ``candidate_evaluation`` run per partition,
+per parameter combination in the partitions of the repository's task and submits one run
+of the task's evaluation job per partition (names given by the caller, ``assets.names``),
 tagged with the profile's ``dagster-k8s/config`` (the K8sRunLauncher gives the run pod
 exactly those resources; locally the tag is inert).
 """
@@ -15,17 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clearlake.evaluation.candidates import CandidateKey, register_parameters
-from clearlake.evaluation.config import ClearlakeConfig
-from clearlake.evaluation.git import GitRepository
+from clearlake.evaluation.git import git_repository
 from clearlake.evaluation.submit import (
     ADD_PARTITION,
     LAUNCH,
     DagsterGraphQL,
     find_location,
     payload,
-)
-from clearlake.evaluation.submit import (
-    JOB_NAME as EVALUATION_JOB,
 )
 from clearlake.experiments.grid import parse_grid
 from clearlake.experiments.profiles import (
@@ -35,7 +32,7 @@ from clearlake.experiments.profiles import (
     resolve_request,
 )
 from clearlake.lake.store import LakeStore
-from clearlake.partitions import CANDIDATES
+from clearlake.project.load import Project
 from clearlake.settings import Settings
 from clearlake.versioning import digest
 
@@ -52,6 +49,7 @@ class PlannedRun:
 class ExperimentPlan:
     experiment: str
     repo: str
+    task: str
     sha: str
     request: ResourceRequest
     runs: list[PlannedRun] = field(default_factory=list)
@@ -59,7 +57,7 @@ class ExperimentPlan:
 
 def plan_experiment(
     *,
-    config: ClearlakeConfig,
+    project: Project,
     settings: Settings,
     repo: str,
     ref: str,
@@ -70,9 +68,10 @@ def plan_experiment(
     gpu: int | None = None,
 ) -> ExperimentPlan:
     """Validate everything and say exactly what would run; launches nothing."""
-    request = resolve_request(config, profile, cpu=cpu, memory=memory, gpu=gpu)
+    request = resolve_request(project.config.profiles, profile, cpu=cpu, memory=memory, gpu=gpu)
     grid = parse_grid(params)
-    git = GitRepository(config.repository(repo), settings)
+    task = project.task_of(repo)
+    git = git_repository(project, repo, settings)
     git.refresh()
     sha = git.resolve(ref)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
@@ -93,10 +92,13 @@ def plan_experiment(
             "clearlake/experiment": experiment,
             "clearlake/kind": "experiment",  # the chart's run queue limits these
             "clearlake/profile": profile,
+            "clearlake/task": task,
             **k8s_config_tag(request, experiment=experiment),
         }
         runs.append(PlannedRun(key=key, parameters=parameters, tags=tags, run_config=run_config))
-    return ExperimentPlan(experiment=experiment, repo=repo, sha=sha, request=request, runs=runs)
+    return ExperimentPlan(
+        experiment=experiment, repo=repo, task=task, sha=sha, request=request, runs=runs
+    )
 
 
 def launch_experiment(
@@ -104,20 +106,23 @@ def launch_experiment(
     *,
     url: str,
     store: LakeStore,
+    job: str,
+    partitions: str,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, str]:
-    """Register the partitions and submit the runs; return run id per candidate key."""
+    """Register the partitions in ``partitions`` (the task's candidates) and submit runs of
+    ``job`` (the task's evaluation job); return run id per candidate key."""
     client = DagsterGraphQL(url)
-    selector = find_location(client)  # also proves the webserver answers, before any write
+    selector = find_location(client, job)  # also proves the webserver answers, before any write
     launched = {}
     for run in plan.runs:
         if run.parameters:
             register_parameters(store, run.key, run.parameters)
-        added = client(ADD_PARTITION, {"selector": selector, "name": CANDIDATES, "key": run.key})
+        added = client(ADD_PARTITION, {"selector": selector, "name": partitions, "key": run.key})
         if added["addDynamicPartition"]["__typename"] != "DuplicateDynamicPartitionError":
             payload(added, "addDynamicPartition", url, "AddDynamicPartitionSuccess")
         params = {
-            "selector": {**selector, "jobName": EVALUATION_JOB},
+            "selector": {**selector, "jobName": job},
             "runConfigData": run.run_config,
             "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in run.tags.items()]},
         }

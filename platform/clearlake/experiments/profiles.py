@@ -8,6 +8,7 @@ node selector and toleration of the cluster's GPU nodes.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,9 @@ from typing import Any
 from kubernetes.utils import parse_quantity
 
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation.config import ClearlakeConfig, ResourceProfile
+from clearlake.project.config import ResourceProfile
+from clearlake.project.load import Project, current_project
+from clearlake.settings import Settings
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_NODE_SELECTOR = {"nvidia.com/gpu.present": "true"}
@@ -39,17 +42,24 @@ class ResourceRequest:
     memory_limit: str
 
 
-def get_profile(config: ClearlakeConfig, name: str) -> ResourceProfile:
-    profiles = config.profiles
+Profiles = Mapping[str, ResourceProfile]
+
+
+def project_profiles(settings: Settings, project: Project | None = None) -> Profiles:
+    """The resource profiles of the project (``profiles:`` of its clearlake.yaml)."""
+    return (project or current_project(settings)).config.profiles
+
+
+def get_profile(profiles: Profiles, name: str) -> ResourceProfile:
     if not profiles:
         raise ProfileError(
-            f"Resource profile {name!r} is not available: the Clearlake configuration has no "
-            "profiles: section (see assets/clearlake.yaml for one)."
+            f"Resource profile {name!r} is not available: the project's clearlake.yaml has no "
+            "profiles: section (examples/flights/clearlake.yaml has one)."
         )
     if name not in profiles:
         raise ProfileError(
             f"Unknown resource profile {name!r}: choose one of {', '.join(sorted(profiles))} "
-            "(profiles: section of the Clearlake configuration)."
+            "(profiles: section of the project's clearlake.yaml)."
         )
     return profiles[name]
 
@@ -64,7 +74,7 @@ def _quantity(text: str, what: str) -> Decimal:
 
 
 def resolve_request(
-    config: ClearlakeConfig,
+    profiles: Profiles,
     profile_name: str,
     *,
     cpu: str | None = None,
@@ -72,7 +82,7 @@ def resolve_request(
     gpu: int | None = None,
 ) -> ResourceRequest:
     """The profile's defaults, overridden by what was asked — refused beyond its limits."""
-    profile = get_profile(config, profile_name)
+    profile = get_profile(profiles, profile_name)
     asked_cpu, asked_memory = cpu or profile.cpu.request, memory or profile.memory.request
     asked_gpu = profile.gpu if gpu is None else gpu
     problems = []
@@ -85,7 +95,7 @@ def resolve_request(
     if problems:
         fitting = [
             (p.gpu, _quantity(p.cpu.limit, "cpu"), _quantity(p.memory.limit, "memory"), n)
-            for n, p in config.profiles.items()
+            for n, p in profiles.items()
             if _fits(p, asked_cpu, asked_memory, asked_gpu)
         ]
         larger = [n for *_, n in sorted(fitting)]  # the smallest profile that fits
