@@ -8,9 +8,10 @@ import dagster as dg
 import pytest
 from flights_example.demo_repos import SampleCommit, add_commit, create_sample_repository
 
+from assets.names import evaluation_job, predictions_key
 from clearlake.evaluation.baseline import await_baseline, baseline_commit, baseline_status
-from clearlake.evaluation.config import RepositoryConfig
 from clearlake.evaluation.git import GitRepository
+from clearlake.project.config import RepositoryConfig
 from clearlake.settings import load_settings
 
 KEY = "flight-delays@3baebfc"
@@ -29,7 +30,12 @@ def git(tmp_path: Path) -> tuple[GitRepository, list[str]]:
     path = tmp_path / "repo"
     shas = create_sample_repository(path)
     config = RepositoryConfig(name="flight-delays", location=str(path), entrypoint="m:C")
-    return GitRepository(config, load_settings({"CLEARLAKE_HOME": str(tmp_path)})), shas
+    return GitRepository(
+        config, load_settings({"CLEARLAKE_HOME": str(tmp_path)}), location=str(path)
+    ), shas
+
+
+PREDICTIONS = predictions_key("arrival_delay")
 
 
 def test_parent_policy(git: tuple[GitRepository, list[str]]) -> None:
@@ -57,7 +63,7 @@ def test_champion_policy(git: tuple[GitRepository, list[str]]) -> None:
 def add_run(instance: dg.DagsterInstance, status: dg.DagsterRunStatus) -> None:
     instance.add_run(
         dg.DagsterRun(
-            job_name="candidate_evaluation",
+            job_name=evaluation_job("arrival_delay"),
             run_id=str(uuid.uuid4()),
             tags={"dagster/partition": KEY},
             status=status,
@@ -67,24 +73,24 @@ def add_run(instance: dg.DagsterInstance, status: dg.DagsterRunStatus) -> None:
 
 def test_baseline_status_and_wait() -> None:
     instance = dg.DagsterInstance.ephemeral()
-    never = baseline_status(instance, KEY)
+    never = baseline_status(instance, KEY, predictions=PREDICTIONS)
     assert never is not None and not never.ready
     assert (
         "never evaluated" in never.reason
         and "clearlake submit --repo flight-delays" in never.reason
     )
     add_run(instance, dg.DagsterRunStatus.STARTED)
-    assert baseline_status(instance, KEY) is None  # still running: wait
-    waited = await_baseline(instance, KEY, timeout_seconds=0.3, poll_seconds=0.1)
-    assert not waited.ready and "still running after 0.3 s" in waited.reason
-    instance.report_runless_asset_event(
-        dg.AssetMaterialization(["evaluation", "candidate_predictions"], partition=KEY)
+    assert baseline_status(instance, KEY, predictions=PREDICTIONS) is None  # still running: wait
+    waited = await_baseline(
+        instance, KEY, predictions=PREDICTIONS, timeout_seconds=0.3, poll_seconds=0.1
     )
-    assert await_baseline(instance, KEY, timeout_seconds=5).ready
+    assert not waited.ready and "still running after 0.3 s" in waited.reason
+    instance.report_runless_asset_event(dg.AssetMaterialization(PREDICTIONS, partition=KEY))
+    assert await_baseline(instance, KEY, predictions=PREDICTIONS, timeout_seconds=5).ready
 
 
 def test_failed_baseline_is_reported() -> None:
     instance = dg.DagsterInstance.ephemeral()
     add_run(instance, dg.DagsterRunStatus.FAILURE)
-    status = baseline_status(instance, KEY)
+    status = baseline_status(instance, KEY, predictions=PREDICTIONS)
     assert status is not None and not status.ready and "failed" in status.reason

@@ -11,8 +11,8 @@ from flights_example.demo_repos import (
 )
 
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation.config import RepositoryConfig
 from clearlake.evaluation.git import GitRepository
+from clearlake.project.config import RepositoryConfig
 from clearlake.settings import load_settings
 
 
@@ -20,7 +20,9 @@ def repository(location: str, tmp_path: Path) -> GitRepository:
     config = RepositoryConfig(
         name="flight-delays", location=location, entrypoint="delay_model:DelayModel"
     )
-    return GitRepository(config, load_settings({"CLEARLAKE_HOME": str(tmp_path / "home")}))
+    return GitRepository(
+        config, load_settings({"CLEARLAKE_HOME": str(tmp_path / "home")}), location=location
+    )
 
 
 @pytest.fixture

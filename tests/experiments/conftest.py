@@ -4,9 +4,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-from clearlake.evaluation.config import ClearlakeConfig, load_config, parse_config
-from clearlake.settings import PROJECT_ROOT
+from clearlake.project.load import Project, parse_project
+from clearlake.settings import EXAMPLE_PROJECT
 
 
 def git(repo: Path, *args: str) -> str:
@@ -30,16 +31,18 @@ def algorithm_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def experiment_config(algorithm_repo: Path) -> ClearlakeConfig:
-    """The project's configuration with the test repository registered."""
-    raw = load_config(PROJECT_ROOT / "assets" / "clearlake.yaml").model_dump(mode="json")
+def experiment_project(algorithm_repo: Path) -> Project:
+    """The example project with the test repository registered (on its regression task)."""
+    path = EXAMPLE_PROJECT / "clearlake.yaml"
+    raw = yaml.safe_load(path.read_text())
     raw["repositories"] = [
         {
             "name": "algo",
+            "task": "arrival_delay",
             "location": str(algorithm_repo),
             "branches": ["main"],
             "entrypoint": "delay_model:DelayModel",
             "baseline": {"policy": "parent"},
         }
     ]
-    return parse_config(raw, source="test")
+    return parse_project(raw, path=path)

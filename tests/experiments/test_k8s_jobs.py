@@ -18,9 +18,9 @@ from dagster_k8s.container_context import K8sContainerContext
 from dagster_k8s.job import UserDefinedDagsterK8sConfig, construct_dagster_k8s_job
 from kubernetes.client import ApiClient
 
-from clearlake.evaluation.config import ClearlakeConfig
 from clearlake.experiments.launch import ExperimentPlan, plan_experiment
 from clearlake.experiments.profiles import GPU_RESOURCE
+from clearlake.project.load import Project
 from clearlake.settings import load_settings
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/clearlake:3f9c2e1"
@@ -67,12 +67,12 @@ def launcher(tmp_path: Path) -> K8sRunLauncher:
 
 
 def plan(
-    config: ClearlakeConfig, profile: str, monkeypatch: pytest.MonkeyPatch, **asked: Any
+    config: Project, profile: str, monkeypatch: pytest.MonkeyPatch, **asked: Any
 ) -> ExperimentPlan:
     monkeypatch.setenv("CLEARLAKE_ENV", "cluster")
     monkeypatch.setenv("CLEARLAKE_LAKE_URL", "s3://lake/prod")
     return plan_experiment(
-        config=config, settings=load_settings(), repo="algo", ref="main",
+        project=config, settings=load_settings(), repo="algo", ref="main",
         params=["max_depth=3,5"], profile=profile, **asked,
     )  # fmt: skip
 
@@ -125,9 +125,9 @@ def step_job(
 
 
 def test_gpu_experiment_run_and_step_pods(
-    launcher: K8sRunLauncher, experiment_config: ClearlakeConfig, monkeypatch: pytest.MonkeyPatch
+    launcher: K8sRunLauncher, experiment_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    planned = plan(experiment_config, "gpu", monkeypatch)
+    planned = plan(experiment_project, "gpu", monkeypatch)
     assert len(planned.runs) == 2
     for run in planned.runs:
         for manifest in (run_job(launcher, run.tags), step_job(launcher, run.tags, run.run_config)):
@@ -157,9 +157,9 @@ def test_gpu_experiment_run_and_step_pods(
 
 
 def test_cpu_experiment_asks_for_less_and_gets_no_gpu(
-    launcher: K8sRunLauncher, experiment_config: ClearlakeConfig, monkeypatch: pytest.MonkeyPatch
+    launcher: K8sRunLauncher, experiment_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    planned = plan(experiment_config, "medium", monkeypatch, cpu="1500m", memory="3Gi")
+    planned = plan(experiment_project, "medium", monkeypatch, cpu="1500m", memory="3Gi")
     run = planned.runs[0]
     assert json.loads(run.tags["dagster-k8s/config"])["container_config"]["resources"][
         "requests"
@@ -176,11 +176,11 @@ def test_cpu_experiment_asks_for_less_and_gets_no_gpu(
 
 
 def test_local_experiments_carry_no_executor_config(
-    experiment_config: ClearlakeConfig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    experiment_project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("CLEARLAKE_HOME", str(tmp_path))
     planned = plan_experiment(
-        config=experiment_config, settings=load_settings({"CLEARLAKE_HOME": str(tmp_path)}),
+        project=experiment_project, settings=load_settings({"CLEARLAKE_HOME": str(tmp_path)}),
         repo="algo", ref="main", params=[], profile="small",
     )  # fmt: skip
     assert planned.runs[0].run_config == {}

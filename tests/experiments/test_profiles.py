@@ -5,15 +5,16 @@ from typing import TypedDict
 
 import pytest
 
-from clearlake.evaluation.config import ClearlakeConfig, load_config
 from clearlake.experiments.profiles import (
     GPU_RESOURCE,
     ProfileError,
+    Profiles,
     k8s_config,
     k8s_config_tag,
+    project_profiles,
     resolve_request,
 )
-from clearlake.settings import PROJECT_ROOT
+from clearlake.settings import load_settings
 
 
 class Asked(TypedDict, total=False):
@@ -25,11 +26,12 @@ class Asked(TypedDict, total=False):
 
 
 @pytest.fixture(scope="module")
-def config() -> ClearlakeConfig:
-    return load_config(PROJECT_ROOT / "assets" / "clearlake.yaml")
+def config() -> Profiles:
+    """The example project's profiles (the default CLEARLAKE_CONFIG)."""
+    return project_profiles(load_settings({}))
 
 
-def test_profile_defaults_and_smaller_requests(config: ClearlakeConfig) -> None:
+def test_profile_defaults_and_smaller_requests(config: Profiles) -> None:
     request = resolve_request(config, "medium")
     assert (request.cpu, request.memory, request.gpu) == ("2", "4Gi", 0)
     smaller = resolve_request(config, "medium", cpu="1500m", memory="3Gi")
@@ -46,13 +48,13 @@ def test_profile_defaults_and_smaller_requests(config: ClearlakeConfig) -> None:
     ],
 )
 def test_beyond_the_profile_is_refused_before_launch(
-    config: ClearlakeConfig, profile: str, asked: Asked, message: str
+    config: Profiles, profile: str, asked: Asked, message: str
 ) -> None:
     with pytest.raises(ProfileError, match=message):
         resolve_request(config, profile, **asked)
 
 
-def test_unknown_profile_and_bad_quantity(config: ClearlakeConfig) -> None:
+def test_unknown_profile_and_bad_quantity(config: Profiles) -> None:
     with pytest.raises(
         ProfileError, match="Unknown resource profile 'huge': choose one of gpu, large"
     ):
@@ -61,7 +63,7 @@ def test_unknown_profile_and_bad_quantity(config: ClearlakeConfig) -> None:
         resolve_request(config, "small", cpu="two")
 
 
-def test_gpu_profile_requests_gpu_with_scheduling(config: ClearlakeConfig) -> None:
+def test_gpu_profile_requests_gpu_with_scheduling(config: Profiles) -> None:
     pod = k8s_config(resolve_request(config, "gpu"), experiment="exp-1")
     resources = pod["container_config"]["resources"]
     assert resources["limits"][GPU_RESOURCE] == "1" and resources["requests"][GPU_RESOURCE] == "1"
