@@ -110,12 +110,13 @@ def _upstream(
         limit=1,
     ).records
     event = records[0].asset_materialization if records else None
+    found: dict[str, Any] = {"partitions": partition} if partition else {}
     if event is None:
-        return {"data_version": None, "run_id": None}
+        return {"data_version": None, "run_id": None, **found}
     return {
         "data_version": (event.tags or {}).get("dagster/data_version"),
         "run_id": records[0].run_id,
-        **({"partitions": partition} if partition else {}),
+        **found,
         "metadata": {
             name: entry.value
             for name, entry in event.metadata.items()

@@ -16,7 +16,7 @@ from clearlake.lake.store import LakeStore
 def report_env(
     tmp_path_factory: pytest.TempPathFactory, sample_lake: LakeStore, sample_db: str
 ) -> Iterator[ReportEnv]:
-    """One Clearlake home + Dagster instance shared by a test module (runs cost ~5 s each).
+    """One Clearlake home + Dagster instance shared by a test module (runs cost ~3 s each).
 
     The lake is a copy of the session's sample lake: stand-in evaluation outputs are
     written into it and must not leak into other tests' lake.

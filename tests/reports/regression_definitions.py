@@ -1,89 +1,128 @@
-"""Definitions for the follow-up report tests: a comparison whose blocking check can fail.
+"""Stand-in evaluation outputs for the report tests, with the evaluation contract's keys,
+columns and metadata, so the tests control the verdicts.
 
-The real ``candidate_evaluation`` job, ``candidate_reports`` job, ``regression_report_sensor``
-and report assets, over a stand-in ``evaluation/candidate_comparison``: keys containing
-'bad' regress in one subgroup (carrier WN) and fail the blocking check, as the demo's
-third commit does. Loaded by file path (dagstermill re-imports the job in the kernel).
+Per task (``assets.names``): ``candidate_comparison`` (blocking check
+``no_significant_regression``: keys containing 'bad' regress for subgroup WN and fail it)
+and ``candidate_predictions`` (regression: residuals in the task's unit; binary:
+probabilities of the positive class). Stored by the real lake IO manager.
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
-import assets.reports.notebooks as report_defs
-import assets.reports.regression_reports as regression_defs
-from assets.evaluation.automation import candidate_evaluation_job
-from clearlake.partitions import candidate_partitions_def
-from clearlake.resources import resources_for
-from clearlake.settings import load_settings
-
-COMPARISON = dg.AssetKey(["evaluation", "candidate_comparison"])
-CHECK = "no_significant_regression"
-BASELINE = "delay_model@0000000"
-
-
-def comparison_frame(candidate: str) -> pd.DataFrame:
-    wn = "regressed" if "bad" in candidate else "improved"
-    rows = [
-        ("overall", "all", -0.1, -0.4, 0.2, "no significant change"),
-        ("carrier", "WN", 2.5 if wn == "regressed" else -2.5, 1.0, 4.0, wn),
-        ("carrier", "AA", -0.2, -0.5, 0.1, "no significant change"),
-        ("origin", "LGA", -0.3, -0.6, 0.0, "no significant change"),
-    ]
-    if wn == "improved":
-        rows[1] = ("carrier", "WN", -2.5, -4.0, -1.0, wn)
-    return pd.DataFrame(
-        [
-            {
-                "metric": "mae",
-                "subgroup_kind": kind,
-                "subgroup": name,
-                "candidate_value": 10.0 + delta,
-                "baseline_value": 10.0,
-                "delta": delta,
-                "ci_low": low,
-                "ci_high": high,
-                "verdict": verdict,
-                "n_rows": 400,
-            }
-            for kind, name, delta, low, high, verdict in rows
-        ]
-    )
-
-
-@dg.asset(
-    key=COMPARISON,
-    partitions_def=candidate_partitions_def,
-    group_name="evaluation",
-    check_specs=[dg.AssetCheckSpec(CHECK, asset=COMPARISON, blocking=True)],
+from assets.names import (
+    REGRESSION_CHECK,
+    candidate_partitions_name,
+    comparison_key,
+    evaluation_job,
+    predictions_key,
 )
-def candidate_comparison(
-    context: dg.AssetExecutionContext,
-) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
-    frame = comparison_frame(context.partition_key)
-    regressed = frame[frame["verdict"] == "regressed"]
-    yield dg.Output(
-        frame,
-        metadata={
-            "candidate": context.partition_key,
-            "baseline": BASELINE,
-            "overall_verdict": "no significant change",
-            "regressions": ", ".join(f"mae for carrier={s}" for s in regressed["subgroup"])
-            or "none",
-        },
+from clearlake.partitions import candidate_partitions
+
+BASELINE = "delay_model@0000000"
+METRICS = {"arrival_delay": ("mae", "rmse"), "late_arrival": ("roc_auc", "log_loss")}
+KINDS = {"arrival_delay": ("carrier", "origin"), "late_arrival": ("dest", "sched_hour")}
+GROUPS = {
+    "carrier": ("AA", "B6", "DL", "WN"),
+    "origin": ("EWR", "JFK", "LGA"),
+    "dest": ("ATL", "ORD"),
+    "sched_hour": ("[6, 9)", "[9, 12)"),
+}
+
+
+def comparison_frame(task: str, candidate: str) -> pd.DataFrame:
+    """Deterministic: keys containing 'bad' regress (WN worst), others improve."""
+    bad = "bad" in candidate
+    rows = []
+    for metric in METRICS[task]:
+        groups = [("overall", "all")] + [(k, g) for k in KINDS[task] for g in GROUPS[k]]
+        for i, (kind, name) in enumerate(groups):
+            delta = (2.5 if name == "WN" else 0.5 + i / 10) * (1 if bad else -1)
+            verdict = ("regressed" if bad else "improved") if kind != "overall" else "improved"
+            if bad and kind == "overall":
+                verdict = "no significant change"
+            rows.append(
+                {
+                    "metric": metric,
+                    "subgroup_kind": kind,
+                    "subgroup": name,
+                    "candidate_value": 10.0 + delta,
+                    "baseline_value": 10.0,
+                    "delta": delta,
+                    "ci_low": delta - 0.3,
+                    "ci_high": delta + 0.3,
+                    "verdict": verdict,
+                    "n_rows": 400,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def predictions_frame(task: str, rows: int = 600) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"row_id": [f"r{i}" for i in range(rows)]})
+    for kind in KINDS[task]:
+        frame[kind] = rng.choice(GROUPS[kind], size=rows)
+    if task == "late_arrival":
+        probability = rng.uniform(0.02, 0.98, size=rows)
+        frame["actual"] = (rng.uniform(size=rows) < probability).astype(float)
+        frame["prediction"] = probability
+    else:
+        frame["actual"] = rng.normal(5, 30, size=rows)
+        frame["prediction"] = frame["actual"] + rng.normal(0, 10, size=rows)
+    return frame
+
+
+def evaluation_assets(task: str) -> list[dg.AssetsDefinition]:
+    partitions = candidate_partitions(candidate_partitions_name(task))
+    key = comparison_key(task)
+
+    @dg.asset(key=predictions_key(task), partitions_def=partitions, group_name="evaluation")
+    def predictions() -> pd.DataFrame:
+        return predictions_frame(task)
+
+    @dg.asset(
+        key=key,
+        partitions_def=partitions,
+        group_name="evaluation",
+        deps=[predictions_key(task)],
+        check_specs=[dg.AssetCheckSpec(REGRESSION_CHECK, asset=key, blocking=True)],
     )
-    yield dg.AssetCheckResult(check_name=CHECK, passed=regressed.empty)
+    def comparison(
+        context: dg.AssetExecutionContext,
+    ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
+        frame = comparison_frame(task, context.partition_key)
+        regressed = frame[frame["verdict"] == "regressed"]
+        yield dg.Output(
+            frame,
+            metadata={
+                "candidate": context.partition_key,
+                "baseline": BASELINE,
+                "overall_verdict": "improved" if regressed.empty else "no significant change",
+                "regressions": ", ".join(
+                    f"{m} for {k}={s}"
+                    for m, k, s in regressed[["metric", "subgroup_kind", "subgroup"]].to_numpy()
+                    if s == "WN"
+                )
+                or "none",
+            },
+        )
+        yield dg.AssetCheckResult(check_name=REGRESSION_CHECK, passed=regressed.empty)
+
+    return [predictions, comparison]
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions.merge(
-        report_defs.defs(),
-        regression_defs.defs(),
-        dg.Definitions(
-            assets=[candidate_comparison],
-            jobs=[candidate_evaluation_job(in_process=True)],
-            resources=resources_for(load_settings()),
-        ),
+def evaluation_job_def(task: str) -> Any:
+    """Predictions → comparison → the task's candidate reports, as the evaluation job does."""
+    return dg.define_asset_job(
+        evaluation_job(task),
+        selection=dg.AssetSelection.tag("partitioned_by", "candidate")
+        & dg.AssetSelection.tag("task", task)
+        | dg.AssetSelection.assets(predictions_key(task), comparison_key(task)),
+        partitions_def=candidate_partitions(candidate_partitions_name(task)),
+        executor_def=dg.in_process_executor,
     )

@@ -1,8 +1,7 @@
-"""Helpers of the report tests: an isolated Clearlake home and real Dagster runs.
+"""Helpers of the report tests: an isolated Clearlake home, the real definitions, real runs.
 
-dagstermill re-imports the job inside the notebook kernel, so runs go through
-``execute_job`` on a reconstructable repository (``report_definitions.py`` by file
-path), in-process (the kernel is the only subprocess).
+Runs are in-process (``execute_in_process`` of the real report assets beside stand-in
+evaluation outputs): with plain papermill there is nothing to reconstruct in a kernel.
 """
 
 from __future__ import annotations
@@ -13,13 +12,37 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster._core.definitions.reconstruct import ReconstructableRepository
+from regression_definitions import evaluation_assets, evaluation_job_def
 
-from clearlake.settings import PROJECT_ROOT
+import assets.reports.gallery as gallery_defs
+import assets.reports.regression_reports as regression_defs
+import assets.reports.report_assets as report_defs
+from assets.lake.replication import defs as lake_defs
+from clearlake.project.load import current_project
+from clearlake.resources import resources_for
+from clearlake.settings import load_settings
 
-DEFINITIONS_FILE = Path(__file__).with_name("report_definitions.py")
 REPORTS_URL = "http://reports.example.test/reports"
 INSTANCE_YAML = "telemetry:\n  enabled: false\n"
+TASKS = ("arrival_delay", "late_arrival")
+
+
+def definitions() -> dg.Definitions:
+    """Lake + report + gallery + follow-up definitions of the current project, stand-in
+    evaluation outputs for its tasks."""
+    settings = load_settings()
+    tasks = [t for t in current_project(settings).config.tasks if t in TASKS]
+    return dg.Definitions.merge(
+        lake_defs(),
+        report_defs.defs(),
+        gallery_defs.defs(),
+        regression_defs.defs(),
+        dg.Definitions(
+            assets=[a for t in tasks for a in evaluation_assets(t)],
+            jobs=[evaluation_job_def(t) for t in tasks],
+            resources=resources_for(settings),
+        ),
+    )
 
 
 @dataclass
@@ -33,23 +56,24 @@ class ReportEnv:
         *selection: str,
         partition: str | None = None,
         config: Mapping[str, Any] | None = None,
-    ) -> dg.ExecuteJobResult:
-        repo = ReconstructableRepository.for_file(
-            str(DEFINITIONS_FILE), "defs", working_directory=str(PROJECT_ROOT)
-        )
-        run_config: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
+        raise_on_error: bool = False,
+    ) -> dg.ExecuteInProcessResult:
+        defs = definitions()
+        keys = [dg.AssetKey(s.split("/")) for s in selection]
+        job = defs.resolve_implicit_global_asset_job_def()
+        run_config: dict[str, Any] = {}
         if config:
             run_config["ops"] = {op: {"config": dict(values)} for op, values in config.items()}
-        return dg.execute_job(
-            repo.get_reconstructable_job("__ASSET_JOB"),
-            self.instance,
-            asset_selection=[dg.AssetKey(s.split("/")) for s in selection],
-            tags={"dagster/partition": partition} if partition else None,
+        return job.execute_in_process(
+            instance=self.instance,
+            asset_selection=keys,
+            partition_key=partition,
             run_config=run_config,
+            raise_on_error=raise_on_error,
         )
 
 
-def materialization(result: dg.ExecuteJobResult, key: str) -> dict[str, Any]:
+def materialization(result: dg.ExecuteInProcessResult, key: str) -> dict[str, Any]:
     """Metadata values of the materialisation of ``key`` in a run."""
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
@@ -58,7 +82,7 @@ def materialization(result: dg.ExecuteJobResult, key: str) -> dict[str, Any]:
     raise AssertionError(f"{key} was not materialised in run {result.run_id}")
 
 
-def failure_message(result: dg.ExecuteJobResult) -> str:
+def failure_message(result: dg.ExecuteInProcessResult) -> str:
     failures = [e for e in result.all_events if e.is_step_failure]
     assert failures, f"run {result.run_id} did not fail"
     error = failures[0].step_failure_data.error

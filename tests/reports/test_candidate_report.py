@@ -1,4 +1,5 @@
-"""Candidate reports through Dagster: verdict, parameter overrides, failures, the gallery."""
+"""Candidate reports through Dagster, per task and task type: verdict, the task's plots,
+parameter overrides, failures kept as partial reports, the gallery grouped by task."""
 
 from __future__ import annotations
 
@@ -11,38 +12,57 @@ import dagster as dg
 import pytest
 from report_harness import REPORTS_URL, ReportEnv, failure_message, materialization
 
-from clearlake.evaluation.candidates import (
-    CandidateKey,
-    register_parameters,
-    save_commit_info,
-)
+from assets.names import candidate_partitions_name
+from clearlake.evaluation.candidates import CandidateKey, register_parameters, save_commit_info
 from clearlake.evaluation.git import CommitInfo
 from clearlake.lake.store import LakeStore
-from clearlake.reports import nbio
+from clearlake.reports import render
 from clearlake.reports.gallery import commit_page
 from clearlake.settings import load_settings
 from clearlake.versioning import json_version
 
-GOOD = "delay_model@1a2b3c4"
+GOOD = "flight-delays@1a2b3c4"
 TUNING = {"max_depth": 3}
-TUNED = str(CandidateKey.of("delay_model", "1a2b3c4", TUNING))
-BAD = "delay_model@bad0001"
-UNREPORTED = "delay_model@c0ffee0"  # known to Dagster, its run stopped before the report
+TUNED = str(CandidateKey.of("flight-delays", "1a2b3c4", TUNING))
+BAD = "flight-delays@bad0001"
+UNREPORTED = "flight-delays@c0ffee0"  # known to Dagster, its run stopped before the report
+LATE = "late-arrivals@5eed001"
 COMMITTED = dt.datetime(2026, 11, 20, 17, 5, tzinfo=dt.UTC)
-DEFAULTS = {"metrics": None, "subgroup_kinds": ["carrier", "origin", "month"], "top_subgroups": 8}
-REPORT = "reports__candidate_report"
+DEFAULTS = {"metrics": None, "subgroup_kinds": None, "top_subgroups": 8}
+DELAY_REPORT = "reports/arrival_delay/candidate_report"
+LATE_REPORT = "reports/late_arrival/candidate_report"
+OP = "reports__arrival_delay__candidate_report"
+INPUTS = {
+    "comparison": "evaluation/arrival_delay/candidate_comparison",
+    "predictions": "evaluation/arrival_delay/candidate_predictions",
+    "scores": "evaluation/arrival_delay/candidate_scores",
+}
 
 
 @dataclass
 class Runs:
     env: ReportEnv
-    good: dg.ExecuteJobResult
-    failed: dg.ExecuteJobResult
+    good: dg.ExecuteInProcessResult
+    late: dg.ExecuteInProcessResult
+    failed: dg.ExecuteInProcessResult
+
+
+def upstream(env: ReportEnv, task: str, key: str) -> None:
+    result = env.materialize(
+        f"evaluation/{task}/candidate_predictions",
+        f"evaluation/{task}/candidate_comparison",
+        partition=key,
+    )
+    assert "bad" in key or result.success
 
 
 @pytest.fixture(scope="module")
 def runs(report_env: ReportEnv) -> Iterator[Runs]:
-    report_env.instance.add_dynamic_partitions("candidates", [GOOD, TUNED, BAD, UNREPORTED])
+    instance = report_env.instance
+    instance.add_dynamic_partitions(
+        candidate_partitions_name("arrival_delay"), [GOOD, TUNED, BAD, UNREPORTED]
+    )
+    instance.add_dynamic_partitions(candidate_partitions_name("late_arrival"), [LATE])
     lake = LakeStore(load_settings().lake_url)  # what the evaluation records per candidate
     info = CommitInfo(
         "1a2b3c4" + "0" * 33, "Use weather at origin\n\nDetails", "ada", COMMITTED, ()
@@ -50,106 +70,159 @@ def runs(report_env: ReportEnv) -> Iterator[Runs]:
     save_commit_info(lake, GOOD, info)
     register_parameters(lake, TUNED, TUNING)
     for key in (GOOD, TUNED, BAD):
-        assert report_env.materialize("evaluation/candidate_comparison", partition=key).success
-    good = report_env.materialize("reports/candidate_report", partition=GOOD)
-    failed = report_env.materialize(
-        "reports/candidate_report", partition=BAD, config={REPORT: {"metrics": ["nope"]}}
-    )
-    yield Runs(report_env, good, failed)
+        upstream(report_env, "arrival_delay", key)
+    upstream(report_env, "late_arrival", LATE)
+    good = report_env.materialize(DELAY_REPORT, partition=GOOD)
+    late = report_env.materialize(LATE_REPORT, partition=LATE)
+    failed = report_env.materialize(DELAY_REPORT, partition=BAD, config={OP: {"metrics": ["nope"]}})
+    yield Runs(report_env, good, late, failed)
 
 
-def test_report_compares_the_candidate_with_its_baseline(runs: Runs) -> None:
+def outputs(notebook: dg.Any, mime: str) -> list[str]:  # type: ignore[name-defined]
+    return [
+        str(o["data"][mime])
+        for c in notebook.cells
+        for o in c.get("outputs", [])
+        if mime in o.get("data", {})
+    ]
+
+
+def test_regression_report_compares_the_candidate_with_its_baseline(runs: Runs) -> None:
     assert runs.good.success
-    meta = materialization(runs.good, "reports/candidate_report")
-    root = runs.env.reports_root
-    assert meta["report"] == f"{REPORTS_URL}/candidate_report/delay_model%401a2b3c4.html"
-    assert meta["report_notebook"] == str(root / "candidate_report" / f"{GOOD}.ipynb")
-    assert (meta["verdict"], meta["baseline"]) == ("improved", "delay_model@0000000")
-    assert json.loads(meta["provenance/parameters"]) == {"candidate": GOOD, **DEFAULTS}
+    meta = materialization(runs.good, DELAY_REPORT)
+    folder = runs.env.reports_root / "candidate_report" / GOOD
+    assert meta["report"] == f"{REPORTS_URL}/candidate_report/flight-delays%401a2b3c4/report.html"
+    assert meta["report_notebook"] == str(folder / "report.ipynb")
+    assert (meta["verdict"], meta["baseline"], meta["task"]) == (
+        "improved",
+        "delay_model@0000000",
+        "arrival_delay",
+    )
+    parameters = json.loads(meta["provenance/parameters"])
+    assert parameters == {"candidate": GOOD, "task": "arrival_delay", "inputs": INPUTS, **DEFAULTS}
     assert meta["provenance/candidate_commit"] == "1a2b3c4"
-    assert "Use weather at origin" in (root / "candidate_report" / f"{GOOD}.html").read_text()
-    page = (root / "candidate_report" / f"{GOOD}.html").read_text()
+    page = (folder / "report.html").read_text()
+    assert "Use weather at origin" in page
     assert "Verdict: <strong>improved</strong>" in page
-    assert "compared with <code>delay_model@0000000</code> on mae, rmse" in page
-    provenance = page.index("Provenance")
-    assert provenance < page.index("Verdict:") < page.index("Per-subgroup breakdown")
-    assert "input evaluation/candidate_comparison" in page
-    assert page.count('src="data:image/png;base64,') == 3  # deltas + one subgroup plot per metric
-    record = json.loads((root / "candidate_report" / f"{GOOD}.json").read_text())
-    upstream = record["provenance"]["inputs"]["evaluation/candidate_comparison"]
-    assert upstream["partitions"] == GOOD
-    assert upstream["metadata"]["overall_verdict"] == "improved"
-    assert upstream["data_version"]
+    assert "(regression task <code>arrival_delay</code>) compared with" in page
+    assert page.index("Provenance") < page.index("Verdict:") < page.index("Residuals")
+    assert page.index("Residuals") < page.index("Per-subgroup breakdown")
+    assert 'alt="Residuals against predictions; Residuals: median' in page
+    # deltas + residuals + one subgroup plot per metric (mae, rmse)
+    assert page.count('src="data:image/png;base64,') == 4
+    record = json.loads((folder / "report.json").read_text())
+    assert (record["scope"], record["task"]) == ("candidate", "arrival_delay")
+    comparison = record["provenance"]["inputs"][INPUTS["comparison"]]
+    assert comparison["partitions"] == GOOD
+    assert comparison["metadata"]["overall_verdict"] == "improved"
+    assert comparison["data_version"]
     assert record["provenance"]["code_version"] == meta["provenance/code_version"]
+
+
+def test_residuals_are_in_the_target_unit(runs: Runs) -> None:
+    from regression_definitions import predictions_frame
+
+    from clearlake.reports.candidate import plot_residuals
+
+    axes = plot_residuals(predictions_frame("arrival_delay"), target="arr_delay", unit="minutes")
+    labels = [a.get_xlabel() for a in axes.get_axes()]
+    assert labels == ["predicted arr_delay (minutes)", "residual (actual − predicted) (minutes)"]
+    unitless = plot_residuals(predictions_frame("arrival_delay"), target="price", unit="")
+    assert [a.get_xlabel() for a in unitless.get_axes()][0] == "predicted price"
+
+
+def test_binary_report_shows_roc_and_calibration(runs: Runs) -> None:
+    assert runs.late.success
+    meta = materialization(runs.late, LATE_REPORT)
+    assert (meta["verdict"], meta["task"], meta["metrics"]) == (
+        "improved",
+        "late_arrival",
+        "log_loss, roc_auc",
+    )
+    page = (runs.env.reports_root / "candidate_report" / LATE / "report.html").read_text()
+    assert "ROC curve and calibration" in page and "Residuals" not in page
+    assert 'alt="ROC curve; Calibration (10 quantile bins)"' in page
+    assert "minutes" not in page
+    notebook = render.read(runs.env.reports_root / "candidate_report" / LATE / "report.ipynb")
+    assert "### dest" not in outputs(notebook, "text/markdown")
+    assert any("sched_hour" in t for t in outputs(notebook, "text/html"))
+
+
+def test_multiclass_confusion_matrix() -> None:
+    import pandas as pd
+
+    from clearlake.reports.candidate import confusion
+
+    frame = pd.DataFrame(
+        {
+            "actual": ["a", "a", "b", "c"],
+            "prediction": [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]],
+        }
+    )
+    matrix = confusion(frame, ["a", "b", "c"])
+    assert matrix.loc["a"].tolist() == [0.5, 0.5, 0.0]
+    assert matrix.loc["b", "b"] == 1.0 and matrix.loc["c", "c"] == 1.0
 
 
 def test_parameter_override_changes_the_report_and_its_provenance(runs: Runs) -> None:
     override = {"metrics": ["mae"], "top_subgroups": 2}
-    result = runs.env.materialize(
-        "reports/candidate_report", partition=TUNED, config={REPORT: override}
-    )
+    result = runs.env.materialize(DELAY_REPORT, partition=TUNED, config={OP: override})
     assert result.success
-    meta = materialization(result, "reports/candidate_report")
-    used = {"candidate": TUNED, **DEFAULTS, **override}
+    meta = materialization(result, DELAY_REPORT)
+    used = {"candidate": TUNED, "task": "arrival_delay", "inputs": INPUTS, **DEFAULTS, **override}
     assert json.loads(meta["provenance/parameters"]) == used
     assert meta["provenance/parameters_hash"] == json_version(used)
     assert meta["metrics"] == "mae"
-    record = json.loads((runs.env.reports_root / "candidate_report" / f"{TUNED}.json").read_text())
+    folder = runs.env.reports_root / "candidate_report" / TUNED
+    record = json.loads((folder / "report.json").read_text())
     assert json.loads(record["provenance"]["candidate_parameters"]) == TUNING
-    notebook = nbio.read(runs.env.reports_root / "candidate_report" / f"{TUNED}.ipynb")
-    markdown = [
-        o["data"]["text/markdown"]
-        for c in notebook.cells
-        for o in c.get("outputs", [])
-        if "text/markdown" in o.get("data", {})
-    ]
+    notebook = render.read(folder / "report.ipynb")
+    markdown = outputs(notebook, "text/markdown")
     assert "### mae" in markdown and "### rmse" not in markdown
-    tables = [
-        o["data"]["text/html"]
-        for c in notebook.cells
-        for o in c.get("outputs", [])
-        if "<th>subgroup_kind</th>" in o.get("data", {}).get("text/html", "")
-    ]
-    assert len(tables) == 3  # one per subgroup kind, each with the top 2 rows only
-    assert all(t.count("<tr") == 3 for t in tables)  # header row + the top 2 subgroups
-    assert "top_subgroups = 2" in notebook.cells[4].source
+    tables = [t for t in outputs(notebook, "text/html") if "<th>subgroup_kind</th>" in t]
+    assert len(tables) == 2  # one per subgroup kind (carrier, origin), top 2 rows each
+    assert all(t.count("<tr") == 3 for t in tables)
 
 
 def test_failing_notebook_keeps_the_partial_report(runs: Runs) -> None:
     assert not runs.failed.success
     message = failure_message(runs.failed)
+    folder = runs.env.reports_root / "candidate_report" / BAD
     assert (
         f"Report candidate_report[{BAD}] failed in cell 4 "
-        "(`shown = cr.select_metrics(comparison, metrics)`) of notebooks/candidate_report.ipynb: "
+        "(`shown = cr.select_metrics(comparison, metrics)`) of candidate_report.ipynb: "
         "ClearlakeError: Metric(s) 'nope' not in the comparison"
     ) in message
-    root = runs.env.reports_root / "candidate_report"
-    assert str(root / f"{BAD}.html") in message
-    partial = nbio.read(root / f"{BAD}.ipynb")
+    assert str(folder / "report.html") in message
+    partial = render.read(folder / "report.ipynb")
     errors = [o for c in partial.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert [e.ename for e in errors] == ["ClearlakeError"]
-    assert any(
-        "Provenance" in str(o.get("data")) for c in partial.cells for o in c.get("outputs", [])
-    )  # cells before the failing one ran
-    page = (root / f"{BAD}.html").read_text()
+    assert any("Provenance" in t for t in outputs(partial, "text/html"))  # earlier cells ran
+    page = (folder / "report.html").read_text()
     assert "Report failed</strong> in cell 4 of template <code>candidate_report</code>" in page
     assert "select_metrics" in page  # the failing cell's code is shown
-    record = json.loads((root / f"{BAD}.json").read_text())
+    record = json.loads((folder / "report.json").read_text())
     assert record["status"] == "failed"
     assert record["error"].startswith("ClearlakeError: Metric(s) 'nope'")
 
 
-def test_gallery_indexes_reports_by_commit(runs: Runs) -> None:
-    result = runs.env.materialize("evaluation/leaderboard", "reports/report_gallery")
+def test_gallery_groups_reports_by_task_then_commit(runs: Runs) -> None:
+    root = runs.env.reports_root
+    (root / "leaderboards").mkdir(parents=True, exist_ok=True)
+    (root / "leaderboards" / "arrival_delay.png").write_bytes(b"\x89PNG")
+    result = runs.env.materialize("reports/report_gallery")
     assert result.success
     meta = materialization(result, "reports/report_gallery")
-    root = runs.env.reports_root
     assert meta["gallery"] == f"{REPORTS_URL}/index.html"
-    assert meta[f"commit/{BAD}"] == f"{REPORTS_URL}/candidates/delay_model%40bad0001/index.html"
+    assert meta[f"commit/{BAD}"] == f"{REPORTS_URL}/candidates/flight-delays%40bad0001/index.html"
     index = (root / "index.html").read_text()
-    assert '<img class="leaderboard" src="leaderboard.png"' in index
-    assert (root / "leaderboard.png").is_file()
-    for key in (GOOD, BAD):
+    assert index.index("<h2>arrival_delay <small>(regression)") < index.index(
+        "<h2>late_arrival <small>(binary)"
+    )
+    assert index.index("<h3>flight-delays</h3>") < index.index("<h3>late-arrivals</h3>")
+    assert '<img class="leaderboard" src="leaderboards/arrival_delay.png"' in index
+    assert "No leaderboard yet for late_arrival" in index
+    for key in (GOOD, BAD, LATE):
         assert f'href="{commit_page(key).replace("@", "%40")}"' in index
         assert (root / commit_page(key)).is_file()
     assert 'class="verdict improved">improved' in index
@@ -157,10 +230,11 @@ def test_gallery_indexes_reports_by_commit(runs: Runs) -> None:
     assert "Use weather at origin" in index and COMMITTED.isoformat() in index
     assert '<span class="verdict no-report">no report</span>' in index
     assert (
-        '<a href="http://127.0.0.1:3000/assets/reports/candidate_report?view=partitions'
-        '&amp;partition=delay_model%40c0ffee0">Dagster</a>'
+        '<a href="http://127.0.0.1:3000/assets/reports/arrival_delay/candidate_report'
+        '?view=partitions&amp;partition=flight-delays%40c0ffee0">Dagster</a>'
     ) in index
-    assert meta["reports"] == 3
+    assert meta["reports"] == 4  # GOOD, TUNED, BAD (failed), LATE
     commit = (root / commit_page(GOOD)).read_text()
-    assert "../../candidate_report/delay_model%401a2b3c4.html" in commit
-    assert "../../leaderboard.png" in commit
+    assert "Task <strong>arrival_delay</strong>" in commit
+    assert "../../candidate_report/flight-delays%401a2b3c4/report.html" in commit
+    assert "../../leaderboards/arrival_delay.png" in commit

@@ -32,7 +32,7 @@ def list_reports(
     failed: Annotated[bool, typer.Option("--failed", help="Only failed reports.")] = False,
 ) -> None:
     """Every stored report: template, partition, status, verdict and page."""
-    from clearlake.reports.publish import read_records
+    from clearlake.reports.execute import read_records
 
     root = load_settings().reports_root
     records = [
@@ -64,7 +64,7 @@ def open_report(
     browser: Annotated[bool, typer.Option(help="Open it in a web browser.")] = False,
 ) -> None:
     """Print where a report is (file and URL); optionally open it."""
-    from clearlake.reports.publish import ReportPaths, report_url
+    from clearlake.reports.execute import ReportPaths, report_url
 
     settings = load_settings()
     paths = ReportPaths(settings.reports_root, template, partition)
@@ -83,16 +83,21 @@ def open_report(
 
 @reports_app.command("run")
 def run_report(
-    template: Annotated[str, typer.Argument(help="Template name in notebooks/.")],
+    template: Annotated[str, typer.Argument(help="Template name (platform or project).")],
     parameter: Annotated[
         list[str] | None,
         typer.Option("--parameter", "-p", help="name=value (JSON values parsed); repeatable."),
     ] = None,
-    output: Annotated[Path | None, typer.Option(help="Directory for the .ipynb and .html.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Directory for the report files.")] = None,
 ) -> None:
-    """Run a template outside Dagster (papermill + nbconvert), e.g. while writing it."""
-    from clearlake.reports.direct import run_template
-    from clearlake.reports.templates import Template, template_path
+    """Run a template outside Dagster (papermill + nbconvert), e.g. while writing it.
+
+    A candidate template gets its task's ``inputs`` from ``-p task=<task>``.
+    """
+    from assets.reports.report_assets import task_inputs, template_folders
+    from clearlake.project.load import current_project
+    from clearlake.reports.execute import run_template
+    from clearlake.reports.templates import TemplateError, discover
 
     values = {}
     for item in parameter or []:
@@ -103,11 +108,19 @@ def run_report(
             )
         values[name.strip()] = _value(text)
     settings = load_settings()
-    directory = output or settings.home / "scratch" / template
+    templates = {t.name: t for t in discover(template_folders(current_project(settings)))}
+    if template not in templates:
+        raise TemplateError(
+            template, f"no such template; known templates: {', '.join(sorted(templates))}."
+        )
+    chosen = templates[template]
+    if chosen.scope == "candidate" and "task" in values and "inputs" not in values:
+        values["inputs"] = task_inputs(str(values["task"]))
+    directory = output or settings.home / "scratch"
     with console.status(f"running {template}"):
-        result = run_template(Template.load(template_path(template)), values, output_dir=directory)
-    console.print(f"{result.html}\n{result.notebook}")
-    for name, value in result.summary.items():
+        record = run_template(chosen, values, output_dir=directory)
+    console.print(f"{directory / record.html}\n{directory / record.notebook}")
+    for name, value in record.summary.items():
         console.print(f"  {name}: {value}")
 
 

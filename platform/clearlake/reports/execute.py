@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import re
 import tempfile
@@ -42,6 +43,10 @@ from clearlake.versioning import json_version
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@~=+-]")
 UNPARTITIONED = "latest"
 SUCCEEDED, FAILED = "succeeded", "failed"
+logging.getLogger("papermill").setLevel(logging.ERROR)
+"""papermill's own parameter inference cannot read annotated defaults (``x: str | None =
+None``) and warns about each of them on every run; :mod:`~clearlake.reports.templates`
+parses and checks the cell instead."""
 
 
 def safe_key(key: str | None) -> str:
