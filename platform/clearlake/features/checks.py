@@ -1,7 +1,8 @@
-"""Data checks of ``flight_features``, as plain functions (the assets turn them into checks).
+"""Data checks of a feature table, as plain functions (the assets turn them into checks).
 
-Each returns a :class:`CheckOutcome`; thresholds are arguments so tests can exercise the
-failing side with real data.
+Two are always there and block what is downstream: the published files have exactly
+the declared schema, and the row id identifies one row (evaluation joins on it). The
+others are declared per table (``range``, ``coverage``), blocking only when declared so.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clearlake.features.datasets import schema_problems
-from clearlake.features.flight_features import FLIGHT_FEATURES_SCHEMA, FlightFeatures
+from clearlake.project.config import FeatureCheckConfig
+
+SCHEMA_CHECK = "schema_matches_declaration"
+UNIQUE_CHECK = "unique_row_id"
 
 
 @dataclass(frozen=True)
@@ -23,63 +27,70 @@ class CheckOutcome:
     metadata: dict[str, float | int | str] = field(default_factory=dict)
 
 
-def published_schema(schemas: list[pa.Schema]) -> CheckOutcome:
+def published_schema(declared: pa.Schema, schemas: list[pa.Schema]) -> CheckOutcome:
     """Every published partition file has exactly the declared schema."""
-    problems = sorted(
-        {p for s in schemas for p in schema_problems(FLIGHT_FEATURES_SCHEMA, s.empty_table())}
-    )
+    problems = sorted({p for s in schemas for p in schema_problems(declared, s.empty_table())})
     return CheckOutcome(
-        "schema_matches_declaration",
+        SCHEMA_CHECK,
         not problems,
         "; ".join(problems) or f"{len(schemas)} partition file(s) match the declared schema",
         {"partitions_checked": len(schemas)},
     )
 
 
-def unique_flight_ids(features: FlightFeatures) -> CheckOutcome:
-    duplicates = features.num_rows - features.distinct_count("flight_id")
+def unique_row_id(data: pa.Table, row_id: str) -> CheckOutcome:
+    duplicates = data.num_rows - len(pc.unique(data.column(row_id)))
     return CheckOutcome(
-        "unique_flight_ids",
+        UNIQUE_CHECK,
         duplicates == 0,
-        f"{duplicates} duplicate flight_id value(s)" if duplicates else "flight_id is unique",
+        f"{duplicates} duplicate {row_id} value(s)" if duplicates else f"{row_id} is unique",
         {"duplicates": duplicates},
     )
 
 
-def target_range(
-    features: FlightFeatures, *, low: float = -120.0, high: float = 1500.0
-) -> CheckOutcome:
-    """Arrival delays outside ``[low, high]`` minutes are data errors, not late flights."""
-    delay = features.column("arr_delay")
-    outside = pc.sum(pc.or_(pc.less(delay, low), pc.greater(delay, high))).as_py() or 0
+def _null_fraction(data: pa.Table, column: str) -> float:
+    return data.column(column).null_count / max(data.num_rows, 1)
+
+
+def declared_check(check: FeatureCheckConfig, data: pa.Table) -> CheckOutcome:
+    """A ``range`` or ``coverage`` check declared in the project."""
+    column = data.column(check.column)
+    if check.kind == "coverage":
+        assert check.min_fraction is not None
+        covered = 1.0 - _null_fraction(data, check.column)
+        return CheckOutcome(
+            check.name,
+            covered >= check.min_fraction,
+            f"{covered:.1%} of rows have {check.column} (minimum {check.min_fraction:.0%})",
+            {"coverage": round(covered, 4)},
+        )
+    low = -float("inf") if check.min is None else check.min
+    high = float("inf") if check.max is None else check.max
+    outside = pc.sum(pc.or_(pc.less(column, low), pc.greater(column, high))).as_py() or 0
+    bounds = f"[{low:g}, {high:g}]"
     return CheckOutcome(
-        "target_in_range",
+        check.name,
         outside == 0,
-        f"{outside} arr_delay value(s) outside [{low:g}, {high:g}] minutes"
+        f"{outside} {check.column} value(s) outside {bounds}"
         if outside
-        else f"every arr_delay lies in [{low:g}, {high:g}] minutes",
+        else f"every {check.column} lies in {bounds}",
         {
             "outside": int(outside),
-            "target_null_fraction": round(features.null_fraction("arr_delay"), 4),
+            "null_fraction": round(_null_fraction(data, check.column), 4),
         },
     )
 
 
-def weather_coverage(features: FlightFeatures, *, minimum: float = 0.9) -> CheckOutcome:
-    """Most flights must find a weather observation at their origin hour."""
-    covered = 1.0 - features.null_fraction("temp")
-    return CheckOutcome(
-        "weather_coverage",
-        covered >= minimum,
-        f"{covered:.1%} of flights have weather at the origin hour (minimum {minimum:.0%})",
-        {"coverage": round(covered, 4)},
-    )
-
-
-def all_checks(features: FlightFeatures, schemas: list[pa.Schema]) -> list[CheckOutcome]:
+def all_checks(
+    data: pa.Table,
+    schemas: list[pa.Schema],
+    *,
+    declared: pa.Schema,
+    row_id: str,
+    checks: list[FeatureCheckConfig],
+) -> list[CheckOutcome]:
     return [
-        published_schema(schemas),
-        unique_flight_ids(features),
-        target_range(features),
-        weather_coverage(features),
+        published_schema(declared, schemas),
+        unique_row_id(data, row_id),
+        *(declared_check(c, data) for c in checks),
     ]

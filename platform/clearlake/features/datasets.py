@@ -3,7 +3,7 @@
 A :class:`TypedDataset` subclass declares its ``schema``; constructing one checks the data
 against it (column names, order, types and nullability) and raises
 :class:`DatasetSchemaError` naming the dataset and the columns at fault. Code that receives
-a ``FlightFeatures`` therefore knows what it holds without looking.
+a typed dataset therefore knows what it holds without looking.
 """
 
 from __future__ import annotations

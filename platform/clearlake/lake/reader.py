@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from clearlake.errors import ClearlakeError, InvalidDateError, UnknownTableError
+from clearlake.errors import ClearlakeError, ConfigurationError, InvalidDateError, UnknownTableError
 from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import LAKE_TABLES
+from clearlake.lake.tables import lake_tables
 from clearlake.settings import load_settings
 
 Filter = tuple[str, str, Any]
@@ -28,6 +28,15 @@ DateLike = dt.date | str
 
 def default_store() -> LakeStore:
     return LakeStore(load_settings().lake_url)
+
+
+def declared_schemas() -> dict[str, pa.Schema]:
+    """The current project's lake tables and their declared schemas (none if it has no
+    valid configuration: the lake stays readable from its files alone)."""
+    try:
+        return {name: t.schema for name, t in lake_tables().items()}
+    except ConfigurationError:
+        return {}
 
 
 def parse_day(value: DateLike | None, what: str = "date") -> dt.date | None:
@@ -42,7 +51,7 @@ def parse_day(value: DateLike | None, what: str = "date") -> dt.date | None:
 def available_tables(store: LakeStore) -> list[str]:
     """Declared tables plus every table the lake holds (``drops/<name>`` included)."""
     present = set(store.list_tables())
-    names = set(LAKE_TABLES) | (present - {"drops"})
+    names = set(declared_schemas()) | (present - {"drops"})
     if "drops" in present:
         names |= {f"drops/{n}" for n in LakeStore(f"{store.url}/drops").list_tables()}
     return sorted(names)
@@ -92,7 +101,7 @@ def dataset(
 
 
 def _dataset_of(table: str, files: list[str], store: LakeStore) -> ds.Dataset:
-    schema = LAKE_TABLES[table].schema if table in LAKE_TABLES else None
+    schema = declared_schemas().get(table)
     if not files:
         return ds.dataset(schema.empty_table() if schema else pa.table({}))
     if schema is None:
@@ -214,8 +223,8 @@ def read(
 ) -> pd.DataFrame | pa.Table:
     """Read ``table`` for the days ``start``..``end`` (inclusive; both optional).
 
-    >>> read("flights", "2013-01-01", "2013-01-07", columns=["carrier", "dep_delay"],
-    ...      filters=[("origin", "==", "JFK")])  # doctest: +SKIP
+    >>> read("orders", "2024-03-01", "2024-03-07", columns=["region", "amount"],
+    ...      filters=[("status", "==", "shipped")])  # doctest: +SKIP
     """
     data = dataset(table, start, end, store=store)
     result = data.to_table(columns=_check_columns(data, columns), filter=_expression(data, filters))
@@ -225,7 +234,7 @@ def read(
 def sql(query: str, *, store: LakeStore | None = None) -> pd.DataFrame:
     """Run DuckDB SQL over the lake; tables are named as in the lake (drops as drops_<name>).
 
-    >>> sql("select carrier, avg(dep_delay) from flights group by 1")  # doctest: +SKIP
+    >>> sql("select region, avg(amount) from orders group by 1")  # doctest: +SKIP
     """
     connection = connect_duckdb(store=store)
     try:
