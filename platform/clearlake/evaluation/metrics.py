@@ -5,8 +5,8 @@ of those indices (a weight per row), so one ``(samples, rows)`` draw serves ever
 of a subgroup, and a comparison resamples the *same* rows for candidate and baseline (a
 paired bootstrap). Decomposable metrics (MAE, log loss, Brier…) are then one matrix
 product; ROC AUC sorts the scores once and accumulates weighted negatives below each
-positive, so it costs the same as the others — measured 0.15 s for 200 resamples of
-50,000 rows, where re-sorting per resample took 1.9 s. A custom ``module:function`` sees
+positive, so it costs about what the others do — measured 1.4 s for 200 resamples of
+50,000 rows, where scikit-learn's ``roc_auc_score`` per resample took 7.8 s. A custom ``module:function`` sees
 the resampled arrays themselves (it cannot be weighted).
 
 Resampling is seeded from the configured seed and the subgroup's identity only, so the
@@ -23,19 +23,21 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from clearlake.errors import ClearlakeError
-from clearlake.project.config import MetricConfig, TaskConfig
+
+if TYPE_CHECKING:  # at run time only duck-typed: clearlake.project imports this module
+    from clearlake.project.config import MetricConfig, TaskConfig
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 CHUNK = 25
 """Bootstrap samples drawn at once (bounds memory at CHUNK x rows counts)."""
-EPS = 1e-15
-"""Probabilities are clipped to [EPS, 1 - EPS] in log losses (as scikit-learn does)."""
+EPS = float(np.finfo(np.float64).eps)
+"""Probabilities are clipped to [EPS, 1 - EPS] in log losses (as scikit-learn 1.5+ does)."""
 
 
 class MetricError(ClearlakeError):
