@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -78,7 +79,7 @@ def runs(report_env: ReportEnv) -> Iterator[Runs]:
     yield Runs(report_env, good, late, failed)
 
 
-def outputs(notebook: dg.Any, mime: str) -> list[str]:  # type: ignore[name-defined]
+def outputs(notebook: Any, mime: str) -> list[str]:
     return [
         str(o["data"][mime])
         for c in notebook.cells
@@ -128,7 +129,7 @@ def test_residuals_are_in_the_target_unit(runs: Runs) -> None:
     labels = [a.get_xlabel() for a in axes.get_axes()]
     assert labels == ["predicted arr_delay (minutes)", "residual (actual − predicted) (minutes)"]
     unitless = plot_residuals(predictions_frame("arrival_delay"), target="price", unit="")
-    assert [a.get_xlabel() for a in unitless.get_axes()][0] == "predicted price"
+    assert unitless.get_axes()[0].get_xlabel() == "predicted price"
 
 
 def test_binary_report_shows_roc_and_calibration(runs: Runs) -> None:

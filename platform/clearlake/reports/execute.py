@@ -162,6 +162,7 @@ def _execute(template: Template, parameters: Mapping[str, Any], out: Path) -> No
                 str(out),
                 parameters=dict(parameters),
                 kernel_name="python3",
+                language="python",
                 progress_bar=False,
                 log_output=False,
                 start_timeout=120,
