@@ -223,7 +223,7 @@ def test_scores_per_subgroup_with_the_binary_metrics(
     assert set(scores["metric"]) == {"roc_auc", "log_loss", "brier"}
     assert set(scores["subgroup_kind"]) == {"overall", "region", "basket"}
     auc = scores[scores["metric"] == "roc_auc"].set_index("subgroup")
-    assert 0.6 < auc.loc["all", "value"] < 0.9
+    assert 0.6 < float(auc.loc["all", "value"]) < 0.9
     assert (auc["ci_low"] < auc["value"]).all() and (auc["value"] < auc["ci_high"]).all()
     base = stored_frame(store, scores_key("returns"), keys[0])
     assert base is not None
