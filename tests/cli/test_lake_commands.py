@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from clearlake.lake.store import LakeStore
+from clearlake.project.load import load_project
 
 CLI = [sys.executable, "-c", "from clearlake.cli.main import main; main()"]
 
@@ -44,7 +46,7 @@ def test_help_explains_itself(env: dict[str, str]) -> None:
 def test_replicate_then_read_and_sql(env: dict[str, str]) -> None:
     result = run(["lake", "replicate", "flights", "planes", "--end", "2013-01-05"], env)
     assert result.returncode == 0, result.stderr
-    assert "replicated flights, planes (2013-01-01..2013-01-05)" in result.stdout
+    assert "replicated flights, planes (first day..2013-01-05)" in result.stdout
     store = LakeStore(str(Path(env["CLEARLAKE_HOME"]) / "lake"))
     assert store.list_partitions("flights")[-1] == "2013-01-05"
     tables = run(["lake", "tables"], env)
@@ -88,3 +90,52 @@ def test_drops_init_creates_folders(env: dict[str, str]) -> None:
     status = run(["drops", "status"], env)
     assert status.returncode == 0
     assert "delay_annotations" in status.stdout
+
+
+def test_infer_schema_writes_a_declaration_that_loads(
+    env: dict[str, str], postgres_db: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(postgres_db, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE orders (order_id BIGINT PRIMARY KEY, customer TEXT NOT NULL, "
+            "ordered_at TIMESTAMPTZ NOT NULL, quantity INTEGER, price DOUBLE PRECISION, "
+            "shipped DATE, returned BOOLEAN NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO orders VALUES (1, 'ada', '2024-03-01 10:00+00', 2, 9.5, NULL, false)"
+        )
+    env = {**env, "CLEARLAKE_SOURCE_URL": postgres_db}
+    declared = tmp_path / "orders.yaml"
+    result = run(
+        ["lake", "infer-schema", "orders", "--partition-column", "ordered_at", "--output",
+         str(declared)],
+        env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = declared.read_text()
+    assert "keys: [order_id]  # the primary key" in text
+    assert "partition: {column: ordered_at, first_day: 2024-03-01}" in text
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "clearlake.yaml").write_text("project: {name: shop}\n" + text)
+    source = load_project(project).source("orders")
+    assert {n: (c.type, c.nullable) for n, c in source.columns.items()} == {
+        "order_id": ("int64", False),
+        "customer": ("string", False),
+        "ordered_at": ("timestamp[us, tz=UTC]", False),
+        "quantity": ("int32", True),
+        "price": ("float64", True),
+        "shipped": ("date32", True),
+        "returned": ("bool", False),
+    }
+    query = run(
+        ["lake", "infer-schema", "big_orders", "--query",
+         "SELECT order_id, price FROM orders WHERE price > 5"],
+        env,
+    )  # fmt: skip
+    assert query.returncode == 0, query.stderr
+    assert "query: |\n      SELECT order_id, price FROM orders WHERE price > 5" in query.stdout
+    assert "keys: []  # TODO: no primary key found" in query.stdout
+    assert "partition: snapshot" in query.stdout
+    missing = run(["lake", "infer-schema", "nowhere"], env)
+    assert missing.returncode == 2 and "nowhere" in missing.stderr

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
-import dagster as dg
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from assets.names import lake_key
 from clearlake.errors import ClearlakeError
 from clearlake.lake import reader
+from clearlake.lake.infer import declaration, infer_source
+from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import LAKE_TABLES, get_table
+from clearlake.lake.tables import LakeTable, get_table, lake_tables
 from clearlake.project.load import current_project, sample_database_builder
 from clearlake.settings import load_settings
 
@@ -43,23 +46,37 @@ def sample_db_build(
 
 
 def replicate_tables(
-    tables: list[str], start: dt.date, end: dt.date, *, console_: Console = console
+    tables: list[LakeTable],
+    start: dt.date | None,
+    end: dt.date | None,
+    *,
+    console_: Console = console,
 ) -> None:
-    """Materialise lake tables through Dagster (recorded in the instance), with progress."""
+    """Materialise lake tables through Dagster (recorded in the instance), with progress.
+
+    A daily table gets ``start..end`` within its own days (default: all of them, up to
+    today for an open-ended one).
+    """
     from clearlake.cli.runs import failure_message, materialize
 
+    today = dt.datetime.now(dt.UTC).date()
     with Progress(console=console_) as progress:
         task = progress.add_task("replicating", total=len(tables))
-        for name in tables:
-            table = get_table(name)
-            progress.update(task, description=f"replicating {name}")
-            result = materialize(
-                [dg.AssetKey(["lake", name])],
-                partition_range=(start, end) if table.partitioned else None,
-            )
+        for table in tables:
+            progress.update(task, description=f"replicating {table.name}")
+            window = None
+            if table.first_day is not None:
+                first = max(start or table.first_day, table.first_day)
+                last = min(end or today, table.last_day or today)
+                if first > last:
+                    progress.advance(task)
+                    continue
+                window = (first, last)
+            result = materialize([lake_key(table.name)], partition_range=window)
             if not result.success:
                 raise ClearlakeError(
-                    f"Replicating {name} failed (run {result.run_id}): {failure_message(result)}"
+                    f"Replicating {table.name} failed (run {result.run_id}): "
+                    f"{failure_message(result)}"
                 )
             progress.advance(task)
 
@@ -69,19 +86,46 @@ def replicate(
     tables: Annotated[
         list[str] | None, typer.Argument(help="Tables to replicate (default: all).")
     ] = None,
-    start: StartOption = "2013-01-01",
-    end: EndOption = "2013-12-31",
+    start: StartOption = None,
+    end: EndOption = None,
 ) -> None:
-    """Copy production tables into the lake (daily tables for START..END)."""
-    names = tables or list(LAKE_TABLES)
-    for name in names:
-        get_table(name)
-    first = reader.parse_day(start, "start date") or dt.date(2013, 1, 1)
-    last = reader.parse_day(end, "end date") or dt.date(2013, 12, 31)
-    if first > last:
+    """Copy production tables into the lake (daily tables: START..END, default all days)."""
+    declared = lake_tables()
+    chosen = [get_table(name) for name in tables] if tables else list(declared.values())
+    first = reader.parse_day(start, "start date")
+    last = reader.parse_day(end, "end date")
+    if first and last and first > last:
         raise ClearlakeError(f"Start date {first} is after end date {last}: swap them.")
-    replicate_tables(names, first, last)
-    console.print(f"[green]replicated[/] {', '.join(names)} ({first}..{last})")
+    replicate_tables(chosen, first, last)
+    window = f" ({first or 'first day'}..{last or 'newest day'})"
+    console.print(f"[green]replicated[/] {', '.join(t.name for t in chosen)}{window}")
+
+
+@lake_app.command("infer-schema")
+def infer_schema(
+    table: Annotated[str, typer.Argument(help="Source table (or the name of a --query source).")],
+    query: Annotated[
+        str | None, typer.Option(help="Replicate this SELECT instead of a table.")
+    ] = None,
+    partition_column: Annotated[
+        str | None, typer.Option(help="Date/timestamp column of daily partitions.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the declaration here (default: print it).")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Source database URL (default: CLEARLAKE_SOURCE_URL).")
+    ] = None,
+) -> None:
+    """Write the `sources:` declaration of TABLE from the database catalogue, to review and
+    commit into the project's clearlake.yaml."""
+    source = SourceDatabase(url or load_settings().source_url)
+    text = declaration(infer_source(source, table, query=query, partition_column=partition_column))
+    if output is None:
+        print(text, end="")
+        return
+    output.write_text(text)
+    console.print(f"[green]wrote[/] {output}: review it, then add it to your clearlake.yaml")
 
 
 @lake_app.command("tables")
