@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from clearlake.cli.main import app
 from clearlake.errors import ClearlakeError
-from clearlake.reports import nbio
-from clearlake.reports.publish import ReportPaths, publish
+from clearlake.reports import render
+from clearlake.reports.execute import ReportPaths, publish
 
 runner = CliRunner()
 
@@ -17,15 +17,23 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def published(report_env: ReportEnv) -> ReportEnv:
     for day, status in [("2013-01-02", "succeeded"), ("2013-01-03", "failed")]:
-        notebook = nbio.notebook([nbio.markdown_cell("# Lake")])
+        notebook = render.notebook([render.markdown_cell("# Lake")])
+        if status == "succeeded":
+            cell = render.code_cell("")
+            cell.outputs = [
+                render.output(
+                    "display_data", data={render.SUMMARY_MIMETYPE: {"verdict": "healthy"}}
+                )
+            ]
+            notebook.cells.append(cell)
         publish(
             notebook,
             paths=ReportPaths(report_env.reports_root, "lake_health", day),
             run_id="r",
             status=status,
+            scope="day",
             parameters={},
             provenance={},
-            summary={"verdict": "healthy"} if status == "succeeded" else {},
         )
     return report_env
 
@@ -39,10 +47,13 @@ def test_list_shows_every_report_and_filters_failures(published: ReportEnv) -> N
 
 
 def test_open_prints_the_file_and_its_url(published: ReportEnv) -> None:
-    result = runner.invoke(app, ["reports", "open", "lake_health", "2013-01-02"])
+    result = runner.invoke(
+        app, ["reports", "open", "lake_health", "2013-01-02"], terminal_width=250
+    )
     assert result.exit_code == 0, result.output
-    page = published.reports_root / "lake_health" / "2013-01-02.html"
-    assert result.output.split() == [str(page), f"{REPORTS_URL}/lake_health/2013-01-02.html"]
+    page = published.reports_root / "lake_health" / "2013-01-02" / "report.html"
+    printed = "".join(result.output.split())  # rich may wrap long paths
+    assert printed == f"{page}{REPORTS_URL}/lake_health/2013-01-02/report.html"
     missing = runner.invoke(app, ["reports", "open", "lake_health", "2013-12-31"])
     assert isinstance(missing.exception, ClearlakeError)
     assert "No report lake_health[2013-12-31]" in str(missing.exception)
@@ -52,29 +63,22 @@ def test_run_a_template_locally_with_parameters(published: ReportEnv) -> None:
     out = published.home / "scratch"
     result = runner.invoke(
         app,
-        [
-            "reports",
-            "run",
-            "sanity_check",
-            "-p",
-            "day=2013-01-02",
-            "-p",
-            "column=arr_delay",
-            "--output",
-            str(out),
-        ],
+        ["reports", "run", "sanity_check", "-p", "day=2013-01-02", "-p", "column=arr_delay"]
+        + ["--output", str(out)],
     )
     assert result.exit_code == 0, result.output
     assert "verdict: ok" in result.output
-    page = (out / "sanity_check.html").read_text()
+    page = (out / "sanity_check" / "latest" / "report.html").read_text()
     assert 'alt="arr_delay on 2013-01-02"' in page  # the histogram, titled by the parameter
     assert "<th>arr_delay</th>" in page
     bad = runner.invoke(app, ["reports", "run", "sanity_check", "-p", "day"])
     assert "is not name=value" in str(bad.exception)
+    unknown = runner.invoke(app, ["reports", "run", "nope"])
+    assert "known templates: candidate_report, lake_health, sanity_check" in str(unknown.exception)
 
 
 def test_gallery_command_rebuilds_the_index(published: ReportEnv) -> None:
     result = runner.invoke(app, ["reports", "gallery"])
     assert result.exit_code == 0, result.output
     index = (published.reports_root / "index.html").read_text()
-    assert 'href="lake_health/2013-01-03.html"' in index
+    assert 'href="lake_health/2013-01-03/report.html"' in index
