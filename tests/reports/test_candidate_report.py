@@ -161,7 +161,7 @@ def test_multiclass_confusion_matrix() -> None:
         }
     )
     matrix = confusion(frame, ["a", "b", "c"])
-    assert matrix.loc["a"].tolist() == [0.5, 0.5, 0.0]
+    assert list(matrix.loc["a"]) == [0.5, 0.5, 0.0]
     assert matrix.loc["b", "b"] == 1.0 and matrix.loc["c", "c"] == 1.0
 
 

@@ -63,8 +63,11 @@ def test_run_a_template_locally_with_parameters(published: ReportEnv) -> None:
     out = published.home / "scratch"
     result = runner.invoke(
         app,
-        ["reports", "run", "sanity_check", "-p", "day=2013-01-02", "-p", "column=arr_delay"]
-        + ["--output", str(out)],
+        [
+            *("reports", "run", "sanity_check"),
+            *("-p", "day=2013-01-02", "-p", "column=arr_delay"),
+            *("--output", str(out)),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "verdict: ok" in result.output

@@ -10,13 +10,13 @@ from pathlib import Path
 import dagster as dg
 import httpx
 import pytest
-from dagster._core.definitions.reconstruct import ReconstructableRepository
 from ui_harness import (
     ARTIFACTS,
     CANDIDATE,
     CHROMIUM,
     DAY,
-    STAND_INS,
+    REPORT_TESTS,
+    TASK,
     UiEnv,
     free_port,
     materialize,
@@ -27,6 +27,21 @@ from ui_harness import (
 
 from clearlake.lake.store import LakeStore
 from clearlake.settings import PROJECT_ROOT
+
+
+def leaderboard(path: Path) -> None:
+    """What the task's leaderboard asset writes (the evaluation is not part of this test)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.plot([1, 2, 3], [12.0, 11.2, 10.4], marker="o")
+    ax.set_title("mae over commits")
+    fig.savefig(path)
+    plt.close(fig)
 
 
 @pytest.fixture(scope="module")
@@ -48,24 +63,25 @@ def ui_env(
         patch.setenv("CLEARLAKE_SOURCE_URL", sample_db)
         patch.setenv("CLEARLAKE_REPORTS_URL", reports_url)
         patch.setenv("DAGSTER_HOME", str(home / "dagster"))
-        real = ReconstructableRepository.for_module(
-            "assets.definitions", "defs", working_directory=str(PROJECT_ROOT)
-        )
-        stand_ins = ReconstructableRepository.for_file(
-            str(STAND_INS), "defs", working_directory=str(PROJECT_ROOT)
-        )
+        sys.path.insert(0, str(REPORT_TESTS))
+        from report_harness import definitions
+
+        from assets.names import candidate_partitions_name
+
+        defs = definitions()
         with dg.DagsterInstance.get() as instance:
-            instance.add_dynamic_partitions("candidates", [CANDIDATE])
-            materialize(real, instance, "reports/lake_health", partition=DAY)
+            instance.add_dynamic_partitions(candidate_partitions_name(TASK), [CANDIDATE])
+            materialize(defs, instance, "reports/lake_health", partition=DAY)
             materialize(
-                stand_ins,
+                defs,
                 instance,
-                "evaluation/candidate_comparison",
-                "reports/candidate_report",
+                f"evaluation/{TASK}/candidate_predictions",
+                f"evaluation/{TASK}/candidate_comparison",
+                f"reports/{TASK}/candidate_report",
                 partition=CANDIDATE,
             )
-            materialize(stand_ins, instance, "evaluation/leaderboard", partition=None)
-            materialize(real, instance, "reports/report_gallery", partition=None)
+            leaderboard(home / "reports" / "leaderboards" / f"{TASK}.png")
+            materialize(defs, instance, "reports/report_gallery", partition=None)
         reports_log, ui_log = home / "reports-server.log", home / "webserver.log"
         server = start(
             [

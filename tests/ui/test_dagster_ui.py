@@ -41,16 +41,16 @@ def test_asset_graph_shows_the_four_groups(ui_env: UiEnv, page: Page) -> None:
     page.screenshot(path=ARTIFACTS / "asset-graph.png")
     graph.get_by_text("reports", exact=True).dblclick()  # expand the group
     for asset in ("candidate_report", "lake_health", "report_gallery", "sanity_check"):
-        expect(graph.get_by_text(asset, exact=True)).to_be_visible()
+        expect(graph.get_by_text(asset, exact=True).first).to_be_visible()  # one per task
     page.screenshot(path=ARTIFACTS / "asset-graph-reports.png")
 
 
 def test_report_asset_links_to_its_report(ui_env: UiEnv, page: Page) -> None:
     page.goto(f"{ui_env.ui_url}/assets/reports/lake_health")
-    expect(page.get_by_text("Health of one lake day", exact=False)).to_be_visible()
+    expect(page.get_by_text("One lake day of the daily tables", exact=False)).to_be_visible()
     for shown in ("data-science", "jupyter", "html"):
         expect(page.get_by_text(shown, exact=True).first).to_be_visible()
-    link = page.locator(f'a[href="{ui_env.reports_url}/lake_health/{DAY}.html"]').first
+    link = page.locator(f'a[href="{ui_env.reports_url}/lake_health/{DAY}/report.html"]').first
     expect(link).to_be_visible()
     page.screenshot(path=ARTIFACTS / "lake-health-asset.png")
     with page.context.expect_page() as opened:

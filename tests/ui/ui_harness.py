@@ -1,7 +1,7 @@
 """Helpers of the UI test: the real Dagster UI, a reports server, headless Chromium.
 
-Reports are materialised into the instance first (the real definitions for the lake
-report and the gallery; the report tests' stand-in evaluation outputs for a candidate),
+Reports are materialised into the instance first, in process (the real report definitions;
+the report tests' stand-in evaluation outputs for a candidate of ``arrival_delay``),
 then ``dagster-webserver`` serves the real workspace and a plain HTTP server serves
 ``CLEARLAKE_HOME`` so that ``/reports/`` is what the Data API serves.
 """
@@ -15,12 +15,10 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import httpx
 import pytest
-from dagster._core.definitions.reconstruct import ReconstructableRepository
 
 from clearlake.settings import PROJECT_ROOT
 
@@ -33,9 +31,11 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"
-STAND_INS = PROJECT_ROOT / "tests" / "reports" / "report_definitions.py"
+REPORT_TESTS = PROJECT_ROOT / "tests" / "reports"
+"""Where ``report_harness`` (definitions with stand-in evaluation outputs) lives."""
 DAY = "2013-01-15"
-CANDIDATE = "delay_model@1a2b3c4"
+TASK = "arrival_delay"
+CANDIDATE = "flight-delays@1a2b3c4"
 
 
 @dataclass(frozen=True)
@@ -90,14 +90,11 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: flo
 
 
 def materialize(
-    repo: ReconstructableRepository, instance: dg.DagsterInstance, *keys: str, partition: str | None
+    defs: dg.Definitions, instance: dg.DagsterInstance, *keys: str, partition: str | None
 ) -> None:
-    run_config: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
-    result = dg.execute_job(
-        repo.get_reconstructable_job("__ASSET_JOB"),
-        instance,
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance,
         asset_selection=[dg.AssetKey(k.split("/")) for k in keys],
-        tags={"dagster/partition": partition} if partition else None,
-        run_config=run_config,
+        partition_key=partition,
     )
     assert result.success, f"materialising {keys} failed"
