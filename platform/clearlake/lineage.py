@@ -26,7 +26,8 @@ DATA_PREFIX = "dagster/input_data_version/"
 POINTER_PREFIX = "dagster/input_event_pointer/"
 PROVENANCE = "provenance/"
 WINDOW = "provenance/input_partitions/"
-PREDICTIONS = dg.AssetKey(["evaluation", "candidate_predictions"])
+PREDICTIONS_NAME = "candidate_predictions"
+"""The last part of a task's predictions key (the definitions own the whole key)."""
 
 
 class LineageError(ClearlakeError):
@@ -192,10 +193,20 @@ def upstream_records(instance: dg.DagsterInstance, record: Record) -> list[Node]
             note = "" if exact is not None else f"never materialised here (data version {version})"
             found.append(Node(key, exact, note=note))
     baseline = record.metadata.get("baseline")
-    if baseline and baseline != "none" and record.asset != PREDICTIONS:
-        base = latest(instance, PREDICTIONS, baseline, before=record.storage_id)
-        found.append(Node(PREDICTIONS, base, "baseline", "" if base else "not found"))
+    predictions = _predictions_input(record)
+    if baseline and baseline != "none" and predictions is not None:
+        base = latest(instance, predictions, baseline, before=record.storage_id)
+        found.append(Node(predictions, base, "baseline", "" if base else "not found"))
     return found
+
+
+def _predictions_input(record: Record) -> dg.AssetKey | None:
+    """The predictions a comparison read (its baseline's are the same asset, another
+    partition): the input named like ``…/candidate_predictions``."""
+    for name in record.inputs:
+        if name.rsplit("/", 1)[-1] == PREDICTIONS_NAME:
+            return dg.AssetKey.from_user_string(name)
+    return None
 
 
 def why(

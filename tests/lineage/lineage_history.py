@@ -4,7 +4,6 @@ suite redefined and one candidate evaluated again."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,56 +13,42 @@ import pytest
 import yaml
 from flights_example.demo_repos import SAMPLE_COMMITS, create_sample_repository
 
-from assets.evaluation.automation import candidate_evaluation_job, commit_sensor
-from assets.evaluation.candidates import candidate_assets
-from assets.evaluation.suites import suite_assets
-from assets.features.flight_features import flight_features_asset
-from assets.lake.replication import replication_asset
+from assets import names
+from assets.definitions import defs
 from clearlake.demo import loop
-from clearlake.evaluation.config import ClearlakeConfig, load_config
 from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import LAKE_TABLES
-from clearlake.resources import resources_for
-from clearlake.settings import load_settings
+from clearlake.project import Project, load_project
+from clearlake.settings import EXAMPLE_PROJECT
 
-WINDOW = (dt.date(2013, 1, 1), dt.date(2013, 1, 16))
+TASK = "arrival_delay"
 
 
 def config_file(path: Path, repo: Path, holdout_end: str) -> Path:
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "suites": {
-                    "train": {"start": "2013-01-01", "end": "2013-01-08", "role": "train"},
-                    "holdout": {"start": "2013-01-09", "end": holdout_end, "role": "test"},
-                },
-                "evaluation": {"baseline_wait_seconds": 1, "bootstrap": {"samples": 60}},
-                "repositories": [
-                    {
-                        "name": "flight-delays",
-                        "location": str(repo),
-                        "entrypoint": "delay_model:DelayModel",
-                    }
-                ],
-            }
-        )
-    )
+    """The example project with one task on a short window, at ``path``."""
+    raw = yaml.safe_load((EXAMPLE_PROJECT / "clearlake.yaml").read_text())
+    raw["project"]["python_path"] = [str(EXAMPLE_PROJECT)]
+    raw["features"]["departures"]["sql"] = str(EXAMPLE_PROJECT / "features" / "departures.sql")
+    raw["api"]["policy"] = str(EXAMPLE_PROJECT / "api_policy.yaml")
+    raw["reports"]["templates"] = str(EXAMPLE_PROJECT / "notebooks")
+    task = raw["tasks"][TASK]
+    task["suites"] = {
+        "train": {"start": "2013-01-01", "end": "2013-01-08", "role": "train"},
+        "holdout": {"start": "2013-01-09", "end": holdout_end, "role": "test"},
+    }
+    task["baseline_wait_seconds"] = 1
+    task["verdict"] = {"bootstrap": {"samples": 60}}
+    raw["tasks"] = {TASK: task}
+    raw["repositories"] = [
+        {"name": "flight-delays", "location": str(repo), "entrypoint": "delay_model:DelayModel"}
+    ]
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
 
 
-def definitions(config: ClearlakeConfig) -> dg.Definitions:
-    job = candidate_evaluation_job()
-    return dg.Definitions(
-        assets=[
-            *(replication_asset(t) for t in LAKE_TABLES.values()),
-            flight_features_asset(),
-            *suite_assets(config),
-            *candidate_assets(config),
-        ],
-        jobs=[job],
-        sensors=[commit_sensor(config, job)],
-        resources=resources_for(load_settings()),
-    )
+def definitions() -> dg.Definitions:
+    loaded = defs()
+    assert isinstance(loaded, dg.Definitions)
+    return loaded
 
 
 @dataclass
@@ -97,12 +82,12 @@ def history(tmp_path_factory: pytest.TempPathFactory, sample_db: str) -> Iterato
             patch.setenv(name, value)
         instance = dg.DagsterInstance.get()
         store = LakeStore(str(home / "lake"))
-        config = load_config(first)
-        defs = definitions(config)
-        loop.ensure_lake(defs, instance, store, WINDOW, lambda _: None)
-        loop.ensure_features_and_suites(defs, instance, store, config, lambda _: None)
+        project: Project = load_project(first)
+        definitions_ = definitions()
+        loop.ensure_lake(definitions_, instance, store, project, lambda _: None)
+        loop.ensure_features_and_suites(definitions_, instance, store, project, lambda _: None)
         runs: dict[str, list[str]] = {}
-        for done in loop.run_until_quiet(defs, instance, lambda _: None):
+        for done in loop.run_until_quiet(definitions_, instance, lambda _: None):
             assert done.success, done.error
             runs.setdefault(done.key, []).append(done.run_id)
 
@@ -110,14 +95,11 @@ def history(tmp_path_factory: pytest.TempPathFactory, sample_db: str) -> Iterato
         # same candidate, same code, different data.
         second = config_file(home / "clearlake-2.yaml", repo, holdout_end="2013-01-15")
         patch.setenv("CLEARLAKE_CONFIG", str(second))
-        config = load_config(second)
-        defs = definitions(config)
-        result = loop.materialise(
-            defs, instance, [dg.AssetKey(["evaluation", "suites", "holdout"])]
-        )
+        definitions_ = definitions()
+        result = loop.materialise(definitions_, instance, [names.suite_key(TASK, "holdout")])
         assert result.success
         key = f"flight-delays@{shas[1][:7]}"
-        rerun = defs.resolve_job_def("candidate_evaluation").execute_in_process(
+        rerun = definitions_.resolve_job_def(names.evaluation_job(TASK)).execute_in_process(
             partition_key=key, instance=instance, run_config=loop.QUIET
         )
         assert rerun.success

@@ -1,26 +1,30 @@
 """``why`` and ``diff`` on real runs, through the library and the real CLI."""
 
-import dagster as dg
 import pytest
 from lineage_history import History
 from typer.testing import CliRunner
 
+from assets import names
 from clearlake import lineage
 from clearlake.cli.main import app
 
-COMPARISON = dg.AssetKey(["evaluation", "candidate_comparison"])
-SCORES = dg.AssetKey(["evaluation", "candidate_scores"])
-FEATURES = dg.AssetKey(["features", "flight_features"])
+COMPARISON = names.comparison_key("arrival_delay")
+SCORES = names.scores_key("arrival_delay")
+FEATURES = names.feature_key("flight_features")
+SUITES = "evaluation/arrival_delay/suites"
 
 
 def test_why_walks_from_a_verdict_to_code_data_and_baseline(history: History) -> None:
     text = lineage.render(lineage.why(history.instance, COMPARISON, history.key(1)))
-    assert text.startswith(f"evaluation/candidate_comparison [{history.key(1)}]")
-    assert f"evaluation/candidate_predictions [{history.key(1)}]" in text
-    assert f"(baseline) evaluation/candidate_predictions [{history.key(0)}]" in text
+    assert text.startswith(f"evaluation/arrival_delay/candidate_comparison [{history.key(1)}]")
+    assert f"evaluation/arrival_delay/candidate_predictions [{history.key(1)}]" in text
+    assert f"(baseline) evaluation/arrival_delay/candidate_predictions [{history.key(0)}]" in text
     assert f"candidate_commit {history.shas[1]}" in text
     assert f"candidate_commit {history.shas[0]}" in text
-    assert "evaluation/suites/train" in text and "evaluation/suites/holdout" in text
+    assert (
+        "evaluation/arrival_delay/suites/train" in text
+        and "evaluation/arrival_delay/suites/holdout" in text
+    )
     assert "features/flight_features [2013-01-01..2013-01-08]" in text
     assert "environment_lock_hash" in text and "platform_commit" in text
     assert "code version" in text and "data version" in text
@@ -55,13 +59,23 @@ def test_diff_explains_same_candidate_different_data(history: History) -> None:
     assert a.partition == b.partition == history.key(1)
     differences = lineage.compare(history.instance, a, b)
     causes = {(d.where, d.kind, d.field) for d in differences}
-    assert ("evaluation/candidate_predictions", "data", "input evaluation/suites/holdout") in causes
-    assert ("evaluation/suites/holdout", "code", "code_version") in causes  # redefined window
+    assert (
+        "evaluation/arrival_delay/candidate_predictions",
+        "data",
+        "input evaluation/arrival_delay/suites/holdout",
+    ) in causes
+    assert (
+        "evaluation/arrival_delay/suites/holdout",
+        "code",
+        "code_version",
+    ) in causes  # redefined window
     window = next(d for d in differences if d.field == "window of features/flight_features")
     assert {window.a, window.b} == {"2013-01-09..2013-01-16", "2013-01-09..2013-01-15"}
     assert not any(d.field == "candidate_commit" for d in differences)
     text = lineage.render_diff(a, b, differences)
-    assert "results differ" in text and "evaluation/suites/holdout: code_version" in text
+    assert (
+        "results differ" in text and "evaluation/arrival_delay/suites/holdout: code_version" in text
+    )
 
 
 def test_unknown_materialisation_is_a_clear_error(history: History) -> None:
@@ -74,14 +88,14 @@ def test_unknown_materialisation_is_a_clear_error(history: History) -> None:
 def test_cli_why_and_diff(history: History) -> None:
     runner = CliRunner()
     why = runner.invoke(
-        app, ["why", "evaluation/candidate_comparison", "--partition", history.key(1)]
+        app, ["why", "evaluation/arrival_delay/candidate_comparison", "--partition", history.key(1)]
     )
     assert why.exit_code == 0, why.output
-    assert "(baseline) evaluation/candidate_predictions" in why.output
+    assert "(baseline) evaluation/arrival_delay/candidate_predictions" in why.output
     diff = runner.invoke(
-        app, ["diff", "evaluation/candidate_scores", history.key(0), history.key(1)]
+        app, ["diff", "evaluation/arrival_delay/candidate_scores", history.key(0), history.key(1)]
     )
     assert diff.exit_code == 0, diff.output
     assert "candidate_commit" in diff.output and history.shas[1] in diff.output
-    same = runner.invoke(app, ["diff", "evaluation/suites/train", "run:", "run:"])
+    same = runner.invoke(app, ["diff", "evaluation/arrival_delay/suites/train", "run:", "run:"])
     assert same.exit_code == 0 and "made the same way" in same.output
