@@ -3,11 +3,11 @@
 import dagster as dg
 from evaluation_env import domain_definitions
 
-from clearlake.evaluation.config import load_config
+from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     settings = load_settings()
-    return domain_definitions(load_config(settings.config_path), settings)
+    return domain_definitions(current_project(settings), settings)

@@ -4,6 +4,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.names import candidate_partitions_name
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import (
     CandidateKey,
@@ -41,6 +42,9 @@ def test_invalid_keys_say_what_a_key_looks_like(key: str) -> None:
         CandidateKey.parse(key)
 
 
+PARTITIONS = candidate_partitions_name("arrival_delay")
+
+
 def test_key_of_commit_and_parameters() -> None:
     plain = CandidateKey.of("flight-delays", SHA)
     assert str(plain) == "flight-delays@3baebfc"
@@ -57,11 +61,16 @@ def test_register_candidate_adds_partition_and_keeps_parameters(tmp_path: Path) 
     store = LakeStore(str(tmp_path / "lake"))
     instance = dg.DagsterInstance.ephemeral()
     parameters = {"max_iter": 100, "loss": "absolute_error"}
-    key = register_candidate(instance, "flight-delays", SHA, parameters, store=store)
+    key = register_candidate(
+        instance, "flight-delays", SHA, parameters, partitions=PARTITIONS, store=store
+    )
     assert key == str(CandidateKey.of("flight-delays", SHA, parameters))
-    assert instance.get_dynamic_partitions("candidates") == [key]
-    assert register_candidate(instance, "flight-delays", SHA, parameters, store=store) == key
-    assert instance.get_dynamic_partitions("candidates") == [key]
+    assert instance.get_dynamic_partitions(PARTITIONS) == [key]
+    again = register_candidate(
+        instance, "flight-delays", SHA, parameters, partitions=PARTITIONS, store=store
+    )
+    assert again == key
+    assert instance.get_dynamic_partitions(PARTITIONS) == [key]
     assert candidate_parameters(key, store=store) == parameters
     assert (tmp_path / "lake" / "evaluation" / "candidate_parameters" / f"{key}.json").is_file()
     assert candidate_parameters("flight-delays@3baebfc", store=store) == {}
@@ -69,7 +78,9 @@ def test_register_candidate_adds_partition_and_keeps_parameters(tmp_path: Path) 
 
 def test_tampered_or_missing_parameters_are_refused(tmp_path: Path) -> None:
     store = LakeStore(str(tmp_path / "lake"))
-    key = register_candidate(dg.DagsterInstance.ephemeral(), "r", SHA, {"a": 1}, store=store)
+    key = register_candidate(
+        dg.DagsterInstance.ephemeral(), "r", SHA, {"a": 1}, partitions=PARTITIONS, store=store
+    )
     path = tmp_path / "lake" / "evaluation" / "candidate_parameters" / f"{key}.json"
     path.write_text('{"a": 2}')
     with pytest.raises(ClearlakeError, match="do not hash to"):

@@ -7,13 +7,17 @@ from clearlake.cli.main import app
 
 
 def test_leaderboard_command(evaluated: Evaluated) -> None:
-    result = CliRunner().invoke(app, ["leaderboard"])
+    result = CliRunner().invoke(app, ["leaderboard"], terminal_width=200)
     assert result.exit_code == 0, result.output
-    assert "Leaderboard — mae" in result.output
+    assert "Task arrival_delay — mae on holdout (lower is better)" in result.output
     assert evaluated.key("flight-delays", 1) in result.output and "improved" in result.output
-    assert "leaderboard.png" in result.output
+    assert "leaderboards/arrival_delay.png" in result.output
+    higher = CliRunner().invoke(app, ["leaderboard", "--metric", "within_15"], terminal_width=200)
+    assert "within_15 on holdout (higher is better)" in higher.output
     unknown = CliRunner().invoke(app, ["leaderboard", "--metric", "accuracy"])
     assert unknown.exit_code != 0 and "No 'accuracy' scores" in str(unknown.exception)
+    other = CliRunner().invoke(app, ["leaderboard", "--task", "nope"])
+    assert other.exit_code != 0 and "Unknown task 'nope'" in str(other.exception)
 
 
 def test_candidates_command_shows_verdicts_and_failures(evaluated: Evaluated) -> None:

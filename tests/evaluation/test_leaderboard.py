@@ -2,10 +2,10 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-from test_scoring import predictions
+from test_scoring import METRICS, TASK, predictions
 
-from assets.evaluation.leaderboard import LEADERBOARD, SCORES, leaderboard_asset
-from clearlake.evaluation.config import EvaluationConfig
+from assets.evaluation.leaderboard import leaderboard_asset
+from assets.names import candidate_partitions_name, comparison_key, leaderboard_key, scores_key
 from clearlake.evaluation.leaderboard import (
     LEADERBOARD_COLUMNS,
     Entry,
@@ -15,9 +15,9 @@ from clearlake.evaluation.leaderboard import (
     subgroup_regressions,
 )
 from clearlake.evaluation.scoring import compare_predictions, score_predictions
+from clearlake.project.load import parse_project
 from clearlake.resources import LakeResource
 
-CONFIG = EvaluationConfig()
 T0 = dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC)
 
 
@@ -28,10 +28,10 @@ def entries() -> list[Entry]:
         Entry(
             "repo@bbbbbbb",
             T0 + dt.timedelta(hours=1),
-            score_predictions(worse, CONFIG),
-            compare_predictions(worse, base, CONFIG).frame,
+            score_predictions(worse, TASK, METRICS),
+            compare_predictions(worse, base, TASK, METRICS).frame,
         ),
-        Entry("repo@aaaaaaa", T0, score_predictions(base, CONFIG), None),
+        Entry("repo@aaaaaaa", T0, score_predictions(base, TASK, METRICS), None),
     ]
 
 
@@ -64,22 +64,20 @@ def test_plot_names_regressed_subgroups(tmp_path: Path) -> None:
 
 
 def test_leaderboard_refreshes_when_a_candidate_is_scored(tmp_path: Path) -> None:
-    from evaluation_env import SUITES
+    from evaluation_env import TASK as NAME
+    from evaluation_env import example_config
 
-    from clearlake.evaluation.config import parse_config
-
-    config = parse_config({"suites": SUITES})
-    scores = dg.AssetSpec(SCORES, partitions_def=dg.DynamicPartitionsDefinition(name="candidates"))
-    comparison = dg.AssetSpec(
-        ["evaluation", "candidate_comparison"],
-        partitions_def=dg.DynamicPartitionsDefinition(name="candidates"),
-    )
+    project = parse_project(example_config(), path=tmp_path / "clearlake.yaml")
+    partitions = dg.DynamicPartitionsDefinition(name=candidate_partitions_name(NAME))
+    SCORES, LEADERBOARD = scores_key(NAME), leaderboard_key(NAME)
+    scores = dg.AssetSpec(SCORES, partitions_def=partitions)
+    comparison = dg.AssetSpec(comparison_key(NAME), partitions_def=partitions)
     defs = dg.Definitions(
-        assets=[scores, comparison, leaderboard_asset(config)],
+        assets=[scores, comparison, leaderboard_asset(project, NAME)],
         resources={"lake": LakeResource(url=str(tmp_path / "lake"))},
     )
     instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("candidates", ["repo@aaaaaaa"])
+    instance.add_dynamic_partitions(candidate_partitions_name(NAME), ["repo@aaaaaaa"])
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     assert first.total_requested == 0
     instance.report_runless_asset_event(dg.AssetMaterialization(SCORES, partition="repo@aaaaaaa"))

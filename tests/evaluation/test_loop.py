@@ -5,20 +5,29 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 import psutil
-from evaluation_env import BROKEN, HANG_TIMEOUT, HANGING, Evaluated
+from evaluation_env import BROKEN, HANG_TIMEOUT, HANGING, TASK, Evaluated
 
+from assets.names import (
+    REGRESSION_CHECK,
+    candidate_partitions_name,
+    comparison_key,
+    evaluation_job,
+    leaderboard_key,
+    predictions_key,
+)
 from clearlake.evaluation.candidates import register_candidate
+from clearlake.evaluation.leaderboard import plot_path
+from clearlake.evaluation.results import stored_frame
 
-PREDICTIONS = dg.AssetKey(["evaluation", "candidate_predictions"])
-COMPARISON = dg.AssetKey(["evaluation", "candidate_comparison"])
-LEADERBOARD = dg.AssetKey(["evaluation", "leaderboard"])
+PREDICTIONS = predictions_key(TASK)
+COMPARISON = comparison_key(TASK)
+LEADERBOARD = leaderboard_key(TASK)
 
 
 def comparison(evaluated: Evaluated, key: str) -> pd.DataFrame:
-    store = evaluated.env.store
-    return store.read_table(
-        store.partition_file("evaluation/candidate_comparison", f"key={key}")
-    ).to_pandas()
+    frame = stored_frame(evaluated.env.store, COMPARISON, key)
+    assert frame is not None, key
+    return frame
 
 
 def metadata(evaluated: Evaluated, asset: dg.AssetKey, key: str | None) -> dict[str, object]:
@@ -43,7 +52,7 @@ def test_every_commit_was_evaluated_once_in_commit_order(evaluated: Evaluated) -
     assert [k for k in keys if k.startswith("flight-delays@")] == expected
     assert len([k for k in keys if k.startswith(BROKEN)]) == 5
     assert evaluated.key(HANGING, 0) in keys
-    partitions = evaluated.env.instance.get_dynamic_partitions("candidates")
+    partitions = evaluated.env.instance.get_dynamic_partitions(candidate_partitions_name(TASK))
     assert sorted(partitions) == sorted(keys)
 
 
@@ -76,7 +85,8 @@ def test_identical_copy_says_no_significant_change(evaluated: Evaluated) -> None
     frame = comparison(evaluated, key)
     assert set(frame["verdict"]) == {"no significant change"}
     assert (frame["delta"] == 0).all()
-    assert len(frame) > 20  # overall + carriers + origins + months, two metrics
+    assert len(frame) > 30  # overall + carriers + origins + months, three metrics
+    assert set(frame["metric"]) == {"mae", "rmse", "within_15"}
 
 
 def test_subgroup_regression_fails_the_blocking_check(evaluated: Evaluated) -> None:
@@ -91,7 +101,7 @@ def test_subgroup_regression_fails_the_blocking_check(evaluated: Evaluated) -> N
     overall = frame[(frame["subgroup_kind"] == "overall") & (frame["metric"] == "mae")]
     assert overall["verdict"].item() != "improved"
     check = evaluated.env.instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [dg.AssetCheckKey(COMPARISON, "no_significant_regression")]
+        [dg.AssetCheckKey(COMPARISON, REGRESSION_CHECK)]
     )
     records = evaluated.env.instance.get_records_for_run(
         outcome.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
@@ -138,8 +148,8 @@ def test_other_candidates_are_unaffected(evaluated: Evaluated) -> None:
 
 
 def test_leaderboard_shows_every_scored_candidate(evaluated: Evaluated) -> None:
-    store = evaluated.env.store
-    board = store.read_table(store.partition_file("evaluation/leaderboard", None)).to_pandas()
+    board = stored_frame(evaluated.env.store, LEADERBOARD)
+    assert board is not None
     scored = {evaluated.key("flight-delays", i) for i in range(4)} | {evaluated.key(BROKEN, 4)}
     assert set(board["candidate"]) == scored
     assert list(board.columns) == [
@@ -156,9 +166,9 @@ def test_leaderboard_shows_every_scored_candidate(evaluated: Evaluated) -> None:
     assert board["committed_at"].is_monotonic_increasing
     mae = board[board["metric"] == "mae"].set_index("candidate")
     assert mae.loc[evaluated.key("flight-delays", 1), "verdict"] == "improved"
-    assert (evaluated.env.settings.reports_root / "leaderboard.png").stat().st_size > 10_000
+    assert plot_path(evaluated.env.settings.reports_root, TASK).stat().st_size > 10_000
     meta = metadata(evaluated, LEADERBOARD, None)
-    assert str(meta["plot"]).endswith("leaderboard.png")
+    assert str(meta["plot"]).endswith(f"leaderboards/{TASK}.png")
 
 
 def test_candidate_runs_recompute_nothing_upstream(evaluated: Evaluated) -> None:
@@ -168,7 +178,7 @@ def test_candidate_runs_recompute_nothing_upstream(evaluated: Evaluated) -> None
         records = instance.get_records_for_run(
             outcome.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
         ).records
-        keys = {asset_key(r).path[1] for r in records}
+        keys = {asset_key(r).path[-1] for r in records}
         assert keys <= {"candidate_predictions", "candidate_scores", "candidate_comparison"}
 
 
@@ -177,9 +187,16 @@ def test_candidate_with_parameters_is_compared_with_its_commit(evaluated: Evalua
     the baseline is the same commit with its defaults."""
     env = evaluated.env
     sha = env.shas["flight-delays"][1]
-    key = register_candidate(env.instance, "flight-delays", sha, {"max_iter": 3}, store=env.store)
+    key = register_candidate(
+        env.instance,
+        "flight-delays",
+        sha,
+        {"max_iter": 3},
+        partitions=candidate_partitions_name(TASK),
+        store=env.store,
+    )
     assert key.startswith(f"flight-delays@{sha[:7]}~")
-    job = env.definitions.resolve_job_def("candidate_evaluation")
+    job = env.definitions.resolve_job_def(evaluation_job(TASK))
     result = job.execute_in_process(partition_key=key, instance=env.instance, raise_on_error=False)
     predictions = metadata(evaluated, PREDICTIONS, key)
     assert predictions["provenance/parameters"] == '{"max_iter": 3}'

@@ -19,11 +19,20 @@ from evaluation_env import SUBMITTED, Environment
 from flights_example.demo_repos import SAMPLE_COMMITS, add_commit
 from typer.testing import CliRunner
 
+from assets.names import (
+    COMMIT_SENSOR,
+    candidate_partitions_name,
+    evaluation_job,
+    scores_key,
+)
 from clearlake.cli.main import app
 from clearlake.demo import loop
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import candidate_parameters
-from clearlake.evaluation.submit import SubmitError, submit
+from clearlake.evaluation.submit import SubmitError, Submitted
+from clearlake.evaluation.submit import submit as submit_commit
+
+TASK = "arrival_delay"
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).parent
@@ -84,6 +93,17 @@ def webserver(environment: Environment) -> Iterator[str]:
         log.close()
 
 
+def submit(url: str, **fields: str) -> Submitted:
+    """Submit on the regression task's job and partitions (what the CLI derives)."""
+    return submit_commit(
+        url,
+        job=evaluation_job(TASK),
+        partitions=candidate_partitions_name(TASK),
+        sensor=COMMIT_SENSOR,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
 def wait_for(instance: dg.DagsterInstance, run_id: str, timeout: float = 180) -> dg.DagsterRun:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -103,13 +123,13 @@ def test_submit_evaluates_a_commit_through_graphql(
     )
     assert result.exit_code == 0, result.output
     key = f"{SUBMITTED}@{sha[:7]}"
-    assert f"{key}: launched (run " in result.output
+    assert f"{key} (task {TASK}): launched (run " in result.output
     run_id = result.output.split("(run ")[1].split(")")[0]
     run = wait_for(environment.instance, run_id)
     assert run.status == dg.DagsterRunStatus.SUCCESS
     assert run.tags["dagster/partition"] == key
-    assert environment.instance.has_dynamic_partition("candidates", key)
-    scores = environment.store.partition_file("evaluation/candidate_scores", f"key={key}")
+    assert environment.instance.has_dynamic_partition(candidate_partitions_name(TASK), key)
+    scores = environment.store.partition_file("/".join(scores_key(TASK).path), f"key={key}")
     assert environment.store.exists(scores)
 
     again = submit(webserver, repo=SUBMITTED, commit=sha)
@@ -164,7 +184,7 @@ def test_experiment_grid_launches_and_completes_through_graphql(
         assert key.startswith(f"{SUBMITTED}@{sha[:7]}~")
         assert run.tags["clearlake/kind"] == "experiment"
         assert '"limits": {"cpu": "1", "memory": "2Gi"}' in run.tags["dagster-k8s/config"]
-        scores = environment.store.partition_file("evaluation/candidate_scores", f"key={key}")
+        scores = environment.store.partition_file("/".join(scores_key(TASK).path), f"key={key}")
         assert environment.store.exists(scores)
     parameters = {str(candidate_parameters(k, store=environment.store)["max_iter"]) for k in keys}
     assert parameters == {"20", "30"}

@@ -1,149 +1,66 @@
-"""Incremental by construction: code versions are computed, data versions are content
-hashes, and a change unsyncs exactly what it reaches (Dagster's own stale-status resolver).
-
-Dagster marks an asset unsynced when its own code version changed, or when an input's
-data version differs from the one it was made from. So an edited feature definition
-unsyncs the features; once they are re-materialised, only the suites whose rows actually
-changed are unsynced, and so on downstream. Identical output unsyncs nothing.
-"""
-
-import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
+"""Incremental by construction: code versions are computed from each task's own definition,
+data versions are content hashes, and a change unsyncs exactly what it reaches (Dagster's
+own stale-status resolver)."""
 
 import dagster as dg
-import pytest
 from dagster._utils.test.data_versions import get_stale_status_resolver
-from evaluation_env import (
-    BROKEN,
-    HANGING,
-    SUBMITTED,
-    Evaluated,
-    domain_definitions,
-    link_lake,
-    write_config,
-)
+from evaluation_env import TASK, Evaluated, example_config
 
-import assets.features.flight_features as features_module
 from assets.evaluation.candidates import candidate_assets
 from assets.evaluation.suites import suite_assets
-from clearlake import lineage
-from clearlake.demo import loop
-from clearlake.evaluation.config import ClearlakeConfig, load_config
-from clearlake.features import toolbox
-from clearlake.lake.store import LakeStore
-from clearlake.settings import load_settings
-
-DAY = "2013-01-05"
-FEATURES = dg.AssetKey(["features", "flight_features"])
-TRAIN = dg.AssetKey(["evaluation", "suites", "train"])
-HOLDOUT = dg.AssetKey(["evaluation", "suites", "holdout"])
-SLICE = dg.AssetKey(["evaluation", "suites", "holdout_2013_02"])
-PREDICTIONS = dg.AssetKey(["evaluation", "candidate_predictions"])
-SCORES = dg.AssetKey(["evaluation", "candidate_scores"])
+from assets.names import predictions_key, scores_key, suite_key
+from clearlake.project.load import Project, parse_project
 
 
-def statuses(
-    evaluated: Evaluated, config: ClearlakeConfig, features: dg.AssetsDefinition
-) -> dict[str, str]:
-    resolver = get_stale_status_resolver(
-        evaluated.env.instance, [features, *suite_assets(config), *candidate_assets(config)]
-    )
-    key = evaluated.key("flight-delays", 1)
+def versions(project: Project) -> dict[dg.AssetKey, str | None]:
     return {
-        "features": resolver.get_status(FEATURES, DAY).value,
-        "train": resolver.get_status(TRAIN).value,
-        "holdout": resolver.get_status(HOLDOUT).value,
-        "slice": resolver.get_status(SLICE).value,
-        "predictions": resolver.get_status(PREDICTIONS, key).value,
-        "scores": resolver.get_status(SCORES, key).value,
+        spec.key: spec.code_version
+        for asset in [*suite_assets(project), *candidate_assets(project)]
+        for spec in asset.specs
     }
+
+
+def edited(project: Project, task: str, **update: object) -> Project:
+    raw = example_config()
+    raw["tasks"] = {
+        n: t.model_dump(mode="json", exclude_defaults=True) for n, t in project.config.tasks.items()
+    }
+    raw["repositories"] = [r.model_dump(mode="json") for r in project.config.repositories]
+    raw["tasks"][task].update(update)
+    return parse_project(raw, path=project.path)
 
 
 def test_nothing_is_unsynced_after_the_loop(evaluated: Evaluated) -> None:
-    current = statuses(evaluated, evaluated.env.config, features_module.flight_features_asset())
-    assert set(current.values()) == {"FRESH"}
-
-
-def test_feature_code_change_unsyncs_the_features_first(
-    evaluated: Evaluated, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(features_module, "FEATURES_CODE_VERSION", "an-edited-toolbox")
-    changed = statuses(evaluated, evaluated.env.config, features_module.flight_features_asset())
-    assert changed.pop("features") == "STALE"
-    assert set(changed.values()) == {"FRESH"}  # nothing new downstream until they are redone
-
-
-@pytest.fixture
-def small_lake(
-    tmp_path: Path, sample_lake: LakeStore
-) -> Iterator[tuple[dg.Definitions, dg.DagsterInstance, LakeStore]]:
-    """Features and suites only, on their own lake and instance (this test rewrites data)."""
-    home = tmp_path / "home"
-    (home / "dagster").mkdir(parents=True)
-    store = link_lake(sample_lake, home / "lake")
-    config_path = write_config(
-        home / "clearlake.yaml",
-        {n: home / n for n in ("flight-delays", BROKEN, HANGING, SUBMITTED)},
+    project = evaluated.env.project
+    resolver = get_stale_status_resolver(
+        evaluated.env.instance, [*suite_assets(project), *candidate_assets(project)]
     )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CLEARLAKE_HOME", str(home))
-        patch.setenv("CLEARLAKE_LAKE_URL", store.url)
-        patch.setenv("CLEARLAKE_CONFIG", str(config_path))
-        config = load_config(config_path)
-        instance = dg.DagsterInstance.local_temp(str(home / "dagster"))
-        definitions = domain_definitions(config, load_settings())
-        loop.ensure_features_and_suites(definitions, instance, store, config, lambda _: None)
-        yield definitions, instance, store
-
-
-def test_changed_rows_unsync_exactly_the_suites_that_hold_them(
-    small_lake: tuple[dg.Definitions, dg.DagsterInstance, LakeStore],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Re-materialised features: suites holding the day are unsynced; once rebuilt, only
-    a suite whose rows really changed gets a new data version (what candidates see)."""
-    definitions, instance, _ = small_lake
-    graph = [a for a in definitions.assets or [] if isinstance(a, dg.AssetsDefinition)]
-    day = (dt.date(2013, 1, 5), dt.date(2013, 1, 5))  # in the training window only
-    suites = [TRAIN, HOLDOUT, SLICE]
-
-    def status(key: dg.AssetKey) -> str:
-        return get_stale_status_resolver(instance, graph).get_status(key).value
-
-    def rebuild_suites() -> dict[dg.AssetKey, str | None]:
-        assert loop.materialise(definitions, instance, suites).success
-        return {k: lineage.select(instance, k, None).data_version for k in suites}
-
-    before = rebuild_suites()
-    assert {status(k) for k in suites} == {"FRESH"}
-
-    assert loop.materialise(definitions, instance, [FEATURES], partition_range=day).success
-    assert (status(TRAIN), status(HOLDOUT), status(SLICE)) == ("STALE", "FRESH", "FRESH")
-    assert rebuild_suites() == before  # same code, same rows: same versions downstream
-
-    original = toolbox.scheduled_clock
-    monkeypatch.setattr(
-        toolbox, "scheduled_clock", lambda f: original(f).assign(sched_dep_minute=0)
-    )
-    assert loop.materialise(definitions, instance, [FEATURES], partition_range=day).success
-    assert (status(TRAIN), status(HOLDOUT), status(SLICE)) == ("STALE", "FRESH", "FRESH")
-    after = rebuild_suites()
-    assert after[TRAIN] != before[TRAIN]
-    assert (after[HOLDOUT], after[SLICE]) == (before[HOLDOUT], before[SLICE])
-
-
-def test_code_versions_are_computed_not_typed(evaluated: Evaluated) -> None:
-    config = evaluated.env.config
-    versions = {
-        spec.key: spec.code_version
-        for asset in [*suite_assets(config), *candidate_assets(config)]
-        for spec in asset.specs
+    key = evaluated.key("flight-delays", 1)
+    statuses = {
+        "train": resolver.get_status(suite_key(TASK, "train")),
+        "holdout": resolver.get_status(suite_key(TASK, "holdout")),
+        "predictions": resolver.get_status(predictions_key(TASK), key),
+        "scores": resolver.get_status(scores_key(TASK), key),
     }
-    assert all(v and len(v) == 16 for v in versions.values())
-    assert len(set(versions.values())) == len(versions)  # each from its own definition
-    edited = config.model_copy(
-        update={"evaluation": config.evaluation.model_copy(update={"min_relative_effect": 0.02})}
-    )
-    after = {spec.key: spec.code_version for a in candidate_assets(edited) for spec in a.specs}
-    assert all(after[k] != versions[k] for k in after)  # the verdict rule is part of them
+    assert {s.value for s in statuses.values()} == {"FRESH"}
+
+
+def test_code_versions_are_computed_per_task(evaluated: Evaluated) -> None:
+    project = parse_project(example_config(), path=evaluated.env.project.path)
+    before = versions(project)
+    assert all(v and len(v) == 16 for v in before.values())
+    assert len(set(before.values())) == len(before)  # each from its own definition
+
+    stricter = versions(edited(project, "late_arrival", min_subgroup_rows=300))
+    changed = {k.to_user_string() for k in before if stricter[k] != before[k]}
+    assert changed == {
+        "evaluation/late_arrival/candidate_predictions",
+        "evaluation/late_arrival/candidate_scores",
+        "evaluation/late_arrival/candidate_comparison",
+    }  # the suites' rows do not depend on it; the other task is untouched
+
+    target = versions(edited(project, TASK, target="dep_delay"))
+    changed = {k.to_user_string() for k in before if target[k] != before[k]}
+    assert f"evaluation/{TASK}/suites/train" in changed  # the target selects the rows
+    assert f"evaluation/{TASK}/candidate_predictions" in changed
+    assert not any(k.startswith("evaluation/late_arrival/") for k in changed)
