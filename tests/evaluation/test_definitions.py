@@ -43,10 +43,8 @@ def test_every_task_has_its_assets_groups_owners_and_versions(
             partitions = specs[f"evaluation/{task}/{asset}"].partitions_def
             assert isinstance(partitions, dg.DynamicPartitionsDefinition)
             assert partitions.name == candidate_partitions_name(task)
-    assert "late_arrival" in specs["evaluation/late_arrival/candidate_scores"].description
-    assert (
-        "roc_auc, log_loss, brier" in specs["evaluation/late_arrival/candidate_scores"].description
-    )
+    described = specs["evaluation/late_arrival/candidate_scores"].description or ""
+    assert "late_arrival" in described and "roc_auc, log_loss, brier" in described
 
 
 def test_a_job_per_task_one_sensor_and_the_blocking_check(definitions: dg.Definitions) -> None:
