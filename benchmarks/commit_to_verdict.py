@@ -2,9 +2,9 @@
 
 For each of ``REPEATS`` new commits (the gradient-boosting model, so real compute):
 
-* **Clearlake**: one in-process tick of ``candidate_commit_sensor`` notices the commit and
-  registers its partition; the run is then executed as the embedded default does it: a
-  run process (``dagster job execute`` of ``candidate_evaluation``, which loads the code
+* **Clearlake**: one in-process tick of the commit sensor notices the commit and registers
+  its partition; the run is then executed as the embedded default does it: a run process
+  (``dagster job execute`` of the task's evaluation job, which loads the code
   location), steps in that process (the job's local executor), the candidate in its own
   process via Pipes, the report notebook after the verdict. The verdict time is the
   comparison's materialisation timestamp minus the tick's start.
@@ -34,26 +34,35 @@ REPEATS = 3
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "commit_to_verdict.json"
 
+TASK = "arrival_delay"
 PLAIN_SCRIPT = """
 import sys, time, importlib
 started = time.perf_counter()
+import numpy as np
 import pandas as pd
-from clearlake.evaluation.config import load_config
 from clearlake.evaluation.scoring import compare_predictions, score_predictions
+from clearlake.evaluation.metrics import task_metrics
 from clearlake.evaluation.predictions import predictions_table
-from clearlake.evaluation.suites import TARGET, load_suite
+from clearlake.evaluation.suites import candidate_columns, load_suite, row_id
 from clearlake.lake.store import LakeStore
-lake, config_path, tree, baseline_path = sys.argv[1:5]
-config = load_config(__import__("pathlib").Path(config_path)).evaluation
+from clearlake.project.load import load_project
+lake, config_path, tree, baseline_path, name = sys.argv[1:6]
+project = load_project(__import__("pathlib").Path(config_path))
+task = project.task(name)
+dataset = project.feature(task.dataset)
+metrics = task_metrics(task, lambda ref: project.load_object(ref, what="metric"))
 store = LakeStore(lake)
-train, test = load_suite(store, config.train_suite), load_suite(store, config.test_suite)
+def suite(s):
+    return load_suite(store, task_name=name, task=task, dataset=dataset, suite_name=s)
+train, test = suite(task.train_suite), suite(task.test_suite)
 sys.path.insert(0, tree)
 model = importlib.import_module("delay_model").DelayModel()
-model.fit(train.to_pandas())
-values = model.predict(test.table.drop_columns([TARGET]).to_pandas())
-predictions = predictions_table(test, values).to_pandas()
-score_predictions(predictions, config)
-compare_predictions(predictions, pd.read_parquet(baseline_path), config)
+model.fit(train.select(candidate_columns(task, dataset, train=True)).to_pandas())
+frame = test.select(candidate_columns(task, dataset, train=False)).to_pandas()
+values = np.asarray(model.predict(frame), dtype=float)
+predictions = predictions_table(test, values, task=task, row_id=row_id(task, dataset)).to_pandas()
+score_predictions(predictions, task, metrics)
+compare_predictions(predictions, pd.read_parquet(baseline_path), task, metrics)
 print(time.perf_counter() - started)
 """
 
@@ -88,32 +97,30 @@ def main() -> None:
     )
     from flights_example.sample_db import build_sample_db
 
+    from assets.names import comparison_key, evaluation_job, predictions_key, suite_key
     from clearlake.cli.runs import load_definitions
     from clearlake.demo import loop
-    from clearlake.evaluation.config import load_config
-    from clearlake.evaluation.git import GitRepository
+    from clearlake.evaluation.git import git_repository
     from clearlake.lake.store import LakeStore
     from clearlake.lineage import latest
+    from clearlake.project.load import current_project
     from clearlake.settings import load_settings
 
     settings = load_settings()
-    config = load_config(settings.config_path)
+    project = current_project(settings)
     instance = dg.DagsterInstance.get()
     store = LakeStore(settings.lake_url)
 
     print("setting up: sample database, lake, features, suites, baseline", flush=True)
     build_sample_db(settings.source_url)
     definitions = load_definitions()
-    loop.ensure_lake(definitions, instance, store, config.feature_window(), quiet)
-    loop.ensure_features_and_suites(definitions, instance, store, config, quiet)
-    repo_config = config.repository("flight-delays")
-    repo = Path(repo_config.resolved_location(settings))
+    loop.ensure_lake(definitions, instance, store, project, quiet, tasks=[TASK])
+    loop.ensure_features_and_suites(definitions, instance, store, project, quiet, tasks=[TASK])
+    git = git_repository(project, "flight-delays", settings)
+    repo = Path(git.location)
     create_sample_repository(repo, SAMPLE_COMMITS[:2])
-    for done in loop.run_until_quiet(
-        definitions, instance, quiet, reconstructable=loop.project_job()
-    ):
+    for done in loop.run_until_quiet(definitions, instance, quiet):
         assert done.success, done.error
-    git = GitRepository(repo_config, settings)
 
     upstream = {"lake", "features", "suites"}
     clearlake_runs: list[dict[str, Any]] = []
@@ -129,6 +136,7 @@ def main() -> None:
         requests = loop.tick(definitions, instance)
         noticed = time.time()
         assert [r.partition_key for r in requests] == [key], requests
+        assert requests[0].job_name == evaluation_job(TASK)
         tags = {**requests[0].tags, "dagster/partition": key, "dagster/run_key": key}
         subprocess.run(
             [
@@ -142,7 +150,7 @@ def main() -> None:
                 "-a",
                 "defs",
                 "-j",
-                "candidate_evaluation",
+                evaluation_job(TASK),
                 "--tags",
                 json.dumps(tags),
             ],
@@ -152,7 +160,7 @@ def main() -> None:
             capture_output=True,
         )
         finished = time.time()
-        comparison = latest(instance, dg.AssetKey(["evaluation", "candidate_comparison"]), key)
+        comparison = latest(instance, comparison_key(TASK), key)
         assert comparison is not None, f"no comparison for {key}"
         verdict_at = comparison.timestamp
         run_id = comparison.run_id
@@ -181,17 +189,14 @@ def main() -> None:
                 "verdict": comparison.metadata.get("overall_verdict"),
                 "assets_materialised": sorted(materialised),
                 "upstream_partitions_recomputed": sum(
-                    1
-                    for a in materialised
-                    if a.split("/")[0] in upstream or a.startswith("evaluation/suites")
+                    1 for a in materialised if a.split("/")[0] in upstream or "/suites/" in a
                 ),
             }
         )
 
         tree = git.checkout(sha)
         baseline = store.partition_file(
-            "evaluation/candidate_predictions",
-            f"key=flight-delays@{parent[:7]}",
+            "/".join(predictions_key(TASK).path), f"key=flight-delays@{parent[:7]}"
         )
         wall = time.time()
         out = subprocess.run(
@@ -203,6 +208,7 @@ def main() -> None:
                 str(settings.config_path),
                 str(tree),
                 baseline,
+                TASK,
             ],
             cwd=tree,
             env=dict(os.environ),
@@ -231,11 +237,14 @@ def main() -> None:
         "environment": {
             "cpus": os.cpu_count(),
             "python": sys.version.split()[0],
+            "task": TASK,
             "executor": "run process (dagster job execute), steps in-process, candidate "
             "subprocess; sensor tick in-process",
             "repeats": REPEATS,
             "held_out_rows": int(
-                store.read_table(store.partition_file("evaluation/suites/holdout", None)).num_rows
+                store.read_table(
+                    store.partition_file("/".join(suite_key(TASK, "holdout").path), None)
+                ).num_rows
             ),
         },
         "clearlake": {

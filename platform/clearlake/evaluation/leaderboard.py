@@ -90,7 +90,7 @@ def build_leaderboard(entries: list[Entry]) -> pd.DataFrame:
 
 
 def subgroup_regressions(entry: Entry, metric: str) -> str:
-    """``carrier=WN, origin=LGA``: the subgroups where ``metric`` regressed (may be empty)."""
+    """``region=west, basket=>=150``: the subgroups where ``metric`` regressed (may be empty)."""
     if entry.comparison is None:
         return ""
     bad = entry.comparison[

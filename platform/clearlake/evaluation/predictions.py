@@ -3,8 +3,8 @@
 The ``candidate_predictions`` table of a task holds one row per held-out row:
 
 * ``row_id`` (string): the dataset's row id; comparisons join two candidates on it;
-* one string column per subgroup of the task, named by its label (``carrier``,
-  ``sched_hour``…): the value or bucket the row belongs to (:func:`subgroup_labels`);
+* one string column per subgroup of the task, named by its label (``region``,
+  ``basket``…): the value or bucket the row belongs to (:func:`subgroup_labels`);
 * ``actual``: regression the target (float); binary 1.0 for the positive class, else 0.0;
   multiclass the class name (string);
 * ``prediction``: regression the predicted value; binary the probability of the positive

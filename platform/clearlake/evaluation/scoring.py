@@ -297,7 +297,7 @@ def overall_verdict(comparison: pd.DataFrame, primary_metric: str) -> str:
 
 
 def regressions(comparison: pd.DataFrame) -> list[str]:
-    """``mae for carrier=WN +2.56 (CI …, n=…)`` per regressed row, for check messages.
+    """``mae for region=west +2.56 (CI …, n=…)`` per regressed row, for check messages.
 
     No square brackets: the text is printed by rich consoles, which would read them as markup.
     """

@@ -54,7 +54,7 @@ def get_profile(profiles: Profiles, name: str) -> ResourceProfile:
     if not profiles:
         raise ProfileError(
             f"Resource profile {name!r} is not available: the project's clearlake.yaml has no "
-            "profiles: section (examples/flights/clearlake.yaml has one)."
+            "profiles: section (the example project declares some)."
         )
     if name not in profiles:
         raise ProfileError(
