@@ -18,22 +18,25 @@ DECLARATIONS = PROJECT_ROOT / "assets" / "lake" / "drops.yaml"
 def init() -> None:
     """Create the drop folder of every declared dataset."""
     root = load_settings().drop_root
-    for name in drops.load_datasets(DECLARATIONS):
+    for name in drops.load_drop_zones(DECLARATIONS):
         (root / name).mkdir(parents=True, exist_ok=True)
         console.print(f"drop files for {name!r} into {root / name}")
 
 
 @drops_app.command("status")
 def status() -> None:
-    """Files waiting, ingested and quarantined per dataset."""
+    """Files being written, waiting, ingested, duplicate and quarantined per dataset."""
     root = load_settings().drop_root
-    view = Table("dataset", "waiting", "ingested", "quarantined", "folder")
-    for name in drops.load_datasets(DECLARATIONS):
-        folder = drops.dataset_folder(root, name)
-        waiting = len(drops.pending_files(root, name))
-        ingested = len(list((folder / drops.INGESTED).glob("*")))
-        refused = len(list((folder / drops.QUARANTINE).glob("*.reason.txt")))
-        view.add_row(name, str(waiting), str(ingested), str(refused), str(folder))
+    view = Table("dataset", "writing", "waiting", "ingested", "duplicates", "quarantined", "folder")
+    for name in drops.load_drop_zones(DECLARATIONS):
+        folder = drops.zone_folder(root, name)
+        writing = len(list(folder.glob(f"*{drops.IN_PROGRESS_SUFFIX}")))
+        waiting = len(drops.candidates(folder))
+        counts = [
+            len([p for p in (folder / sub).glob("*") if not p.name.endswith(".reason.txt")])
+            for sub in (drops.INGESTED, drops.DUPLICATES, drops.QUARANTINE)
+        ]
+        view.add_row(name, str(writing), str(waiting), *map(str, counts), str(folder))
     console.print(view)
 
 
