@@ -19,6 +19,7 @@ from clearlake.lake import drops
 from clearlake.lake.metadata import written_metadata
 from clearlake.provenance import provenance_metadata
 from clearlake.resources import DropZoneResource, LakeResource
+from clearlake.run_sweep import fail_dead_runs
 from clearlake.versioning import file_version, source_version
 
 DECLARATIONS = Path(__file__).with_name("drops.yaml")
@@ -133,8 +134,14 @@ def _plan_zone(
     requests: list[dg.RunRequest] = []
     new_keys: list[str] = []
     moved: set[str] = set()
+    # A run killed with its process (daemon kill -9) stays STARTED: mark it failed here too.
+    in_flight = [r for runs in past.values() for r in runs if r.status in IN_FLIGHT]
+    killed = set(fail_dead_runs(context.instance, in_flight))
     for digest, copies in by_hash.items():
-        attempts = past.get(digest, [])
+        attempts = [
+            r.with_status(dg.DagsterRunStatus.FAILURE) if r.run_id in killed else r
+            for r in past.get(digest, [])
+        ]
         done = next((r for r in attempts if r.status == dg.DagsterRunStatus.SUCCESS), None)
         if any(r.status in IN_FLIGHT for r in attempts):
             continue

@@ -142,6 +142,12 @@ LOCAL_INSTANCE_YAML = """\
 # Written once by Clearlake; edit freely. The cluster's instance comes from the Helm chart.
 telemetry:
   enabled: false
+# Runs stuck STARTING fail after 3 minutes; runs whose process was killed are marked failed
+# by Clearlake's own sweep (clearlake.run_sweep) at CLI and `clearlake ui` start.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  poll_interval_seconds: 60
 """
 
 

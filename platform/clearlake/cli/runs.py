@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
+import typer
 
 from clearlake import runs
+from clearlake.run_sweep import fail_dead_runs
 from clearlake.runs import failure_message
 from clearlake.settings import ensure_dagster_home, load_settings
 
@@ -23,8 +25,18 @@ def load_definitions() -> dg.Definitions:
 
 
 def instance() -> dg.DagsterInstance:
+    """The configured instance, with runs left unfinished by a killed process marked failed."""
     ensure_dagster_home(load_settings())
-    return dg.DagsterInstance.get()
+    configured = dg.DagsterInstance.get()
+    sweep(configured)
+    return configured
+
+
+def sweep(configured: dg.DagsterInstance) -> None:
+    for run_id in fail_dead_runs(configured):
+        typer.echo(
+            f"note: run {run_id} was left unfinished by a killed process: marked failed", err=True
+        )
 
 
 def materialize(

@@ -7,8 +7,10 @@ import subprocess
 import sys
 from typing import Annotated
 
+import dagster as dg
 import typer
 
+from clearlake.cli.runs import sweep
 from clearlake.settings import PROJECT_ROOT, ensure_dagster_home, load_settings
 
 
@@ -18,6 +20,7 @@ def ui(
 ) -> None:
     """Start `dagster dev` on Clearlake's workspace and instance (Ctrl-C stops it)."""
     home = ensure_dagster_home(load_settings())
+    sweep(dg.DagsterInstance.get())  # before the daemon: no ghost run holds the queue
     typer.echo(f"Dagster UI on http://{host}:{port} (instance {home})")
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml")]
     command += ["-h", host, "-p", str(port)]
