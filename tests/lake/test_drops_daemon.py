@@ -3,6 +3,7 @@ nothing twice, no run left STARTED."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -50,10 +51,8 @@ def start_daemon(root: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def stop(daemon: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(daemon.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     daemon.wait()
 
 
