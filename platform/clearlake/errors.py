@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class ClearlakeError(Exception):
     """Base of every error Clearlake raises on purpose; its message says what to do."""
@@ -63,3 +65,17 @@ class SchemaDriftError(ClearlakeError):
 
 class DropZoneError(ClearlakeError):
     """A drop zone or a dropped file is unusable."""
+
+
+class PartitionRangeError(ClearlakeError):
+    """Days asked of a table outside its declared partitions."""
+
+    def __init__(
+        self, table: str, first: dt.date, last: dt.date, valid: tuple[dt.date, dt.date | None]
+    ) -> None:
+        self.table, self.first, self.last, self.valid = table, first, last, valid
+        upto = valid[1].isoformat() if valid[1] else "its newest day"
+        super().__init__(
+            f"{table} has daily partitions from {valid[0]} to {upto}: {first}..{last} is "
+            f"outside them; choose days within {valid[0]}..{upto}."
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -11,7 +12,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from clearlake.errors import PartitionRangeError
+from clearlake.lake.replicate import replicate
+from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
+from clearlake.lake.tables import get_table
 from clearlake.project.load import load_project
 
 CLI = [sys.executable, "-c", "from clearlake.cli.main import main; main()"]
@@ -63,6 +68,10 @@ def test_replicate_then_read_and_sql(env: dict[str, str]) -> None:
         (["lake", "replicate", "--start", "2013-03-01", "--end", "2013-02-01"], "after end date"),
         (["lake", "read", "flights", "--columns", "nope"], "Unknown column(s) 'nope'"),
         (["drops", "status"], "does not exist: run `clearlake drops init`"),
+        (
+            ["lake", "replicate", "--start", "0001-01-01", "--end", "9999-12-31"],
+            "flights has daily partitions from 2013-01-01 to 2013-12-31",
+        ),
         (["sample-db"], "Missing command"),
         (["lake", "replicate", "--no-such-option"], "No such option"),
         (["no-such-command"], "No such command"),
@@ -83,6 +92,31 @@ def test_unreachable_source_names_it_and_writes_nothing(env: dict[str, str]) -> 
         "Cannot read the source database at postgresql://nobody@127.0.0.1:1/prod" in result.stderr
     )
     assert not (Path(env["CLEARLAKE_HOME"]) / "lake" / "planes").exists()
+
+
+def test_out_of_range_replication_is_refused_before_anything_runs(env: dict[str, str]) -> None:
+    result = run(
+        ["lake", "replicate", "flights", "--start", "2012-12-01", "--end", "2012-12-31"], env
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert (
+        "flights has daily partitions from 2013-01-01 to 2013-12-31: 2012-12-01..2012-12-31 is "
+        "outside them" in result.stderr
+    )
+    assert not (Path(env["CLEARLAKE_HOME"]) / "lake" / "flights").exists()  # nothing written
+    runs = Path(env["DAGSTER_HOME"]) / "history" / "runs"
+    assert not runs.exists() or list(runs.glob("*.db")) == []  # and no run was started
+
+
+def test_replicate_refuses_days_outside_the_table_and_writes_nothing(
+    tmp_path: Path, sample_db: str
+) -> None:
+    store = LakeStore(str(tmp_path / "lake"))
+    flights = get_table("flights")
+    december = [dt.date(2012, 12, 1) + dt.timedelta(days=i) for i in range(31)]
+    with pytest.raises(PartitionRangeError, match=r"choose days within 2013-01-01\.\.2013-12-31"):
+        replicate(SourceDatabase(sample_db), store, flights, december)
+    assert store.list_partitions("flights") == []
 
 
 def test_drops_init_creates_folders(env: dict[str, str]) -> None:

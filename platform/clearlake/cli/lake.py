@@ -15,6 +15,7 @@ from assets.names import lake_key
 from clearlake.errors import ClearlakeError
 from clearlake.lake import reader
 from clearlake.lake.infer import declaration, infer_source
+from clearlake.lake.replicate import check_day_range
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, get_table, lake_tables
@@ -96,6 +97,15 @@ def replicate(
     last = reader.parse_day(end, "end date")
     if first and last and first > last:
         raise ClearlakeError(f"Start date {first} is after end date {last}: swap them.")
+    for table in chosen:  # refused before any run: nothing is written
+        if table.first_day is not None and (first or last):
+            check_day_range(
+                table.name,
+                first or table.first_day,
+                last or first or table.first_day,
+                valid_first=table.first_day,
+                valid_last=table.last_day,
+            )
     replicate_tables(chosen, first, last)
     window = f" ({first or 'first day'}..{last or 'newest day'})"
     console.print(f"[green]replicated[/] {', '.join(t.name for t in chosen)}{window}")

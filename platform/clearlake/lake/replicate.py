@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clearlake.errors import PartitionRangeError
 from clearlake.lake.conform import Conformance, compare, conform_batches
 from clearlake.lake.prefetch import prefetch
 from clearlake.lake.source import Snapshot, SourceDatabase
@@ -238,6 +239,18 @@ def _chunks(days: Sequence[dt.date], parts: int) -> list[list[dt.date]]:
     return [list(days[i : i + size]) for i in range(0, len(days), size)]
 
 
+def check_day_range(
+    table: str, first: dt.date, last: dt.date, *, valid_first: dt.date, valid_last: dt.date | None
+) -> None:
+    """Refuse days outside a table's partitions before anything runs or is written.
+
+    ``valid_last`` None means open-ended (partitions up to the source's newest day).
+    """
+    after = valid_last is not None and max(first, last) > valid_last
+    if min(first, last) < valid_first or after:
+        raise PartitionRangeError(table, first, last, (valid_first, valid_last))
+
+
 def replicate(
     source: SourceDatabase,
     store: LakeStore,
@@ -252,6 +265,14 @@ def replicate(
     On PostgreSQL a long range is split between ``readers`` connections that all read
     the lead connection's exported snapshot: one consistent copy, read in parallel.
     """
+    if days and table.partition_column is not None and table.first_day is not None:
+        check_day_range(
+            table.name,
+            min(days),
+            max(days),
+            valid_first=table.first_day,
+            valid_last=table.last_day,
+        )
     with source.snapshot() as snapshot:
         if days is None or table.partition_column is None:
             return [replicate_snapshot(snapshot, source, store, table)]
