@@ -44,6 +44,7 @@ WORKDIR /opt/clearlake
 # Code and environment stay owned by root: the service user can read, never modify them.
 COPY --from=build /opt/clearlake /opt/clearlake
 COPY notebooks/ notebooks/
+COPY examples/ examples/
 COPY workspace.yaml ./
 USER 10001:10001
 EXPOSE 4000 8000

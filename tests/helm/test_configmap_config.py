@@ -10,9 +10,10 @@ import yaml
 from helm_support import REPO, Manifest, aws_profile, deep_merge, load_yaml, offline
 
 from clearlake.api.policy import parse_policy
-from clearlake.evaluation.config import parse_config
+from clearlake.project.load import parse_project
+from clearlake.settings import EXAMPLE_PROJECT
 
-REPO_CONFIG = load_yaml(REPO / "assets" / "clearlake.yaml")
+REPO_CONFIG = load_yaml(EXAMPLE_PROJECT / "clearlake.yaml")
 SAMPLE_POLICY = load_yaml(REPO / "platform" / "clearlake" / "api" / "sample_policy.yaml")
 
 
@@ -26,7 +27,8 @@ def test_renders_files_the_platform_accepts(
     objects = render(_with(REPO_CONFIG, SAMPLE_POLICY))
     data = get(objects, "ConfigMap", "clearlake-config").data
     assert helm.values_from_yaml(data["clearlake.yaml"]) == REPO_CONFIG
-    parse_config(yaml.safe_load(data["clearlake.yaml"]), source="clearlake-config")
+    rendered = yaml.safe_load(data["clearlake.yaml"])
+    parse_project(rendered, path=EXAMPLE_PROJECT / "clearlake.yaml")
     assert parse_policy(data["api-policy.yaml"], name="clearlake-config").roles
     env = get(objects, "ConfigMap", "clearlake-env").data
     assert env["CLEARLAKE_CONFIG"] == "/etc/clearlake/clearlake.yaml"
@@ -41,6 +43,6 @@ def test_empty_values_fall_back_to_the_files_in_the_image(
 ) -> None:
     assert not get(aws_manifests, "ConfigMap", "clearlake-config").data
     env = get(aws_manifests, "ConfigMap", "clearlake-env").data
-    assert env["CLEARLAKE_CONFIG"] == "/opt/clearlake/assets/clearlake.yaml"
+    assert env["CLEARLAKE_CONFIG"] == "/opt/clearlake/examples/flights/clearlake.yaml"
     (api,) = get(aws_manifests, "Deployment", "clearlake-data-api").spec.template.spec.containers
     assert "CLEARLAKE_API_POLICY" not in {e.name for e in api.env}

@@ -50,10 +50,10 @@ from helm_support import (
     reports_claim,
 )
 
-from clearlake.evaluation.config import load_config
 from clearlake.experiments.profiles import k8s_config, resolve_request
 from clearlake.partitions import CANDIDATES
-from clearlake.settings import PROJECT_ROOT
+from clearlake.project import load_project
+from clearlake.settings import EXAMPLE_PROJECT
 
 IMAGE = f"clearlake:{COMMIT}"
 JOB = "candidate_evaluation"
@@ -151,8 +151,8 @@ def test_experiment_step_config_keeps_the_claim(
 ) -> None:
     # An experiment sizes its step pods through the executor's step_k8s_config (what
     # clearlake.experiments.launch puts in the run config); that must not drop the claim.
-    config = load_config(PROJECT_ROOT / "assets" / "clearlake.yaml")
-    step_config = k8s_config(resolve_request(config, "gpu"), experiment="exp-test")
+    profiles = load_project(EXAMPLE_PROJECT).config.profiles
+    step_config = k8s_config(resolve_request(profiles, "gpu"), experiment="exp-test")
     run_config = {"execution": {"config": {"step_k8s_config": step_config}}}
     pod = validated(launch_step(run_launcher, run_config, REPORT_STEP))["spec"]["template"]["spec"]
     (container,) = pod["containers"]
