@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 from live_api import LiveApi
 
 from clearlake.notebooks_clean import problems
-from clearlake.reports import nbio
-from clearlake.reports.direct import run_template
+from clearlake.reports.execute import run_template
 from clearlake.reports.templates import Template
-from clearlake.settings import PROJECT_ROOT
+from clearlake.settings import EXAMPLE_PROJECT
 
-NOTEBOOK = PROJECT_ROOT / "notebooks" / "data_api_example.ipynb"
+NOTEBOOK = EXAMPLE_PROJECT / "notebooks" / "explore" / "data_api_example.ipynb"
 
 
 def test_example_notebook_is_committed_clean() -> None:
@@ -27,7 +27,7 @@ def test_example_notebook_runs_as_a_scientist(live_api: LiveApi, tmp_path: Path)
         {"api_url": live_api.url, "token": live_api.tokens["sam"], "origin": "LGA"},
         output_dir=tmp_path,
     )
-    cells = nbio.read(run.notebook).cells
+    cells = nbformat.read(tmp_path / run.notebook, as_version=4).cells  # type: ignore[no-untyped-call]
     text = "\n".join(
         str(o.get("data", {}).get("text/plain", "")) for c in cells for o in c.get("outputs", [])
     )
