@@ -17,6 +17,7 @@ the record last, since it lists the others.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -194,7 +195,11 @@ def run_report(
             error = None
         except Exception as exc:  # papermill wrote the partial notebook first
             error = exc
-        executed = render.read(executed_path) if executed_path.is_file() else template.notebook
+        executed = (
+            render.read(executed_path)
+            if executed_path.is_file()
+            else copy.deepcopy(template.notebook)  # no kernel ever ran
+        )
     failure = render.first_failure(executed) if error is not None else None
     if error is not None and failure is None:
         failure = render.CellFailure(None, type(error).__name__, str(error), "")

@@ -22,6 +22,7 @@ broken template is an error on ``dagster dev`` naming the notebook and the fix.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import tokenize
 from collections.abc import Collection, Mapping, Sequence
@@ -210,12 +211,21 @@ def parse_declaration(name: str, path: Path, raw: object) -> Declaration:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _load(path: Path, _mtime_ns: int) -> Template:
+    return Template.load(path)
+
+
 def discover(folders: Sequence[Path]) -> list[Template]:
-    """Every template of the folders (top level); a name used twice is an error."""
+    """Every template of the folders (top level); a name used twice is an error.
+
+    Parsed once per file version: a run loads the definitions several times, and each load
+    builds the report assets, the gallery's dependencies and the follow-up jobs from them.
+    """
     found: dict[str, Template] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() else []:
-            template = Template.load(path)
+            template = _load(path, path.stat().st_mtime_ns)
             if template.name in found:
                 raise TemplateError(
                     template.name,
