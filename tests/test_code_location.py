@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets import names
 from assets.definitions import defs
 from clearlake.lake.store import LakeStore
 from clearlake.resources import LakeResource
@@ -27,19 +28,29 @@ def test_local_definitions_hold_every_domain(clearlake_home: Path, sample_lake: 
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {
         "lake/flights", "lake/weather", "lake/planes", "lake/airlines", "lake/airports",
-        "lake/drops/delay_annotations", "features/flight_features",
-        "evaluation/candidate_predictions", "evaluation/candidate_scores",
-        "evaluation/candidate_comparison", "evaluation/leaderboard",
-        "reports/candidate_report", "reports/lake_health", "reports/report_gallery",
+        "lake/drops/delay_annotations", "features/flight_features", "features/departures",
+        *(
+            f"evaluation/{task}/{name}"
+            for task in ("arrival_delay", "late_arrival")
+            for name in (
+                "candidate_predictions", "candidate_scores", "candidate_comparison", "leaderboard"
+            )
+        ),
+        "reports/arrival_delay/candidate_report", "reports/late_arrival/candidate_report",
+        "reports/lake_health", "reports/report_gallery",
     } <= keys  # fmt: skip
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.description, f"{key.to_user_string()} has no description"
         assert node.owners, f"{key.to_user_string()} has no owner"
     sensors = {s.name for s in definitions.sensors or []}
-    assert {"candidate_commit_sensor", "drop_zone_sensor"} <= sensors
+    assert {names.COMMIT_SENSOR, names.DROP_SENSOR} <= sensors
     jobs = {j.name for j in definitions.jobs or []}
-    assert {"candidate_evaluation", "drop_ingestion"} <= jobs
+    assert {
+        names.evaluation_job("arrival_delay"),
+        names.evaluation_job("late_arrival"),
+        names.DROP_JOB,
+    } <= jobs
     lake = definitions.resources["lake"] if definitions.resources else None
     assert isinstance(lake, LakeResource) and lake.url == sample_lake.url
 
