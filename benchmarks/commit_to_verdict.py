@@ -89,6 +89,8 @@ def main() -> None:
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
     import dagster as dg
+
+    sys.path.insert(0, str(ROOT / "examples" / "flights"))  # the example project's package
     from flights_example.demo_repos import (
         SAMPLE_COMMITS,
         SampleCommit,

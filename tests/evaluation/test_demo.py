@@ -1,12 +1,17 @@
-"""``run_demo`` end to end on a fresh home: the loop a new user sees first."""
+"""``run_demo`` end to end on a fresh home: the loop a new user sees first, both tasks."""
 
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
+from assets.names import candidate_partitions_name, scores_key
 from clearlake.cli.main import app
 from clearlake.demo import run_demo
+from clearlake.evaluation.leaderboard import plot_path
+from clearlake.evaluation.results import stored_frame
+from clearlake.lake.store import LakeStore
 from clearlake.settings import load_settings
 
 pytestmark = pytest.mark.slow
@@ -18,41 +23,46 @@ def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.Monke
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CLEARLAKE_HOME", str(home))
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
-    steps: list[str] = []
     printed: list[str] = []
 
-    summary = run_demo(load_settings(), steps.append, output=printed.append)
+    summary = run_demo(load_settings(), lambda _: None, output=printed.append)
 
-    delays = summary.tasks[0]
-    assert delays.task == "arrival_delay"
-    keys = sorted(delays.verdicts, key=lambda k: list(delays.verdicts).index(k))
-    assert len(keys) == 3
-    assert sorted(delays.verdicts.values()) == sorted(
-        ["no baseline", "improved", "no significant change"]
+    tasks = {t.task: t for t in summary.tasks}
+    delays = tasks["arrival_delay"]
+    instance = dg.DagsterInstance.get()
+    keys = sorted(
+        instance.get_dynamic_partitions(candidate_partitions_name("arrival_delay")),
+        key=list(delays.verdicts).index,
     )
-    blocked = next(k for k, v in delays.verdicts.items() if v == "no significant change")
-    assert "mae for carrier=WN" in delays.regressions[blocked]
-    late = summary.tasks[1]
-    assert late.task == "late_arrival" and len(late.verdicts) == 2
-    assert sorted(late.verdicts.values()) == ["improved", "no baseline"]
-    assert any(s.startswith("building the sample production database") for s in steps)
-    text = printed[0]
-    assert "Task arrival_delay" in text and "Task late_arrival" in text
-    assert all(p.exists() for p in summary.reports)
-    assert (home / "repos" / "flight-delays" / ".git").is_dir()
-    assert (home / "repos" / "late-arrivals" / ".git").is_dir()
-    failed = {e.key for e in summary.evaluated if not e.success}
-    assert failed == {blocked}  # blocked by the regression check ...
-    assert [(r.key, r.success) for r in summary.reported] == [(blocked, True)]
+    assert len(keys) == 3 and all(k.startswith("flight-delays@") for k in keys)
+    verdicts = [delays.verdicts[k] for k in keys]
+    assert sorted(verdicts) == ["improved", "no baseline", "no significant change"]
+    naive = next(k for k in keys if delays.verdicts[k] == "no baseline")
+    boosting = next(k for k in keys if delays.verdicts[k] == "improved")
+    offset = next(k for k in keys if delays.verdicts[k] == "no significant change")
+    assert "mae for carrier=WN" in delays.regressions[offset]
+    store = LakeStore(load_settings().lake_url)
+
+    def mae(key: str) -> float:
+        scores = stored_frame(store, scores_key("arrival_delay"), key)
+        assert scores is not None
+        row = scores[(scores["metric"] == "mae") & (scores["subgroup_kind"] == "overall")]
+        return round(float(row["value"].iloc[0]), 2)
+
+    assert (mae(naive), mae(boosting)) == (24.35, 12.34)
+    late = tasks["late_arrival"]
+    assert len(late.verdicts) >= 2 and "no baseline" in late.verdicts.values()
+    assert "Task late_arrival" in printed[0] and "Task arrival_delay" in printed[0]
+    for task in ("arrival_delay", "late_arrival"):
+        assert plot_path(home / "reports", task).stat().st_size > 10_000
+    assert offset in {e.key for e in summary.evaluated if not e.success}  # blocked
 
     why = CliRunner().invoke(
-        app,
-        ["why", "evaluation/arrival_delay/candidate_comparison", "--partition", blocked],
+        app, ["why", "evaluation/arrival_delay/candidate_comparison", "--partition", boosting]
     )
-    assert why.exit_code == 0 and "(baseline) evaluation/arrival_delay/candidate_predictions" in (
-        why.output
-    )
+    assert why.exit_code == 0, why.output
+    assert f"(baseline) evaluation/arrival_delay/candidate_predictions [{naive}]" in why.output
 
-    again = run_demo(load_settings(), steps.append, output=printed.append)
+    again = run_demo(load_settings(), lambda _: None, output=printed.append)
     assert again.evaluated == [] and again.reported == []
-    assert again.tasks[0].verdicts == delays.verdicts
+    assert {t.task: t.verdicts for t in again.tasks} == {t.task: t.verdicts for t in summary.tasks}

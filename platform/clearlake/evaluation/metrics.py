@@ -84,7 +84,8 @@ class Draws:
             return np.ones((1, self.rows))
         k = self.indices.shape[0]
         flat = (self.indices + (np.arange(k) * self.rows)[:, None]).ravel()
-        return np.bincount(flat, minlength=k * self.rows).reshape(k, self.rows).astype(float)
+        counts = np.bincount(flat, minlength=k * self.rows).reshape(k, self.rows)
+        return counts.astype(np.float64, copy=False)
 
 
 Compute = Callable[[Outcome, Draws], FloatArray]
@@ -104,7 +105,8 @@ class Metric:
 
 
 def _mean(weights: FloatArray, values: FloatArray) -> FloatArray:
-    out: FloatArray = weights @ values / weights.sum(axis=1)
+    # Every resample draws as many rows as there are: each row of weights sums to that.
+    out: FloatArray = weights @ values / weights.shape[1]
     return out
 
 
