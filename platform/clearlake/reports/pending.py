@@ -14,10 +14,6 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-REPORT_JOB = "candidate_reports"
-REPORT_SENSOR = "regression_report_sensor"
-"""Deprecated: the definitions own job and sensor names (``assets.names``); kept while the
-demo loop still imports them from here."""
 BATCH = 200
 """Comparison materialisations read per tick (the cursor resumes after the last one)."""
 
