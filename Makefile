@@ -30,7 +30,7 @@ lint: setup  ## ruff, mypy, import layers (import-linter), committed notebooks c
 	@uv run ruff format --check platform assets examples tests benchmarks
 	@uv run mypy
 	@uv run lint-imports --no-cache --no-logo
-	@uv run python -m clearlake.notebooks_clean notebooks
+	@uv run python -m clearlake.notebooks_clean notebooks examples/flights/notebooks
 
 test: setup browser lint  ## Lint, then the whole test suite against real services.
 	@uv run pytest; status=$$?; \

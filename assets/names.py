@@ -70,6 +70,16 @@ def report_key(template: str) -> dg.AssetKey:
     return dg.AssetKey(["reports", template])
 
 
+def task_report_key(task: str, template: str) -> dg.AssetKey:
+    """A candidate-scope template's report for one task: ``reports/<task>/<template>``."""
+    return dg.AssetKey(["reports", task, template])
+
+
+def report_job(task: str) -> str:
+    """The follow-up job that renders a task's candidate reports from a stored comparison."""
+    return f"candidate_reports__{task}"
+
+
 GALLERY = dg.AssetKey(["reports", "report_gallery"])
 REGRESSION_REPORT_SENSOR = "regression_report_sensor"
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets import names
 from assets.names import REGRESSION_REPORT_SENSOR, candidate_partitions_name, comparison_key
 from assets.reports.report_assets import report_assets
 from clearlake.partitions import candidate_partitions
@@ -20,17 +21,12 @@ from clearlake.reports.pending import pending_reports
 from clearlake.settings import load_settings
 
 
-def report_job_name(task: str) -> str:
-    """``candidate_reports__<task>`` (to move into assets.names with the other job names)."""
-    return f"candidate_reports__{task}"
-
-
 def candidate_reports_job(task: str, *, in_process: bool = False) -> Any:
     """Every candidate report of ``task`` (a template added later is included too).
 
     Typed ``Any``: the type ``dg.define_asset_job`` returns is not exported by Dagster.
     """
-    name = report_job_name(task)
+    name = names.report_job(task)
     return dg.define_asset_job(
         name,
         selection=dg.AssetSelection.groups("reports")

@@ -21,6 +21,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets import names
 from assets.names import (
     candidate_partitions_name,
     comparison_key,
@@ -52,11 +53,6 @@ OWNERS = ["team:data-science"]
 HELPERS_VERSION = source_version(notebook, candidate, lake_health)
 """The toolbox templates call: part of every report's code version."""
 _SCALARS = (str, int, float, bool)
-
-
-def task_report_key(task: str, template: str) -> dg.AssetKey:
-    """``reports/<task>/<template>`` (to move into assets.names with the other keys)."""
-    return dg.AssetKey([*report_key(template).path[:-1], task, template])
 
 
 def template_folders(project: Project) -> list[Path]:
@@ -251,7 +247,7 @@ def template_assets(template: Template, project: Project) -> list[dg.AssetsDefin
         return [
             report_asset(
                 template,
-                key=task_report_key(task, template.name),
+                key=names.task_report_key(task, template.name),
                 partitions_def=candidate_partitions(candidate_partitions_name(task)),
                 deps={comparison_key(task): True, predictions_key(task): True},
                 filled={"task": task, "inputs": task_inputs(task)},

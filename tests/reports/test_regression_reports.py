@@ -9,20 +9,19 @@ from __future__ import annotations
 import dagster as dg
 from report_harness import ReportEnv, definitions
 
+from assets import names
 from assets.names import (
     REGRESSION_REPORT_SENSOR,
     candidate_partitions_name,
     comparison_key,
     evaluation_job,
 )
-from assets.reports.regression_reports import report_job_name
-from assets.reports.report_assets import task_report_key
 from clearlake.reports import gallery
 
 TASK = "arrival_delay"
 GOOD = "flight-delays@600d001"
 BAD = "flight-delays@bad0042"
-REPORT = task_report_key(TASK, "candidate_report")
+REPORT = names.task_report_key(TASK, "candidate_report")
 
 
 def sensor_tick(defs: dg.Definitions, env: ReportEnv, cursor: str | None) -> dg.SensorResult:
@@ -59,11 +58,11 @@ def test_blocked_candidate_gets_its_report_once(report_env: ReportEnv) -> None:
     first = sensor_tick(defs, env, None)
     requests = [r for r in first.run_requests or [] if isinstance(r, dg.RunRequest)]
     assert [(r.partition_key, r.run_key, r.job_name) for r in requests] == [
-        (BAD, f"{BAD}:{comparison}", report_job_name(TASK))
+        (BAD, f"{BAD}:{comparison}", names.report_job(TASK))
     ]
     assert sensor_tick(defs, env, first.cursor).run_requests == []
 
-    follow_up = defs.resolve_job_def(report_job_name(TASK)).execute_in_process(
+    follow_up = defs.resolve_job_def(names.report_job(TASK)).execute_in_process(
         instance=env.instance, partition_key=BAD, tags=requests[0].tags
     )
     assert follow_up.success
