@@ -9,28 +9,18 @@ commit to its task's job. Locally the steps run in the run's process (the candid
 in its own process anyway); on the cluster the environment's executor applies.
 """
 
+from typing import Any, TypeAlias
+
 import dagster as dg
-from dagster._core.definitions.asset_selection import ChainedAssetSelection
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from assets.names import COMMIT_SENSOR, candidate_partitions_name, evaluation_job
 from clearlake.evaluation.watch import parse_cursor, plan_tick
-from clearlake.partitions import candidate_partitions, candidate_partitions_def
+from clearlake.partitions import candidate_partitions
 from clearlake.project.load import Project, current_project
 from clearlake.settings import load_settings
 
-
-class CandidatePartitioned(ChainedAssetSelection):
-    """Deprecated (the reports job until it selects per task): the assets of ``child``
-    partitioned by the single set of candidates from before tasks."""
-
-    def resolve_inner(self, asset_graph: object, allow_missing: bool) -> set[dg.AssetKey]:
-        keys = self.child.resolve_inner(asset_graph, allow_missing=allow_missing)  # type: ignore[arg-type]
-        return {
-            key
-            for key in keys
-            if asset_graph.get(key).partitions_def == candidate_partitions_def  # type: ignore[attr-defined]
-        }
+AssetJob: TypeAlias = Any
+"""What ``dg.define_asset_job`` returns (its class is not part of Dagster's public API)."""
 
 
 def task_candidate_assets(task: str) -> dg.AssetSelection:
@@ -44,9 +34,7 @@ def task_candidate_assets(task: str) -> dg.AssetSelection:
     )
 
 
-def candidate_evaluation_job(
-    task: str, *, in_process: bool = False
-) -> UnresolvedAssetJobDefinition:
+def candidate_evaluation_job(task: str, *, in_process: bool = False) -> AssetJob:
     """The task's job; ``in_process`` runs its steps in the run's process (the local
     default: the candidate already has its own process, a process per step only adds
     start-up)."""
@@ -62,18 +50,14 @@ def candidate_evaluation_job(
     )
 
 
-def evaluation_jobs(
-    project: Project, *, in_process: bool = False
-) -> list[UnresolvedAssetJobDefinition]:
+def evaluation_jobs(project: Project, *, in_process: bool = False) -> list[AssetJob]:
     return [
         candidate_evaluation_job(task, in_process=in_process)
         for task in sorted(project.config.tasks)
     ]
 
 
-def commit_sensor(
-    project: Project, jobs: list[UnresolvedAssetJobDefinition]
-) -> dg.SensorDefinition:
+def commit_sensor(project: Project, jobs: list[AssetJob]) -> dg.SensorDefinition:
     @dg.sensor(
         name=COMMIT_SENSOR,
         jobs=jobs,
