@@ -13,7 +13,6 @@ from typing import Any
 import dagster as dg
 import pytest
 import yaml
-from flights_example.demo_repos import SampleCommit, add_commit
 
 from assets.definitions import load_domain
 from assets.evaluation.automation import commit_sensor, evaluation_jobs
@@ -21,6 +20,7 @@ from assets.evaluation.candidates import candidate_assets
 from assets.evaluation.leaderboard import leaderboard_assets
 from assets.evaluation.suites import suite_assets
 from clearlake.demo import loop
+from clearlake.demo.repos import SampleCommit, add_commit
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
 from clearlake.resources import resources_for
