@@ -175,7 +175,7 @@ import pkgutil
 import dagster as dg
 
 from assets.definitions import domain_names
-from clearlake.resources import executor_for, resources_for
+from clearlake.environment import executor_for, resources_for
 from clearlake.settings import load_settings
 
 

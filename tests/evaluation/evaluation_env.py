@@ -21,9 +21,9 @@ from assets.evaluation.leaderboard import leaderboard_assets
 from assets.evaluation.suites import suite_assets
 from clearlake.demo import loop
 from clearlake.demo.repos import SampleCommit, add_commit
+from clearlake.environment import resources_for
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
-from clearlake.resources import resources_for
 from clearlake.settings import EXAMPLE_PROJECT, Settings
 
 TASK = "arrival_delay"
