@@ -26,8 +26,12 @@ COMMON_KINDS = {
     "LimitRange": 1,
     "PersistentVolumeClaim": 1,
 }
-# AWS creates the EFS class of the reports claim; the local profile uses the default class.
-EXPECTED_KINDS = {"aws": {**COMMON_KINDS, "StorageClass": 1}, "local": COMMON_KINDS}
+# AWS creates the EFS class of the reports claim; the local profile uses the default class and
+# opens its in-namespace MinIO and PostgreSQL (networkpolicy-backing-services.yaml).
+EXPECTED_KINDS = {
+    "aws": {**COMMON_KINDS, "StorageClass": 1},
+    "local": {**COMMON_KINDS, "NetworkPolicy": COMMON_KINDS["NetworkPolicy"] + 2},
+}
 CLUSTER_SCOPED = {"StorageClass"}
 
 

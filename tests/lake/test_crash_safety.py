@@ -10,11 +10,10 @@ import textwrap
 import time
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from clearlake.lake.reader import read
-import duckdb
-
 from clearlake.lake.store import STALE_TMP_AGE, TMP_DIR, TMP_SUFFIX, LakeStore
 
 SCHEMA = pa.schema([("n", pa.int64())])

@@ -110,6 +110,9 @@ class CodeLocationValues(StrictModel):
     tmp_size_limit: Quantity = "1Gi"
     node_selector: LabelMap = Field(default_factory=dict)
     pod_annotations: LabelMap = Field(default_factory=dict)
+    env: list[EnvVar] = Field(
+        default_factory=list, description="Extra environment of the code-location server."
+    )
 
 
 class DataApiValues(StrictModel):
