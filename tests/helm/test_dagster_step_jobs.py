@@ -8,7 +8,7 @@ copies the launcher's ``volumes`` and ``volume_mounts``. So the reports claim th
 the run launcher reaches step pods without any executor configuration.
 
 Here that path runs for real, without a cluster: an instance whose run launcher is the one
-``clearlake.deploy.dagster_instance`` derives from the chart's values, the cluster
+``clearlake_deploy.dagster_instance`` derives from the chart's values, the cluster
 definitions' ``candidate_evaluation`` job (its executor is the k8s_job_executor), the
 execution plan for one candidate, and ``launch_step`` for its report step, with the
 Kubernetes API replaced by a mock that records the Job instead of creating it.

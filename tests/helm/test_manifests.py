@@ -22,7 +22,8 @@ COMMON_KINDS = {
     "Role": 1,
     "RoleBinding": 1,
     "NetworkPolicy": 5,
-    "ResourceQuota": 1,
+    "ResourceQuota": 2,
+    "PriorityClass": 1,
     "LimitRange": 1,
     "PersistentVolumeClaim": 1,
 }
@@ -32,7 +33,7 @@ EXPECTED_KINDS = {
     "aws": {**COMMON_KINDS, "StorageClass": 1},
     "local": {**COMMON_KINDS, "NetworkPolicy": COMMON_KINDS["NetworkPolicy"] + 2},
 }
-CLUSTER_SCOPED = {"StorageClass"}
+CLUSTER_SCOPED = {"StorageClass", "PriorityClass"}
 
 
 def _name(obj: Manifest) -> str:
