@@ -52,6 +52,6 @@ def test_cluster_steps_run_as_kubernetes_jobs_unless_the_stack_test_asks_for_pro
     cluster = {"CLEARLAKE_ENV": "cluster", "CLEARLAKE_LAKE_URL": "s3://b/lake"}
     assert executor_for(load_settings(cluster)) is k8s_job_executor
     process = load_settings({**cluster, "CLEARLAKE_STEP_EXECUTOR": "process"})
-    assert executor_for(process) is dg.multiprocess_executor
+    assert executor_for(process) is dg.multi_or_in_process_executor
     with pytest.raises(ConfigurationError, match="CLEARLAKE_STEP_EXECUTOR='pods'"):
         load_settings({**cluster, "CLEARLAKE_STEP_EXECUTOR": "pods"})
