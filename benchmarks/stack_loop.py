@@ -60,12 +60,14 @@ def stack_run() -> dict[str, Any]:
 
 def in_process_run() -> dict[str, Any]:
     sys.path.insert(0, str(STACK_TESTS))
-    from test_production_stack import REPOSITORY, comparison_key, project_config
+    sys.path.insert(0, str(ROOT / "examples" / "flights"))  # the example project's package
+    from test_production_stack import REPOSITORY, TASK, comparison_key, project_config
 
     home = Path(tempfile.mkdtemp(prefix="clearlake-stack-bench-"))
     config = project_config("unused://")
     config["repositories"][0]["location"] = str(home / "repos" / REPOSITORY)
-    (home / "clearlake.yaml").write_text(yaml.safe_dump(config))
+    text = yaml.safe_dump(config).replace("/opt/clearlake/", f"{ROOT}/")  # the image's paths
+    (home / "clearlake.yaml").write_text(text)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARLAKE_", "AWS_"))}
     env.update(
         CLEARLAKE_HOME=str(home),
@@ -78,34 +80,33 @@ def in_process_run() -> dict[str, Any]:
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
     import dagster as dg
-
-    from clearlake.cli.runs import load_definitions
-    from clearlake.demo import loop
-    from clearlake.demo.sample_repo import (
+    from flights_example.demo_repos import (
         SAMPLE_COMMITS,
         SampleCommit,
         add_commit,
         create_sample_repository,
     )
-    from clearlake.evaluation.config import load_config
+    from flights_example.sample_db import build_sample_db
+
+    from assets.names import evaluation_job
+    from clearlake.cli.runs import load_definitions
+    from clearlake.demo import loop
     from clearlake.lake.store import LakeStore
     from clearlake.lineage import latest
-    from clearlake.sample_db import build_sample_db
+    from clearlake.project.load import current_project
     from clearlake.settings import load_settings
 
     settings = load_settings()
-    project = load_config(settings.config_path)
+    project = current_project(settings)
     instance = dg.DagsterInstance.get()
     store = LakeStore(settings.lake_url)
     build_sample_db(settings.source_url)
     definitions = load_definitions()
-    loop.ensure_lake(definitions, instance, store, project.feature_window(), lambda _: None)
+    loop.ensure_lake(definitions, instance, store, project, lambda _: None)
     loop.ensure_features_and_suites(definitions, instance, store, project, lambda _: None)
     repo = home / "repos" / REPOSITORY
     create_sample_repository(repo, SAMPLE_COMMITS[:1])
-    for done in loop.run_until_quiet(
-        definitions, instance, lambda _: None, reconstructable=loop.project_job()
-    ):
+    for done in loop.run_until_quiet(definitions, instance, lambda _: None):
         assert done.success, done.error
     text = SAMPLE_COMMITS[1].files["delay_model.py"]
     sha = add_commit(repo, SampleCommit("Stack test revision", {"delay_model.py": text}))
@@ -126,7 +127,7 @@ def in_process_run() -> dict[str, Any]:
             "-a",
             "defs",
             "-j",
-            "candidate_evaluation",
+            evaluation_job(TASK),
             "--tags",
             json.dumps(tags),
         ],

@@ -50,14 +50,15 @@ from helm_support import (
     reports_claim,
 )
 
+from assets.names import evaluation_job
 from clearlake.experiments.profiles import k8s_config, resolve_request
 from clearlake.partitions import CANDIDATES
 from clearlake.project import load_project
 from clearlake.settings import EXAMPLE_PROJECT
 
 IMAGE = f"clearlake:{COMMIT}"
-JOB = "candidate_evaluation"
-REPORT_STEP = "reports__candidate_report"
+JOB = evaluation_job("arrival_delay")
+REPORT_STEP = "reports__arrival_delay__candidate_report"
 CANDIDATE = "flight-delays@0123456"
 
 

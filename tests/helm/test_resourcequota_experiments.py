@@ -10,14 +10,14 @@ from typing import Any
 from helm_support import Manifest, aws_profile, deep_merge, find, offline
 from kubernetes.utils import parse_quantity
 
-from clearlake.evaluation.config import ClearlakeConfig, load_config
 from clearlake.experiments.profiles import (
     EXPERIMENT_PRIORITY_CLASS,
     k8s_config,
     resolve_request,
     run_pod_config,
 )
-from clearlake.settings import PROJECT_ROOT
+from clearlake.project.load import load_project
+from clearlake.settings import EXAMPLE_PROJECT
 from clearlake_deploy.helm_values import ClearlakeValues
 
 QUOTA = "clearlake-experiments"
@@ -76,8 +76,8 @@ def test_a_two_gpu_sweep_gets_both_run_pods_and_both_step_pods(
 ) -> None:
     hard = find(aws_manifests, "ResourceQuota", QUOTA)["spec"]["hard"]
     assert hard["requests.nvidia.com/gpu"] == "2"
-    config: ClearlakeConfig = load_config(PROJECT_ROOT / "assets" / "clearlake.yaml")
-    request = resolve_request(config, "gpu")
+    profiles = load_project(EXAMPLE_PROJECT / "clearlake.yaml").config.profiles
+    request = resolve_request(profiles, "gpu")
     run_pod = run_pod_config(request, experiment="exp")["container_config"]
     step_pod = k8s_config(request, experiment="exp")["container_config"]
     # The two run pods start first, then each starts its step.

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from helm_support import Manifest, find
 
+from assets.names import evaluation_job
 from clearlake.cli.runs import load_definitions
 from clearlake_deploy.helm_values import ClearlakeValues
 
@@ -16,7 +17,7 @@ DAY = 86_400
 
 def jobs_per_evaluation() -> int:
     """One run Job (K8sRunLauncher) plus one Job per step (k8s_job_executor)."""
-    job = load_definitions().resolve_job_def("candidate_evaluation")
+    job = load_definitions().resolve_job_def(evaluation_job("arrival_delay"))
     steps = len(job.graph.node_dict)
     assert steps >= 4, "predictions, scores, comparison and the report are steps"
     return 1 + steps

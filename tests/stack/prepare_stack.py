@@ -10,14 +10,14 @@ import dagster as dg
 
 from clearlake.cli.runs import load_definitions
 from clearlake.demo import loop
-from clearlake.evaluation.config import load_config
 from clearlake.lake.store import LakeStore
+from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings()
-    config = load_config(settings.config_path)
+    project = current_project(settings)
     instance = dg.DagsterInstance.get()
     store = LakeStore(settings.lake_url)
     definitions = load_definitions()
@@ -26,11 +26,9 @@ def main() -> None:
     def progress(text: str) -> None:
         print(f"[{time.monotonic() - started:6.1f} s] {text}", flush=True)
 
-    loop.ensure_lake(definitions, instance, store, config.feature_window(), progress)
-    loop.ensure_features_and_suites(definitions, instance, store, config, progress)
-    for done in loop.run_until_quiet(
-        definitions, instance, progress, reconstructable=loop.project_job()
-    ):
+    loop.ensure_lake(definitions, instance, store, project, progress)
+    loop.ensure_features_and_suites(definitions, instance, store, project, progress)
+    for done in loop.run_until_quiet(definitions, instance, progress):
         assert done.success, done.error
     progress("prepared")
 

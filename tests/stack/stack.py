@@ -204,7 +204,7 @@ def write_pod_files(
     for name, text in config_map.items():
         target = Path(paths(f"/etc/clearlake/{name}"))
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
+        target.write_text(text.replace("/opt/clearlake/", f"{paths('/opt/clearlake')}/"))
     tokens = Path(paths("/var/run/secrets/clearlake/api-tokens/tokens"))
     tokens.parent.mkdir(parents=True, exist_ok=True)
     tokens.write_text(secrets["clearlake-api-tokens"]["tokens"])

@@ -26,32 +26,45 @@ import dagster as dg
 import httpx
 import pytest
 import yaml
-from processes import wait_until
-from s3_server import S3Server
-from stack import REPO, Stack, git, git_daemon, production_stack
-
-from clearlake.api.tokens import issue_token
-from clearlake.demo.sample_repo import (
+from flights_example.demo_repos import (
     SAMPLE_COMMITS,
     SampleCommit,
     add_commit,
     create_sample_repository,
 )
+from processes import wait_until
+from s3_server import S3Server
+from stack import REPO, Stack, git, git_daemon, production_stack
+
+from assets import names
+from clearlake.api.tokens import issue_token
 from clearlake.lineage import latest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
-# --- What the project refactor moves (issue 10): adapt these after a rebase. -------------------
-PROJECT_CONFIG = REPO / "assets" / "clearlake.yaml"
+# --- The example project, its keys and pages: adapt these when the project layout moves. -------
+PROJECT_DIR = REPO / "examples" / "flights"
+IMAGE_PROJECT_DIR = "/opt/clearlake/examples/flights"  # where the image ships it
+TASK = "arrival_delay"
 REPOSITORY = "flight-delays"
 
 
 def project_config(git_url: str) -> dict[str, Any]:
-    """The example project's configuration, its repository served by git daemon, its suites
-    shortened to two weeks (the stack test is about the path, not the statistics)."""
-    config: dict[str, Any] = yaml.safe_load(PROJECT_CONFIG.read_text())
+    """The example project with one task, its repository served by git daemon and its suites
+    shortened to two weeks (the stack test is about the path, not the statistics). Paths are
+    the image's (the chart mounts the file under /etc/clearlake, away from the project)."""
+    config: dict[str, Any] = yaml.safe_load((PROJECT_DIR / "clearlake.yaml").read_text())
+    config["project"]["python_path"] = [IMAGE_PROJECT_DIR]
+    for feature in config.get("features", {}).values():
+        if "sql" in feature:
+            feature["sql"] = f"{IMAGE_PROJECT_DIR}/{feature['sql']}"
+    if "policy" in config.get("api", {}):
+        config["api"]["policy"] = f"{IMAGE_PROJECT_DIR}/{config['api']['policy']}"
+    if "templates" in config.get("reports", {}):
+        config["reports"]["templates"] = f"{IMAGE_PROJECT_DIR}/{config['reports']['templates']}"
     day = dt.date(2013, 1, 1)
-    config["suites"] = {
+    task = config["tasks"][TASK]
+    task["suites"] = {
         "train": {"start": day, "end": day + dt.timedelta(days=6), "role": "train"},
         "holdout": {
             "start": day + dt.timedelta(days=7),
@@ -59,7 +72,7 @@ def project_config(git_url: str) -> dict[str, Any]:
             "role": "test",
         },
     }
-    config["evaluation"]["train_suite"], config["evaluation"]["test_suite"] = "train", "holdout"
+    config["tasks"] = {TASK: task}
     (repository,) = [r for r in config["repositories"] if r["name"] == REPOSITORY]
     repository["location"] = f"{git_url}/{REPOSITORY}.git"
     repository["initial_history"] = 1
@@ -68,7 +81,7 @@ def project_config(git_url: str) -> dict[str, Any]:
 
 
 def comparison_key() -> dg.AssetKey:
-    return dg.AssetKey(["evaluation", "candidate_comparison"])
+    return names.comparison_key(TASK)
 
 
 def candidate_partition(sha: str) -> str:
@@ -76,11 +89,11 @@ def candidate_partition(sha: str) -> str:
 
 
 def report_path(sha: str) -> str:
-    """The candidate's report page under the Data API's /reports (the gallery's target).
+    """The candidate's report page under the Data API's /reports (the gallery links to it).
 
-    Not the gallery index: reports/report_gallery's eager condition never requested a run on
-    the stack (the daemon evaluates it, "0 runs"), so the index is not refreshed there yet."""
-    return f"/reports/candidate_report/{candidate_partition(sha)}.html"
+    Not the gallery index: before issue 12 nothing ran reports/report_gallery's automation
+    on the cluster, and on the stack its eager condition requested no run (daemon: "0 runs")."""
+    return f"/reports/candidate_report/{candidate_partition(sha)}/report.html"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -196,7 +209,7 @@ def test_pushed_commit_reaches_the_gallery_through_the_daemon(
             stack.check_alive()
 
     # Launched by the daemon from the commit sensor, not by anything in this process.
-    assert timings["run_tags"]["dagster/sensor_name"] == "candidate_commit_sensor"
+    assert timings["run_tags"]["dagster/sensor_name"] == names.COMMIT_SENSOR
     assert timings["run_tags"]["clearlake/commit"] == sha
     assert timings["verdict"] is not None
     assert sha[:7] in timings["page"]
