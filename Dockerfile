@@ -32,6 +32,12 @@ RUN test -n "${PLATFORM_COMMIT}" \
 LABEL org.opencontainers.image.title="clearlake" \
       org.opencontainers.image.description="Clearlake continuous-evaluation platform (Dagster code location, Data API, runs)" \
       org.opencontainers.image.revision="${PLATFORM_COMMIT}"
+# What the runtime calls (tests/deploy/test_dockerfile.py checks every program it runs):
+# git (commit sensor, checkouts, provenance) with ssh for SSH-key remotes; CA certificates
+# for HTTPS remotes and S3.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 clearlake \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp \
       --shell /usr/sbin/nologin clearlake

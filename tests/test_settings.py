@@ -41,3 +41,17 @@ def test_embedded_instance_gets_a_config_file(
     home = ensure_dagster_home(load_settings({"CLEARLAKE_HOME": str(tmp_path)}))
     assert home == tmp_path / "dagster"
     assert "telemetry" in (home / "dagster.yaml").read_text()
+
+
+def test_cluster_steps_run_as_kubernetes_jobs_unless_the_stack_test_asks_for_processes() -> None:
+    import dagster as dg
+    from dagster_k8s import k8s_job_executor
+
+    from clearlake.environment import executor_for
+
+    cluster = {"CLEARLAKE_ENV": "cluster", "CLEARLAKE_LAKE_URL": "s3://b/lake"}
+    assert executor_for(load_settings(cluster)) is k8s_job_executor
+    process = load_settings({**cluster, "CLEARLAKE_STEP_EXECUTOR": "process"})
+    assert executor_for(process) is dg.multi_or_in_process_executor
+    with pytest.raises(ConfigurationError, match="CLEARLAKE_STEP_EXECUTOR='pods'"):
+        load_settings({**cluster, "CLEARLAKE_STEP_EXECUTOR": "pods"})

@@ -74,8 +74,23 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
     return report_gallery
 
 
+def gallery_sensor() -> dg.AutomationConditionSensorDefinition:
+    """Evaluates the gallery's condition; running by default. Dagster's default automation
+    sensor is stopped until someone turns it on, so without this the daemon never even
+    considered refreshing the gallery on the cluster (found by tests/stack)."""
+    return dg.AutomationConditionSensorDefinition(
+        "gallery_automation_sensor",
+        target=dg.AssetSelection.assets(GALLERY),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=30,
+        description="Refreshes the report gallery after reports or leaderboards change.",
+    )
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     project = current_project(load_settings())
     keys = [key for asset in report_assets(project) for key in asset.keys]
-    return dg.Definitions(assets=[gallery_asset(keys, list(project.config.tasks))])
+    return dg.Definitions(
+        assets=[gallery_asset(keys, list(project.config.tasks))], sensors=[gallery_sensor()]
+    )

@@ -31,6 +31,8 @@ def resources_for(settings: Settings) -> dict[str, object]:
 
 def executor_for(settings: Settings) -> dg.ExecutorDefinition | None:
     """Step isolation on the cluster (one Kubernetes Job per step); Dagster's default here."""
+    if settings.env == "cluster" and settings.step_executor == "process":
+        return dg.multi_or_in_process_executor  # Dagster's default: a process per step
     if settings.env == "cluster":
         from dagster_k8s import k8s_job_executor
 

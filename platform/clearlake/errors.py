@@ -79,3 +79,12 @@ class PartitionRangeError(ClearlakeError):
             f"{table} has daily partitions from {valid[0]} to {upto}: {first}..{last} is "
             f"outside them; choose days within {valid[0]}..{upto}."
         )
+
+
+class LakeUnavailableError(ClearlakeError):
+    """The lake's object store cannot be reached, or refuses the request."""
+
+    def __init__(self, url: str, reason: str, fix: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"Cannot use the lake at {url} on S3: {reason}. {fix}")

@@ -39,6 +39,7 @@ ENV_VARS = {
     "api_url": "CLEARLAKE_API_URL",
     "api_token": "CLEARLAKE_API_TOKEN",
     "reports_url": "CLEARLAKE_REPORTS_URL",
+    "step_executor": "CLEARLAKE_STEP_EXECUTOR",
 }
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,9 @@ class Settings:
     # Public base URL of ``reports_root`` (links in the Dagster UI); default: the Data API's
     # ``/reports``. None = file:// links.
     reports_url: str | None = None
+    # Where a cluster run's steps execute: "kubernetes" (a Job per step, k8s_job_executor) or
+    # "process" (a subprocess per step, for the production-shaped stack test without a cluster).
+    step_executor: Literal["kubernetes", "process"] = "kubernetes"
 
     @property
     def dagster_home(self) -> Path:
@@ -115,6 +119,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             "chart sets it in the ConfigMap)."
         )
     config = env_map.get(ENV_VARS["config"], str(EXAMPLE_PROJECT / "clearlake.yaml"))
+    step_executor = env_map.get(ENV_VARS["step_executor"], "kubernetes")
+    if step_executor not in ("kubernetes", "process"):
+        raise ConfigurationError(
+            f"{ENV_VARS['step_executor']}={step_executor!r}: use 'kubernetes' or 'process'."
+        )
     return Settings(
         env=env,  # type: ignore[arg-type]
         home=home,
@@ -132,6 +141,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         api_audit_log=env_map.get(ENV_VARS["api_audit_log"]) or None,
         api_url=env_map.get(ENV_VARS["api_url"], "http://127.0.0.1:8000"),
         api_token=env_map.get(ENV_VARS["api_token"]) or None,
+        step_executor=step_executor,  # type: ignore[arg-type]
         reports_url=env_map.get(ENV_VARS["reports_url"])
         or f"{env_map.get(ENV_VARS['api_url'], 'http://127.0.0.1:8000').rstrip('/')}/reports",
     )

@@ -1,4 +1,4 @@
-"""clearlake.deploy.dagster_instance: dagster.yaml as the dagster chart builds it."""
+"""clearlake_deploy.dagster_instance: dagster.yaml as the dagster chart builds it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from dagster._config import validate_config
 from dagster._core.instance.config import dagster_instance_config_schema
 
-from clearlake.deploy.dagster_instance import dagster_fullname, instance_config
-from clearlake.deploy.dagster_values import DagsterValues
+from clearlake_deploy.dagster_instance import dagster_fullname, instance_config
+from clearlake_deploy.dagster_values import DagsterValues
 
 BASE: dict[str, Any] = {
     "enabled": True,

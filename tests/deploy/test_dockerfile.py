@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 from fnmatch import fnmatch
@@ -120,3 +121,58 @@ def test_every_copied_path_exists_and_reaches_the_build_context(source: str) -> 
     assert not _ignored(source, patterns), f".dockerignore keeps {source} out"
     for secret in (".env", ".venv", ".git", ".clearlake", "terraform/.terraform"):
         assert _ignored(secret, patterns), f".dockerignore lets {secret} in"
+
+
+PACKAGE_OF_PROGRAM = {"git": "git"}
+"""Debian package installing each external program the platform runs (add new ones here)."""
+SUBPROCESS_CALLS = {"run", "Popen", "call", "check_call", "check_output"}
+
+
+def _programs_run_by(path: Path) -> set[str]:
+    """First words of the literal commands handed to subprocess (directly or via a name)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    literal_commands: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List):
+            head = node.value.elts[0] if node.value.elts else None
+            if isinstance(head, ast.Constant) and isinstance(head.value, str):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        literal_commands[target.id] = head.value
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SUBPROCESS_CALLS
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "subprocess"
+            and node.args
+        ):
+            continue
+        command = node.args[0]
+        if isinstance(command, ast.List) and command.elts:
+            head = command.elts[0]
+            if isinstance(head, ast.Constant) and isinstance(head.value, str):
+                found.add(head.value)
+        elif isinstance(command, ast.Name) and command.id in literal_commands:
+            found.add(literal_commands[command.id])
+    return found
+
+
+def test_every_program_the_platform_runs_is_installed_in_the_image() -> None:
+    programs = {
+        program
+        for folder in ("platform", "assets")
+        for path in sorted((REPO / folder).rglob("*.py"))
+        for program in _programs_run_by(path)
+    }
+    assert "git" in programs, "the scan no longer finds the git calls: fix the scan"
+    installs = " ".join(
+        rest for keyword, rest in _final_stage() if keyword == "RUN" and "apt-get install" in rest
+    )
+    for program in sorted(programs):
+        assert program in PACKAGE_OF_PROGRAM, f"{program}: add its Debian package to the test"
+        package = PACKAGE_OF_PROGRAM[program]
+        assert re.search(rf"\b{re.escape(package)}\b", installs), f"install {package} ({program})"
+    assert "ca-certificates" in installs.split(), "HTTPS remotes and S3 need CA certificates"

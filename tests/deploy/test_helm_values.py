@@ -1,4 +1,4 @@
-"""clearlake.deploy.helm_values: the typed values and the schema generated from them."""
+"""clearlake_deploy.helm_values: the typed values and the schema generated from them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import helm_python as helm
 import pytest
 from pydantic import ValidationError
 
-from clearlake.deploy.helm_values import ClearlakeValues, main, values_json_schema
+from clearlake_deploy.helm_values import ClearlakeValues, main, values_json_schema
 
 CHART = Path(__file__).resolve().parents[2] / "helm" / "clearlake"
 COMMIT = "89abcdef0123456789abcdef0123456789abcdef"
@@ -193,9 +193,8 @@ def test_references_are_not_checked_without_dagster(valid: dict[str, Any]) -> No
 def test_dagster_subtree_accepts_keys_of_the_dagster_chart(valid: dict[str, Any]) -> None:
     # Keys only the dagster chart knows pass through to its own schema.
     values = _set(valid, "dagster.dagsterWebserver.replicaCount", 2)
-    assert ClearlakeValues.model_validate(values).dagster.dagster_webserver.model_extra == {
-        "replicaCount": 2
-    }
+    extra = ClearlakeValues.model_validate(values).dagster.dagster_webserver.model_extra
+    assert extra is not None and extra["replicaCount"] == 2
 
 
 def test_schema_is_2020_12_closed_and_requires_what_has_no_default() -> None:

@@ -1,6 +1,8 @@
 """Git access on real repositories made in temporary folders."""
 
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from threading import Thread
 
 import pytest
 from flights_example.demo_repos import (
@@ -11,7 +13,7 @@ from flights_example.demo_repos import (
 )
 
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation.git import GitRepository
+from clearlake.evaluation.git import GitRepository, MissingCredentialsError
 from clearlake.project.config import RepositoryConfig
 from clearlake.settings import load_settings
 
@@ -89,3 +91,28 @@ def test_remote_repository_is_mirrored_and_fetched(
     assert git.branch_head("main") == newer
     assert (git.checkout(newer) / "notes.txt").read_text() == "x"
     assert SAMPLE_COMMITS[0].message in git.commit_info(shas[0]).message
+
+
+def test_remote_needing_missing_credentials_fails_in_one_line(tmp_path: Path) -> None:
+    # A real HTTP remote that asks for a password, as a private repository host does.
+    class AskForPassword(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="private"')
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AskForPassword)
+    Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/team/private.git"
+    try:
+        with pytest.raises(MissingCredentialsError) as error:
+            repository(url, tmp_path).refresh()
+    finally:
+        server.shutdown()
+    message = str(error.value)
+    assert "\n" not in message
+    assert f"'flight-delays' at {url} needs credentials" in message
+    assert "Private repositories" in message

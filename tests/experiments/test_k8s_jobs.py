@@ -4,7 +4,6 @@ Kubernetes 1.33 schemas."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,11 @@ from dagster_k8s.job import UserDefinedDagsterK8sConfig, construct_dagster_k8s_j
 from kubernetes.client import ApiClient
 
 from clearlake.experiments.launch import ExperimentPlan, plan_experiment
-from clearlake.experiments.profiles import GPU_RESOURCE
+from clearlake.experiments.profiles import (
+    EXPERIMENT_PRIORITY_CLASS,
+    GPU_RESOURCE,
+    RUN_POD_RESOURCES,
+)
 from clearlake.project.load import Project
 from clearlake.settings import load_settings
 
@@ -124,36 +127,37 @@ def step_job(
     return validated(job)
 
 
-def test_gpu_experiment_run_and_step_pods(
+def test_gpu_experiment_profile_goes_to_step_pods_and_run_pods_stay_small(
     launcher: K8sRunLauncher, experiment_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     planned = plan(experiment_project, "gpu", monkeypatch)
     assert len(planned.runs) == 2
     for run in planned.runs:
-        for manifest in (run_job(launcher, run.tags), step_job(launcher, run.tags, run.run_config)):
-            pod = manifest["spec"]["template"]["spec"]
+        step = step_job(launcher, run.tags, run.run_config)
+        run_pod = run_job(launcher, run.tags)["spec"]["template"]["spec"]
+        step_pod = step["spec"]["template"]["spec"]
+        # The step fits the model: the profile, on a GPU node.
+        assert step_pod["containers"][0]["resources"] == {
+            "limits": {"cpu": "8", "memory": "32Gi", GPU_RESOURCE: "1"},
+            "requests": {"cpu": "4", "memory": "16Gi", GPU_RESOURCE: "1"},
+        }
+        assert step_pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+        assert step_pod["tolerations"] == [
+            {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
+        ]
+        # The run pod only orchestrates: small, fixed, no GPU, any node.
+        assert run_pod["containers"][0]["resources"] == RUN_POD_RESOURCES
+        assert "nodeSelector" not in run_pod and "tolerations" not in run_pod
+        for pod in (step_pod, run_pod):
             container = pod["containers"][0]
             assert container["image"] == IMAGE
-            assert container["resources"]["limits"] == {
-                "cpu": "8",
-                "memory": "32Gi",
-                GPU_RESOURCE: "1",
-            }
-            assert container["resources"]["requests"] == {
-                "cpu": "4",
-                "memory": "16Gi",
-                GPU_RESOURCE: "1",
-            }
-            assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
-            assert pod["tolerations"] == [
-                {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
-            ]
+            assert pod["priorityClassName"] == EXPERIMENT_PRIORITY_CLASS
             assert pod["serviceAccountName"] == "clearlake-runs"
             assert pod["securityContext"]["runAsNonRoot"] is True
             assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-            labels = manifest["spec"]["template"]["metadata"]["labels"]
-            assert labels["clearlake/experiment"] == planned.experiment
-            assert labels["clearlake/profile"] == "gpu"
+        labels = step["spec"]["template"]["metadata"]["labels"]
+        assert labels["clearlake/experiment"] == planned.experiment
+        assert labels["clearlake/profile"] == "gpu"
 
 
 def test_cpu_experiment_asks_for_less_and_gets_no_gpu(
@@ -161,18 +165,14 @@ def test_cpu_experiment_asks_for_less_and_gets_no_gpu(
 ) -> None:
     planned = plan(experiment_project, "medium", monkeypatch, cpu="1500m", memory="3Gi")
     run = planned.runs[0]
-    assert json.loads(run.tags["dagster-k8s/config"])["container_config"]["resources"][
-        "requests"
-    ] == {
-        "cpu": "1500m",
-        "memory": "3Gi",
-    }
-    pod = run_job(launcher, run.tags)["spec"]["template"]["spec"]
+    pod = step_job(launcher, run.tags, run.run_config)["spec"]["template"]["spec"]
     assert pod["containers"][0]["resources"] == {
         "limits": {"cpu": "4", "memory": "8Gi"},
         "requests": {"cpu": "1500m", "memory": "3Gi"},
     }
     assert "nodeSelector" not in pod and "tolerations" not in pod
+    run_pod = run_job(launcher, run.tags)["spec"]["template"]["spec"]
+    assert run_pod["containers"][0]["resources"] == RUN_POD_RESOURCES
 
 
 def test_local_experiments_carry_no_executor_config(

@@ -6,7 +6,9 @@ from typing import TypedDict
 import pytest
 
 from clearlake.experiments.profiles import (
+    EXPERIMENT_PRIORITY_CLASS,
     GPU_RESOURCE,
+    RUN_POD_RESOURCES,
     ProfileError,
     Profiles,
     k8s_config,
@@ -70,7 +72,10 @@ def test_gpu_profile_requests_gpu_with_scheduling(config: Profiles) -> None:
     assert pod["pod_spec_config"]["tolerations"][0]["key"] == GPU_RESOURCE
     assert pod["pod_template_spec_metadata"]["labels"]["clearlake/experiment"] == "exp-1"
     cpu_only = k8s_config(resolve_request(config, "small"), experiment="exp-1")
-    assert "pod_spec_config" not in cpu_only
+    assert "node_selector" not in cpu_only["pod_spec_config"]
     assert GPU_RESOURCE not in cpu_only["container_config"]["resources"]["limits"]
-    tag = k8s_config_tag(resolve_request(config, "small"), experiment="exp-1")
-    assert json.loads(tag["dagster-k8s/config"]) == cpu_only
+    # The tag sizes the run pod: small and fixed, whatever the profile.
+    tag = k8s_config_tag(resolve_request(config, "gpu"), experiment="exp-1")
+    run_pod = json.loads(tag["dagster-k8s/config"])
+    assert run_pod["container_config"]["resources"] == RUN_POD_RESOURCES
+    assert run_pod["pod_spec_config"] == {"priority_class_name": EXPERIMENT_PRIORITY_CLASS}

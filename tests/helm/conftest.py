@@ -20,8 +20,8 @@ from helm_support import (
     typed,
 )
 
-from clearlake.deploy.dagster_instance import instance_config
-from clearlake.deploy.helm_values import ClearlakeValues
+from clearlake_deploy.dagster_instance import instance_config
+from clearlake_deploy.helm_values import ClearlakeValues
 
 PROFILES = {"aws": aws_profile, "local": local_profile}
 

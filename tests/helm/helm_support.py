@@ -28,6 +28,7 @@ NAMESPACE = "clearlake"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 # What `terraform output -raw helm_values` of terraform/examples/complete yields.
+ROLE_PREFIX = "arn:aws:iam::123456789012:role/"
 TERRAFORM_OUTPUTS: dict[str, Any] = {
     "image": {"repository": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/clearlake"},
     "lake": {"url": "s3://clearlake-prod-lake/lake", "region": "eu-west-1"},
@@ -38,6 +39,9 @@ TERRAFORM_OUTPUTS: dict[str, Any] = {
     "networkPolicy": {"databases": {"cidrs": ["10.20.0.0/16"]}},
     "reports": {"storageClass": {"parameters": {"fileSystemId": "fs-0123456789abcdef0"}}},
     "dagster": {
+        "serviceAccount": {
+            "annotations": {"eks.amazonaws.com/role-arn": f"{ROLE_PREFIX}clearlake-prod-dagster"}
+        },
         "postgresql": {
             "postgresqlHost": "clearlake-prod.abc123.eu-west-1.rds.amazonaws.com",
             "postgresqlUsername": "dagster",

@@ -7,7 +7,7 @@ from typing import Any
 
 from helm_support import Manifest, pod_reports_root
 
-from clearlake.deploy.cluster_paths import CLUSTER_HOME, REPORTS_ROOT
+from clearlake_deploy.cluster_paths import CLUSTER_HOME, REPORTS_ROOT
 
 
 def test_aws_environment(get: Callable[..., Any], aws_manifests: list[Manifest]) -> None:
@@ -34,7 +34,7 @@ def test_holds_no_secret(get: Callable[..., Any], manifests: list[Manifest]) -> 
 
 
 def test_the_values_models_know_the_pods_paths(manifests: list[Manifest]) -> None:
-    # clearlake.deploy.cluster_paths mirrors the chart's helpers for the values checks.
+    # clearlake_deploy.cluster_paths mirrors the chart's helpers for the values checks.
     data = {d["metadata"]["name"]: d for d in manifests if d["kind"] == "ConfigMap"}
     assert data["clearlake-env"]["data"]["CLEARLAKE_HOME"] == str(CLUSTER_HOME)
     assert pod_reports_root(manifests) == str(REPORTS_ROOT)

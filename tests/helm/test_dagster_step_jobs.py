@@ -8,7 +8,7 @@ copies the launcher's ``volumes`` and ``volume_mounts``. So the reports claim th
 the run launcher reaches step pods without any executor configuration.
 
 Here that path runs for real, without a cluster: an instance whose run launcher is the one
-``clearlake.deploy.dagster_instance`` derives from the chart's values, the cluster
+``clearlake_deploy.dagster_instance`` derives from the chart's values, the cluster
 definitions' ``candidate_evaluation`` job (its executor is the k8s_job_executor), the
 execution plan for one candidate, and ``launch_step`` for its report step, with the
 Kubernetes API replaced by a mock that records the Job instead of creating it.
@@ -50,14 +50,15 @@ from helm_support import (
     reports_claim,
 )
 
+from assets.names import evaluation_job
 from clearlake.experiments.profiles import k8s_config, resolve_request
 from clearlake.partitions import CANDIDATES
 from clearlake.project import load_project
 from clearlake.settings import EXAMPLE_PROJECT
 
 IMAGE = f"clearlake:{COMMIT}"
-JOB = "candidate_evaluation"
-REPORT_STEP = "reports__candidate_report"
+JOB = evaluation_job("arrival_delay")
+REPORT_STEP = "reports__arrival_delay__candidate_report"
 CANDIDATE = "flight-delays@0123456"
 
 

@@ -1,6 +1,6 @@
 """The `dagster:` values, checked the way Dagster itself reads them.
 
-The dagster chart turns these values into dagster.yaml; clearlake.deploy.dagster_instance
+The dagster chart turns these values into dagster.yaml; clearlake_deploy.dagster_instance
 mirrors that for the pieces Clearlake sets. Here the result is validated with Dagster's own
 config schemas, the run launcher is built exactly as the daemon builds it, and the Job it
 would create for a run is constructed by dagster-k8s and checked like our own pods.
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import helm_python as helm
 import kubernetes.client
 import kubernetes_validate
 import yaml
@@ -36,9 +37,11 @@ from helm_support import (
     pod_reports_root,
     reports_claim,
 )
+from helm_support import aws_profile as aws_values
+from helm_support import local_profile as local_values
 
-from clearlake.deploy.dagster_instance import instance_config
-from clearlake.deploy.helm_values import ClearlakeValues
+from clearlake_deploy.dagster_instance import instance_config
+from clearlake_deploy.helm_values import ClearlakeValues
 
 IMAGE = f"clearlake:{COMMIT}"
 
@@ -121,7 +124,10 @@ def test_run_pods_are_valid_and_hardened(dagster_yaml: dict[str, Any]) -> None:
     job = _run_job(dagster_yaml)
     kubernetes_validate.validate(job, "1.33.0", strict=True)
     spec = job["spec"]
-    assert (spec["backoffLimit"], spec["ttlSecondsAfterFinished"]) == (0, 86400)
+    assert (spec["backoffLimit"], spec["ttlSecondsAfterFinished"]) == (
+        0,
+        21_600,
+    )  # 6 h: helm/README.md "Capacity"
     pod = spec["template"]["spec"]
     assert pod["serviceAccountName"] == "clearlake-runs"
     assert pod["securityContext"]["runAsNonRoot"] is True
@@ -171,3 +177,20 @@ def test_network_policies_let_run_pods_reach_the_code_location(
     labels = _run_job(dagster_yaml)["spec"]["template"]["metadata"]["labels"]
     code_location = {"labels": CODE_LOCATION_POD}
     assert allowed(aws_manifests, pod=labels, direction="egress", peer=code_location, port=4000)
+
+
+def test_webserver_and_daemon_get_the_hardening_and_an_aws_role(
+    chart: helm.Chart, profile: str
+) -> None:
+    given = aws_values() if profile == "aws" else local_values()
+    values = chart.merge_values(given)["dagster"]
+    for component in ("dagsterWebserver", "dagsterDaemon"):
+        pod = values[component]["podSecurityContext"]
+        container = values[component]["securityContext"]
+        assert pod["runAsNonRoot"] is True and pod["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert container["allowPrivilegeEscalation"] is False
+        assert container["capabilities"] == {"drop": ["ALL"]}
+        assert set(values[component]["resources"]) == {"requests", "limits"}
+    if profile == "aws":  # compute logs in S3: the webserver reads them with its own role
+        role = values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+        assert role.endswith(":role/clearlake-prod-dagster")

@@ -105,3 +105,18 @@ def test_config_changes_roll_the_pods(
         before.spec.template.metadata.annotations[key]
         != (after.spec.template.metadata.annotations[key])
     )
+
+
+def test_gets_the_dagster_database_password_and_extra_env(
+    render: Callable[[dict[str, Any]], list[Manifest]], get: Callable[..., Any]
+) -> None:
+    # Sensors load the instance on this server; its storage reads DAGSTER_PG_PASSWORD.
+    extra = {"codeLocation": {"env": [{"name": "GIT_SSH_COMMAND", "value": "ssh -F /x"}]}}
+    objects = render(offline(deep_merge(aws_profile(), extra)))
+    (container,) = get(
+        objects, "Deployment", "clearlake-code-location"
+    ).spec.template.spec.containers
+    env = {e.name: e for e in container.env}
+    password = env["DAGSTER_PG_PASSWORD"].value_from.secret_key_ref
+    assert (password.name, password.key) == ("clearlake-dagster-postgresql", "postgresql-password")
+    assert env["GIT_SSH_COMMAND"].value == "ssh -F /x"

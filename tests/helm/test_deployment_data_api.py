@@ -37,8 +37,25 @@ def test_serves_http_with_a_health_endpoint(
         "--port",
         "8000",
     ]
-    for probe in (container.readiness_probe, container.liveness_probe):
-        assert (probe.http_get.path, probe.http_get.port) == ("/health", "http")
+    # Readiness follows the lake (/health lists it); liveness does not, so an S3 outage takes
+    # replicas out of the Service instead of restarting every one of them.
+    assert (container.readiness_probe.http_get.path, container.readiness_probe.http_get.port) == (
+        "/health",
+        "http",
+    )
+    assert (container.liveness_probe.http_get.path, container.liveness_probe.http_get.port) == (
+        "/livez",
+        "http",
+    )
+
+
+def test_gets_no_source_database_secret(manifests: list[Manifest]) -> None:
+    pod = find(manifests, "Deployment", NAME)["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    names = {e["name"] for e in container.get("env", [])}
+    secrets = {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
+    assert "CLEARLAKE_SOURCE_URL" not in names
+    assert "clearlake-source" not in secrets
 
 
 def test_tokens_are_a_mounted_secret_file(

@@ -22,13 +22,18 @@ COMMON_KINDS = {
     "Role": 1,
     "RoleBinding": 1,
     "NetworkPolicy": 5,
-    "ResourceQuota": 1,
+    "ResourceQuota": 2,
+    "PriorityClass": 1,
     "LimitRange": 1,
     "PersistentVolumeClaim": 1,
 }
-# AWS creates the EFS class of the reports claim; the local profile uses the default class.
-EXPECTED_KINDS = {"aws": {**COMMON_KINDS, "StorageClass": 1}, "local": COMMON_KINDS}
-CLUSTER_SCOPED = {"StorageClass"}
+# AWS creates the EFS class of the reports claim; the local profile uses the default class and
+# opens its in-namespace MinIO and PostgreSQL (networkpolicy-backing-services.yaml).
+EXPECTED_KINDS = {
+    "aws": {**COMMON_KINDS, "StorageClass": 1},
+    "local": {**COMMON_KINDS, "NetworkPolicy": COMMON_KINDS["NetworkPolicy"] + 2},
+}
+CLUSTER_SCOPED = {"StorageClass", "PriorityClass"}
 
 
 def _name(obj: Manifest) -> str:

@@ -9,7 +9,7 @@ import helm_python as helm
 import pytest
 from helm_support import TERRAFORM_OUTPUTS, Manifest, aws_profile, deep_merge, offline
 
-from clearlake.deploy.helm_values import ClearlakeValues
+from clearlake_deploy.helm_values import ClearlakeValues
 
 
 def _storage_class(objects: list[Manifest]) -> Manifest:

@@ -10,8 +10,8 @@ import yaml
 from helm_support import CHART_DIR, aws_profile, local_profile
 from pydantic import BaseModel, ValidationError
 
-from clearlake.deploy.helm_values import ClearlakeValues
-from clearlake.deploy.kube_types import StrictModel
+from clearlake_deploy.helm_values import ClearlakeValues
+from clearlake_deploy.kube_types import StrictModel
 
 VALUES = CHART_DIR / "values.yaml"
 

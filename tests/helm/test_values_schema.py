@@ -1,4 +1,4 @@
-"""values.schema.json: generated from clearlake.deploy.helm_values, applied by Helm.
+"""values.schema.json: generated from clearlake_deploy.helm_values, applied by Helm.
 
 Invalid values must fail at render time (what `helm install` does) with the key's path.
 """
@@ -15,14 +15,14 @@ import helm_python as helm
 import pytest
 from helm_support import CHART_DIR, REPO, Manifest, aws_profile, deep_merge, offline
 
-from clearlake.deploy.helm_values import values_json_schema
+from clearlake_deploy.helm_values import values_json_schema
 
 SCHEMA = CHART_DIR / "values.schema.json"
 
 
 def test_committed_schema_is_the_generated_one() -> None:
     generated = subprocess.run(
-        [sys.executable, "-m", "clearlake.deploy.helm_values"],
+        [sys.executable, "-m", "clearlake_deploy.helm_values"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -30,7 +30,7 @@ def test_committed_schema_is_the_generated_one() -> None:
     ).stdout
     assert SCHEMA.read_text() == generated, (
         "helm/clearlake/values.schema.json is stale: run "
-        "`python -m clearlake.deploy.helm_values > helm/clearlake/values.schema.json`"
+        "`python -m clearlake_deploy.helm_values > helm/clearlake/values.schema.json`"
     )
 
 

@@ -10,10 +10,11 @@ import textwrap
 import time
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from clearlake.lake.reader import read
-from clearlake.lake.store import TMP_PREFIX, LakeStore
+from clearlake.lake.store import STALE_TMP_AGE, TMP_DIR, TMP_SUFFIX, LakeStore
 
 SCHEMA = pa.schema([("n", pa.int64())])
 
@@ -47,8 +48,8 @@ def test_killed_writer_leaves_previous_partition_and_rerun_succeeds(tmp_path: Pa
     assert writer.stdout is not None
     assert writer.stdout.readline().strip() == "writing"
     time.sleep(0.2)
-    partition = Path(before.path).parent
-    staged = [p for p in partition.iterdir() if p.name.startswith(TMP_PREFIX)]
+    staging_dir = tmp_path / "numbers" / TMP_DIR
+    staged = list(staging_dir.glob(f"*{TMP_SUFFIX}"))
     assert staged and staged[0].stat().st_size > 0, "the writer should be mid-write"
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait(timeout=10)
@@ -58,9 +59,19 @@ def test_killed_writer_leaves_previous_partition_and_rerun_succeeds(tmp_path: Pa
     assert store.file_hash(before.path) == before.content_hash
     assert read("numbers", store=store)["n"].tolist() == [1, 2, 3]
     assert store.list_partitions("numbers") == ["2013-01-01"]
+    # A reader's glob over the partition folders never meets the leftover.
+    glob = f"{tmp_path}/numbers/*/*.parquet"
+    assert duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall() == [
+        (3,)
+    ]
+    assert staged[0].exists(), "the killed writer's temporary stays until a later write"
 
+    # The next write removes temporaries old enough not to belong to a live writer.
+    old = time.time() - STALE_TMP_AGE.total_seconds() - 60
+    os.utime(staged[0], (old, old))
     after = store.write(
         "numbers", "date=2013-01-01", SCHEMA, [pa.record_batch([pa.array([4, 5])], names=["n"])]
     )
     assert after.row_count == 2
     assert read("numbers", store=store)["n"].tolist() == [4, 5]
+    assert not list(staging_dir.iterdir())

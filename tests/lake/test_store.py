@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from clearlake.errors import ConfigurationError
-from clearlake.lake.store import TMP_PREFIX, LakeStore
+from clearlake.lake.store import TMP_DIR, LakeStore
 
 SCHEMA = pa.schema([("x", pa.int64()), ("y", pa.string())])
 
@@ -26,9 +26,8 @@ def test_write_publishes_one_file_with_hash_and_counts(tmp_path: Path) -> None:
     assert written.byte_size == Path(written.path).stat().st_size
     assert written.content_hash == store.file_hash(written.path)
     assert store.list_partitions("t") == ["2013-01-01"]
-    assert not [
-        p for p in (tmp_path / "t" / "date=2013-01-01").iterdir() if p.name.startswith(TMP_PREFIX)
-    ]
+    assert [p.name for p in (tmp_path / "t" / "date=2013-01-01").iterdir()] == ["data.parquet"]
+    assert not list((tmp_path / "t" / TMP_DIR).iterdir())
 
 
 def test_same_data_same_hash_and_changed_data_new_hash(tmp_path: Path) -> None:
@@ -53,6 +52,7 @@ def test_failed_write_keeps_previous_version(tmp_path: Path) -> None:
     assert store.file_hash(before.path) == before.content_hash
     assert store.read_table(before.path).num_rows == 5
     assert [p.name for p in Path(before.path).parent.iterdir()] == ["data.parquet"]
+    assert not list((tmp_path / "t" / TMP_DIR).iterdir())
 
 
 def test_unknown_scheme_is_refused() -> None:

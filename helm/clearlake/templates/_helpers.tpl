@@ -76,7 +76,7 @@ seccompProfile:
 {{- end -}}
 
 {{/*
-Paths inside every Clearlake pod, defined here only (clearlake.deploy.cluster_paths mirrors
+Paths inside every Clearlake pod, defined here only (clearlake_deploy.cluster_paths mirrors
 them for the values models). CLEARLAKE_HOME is on the /tmp emptyDir: the root filesystem is
 read-only. The reports root is Settings.reports_root, CLEARLAKE_HOME/reports.
 */}}

@@ -114,6 +114,11 @@ def create_app(config: ApiConfig) -> FastAPI:
         log.exception("Unhandled error on %s", request.url.path)
         return _error(500, "internal", "Internal error; it has been logged.")
 
+    @app.get("/livez", tags=["service"])
+    def livez() -> dict[str, str]:
+        """Liveness: the process serves requests (touches no lake, so S3 outages pass)."""
+        return {"status": "alive"}
+
     @app.get(
         "/health",
         response_model=Health,

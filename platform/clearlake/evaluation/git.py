@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +25,25 @@ from clearlake.project.load import Project
 from clearlake.settings import Settings
 
 GIT_TIMEOUT = 120
+GIT_ENV_NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
+"""A remote that needs credentials fails at once instead of waiting for a person to type."""
+_MISSING_CREDENTIALS = (
+    "could not read Username",
+    "terminal prompts disabled",
+    "Authentication failed",
+    "Permission denied (publickey",
+    "Host key verification failed",
+)
+
+
+class MissingCredentialsError(ClearlakeError):
+    def __init__(self, repo: str, location: str) -> None:
+        self.repo = repo
+        super().__init__(
+            f"Repository {repo!r} at {location} needs credentials that are missing: give the "
+            "code location and run pods a token or SSH key from a Kubernetes Secret "
+            "(helm/DEPLOY.md, 'Private repositories')."
+        )
 
 
 class GitError(ClearlakeError):
@@ -79,7 +99,12 @@ class GitRepository:
         command = ["git", "-C", str(self.git_dir), *args]
         try:
             done = subprocess.run(
-                command, capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False
+                command,
+                capture_output=True,
+                text=True,
+                timeout=GIT_TIMEOUT,
+                check=False,
+                env={**GIT_ENV_NO_PROMPT, **os.environ},
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise GitError(self.name, list(args), str(exc)) from None
@@ -107,11 +132,21 @@ class GitRepository:
                 text=True,
                 timeout=GIT_TIMEOUT,
                 check=False,
+                env={**GIT_ENV_NO_PROMPT, **os.environ},
             )
             if done.returncode != 0:
+                self._raise_for_credentials(done.stderr)
                 raise GitError(self.name, ["clone", "--mirror", self.location], done.stderr)
         else:
-            self._git("fetch", "--prune", "origin")
+            try:
+                self._git("fetch", "--prune", "origin")
+            except GitError as exc:
+                self._raise_for_credentials(str(exc))
+                raise
+
+    def _raise_for_credentials(self, stderr: str) -> None:
+        if any(marker in stderr for marker in _MISSING_CREDENTIALS):
+            raise MissingCredentialsError(self.name, self.location) from None
 
     def branch_head(self, branch: str) -> str | None:
         try:

@@ -4,8 +4,8 @@ Planning does every check first — repository, ref, grid, profile limits — so
 that cannot be honoured launches nothing. Launching registers one candidate partition
 per parameter combination in the partitions of the repository's task and submits one run
 of the task's evaluation job per partition (names given by the caller, ``assets.names``),
-tagged with the profile's ``dagster-k8s/config`` (the K8sRunLauncher gives the run pod
-exactly those resources; locally the tag is inert).
+with the profile applied to its step pods (``step_k8s_config`` of the k8s_job_executor) and a
+small fixed run pod (the ``dagster-k8s/config`` tag); locally both are inert.
 """
 
 from __future__ import annotations
@@ -77,11 +77,11 @@ def plan_experiment(
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     experiment = f"exp-{stamp}-{digest(repo, sha, str(grid), profile, length=6)}"
     pod_config = k8s_config(request, experiment=experiment)
-    # The K8sRunLauncher applies the tag to the run pod; the k8s_job_executor ignores run
-    # tags for step pods, so on the cluster the steps get the same resources via its config.
+    # The profile sizes the step pods (the k8s_job_executor ignores run tags for them); the
+    # tag below keeps the run pod small (profiles.RUN_POD_RESOURCES).
     run_config: dict[str, Any] = (
         {"execution": {"config": {"step_k8s_config": pod_config}}}
-        if settings.env == "cluster"
+        if settings.env == "cluster" and settings.step_executor == "kubernetes"
         else {}
     )
     runs = []

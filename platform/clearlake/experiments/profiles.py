@@ -1,8 +1,15 @@
-"""Resource profiles → Kubernetes resources of the run pod (the ``dagster-k8s/config`` tag).
+"""Resource profiles → Kubernetes resources of an experiment's step pods.
 
 A scientist names a profile and may ask for less than it allows, never more: the check
 happens before anything is launched. GPUs are requested as ``nvidia.com/gpu`` with the
 node selector and toleration of the cluster's GPU nodes.
+
+Only step pods (``k8s_job_executor``'s ``step_k8s_config``) get the profile: the run pod only
+orchestrates, so it is small and fixed (the ``dagster-k8s/config`` tag, ``RUN_POD_RESOURCES``).
+A run pod holding the profile's GPU would deadlock a sweep: with a quota of 2 GPUs, two run
+pods take both and no step can start. Every experiment pod carries the PriorityClass
+``EXPERIMENT_PRIORITY_CLASS``, which the chart's experiments ResourceQuota is scoped to, so a
+full experiment quota never blocks production runs.
 """
 
 from __future__ import annotations
@@ -24,6 +31,13 @@ GPU_RESOURCE = "nvidia.com/gpu"
 GPU_NODE_SELECTOR = {"nvidia.com/gpu.present": "true"}
 GPU_TOLERATION = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
 K8S_CONFIG_TAG = "dagster-k8s/config"
+EXPERIMENT_PRIORITY_CLASS = "clearlake-experiments"
+"""helm/clearlake values experiments.priorityClass.name (tests/helm keeps them equal)."""
+RUN_POD_RESOURCES: dict[str, dict[str, str]] = {
+    "requests": {"cpu": "250m", "memory": "512Mi"},
+    "limits": {"cpu": "1", "memory": "1Gi"},
+}
+"""An experiment's run pod: it starts step Jobs and waits; it never fits a model."""
 
 
 class ProfileError(ClearlakeError):
@@ -122,25 +136,36 @@ def _fits(profile: ResourceProfile, cpu: str, memory: str, gpu: int) -> bool:
     )
 
 
+def _labels(request: ResourceRequest, experiment: str) -> dict[str, Any]:
+    return {"labels": {"clearlake/experiment": experiment, "clearlake/profile": request.profile}}
+
+
 def k8s_config(request: ResourceRequest, *, experiment: str) -> dict[str, Any]:
-    """The ``dagster-k8s/config`` value: run pod resources (+ GPU scheduling) and labels."""
+    """A step pod of the experiment: the profile's resources (+ GPU scheduling) and labels."""
     limits: dict[str, Any] = {"cpu": request.cpu_limit, "memory": request.memory_limit}
     requests: dict[str, Any] = {"cpu": request.cpu, "memory": request.memory}
-    pod_spec: dict[str, Any] = {}
+    pod_spec: dict[str, Any] = {"priority_class_name": EXPERIMENT_PRIORITY_CLASS}
     if request.gpu:
         limits[GPU_RESOURCE] = str(request.gpu)
         requests[GPU_RESOURCE] = str(request.gpu)
-        pod_spec = {"node_selector": GPU_NODE_SELECTOR, "tolerations": [GPU_TOLERATION]}
-    config: dict[str, Any] = {
+        pod_spec |= {"node_selector": GPU_NODE_SELECTOR, "tolerations": [GPU_TOLERATION]}
+    return {
         "container_config": {"resources": {"requests": requests, "limits": limits}},
-        "pod_template_spec_metadata": {
-            "labels": {"clearlake/experiment": experiment, "clearlake/profile": request.profile}
-        },
+        "pod_spec_config": pod_spec,
+        "pod_template_spec_metadata": _labels(request, experiment),
     }
-    if pod_spec:
-        config["pod_spec_config"] = pod_spec
-    return config
+
+
+def run_pod_config(request: ResourceRequest, *, experiment: str) -> dict[str, Any]:
+    """The experiment's run pod: small and fixed whatever the profile, no GPU."""
+    return {
+        "container_config": {"resources": RUN_POD_RESOURCES},
+        "pod_spec_config": {"priority_class_name": EXPERIMENT_PRIORITY_CLASS},
+        "pod_template_spec_metadata": _labels(request, experiment),
+    }
 
 
 def k8s_config_tag(request: ResourceRequest, *, experiment: str) -> dict[str, str]:
-    return {K8S_CONFIG_TAG: json.dumps(k8s_config(request, experiment=experiment), sort_keys=True)}
+    """The run's ``dagster-k8s/config`` tag: it sizes the run pod only."""
+    config = run_pod_config(request, experiment=experiment)
+    return {K8S_CONFIG_TAG: json.dumps(config, sort_keys=True)}

@@ -222,6 +222,11 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+_CONNECTION_ERROR = re.compile(
+    r"\b(connection|could not connect|server closed|i/o error|io error)\b", re.IGNORECASE
+)
+"""Whole words: a bare substring "io" matched every "connection", "region", "version"."""
+
+
 def _is_connection_error(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return any(k in text for k in ("connection", "could not connect", "server closed", "io"))
+    return _CONNECTION_ERROR.search(str(exc)) is not None

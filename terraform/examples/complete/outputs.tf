@@ -57,6 +57,9 @@ output "helm_values" {
       storageClass = { parameters = { fileSystemId = module.reports_volume.file_system_id } }
     }
     dagster = {
+      serviceAccount = {
+        annotations = { "eks.amazonaws.com/role-arn" = module.irsa.dagster_role_arn }
+      }
       postgresql = {
         postgresqlHost     = module.metadata_db.address
         postgresqlUsername = module.metadata_db.username

@@ -14,6 +14,7 @@ locals {
     for role, account in {
       runs     = var.runs_service_account
       data_api = var.data_api_service_account
+      dagster  = var.dagster_service_account
       } : role => jsonencode({
         Version = "2012-10-17"
         Statement = [{
@@ -89,6 +90,37 @@ resource "aws_iam_role_policy" "data_api" {
         Effect   = "Allow"
         Action   = ["s3:GetObject"]
         Resource = "${var.lake_bucket_arn}/*"
+      },
+      {
+        Sid      = "DecryptWithTheLakeKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = var.lake_kms_key_arn
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role" "dagster" {
+  name                 = "${var.name_prefix}-dagster"
+  description          = "Dagster webserver and daemon: read the compute logs, nothing else."
+  assume_role_policy   = local.trust.dagster
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "dagster" {
+  name = "compute-logs-read-only"
+  role = aws_iam_role.dagster.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      local.list_bucket,
+      {
+        Sid      = "ReadComputeLogs"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = "${var.lake_bucket_arn}/${var.compute_logs_prefix}/*"
       },
       {
         Sid      = "DecryptWithTheLakeKey"

@@ -8,6 +8,11 @@ output "data_api_role_arn" {
   value       = aws_iam_role.data_api.arn
 }
 
+output "dagster_role_arn" {
+  description = "Role of the dagster webserver and daemon (Helm: dagster.serviceAccount.annotations)."
+  value       = aws_iam_role.dagster.arn
+}
+
 output "runs_role_name" {
   description = "Name of the runs role."
   value       = aws_iam_role.runs.name

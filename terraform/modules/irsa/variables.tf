@@ -61,6 +61,28 @@ variable "data_api_service_account" {
   }
 }
 
+variable "dagster_service_account" {
+  description = "Service account of the dagster chart's webserver and daemon (<release>-dagster)."
+  type        = string
+  default     = "clearlake-dagster"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", var.dagster_service_account))
+    error_message = "dagster_service_account must be a Kubernetes service account name."
+  }
+}
+
+variable "compute_logs_prefix" {
+  description = "Key prefix of Dagster's compute logs in the lake bucket (Helm: dagster.computeLogManager...prefix)."
+  type        = string
+  default     = "dagster/compute-logs"
+
+  validation {
+    condition     = can(regex("^[^/].*[^/]$", var.compute_logs_prefix))
+    error_message = "compute_logs_prefix must not start or end with a slash."
+  }
+}
+
 variable "lake_bucket_arn" {
   description = "ARN of the lake bucket (lake_bucket module output bucket_arn)."
   type        = string

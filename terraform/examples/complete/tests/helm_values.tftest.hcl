@@ -77,6 +77,9 @@ run "outputs_feed_the_helm_values" {
         storageClass = { parameters = { fileSystemId = "fs-0123456789abcdef0" } }
       }
       dagster = {
+        serviceAccount = {
+          annotations = { "eks.amazonaws.com/role-arn" = "arn:aws:iam::123456789012:role/mocked" }
+        }
         postgresql = {
           postgresqlHost     = "clearlake-prod-metadata.abc.eu-west-1.rds.amazonaws.com"
           postgresqlUsername = "dagster"

@@ -56,6 +56,19 @@ run "least_privilege" {
   }
 
   assert {
+    condition     = jsondecode(aws_iam_role.dagster.assume_role_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"] == "system:serviceaccount:clearlake:clearlake-dagster"
+    error_message = "The dagster role must trust only clearlake/clearlake-dagster (webserver and daemon)."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.dagster.policy).Statement :
+      !anytrue([for action in flatten([s.Action]) : can(regex("Put|Delete|Encrypt|GenerateDataKey|\\*", action))])
+    ]) && contains([for s in jsondecode(aws_iam_role_policy.dagster.policy).Statement : s.Resource], "arn:aws:s3:::clearlake-test-lake/dagster/compute-logs/*")
+    error_message = "The dagster role may only read the compute logs."
+  }
+
+  assert {
     condition     = aws_iam_role.runs.name == "clearlake-test-runs" && aws_iam_role.data_api.name == "clearlake-test-data-api"
     error_message = "Roles are named <name_prefix>-runs and <name_prefix>-data-api."
   }
@@ -105,6 +118,8 @@ run "invalid_values" {
     namespace                       = "Clearlake"
     runs_service_account            = "Runs"
     data_api_service_account        = "data_api"
+    dagster_service_account         = "Dagster"
+    compute_logs_prefix             = "/dagster/"
     lake_bucket_arn                 = "arn:aws:s3:::clearlake-test-lake/lake"
     lake_kms_key_arn                = "alias/lake"
     efs_csi_driver_service_accounts = ["EFS CSI"]
@@ -117,6 +132,8 @@ run "invalid_values" {
     var.namespace,
     var.runs_service_account,
     var.data_api_service_account,
+    var.dagster_service_account,
+    var.compute_logs_prefix,
     var.lake_bucket_arn,
     var.lake_kms_key_arn,
     var.efs_csi_driver_service_accounts,

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from clearlake.deploy.kube_types import DnsSubdomain, Quantity, StrictModel, quantity_value
+from clearlake_deploy.kube_types import DnsSubdomain, Quantity, StrictModel, quantity_value
 
 EFS_PROVISIONER = "efs.csi.aws.com"
 """The Amazon EFS CSI driver: its access points enforce a POSIX identity on every file."""

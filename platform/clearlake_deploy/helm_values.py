@@ -2,7 +2,7 @@
 
 The chart's ``values.schema.json`` is generated from :class:`ClearlakeValues`::
 
-    python -m clearlake.deploy.helm_values > helm/clearlake/values.schema.json
+    python -m clearlake_deploy.helm_values > helm/clearlake/values.schema.json
 
 Helm applies that schema on every install, upgrade, template and lint, so a wrong key,
 type or quantity fails before anything reaches the cluster. Rules a JSON schema cannot
@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from clearlake.deploy.dagster_values import DagsterValues, NameRef, PullPolicy
-from clearlake.deploy.kube_types import (
+from clearlake_deploy.dagster_values import DagsterValues, NameRef, PullPolicy
+from clearlake_deploy.kube_types import (
     Cidr,
     ConfigKey,
     DnsLabel,
@@ -38,7 +38,8 @@ from clearlake.deploy.kube_types import (
     StrictModel,
     quantity_value,
 )
-from clearlake.deploy.reports_values import ReportsValues
+from clearlake_deploy.references import ChartObjects, reference_problems
+from clearlake_deploy.reports_values import ReportsValues
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -110,6 +111,9 @@ class CodeLocationValues(StrictModel):
     tmp_size_limit: Quantity = "1Gi"
     node_selector: LabelMap = Field(default_factory=dict)
     pod_annotations: LabelMap = Field(default_factory=dict)
+    env: list[EnvVar] = Field(
+        default_factory=list, description="Extra environment of the code-location server."
+    )
 
 
 class DataApiValues(StrictModel):
@@ -191,9 +195,26 @@ class LimitRangeValues(StrictModel):
     max: dict[ResourceName, Quantity] = Field(default_factory=dict)
 
 
+class PriorityClassValues(StrictModel):
+    create: bool = True
+    name: DnsSubdomain = Field(
+        "clearlake-experiments",
+        description="Class of every experiment pod (clearlake.experiments.profiles).",
+    )
+    value: int = Field(-10, lt=0, description="Below production's 0: production wins.")
+
+
 class ExperimentsValues(StrictModel):
+    priority_class: PriorityClassValues = Field(
+        default_factory=lambda: PriorityClassValues.model_validate({})
+    )
     resource_quota: ResourceQuotaValues
     limit_range: LimitRangeValues
+
+
+class JobQuotaValues(StrictModel):
+    enabled: bool = True
+    hard: dict[ResourceName, Quantity] = Field(min_length=1)
 
 
 class ClearlakeValues(StrictModel):
@@ -220,6 +241,7 @@ class ClearlakeValues(StrictModel):
     rbac: RbacValues = Field(default_factory=lambda: RbacValues.model_validate({}))
     network_policy: NetworkPolicyValues
     experiments: ExperimentsValues
+    job_quota: JobQuotaValues
     dagster: DagsterValues
 
     @property
@@ -232,9 +254,15 @@ class ClearlakeValues(StrictModel):
         """The dagster subtree cannot template names, so it must spell ours exactly."""
         if not self.dagster.enabled or not self.fullname_override:
             return self
-        from clearlake.deploy.references import reference_problems
-
-        problems = reference_problems(self)
+        objects = ChartObjects(
+            name=self.fullname_override,
+            runs_service_account=self.service_accounts.runs.name,
+            source_secret={"name": self.source.secret_name, "key": self.source.key},
+            code_location_port=self.code_location.port,
+            reports_claim=self.reports_claim if self.reports.enabled else None,
+            dagster=self.dagster,
+        )
+        problems = reference_problems(objects)
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clearlake.deploy.dagster_values import DagsterValues
+from clearlake_deploy.dagster_values import DagsterValues
 
 PG_PASSWORD_ENV = "DAGSTER_PG_PASSWORD"
 
@@ -165,3 +165,49 @@ def instance_config(values: DagsterValues, *, release_name: str, namespace: str)
     if daemon.enabled and daemon.run_retries.enabled:
         config["run_retries"] = {"enabled": True, "max_retries": daemon.run_retries.max_retries}
     return config
+
+
+WORKSPACE_PATH = "/dagster-workspace/workspace.yaml"
+"""Where the dagster chart mounts workspace.yaml in the webserver and daemon pods."""
+WEBSERVER_PORT = 80
+
+
+def workspace_config(values: DagsterValues) -> dict[str, Any]:
+    """workspace.yaml as the chart's ``configmap-workspace.yaml`` renders the server list."""
+    servers = values.dagster_webserver.workspace.servers
+    return {
+        "load_from": [
+            {"grpc_server": {"host": s.host, "port": s.port, "location_name": s.name}}
+            for s in servers
+        ]
+    }
+
+
+def dagster_containers(values: DagsterValues) -> dict[str, dict[str, Any]]:
+    """Command and secret environment of the chart's webserver and daemon containers (chart
+    1.13: ``dagster-webserver -h 0.0.0.0 -p 80 -w …``, ``dagster-daemon run -w …``, both with
+    ``DAGSTER_PG_PASSWORD`` from the password Secret and ``DAGSTER_HOME``)."""
+    env = {
+        "DAGSTER_HOME": values.global_.dagster_home,
+        PG_PASSWORD_ENV: {
+            "secretKeyRef": {
+                "name": values.global_.postgresql_secret_name,
+                "key": values.postgres_secret_key,
+            }
+        },
+    }
+    return {
+        "webserver": {
+            "command": [
+                "dagster-webserver",
+                "-h",
+                "0.0.0.0",
+                "-p",
+                str(WEBSERVER_PORT),
+                "-w",
+                WORKSPACE_PATH,
+            ],
+            "env": env,
+        },
+        "daemon": {"command": ["dagster-daemon", "run", "-w", WORKSPACE_PATH], "env": env},
+    }

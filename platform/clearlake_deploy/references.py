@@ -8,12 +8,24 @@ that would break an install.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from clearlake.deploy.cluster_paths import CLUSTER_HOME, REPORTS_ROOT
+from clearlake_deploy.cluster_paths import CLUSTER_HOME, REPORTS_ROOT
+from clearlake_deploy.dagster_values import DagsterValues
 
-if TYPE_CHECKING:
-    from clearlake.deploy.helm_values import ClearlakeValues
+
+@dataclass(frozen=True)
+class ChartObjects:
+    """What the Clearlake half of the values names (helm_values.ClearlakeValues builds it)."""
+
+    name: str
+    runs_service_account: str
+    source_secret: dict[str, str]
+    code_location_port: int
+    reports_claim: str | None  # None: reports disabled
+    dagster: DagsterValues
+
 
 LAUNCHER = "dagster.runLauncher.config.k8sRunLauncher"
 """Where the run launcher's values sit in the dagster subtree (named in every message)."""
@@ -25,18 +37,18 @@ def _claim_of(volume: dict[str, Any]) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def reference_problems(values: ClearlakeValues) -> list[str]:
+def reference_problems(values: ChartObjects) -> list[str]:
     """Mismatches between the dagster subtree and the objects this chart creates."""
-    name = values.fullname_override
+    name = values.name
     dagster = values.dagster
     launcher = dagster.run_launcher.config.k8s_run_launcher
     pod_spec = launcher.run_k8s_config.pod_spec_config
     problems: list[str] = []
     account = pod_spec.get("serviceAccountName", pod_spec.get("service_account_name"))
-    if account != values.service_accounts.runs.name:
+    if account != values.runs_service_account:
         problems.append(
             f"{LAUNCHER}.runK8sConfig.podSpecConfig.serviceAccountName is {account!r}: set it "
-            f"to serviceAccounts.runs.name ({values.service_accounts.runs.name!r}) so run and "
+            f"to serviceAccounts.runs.name ({values.runs_service_account!r}) so run and "
             "step pods get the runs role"
         )
     if f"{name}-env" not in {ref.name for ref in launcher.env_config_maps}:
@@ -58,14 +70,14 @@ def reference_problems(values: ClearlakeValues) -> list[str]:
         for item in env
         if item.get("name") == "CLEARLAKE_SOURCE_URL"
     ]
-    wanted_ref = {"name": values.source.secret_name, "key": values.source.key}
+    wanted_ref = values.source_secret
     if wanted_ref not in source_refs:
         problems.append(
             f"{LAUNCHER}.runK8sConfig.containerConfig.env must set CLEARLAKE_SOURCE_URL from "
             f"secretKeyRef {wanted_ref} (source.secretName/key)"
         )
     servers = dagster.dagster_webserver.workspace.servers
-    wanted = (f"{name}-code-location", values.code_location.port)
+    wanted = (f"{name}-code-location", values.code_location_port)
     if not dagster.dagster_webserver.workspace.enabled or wanted not in {
         (s.host, s.port) for s in servers
     }:
@@ -82,7 +94,7 @@ def reference_problems(values: ClearlakeValues) -> list[str]:
     return problems
 
 
-def reports_mount_problems(values: ClearlakeValues) -> list[str]:
+def reports_mount_problems(values: ChartObjects) -> list[str]:
     """Run and step pods must mount the reports claim, writable, at the reports root.
 
     dagster-k8s gives step pods the launcher's ``volumes`` and ``volumeMounts`` too
@@ -91,7 +103,7 @@ def reports_mount_problems(values: ClearlakeValues) -> list[str]:
     launcher = values.dagster.run_launcher.config.k8s_run_launcher
     root = str(REPORTS_ROOT)
     at_root = [m for m in launcher.volume_mounts if m.get("mountPath") == root]
-    if not values.reports.enabled:
+    if values.reports_claim is None:
         return [
             f"reports.enabled is false but {LAUNCHER}.volumeMounts mounts {m.get('name')!r} at "
             f"{root}: remove that volume and its mount, or enable reports"

@@ -2,5 +2,6 @@
 and the Dagster instance configuration the cluster deployment produces.
 
 Nothing here talks to a cluster; it is pure data, validated the same way in CI and at
-``helm install`` time.
+``helm install`` time. A tool package beside ``clearlake``: not in the wheel, not in the
+image (.dockerignore), used by the tests and to generate ``values.schema.json``.
 """

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from clearlake.deploy.kube_types import (
+from clearlake_deploy.kube_types import (
     ConfigKey,
     DnsSubdomain,
     LabelMap,

@@ -1,0 +1,221 @@
+"""The continuous-evaluation loop on the production-shaped stack, through the daemon.
+
+PostgreSQL storage as the chart renders the instance, the lake on a real S3 server, and the
+code-location server, Data API, webserver and daemon as separate processes started from the
+rendered chart (tests/stack/stack.py). A commit pushed to a repository served by
+``git daemon`` must reach the gallery through the Data API: commit sensor (daemon tick on the
+code-location server) → queued run → evaluation (steps as processes) → comparison → report.
+
+Set ``CLEARLAKE_STACK_TIMINGS=<file>`` to have the loop's split written there as JSON
+(benchmarks/stack_loop.py does); the test itself asserts no timings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+import pytest
+import yaml
+from flights_example.demo_repos import (
+    SAMPLE_COMMITS,
+    SampleCommit,
+    add_commit,
+    create_sample_repository,
+)
+from processes import wait_until
+from s3_server import S3Server
+from stack import REPO, Stack, git, git_daemon, production_stack
+
+from assets import names
+from clearlake.api.tokens import issue_token
+from clearlake.lineage import latest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
+# --- The example project, its keys and pages: adapt these when the project layout moves. -------
+PROJECT_DIR = REPO / "examples" / "flights"
+IMAGE_PROJECT_DIR = "/opt/clearlake/examples/flights"  # where the image ships it
+TASK = "arrival_delay"
+REPOSITORY = "flight-delays"
+
+
+def project_config(git_url: str) -> dict[str, Any]:
+    """The example project with one task, its repository served by git daemon and its suites
+    shortened to two weeks (the stack test is about the path, not the statistics). Paths are
+    the image's (the chart mounts the file under /etc/clearlake, away from the project)."""
+    config: dict[str, Any] = yaml.safe_load((PROJECT_DIR / "clearlake.yaml").read_text())
+    config["project"]["python_path"] = [IMAGE_PROJECT_DIR]
+    for feature in config.get("features", {}).values():
+        if "sql" in feature:
+            feature["sql"] = f"{IMAGE_PROJECT_DIR}/{feature['sql']}"
+    if "policy" in config.get("api", {}):
+        config["api"]["policy"] = f"{IMAGE_PROJECT_DIR}/{config['api']['policy']}"
+    if "templates" in config.get("reports", {}):
+        config["reports"]["templates"] = f"{IMAGE_PROJECT_DIR}/{config['reports']['templates']}"
+    day = dt.date(2013, 1, 1)
+    task = config["tasks"][TASK]
+    task["suites"] = {
+        "train": {"start": day, "end": day + dt.timedelta(days=6), "role": "train"},
+        "holdout": {
+            "start": day + dt.timedelta(days=7),
+            "end": day + dt.timedelta(days=13),
+            "role": "test",
+        },
+    }
+    config["tasks"] = {TASK: task}
+    (repository,) = [r for r in config["repositories"] if r["name"] == REPOSITORY]
+    repository["location"] = f"{git_url}/{REPOSITORY}.git"
+    repository["initial_history"] = 1
+    config["repositories"] = [repository]
+    return json.loads(json.dumps(config, default=str))  # dates as text, as in a values file
+
+
+def comparison_key() -> dg.AssetKey:
+    return names.comparison_key(TASK)
+
+
+def candidate_partition(sha: str) -> str:
+    return f"{REPOSITORY}@{sha[:7]}"
+
+
+def report_path(sha: str) -> str:
+    """The candidate's report page under the Data API's /reports (the gallery links to it).
+
+    Not the gallery index: before issue 12 nothing ran reports/report_gallery's automation
+    on the cluster, and on the stack its eager condition requested no run (daemon: "0 runs")."""
+    return f"/reports/candidate_report/{candidate_partition(sha)}/report.html"
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def prepare(env: dict[str, str]) -> None:
+    """Lake, features, suites and the baseline commit, in the pods' environment."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("prepare_stack.py"))],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, f"preparing the stack failed:\n{done.stdout}\n{done.stderr}"
+    print(done.stdout)  # the preparation's timings (pytest -s shows them)
+
+
+def loop_timings(
+    stack: Stack, instance: dg.DagsterInstance, sha: str, pushed: float
+) -> dict[str, Any]:
+    """Wait for the pushed commit's run, verdict and gallery page; return the split."""
+    key = candidate_partition(sha)
+    runs: list[dg.RunRecord] = []
+
+    def run_created() -> bool:
+        runs[:] = instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": key}))
+        return bool(runs)
+
+    wait_until(f"a run for {key}", run_created, timeout=120, alive=stack.processes)
+    verdicts: list[Any] = []
+
+    def verdict() -> bool:
+        record = latest(instance, comparison_key(), key)
+        failed = instance.get_run_records(
+            dg.RunsFilter(tags={"dagster/partition": key}, statuses=[dg.DagsterRunStatus.FAILURE])
+        )
+        assert not failed, f"run {failed[0].dagster_run.run_id} for {key} failed"
+        verdicts[:] = [record] if record is not None else []
+        return bool(verdicts)
+
+    wait_until(f"the verdict of {key}", verdict, timeout=240, alive=stack.processes)
+    headers = {"Authorization": f"Bearer {stack.api_token}"}
+    pages: list[httpx.Response] = []
+
+    def page() -> bool:
+        response = httpx.get(f"{stack.api_url}{report_path(sha)}", headers=headers, timeout=10)
+        pages[:] = [response]
+        return response.status_code == 200
+
+    wait_until(f"the report page of {key}", page, timeout=180, alive=stack.processes)
+    visible = time.time()
+    (run,) = [r for r in instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": key}))]
+    comparison = verdicts[0]
+    started = run.start_time or run.create_timestamp.timestamp()
+    return {
+        "commit": key,
+        "run_id": run.dagster_run.run_id,
+        "run_tags": dict(run.dagster_run.tags),
+        "verdict": comparison.metadata.get("overall_verdict"),
+        "page": pages[0].text,
+        "seconds": {
+            "tick_wait": round(run.create_timestamp.timestamp() - pushed, 3),
+            "run_start": round(started - run.create_timestamp.timestamp(), 3),
+            "steps_to_verdict": round(comparison.timestamp - started, 3),
+            "report_to_gallery": round(visible - comparison.timestamp, 3),
+            "total": round(visible - pushed, 3),
+        },
+    }
+
+
+def test_pushed_commit_reaches_the_gallery_through_the_daemon(
+    tmp_path: Path,
+    s3: S3Server,
+    postgres_db: str,
+    sample_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bucket = f"stack-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(bucket)
+    served = tmp_path / "git"
+    served.mkdir()
+    work = tmp_path / "work"
+    tokens_file = tmp_path / "tokens.yaml"
+    token = issue_token(tokens_file, principal="stew", roles=["steward"])
+
+    with git_daemon(served) as git_url:
+        # The team's repository: the baseline commit is there before Clearlake is installed.
+        create_sample_repository(work, SAMPLE_COMMITS[:1])
+        bare = served / f"{REPOSITORY}.git"
+        subprocess.run(["git", "clone", "--bare", "-q", str(work), str(bare)], check=True)
+        git(work, "remote", "add", "origin", str(bare))
+        with production_stack(
+            tmp_path / "stack",
+            s3=s3,
+            bucket=bucket,
+            postgres_url=postgres_db,
+            source_url=sample_db,
+            config=project_config(git_url),
+            api_token_file_text=tokens_file.read_text(),
+            api_token=token,
+            before_servers=prepare,
+        ) as stack:
+            monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "stack" / "dagster_home"))
+            monkeypatch.setenv("DAGSTER_PG_PASSWORD", "")
+            instance = dg.DagsterInstance.get()
+            text = SAMPLE_COMMITS[1].files["delay_model.py"]
+            sha = add_commit(work, SampleCommit("Stack test revision", {"delay_model.py": text}))
+            git(work, "push", "-q", "origin", "HEAD:main")
+            pushed = time.time()
+            timings = loop_timings(stack, instance, sha, pushed)
+            stack.check_alive()
+
+    # Launched by the daemon from the commit sensor, not by anything in this process.
+    assert timings["run_tags"]["dagster/sensor_name"] == names.COMMIT_SENSOR
+    assert timings["run_tags"]["clearlake/commit"] == sha
+    assert timings["verdict"] is not None
+    assert sha[:7] in timings["page"]
+    # Everything the run wrote went to the S3 lake.
+    keys = s3.keys(bucket, "lake/evaluation/")
+    assert any(candidate_partition(sha) in k for k in keys), keys
+    if os.environ.get("CLEARLAKE_STACK_TIMINGS"):
+        record = {k: v for k, v in timings.items() if k not in ("page", "run_tags")}
+        Path(os.environ["CLEARLAKE_STACK_TIMINGS"]).write_text(json.dumps(record, indent=2))

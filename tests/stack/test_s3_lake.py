@@ -1,0 +1,156 @@
+"""The lake on a real S3 API (moto's server on loopback): publication, readers, DuckDB,
+replication, the Data API, and the errors a person sees when S3 is wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pytest
+from processes import http_ok, servers, wait_until
+from s3_server import S3Server, free_port
+
+from clearlake.api.tokens import issue_token
+from clearlake.errors import LakeUnavailableError
+from clearlake.lake.reader import read, scan, sql
+from clearlake.lake.replicate import replicate
+from clearlake.lake.source import SourceDatabase
+from clearlake.lake.store import TMP_DIR, LakeStore, s3_error
+from clearlake.lake.tables import LAKE_TABLES
+from clearlake.settings import SAMPLE_API_POLICY
+
+SCHEMA = pa.schema([("n", pa.int64())])
+DAY = "date=2013-01-01"
+
+
+def numbers(start: int, stop: int, step: int = 1000) -> Iterator[pa.RecordBatch]:
+    for low in range(start, stop, step):
+        yield pa.record_batch([pa.array(range(low, min(low + step, stop)))], names=["n"])
+
+
+def bucket_of(url: str) -> str:
+    return url.removeprefix("s3://").split("/", 1)[0]
+
+
+def test_write_read_scan_and_sql_on_s3(s3: S3Server, s3_lake_url: str) -> None:
+    store = LakeStore(s3_lake_url)
+    written = store.write("numbers", DAY, SCHEMA, numbers(0, 5000))
+    store.write("numbers", "date=2013-01-02", SCHEMA, numbers(0, 10))
+
+    assert written.uri == f"{s3_lake_url}/numbers/{DAY}/data.parquet"
+    assert store.file_hash(written.path) == written.content_hash
+    assert store.list_partitions("numbers") == ["2013-01-01", "2013-01-02"]
+    assert len(read("numbers", "2013-01-01", "2013-01-01", store=store)) == 5000
+    assert sum(b.num_rows for b in scan("numbers", store=store)) == 5010
+    assert sql("SELECT count(*) AS rows FROM numbers", store=store)["rows"].tolist() == [5010]
+    assert s3.keys(bucket_of(s3_lake_url)) == [
+        "lake/numbers/date=2013-01-01/data.parquet",
+        "lake/numbers/date=2013-01-02/data.parquet",
+    ]
+
+
+def test_failure_mid_write_keeps_previous_version_and_publishes_nothing(
+    s3: S3Server, s3_lake_url: str
+) -> None:
+    store = LakeStore(s3_lake_url)
+    before = store.write("numbers", DAY, SCHEMA, numbers(0, 5000))
+
+    def broken() -> Iterator[pa.RecordBatch]:
+        yield from numbers(0, 2000)
+        raise RuntimeError("source connection lost")
+
+    with pytest.raises(RuntimeError, match="source connection lost"):
+        store.write("numbers", DAY, SCHEMA, broken())
+
+    assert store.file_hash(before.path) == before.content_hash
+    assert len(read("numbers", store=store)) == 5000
+    bucket = bucket_of(s3_lake_url)
+    assert s3.keys(bucket) == [f"lake/numbers/{DAY}/data.parquet"]  # no temporary either
+    assert s3.pending_uploads(bucket) == []
+
+
+def test_replication_into_s3_matches_the_local_lake(
+    s3_lake_url: str, sample_db: str, tmp_path: Path
+) -> None:
+    days = [dt.date(2013, 1, 1), dt.date(2013, 1, 2)]
+    daily = next(t for t in LAKE_TABLES.values() if t.partitioned)
+    snapshot = next(t for t in LAKE_TABLES.values() if not t.partitioned)
+    source = SourceDatabase(sample_db)
+    on_s3, local = LakeStore(s3_lake_url), LakeStore(str(tmp_path / "lake"))
+    for store in (on_s3, local):
+        replicate(source, store, daily, days)
+        replicate(source, store, snapshot, None)
+    assert on_s3.list_partitions(daily.name) == ["2013-01-01", "2013-01-02"]
+    for table in (daily.name, snapshot.name):
+        assert read(table, store=on_s3).equals(read(table, store=local))
+
+
+def test_data_api_serves_the_s3_lake(
+    s3: S3Server, s3_lake_url: str, sample_db: str, tmp_path: Path
+) -> None:
+    snapshot = next(t for t in LAKE_TABLES.values() if not t.partitioned)
+    replicate(SourceDatabase(sample_db), LakeStore(s3_lake_url), snapshot, None)
+    token = issue_token(tmp_path / "tokens.yaml", principal="stew", roles=["steward"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARLAKE_")}
+    env.update(
+        s3.env(),
+        CLEARLAKE_HOME=str(tmp_path / "home"),
+        CLEARLAKE_LAKE_URL=s3_lake_url,
+        CLEARLAKE_API_POLICY=str(SAMPLE_API_POLICY),
+        CLEARLAKE_API_TOKENS_FILE=str(tmp_path / "tokens.yaml"),
+        CLEARLAKE_API_MASK_KEY="test-mask-key-0123456789abcdef",
+    )
+    port = str(free_port())
+    cli = str(Path(sys.executable).parent / "clearlake")
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}"}
+    with servers(tmp_path / "logs") as start:
+        api = start("data-api", [cli, "api", "serve", "--port", port], env, tmp_path)
+        wait_until("the Data API", http_ok(f"{url}/health"), timeout=60, alive=[api])
+        body = httpx.get(f"{url}/v1/datasets/{snapshot.name}/data", headers=headers, timeout=60)
+        assert body.status_code == 200, body.text
+        served = ipc.open_stream(body.content).read_all()
+    assert served.num_rows == len(read(snapshot.name, store=LakeStore(s3_lake_url)))
+
+
+def test_missing_bucket_is_one_line_naming_the_lake_and_the_fix(s3_lake_url: str) -> None:
+    store = LakeStore("s3://no-such-bucket/lake")
+    with pytest.raises(LakeUnavailableError, match=r"s3://no-such-bucket/lake.*create it") as err:
+        store.write("numbers", DAY, SCHEMA, numbers(0, 10))
+    assert "\n" not in str(err.value)
+
+
+def test_unreachable_endpoint_is_one_line_naming_the_endpoint_setting(
+    s3_lake_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")
+    store = LakeStore(s3_lake_url)
+    with pytest.raises(LakeUnavailableError, match="AWS_ENDPOINT_URL_S3") as err:
+        store.list_partitions("numbers")
+    assert str(err.value).startswith(f"Cannot use the lake at {s3_lake_url} on S3")
+    assert "\n" not in str(err.value) and "source database" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "sdk_error",
+    [
+        "AWS Error ACCESS_DENIED during HeadObject operation: Access Denied",
+        "AWS Error UNKNOWN (HTTP status 403) during HeadObject operation: No response body.",
+        "AWS Error INVALID_ACCESS_KEY_ID during PutObject: The key id does not exist",
+    ],
+)
+def test_refused_credentials_name_the_credentials(sdk_error: str) -> None:
+    error = s3_error("s3://lake/x", "read", OSError(sdk_error))
+    assert "credentials were refused" in str(error) and "roleArn" in str(error)
+
+
+def test_temporaries_stay_out_of_partition_folders(s3: S3Server, s3_lake_url: str) -> None:
+    store = LakeStore(s3_lake_url)
+    store.write("numbers", DAY, SCHEMA, numbers(0, 10))
+    assert store.tmp_dir("numbers").endswith(f"/numbers/{TMP_DIR}")
