@@ -21,8 +21,9 @@ import pytest
 from clearlake.api.audit import read_audit_log
 from clearlake.api.tokens import issue_token
 from clearlake.lake.store import LakeStore
-from clearlake.settings import SAMPLE_API_POLICY
+from clearlake.settings import EXAMPLE_PROJECT
 
+EXAMPLE_POLICY = EXAMPLE_PROJECT / "api_policy.yaml"
 MASK_KEY = "test-mask-key-0123456789abcdef"
 PRINCIPALS = {"sam": ["scientist"], "pat": ["partner"], "stew": ["steward"]}
 CLI = str(Path(sys.executable).parent / "clearlake")
@@ -41,7 +42,7 @@ def server_env(home: Path, lake: LakeStore, **extra: str) -> dict[str, str]:
         CLEARLAKE_ENV="local",
         CLEARLAKE_HOME=str(home),
         CLEARLAKE_LAKE_URL=lake.url,
-        CLEARLAKE_API_POLICY=str(SAMPLE_API_POLICY),
+        CLEARLAKE_API_POLICY=str(EXAMPLE_POLICY),
         CLEARLAKE_API_MASK_KEY=MASK_KEY,
     )
     env.update(extra)

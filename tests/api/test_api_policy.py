@@ -6,14 +6,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from live_api import CLI, server_env
+from live_api import CLI, EXAMPLE_POLICY, server_env
 from typer.testing import CliRunner
 
 from clearlake.api.errors import ConfigFileError
 from clearlake.api.policy import load_policy, parse_policy
 from clearlake.cli.api import api_app
 from clearlake.lake.store import LakeStore
-from clearlake.settings import SAMPLE_API_POLICY
 
 VALID = """\
 version: 1
@@ -32,7 +31,7 @@ roles:
 
 
 def test_sample_policy_grants_what_its_comments_say() -> None:
-    policy = load_policy(SAMPLE_API_POLICY)
+    policy = load_policy(EXAMPLE_POLICY)
     assert policy.roles == {"scientist", "partner", "steward"}
     assert policy.grant(["scientist"], "flights", "tailnum").access == "hash"
     assert policy.grant(["partner"], "flights", "tailnum").access == "deny"
@@ -44,7 +43,7 @@ def test_sample_policy_grants_what_its_comments_say() -> None:
 
 
 def test_several_roles_get_the_most_permissive_grant() -> None:
-    policy = load_policy(SAMPLE_API_POLICY)
+    policy = load_policy(EXAMPLE_POLICY)
     assert policy.grant(["partner", "scientist"], "flights", "tailnum").access == "hash"
     assert policy.grant(["partner", "steward"], "flights", "tailnum").access == "allow"
     assert policy.grant(["nobody"], "flights", "carrier").access == "deny"
@@ -105,7 +104,7 @@ def test_serve_refuses_to_start_with_an_invalid_policy(
 
 def test_check_policy_command(tmp_path: Path) -> None:
     runner = CliRunner()
-    done = runner.invoke(api_app, ["check-policy", str(SAMPLE_API_POLICY)])
+    done = runner.invoke(api_app, ["check-policy", str(EXAMPLE_POLICY)])
     assert done.exit_code == 0, done.output
     assert "valid (3 roles: partner, scientist, steward)" in done.output
     broken = tmp_path / "p.yaml"
