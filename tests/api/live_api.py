@@ -72,6 +72,17 @@ class LiveApi:
     def audit(self) -> list[dict[str, Any]]:
         return read_audit_log(self.audit_path)
 
+    def audit_after(self, before: int, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """The records written after the first ``before``, once ``count`` of them are there
+        (a request's record is written just after its response has gone out)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            records = self.audit()[before:]
+            if len(records) >= count or time.monotonic() > deadline:
+                time.sleep(0.2)  # and nothing more arrives
+                return self.audit()[before:]
+            time.sleep(0.05)
+
     def rss(self) -> int:
         rss: int = psutil.Process(self.process.pid).memory_info().rss
         return rss
