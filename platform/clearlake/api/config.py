@@ -122,7 +122,11 @@ def ensure_demo_tokens(settings: Settings) -> dict[str, str]:
 def load_api_config(settings: Settings) -> ApiConfig:
     project = current_project(settings)
     policy = load_api_policy(settings, project)
-    tokens = load_tokens(file=tokens_file(settings), inline=settings.api_tokens, roles=policy.roles)
+    tokens = (
+        TokenRegistry([])  # no role to hold: every token is refused, and `serve` says why
+        if policy is DENY_ALL
+        else load_tokens(file=tokens_file(settings), inline=settings.api_tokens, roles=policy.roles)
+    )
     return ApiConfig(
         store=LakeStore(settings.lake_url),
         policy=policy,
