@@ -127,8 +127,16 @@ def check_policy(
     path: Annotated[
         Path | None, typer.Argument(help="Policy file (default: CLEARLAKE_API_POLICY).")
     ] = None,
+    data: Annotated[
+        bool,
+        typer.Option(
+            help="Also measure on the lake whether hashed or masked columns are inferable "
+            "from the clear columns of their dataset."
+        ),
+    ] = True,
 ) -> None:
-    """Validate a policy file; problems are reported with their line."""
+    """Validate a policy file (problems are reported with their line), then warn about
+    hashed or masked columns that clear columns of the same dataset give away."""
     from clearlake.api.config import policy_path
     from clearlake.api.policy import load_policy
     from clearlake.errors import ConfigurationError
@@ -143,6 +151,18 @@ def check_policy(
         )
     policy = load_policy(target)
     typer.echo(f"{target}: valid ({len(policy.roles)} roles: {', '.join(sorted(policy.roles))})")
+    if not data:
+        return
+    from clearlake.api.inference import SAMPLE_DAYS, policy_findings
+    from clearlake.lake.store import LakeStore
+
+    findings = policy_findings(policy, LakeStore(settings.lake_url))
+    for finding in findings:
+        typer.secho(f"warning: {finding}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(
+        f"{len(findings)} protected column(s) inferable from clear columns "
+        f"(measured on the lake's newest {SAMPLE_DAYS} days)."
+    )
 
 
 def register(app: typer.Typer) -> None:
