@@ -52,6 +52,17 @@ class PartitionNotFoundError(ClearlakeError):
         )
 
 
+class EmptyTableError(ClearlakeError):
+    """A lake table that has never been written: no partition, nothing to read."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        super().__init__(
+            f"Lake table {table!r} has no partitions yet: replicate it first "
+            f"(clearlake lake replicate {table})."
+        )
+
+
 class SchemaDriftError(ClearlakeError):
     """The data does not match a table's declared schema."""
 

@@ -48,9 +48,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_PROJECT = PROJECT_ROOT / "examples" / "flights"
 """The project used when CLEARLAKE_CONFIG names none: the flights example (``make demo``)."""
 
-SAMPLE_API_POLICY = Path(__file__).resolve().parent / "api" / "sample_policy.yaml"
-"""Data API access policy for the demo data, shipped in the package (local default)."""
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -63,8 +60,9 @@ class Settings:
     platform_commit: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     # Data API (server side): policy, hashed tokens (file and/or inline YAML), masking key,
-    # audit log (a path, or "-" for stdout). None = local default under ``home/api``.
-    api_policy_path: Path = SAMPLE_API_POLICY
+    # audit log (a path, or "-" for stdout). None = local default under ``home/api``; the
+    # policy's default is the project's ``api.policy`` (clearlake.api.config.policy_path).
+    api_policy_path: Path | None = None
     api_tokens_file: Path | None = None
     api_tokens: str | None = None
     api_mask_key: str | None = None
@@ -132,7 +130,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         config_path=Path(config),
         dagster_url=env_map.get(ENV_VARS["dagster_url"], "http://127.0.0.1:3000"),
         platform_commit=env_map.get(ENV_VARS["platform_commit"]),
-        api_policy_path=Path(env_map.get(ENV_VARS["api_policy"], str(SAMPLE_API_POLICY))),
+        api_policy_path=Path(env_map[ENV_VARS["api_policy"]])
+        if env_map.get(ENV_VARS["api_policy"])
+        else None,
         api_tokens_file=Path(
             env_map.get(ENV_VARS["api_tokens_file"], str(home / "api" / "tokens.yaml"))
         ),

@@ -21,8 +21,9 @@ import pytest
 from clearlake.api.audit import read_audit_log
 from clearlake.api.tokens import issue_token
 from clearlake.lake.store import LakeStore
-from clearlake.settings import SAMPLE_API_POLICY
+from clearlake.settings import EXAMPLE_PROJECT
 
+EXAMPLE_POLICY = EXAMPLE_PROJECT / "api_policy.yaml"
 MASK_KEY = "test-mask-key-0123456789abcdef"
 PRINCIPALS = {"sam": ["scientist"], "pat": ["partner"], "stew": ["steward"]}
 CLI = str(Path(sys.executable).parent / "clearlake")
@@ -41,7 +42,7 @@ def server_env(home: Path, lake: LakeStore, **extra: str) -> dict[str, str]:
         CLEARLAKE_ENV="local",
         CLEARLAKE_HOME=str(home),
         CLEARLAKE_LAKE_URL=lake.url,
-        CLEARLAKE_API_POLICY=str(SAMPLE_API_POLICY),
+        CLEARLAKE_API_POLICY=str(EXAMPLE_POLICY),
         CLEARLAKE_API_MASK_KEY=MASK_KEY,
     )
     env.update(extra)
@@ -70,6 +71,17 @@ class LiveApi:
 
     def audit(self) -> list[dict[str, Any]]:
         return read_audit_log(self.audit_path)
+
+    def audit_after(self, before: int, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """The records written after the first ``before``, once ``count`` of them are there
+        (a request's record is written just after its response has gone out)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            records = self.audit()[before:]
+            if len(records) >= count or time.monotonic() > deadline:
+                time.sleep(0.2)  # and nothing more arrives
+                return self.audit()[before:]
+            time.sleep(0.05)
 
     def rss(self) -> int:
         rss: int = psutil.Process(self.process.pid).memory_info().rss

@@ -92,7 +92,7 @@ def test_snapshot_datasets_and_default_range(live_api: LiveApi, sample_lake: Lak
 
 
 BAD_REQUESTS = [
-    ("/v1/datasets/nope/data", {}, 404, r"Unknown dataset 'nope'\. Datasets in the lake: airl"),
+    ("/v1/datasets/nope/data", {}, 404, r"Unknown dataset 'nope'\. Datasets you may read: airl"),
     (DATA, {"start": "2013-13-01"}, 400, r"Malformed start date '2013-13-01'"),
     (DATA, {"start": "yesterday"}, 400, r"Malformed start date 'yesterday': use ISO"),
     (DATA, {"start": "2013-03-01", "end": "2013-01-01"}, 400, r"start 2013-03-01 is after end"),

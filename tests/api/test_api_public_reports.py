@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from live_api import MASK_KEY, app_in_thread
+from live_api import EXAMPLE_POLICY, MASK_KEY, app_in_thread
 
 from clearlake.api.app import create_app
 from clearlake.api.config import load_api_config
 from clearlake.api.tokens import issue_token
 from clearlake.lake.store import LakeStore
-from clearlake.settings import SAMPLE_API_POLICY, load_settings
+from clearlake.settings import load_settings
 
 
 def test_public_gallery_needs_no_token_but_data_still_does(
@@ -19,7 +19,7 @@ def test_public_gallery_needs_no_token_but_data_still_does(
 ) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(
-        SAMPLE_API_POLICY.read_text().replace("reports: authenticated", "reports: public")
+        EXAMPLE_POLICY.read_text().replace("reports: authenticated", "reports: public")
     )
     token = issue_token(tmp_path / "tokens.yaml", principal="ada", roles=["steward"])
     settings = load_settings(

@@ -1,10 +1,14 @@
 """The report gallery served read-only from ``reports_root``: 404 before it exists,
-pages after, path traversal refused, token required by the sample policy."""
+pages after, path traversal refused, token required by the example policy. (Which page
+each principal may open: test_api_report_access.py.)"""
 
 from __future__ import annotations
 
 import httpx
 from live_api import LiveApi
+
+from clearlake.reports.execute import ReportRecord
+from clearlake.reports.gallery import build_gallery
 
 
 def test_report_gallery(live_api: LiveApi) -> None:
@@ -15,9 +19,14 @@ def test_report_gallery(live_api: LiveApi) -> None:
 
     root = live_api.home / "reports"
     (root / "flights" / "abc123").mkdir(parents=True)
-    (root / "index.html").write_text("<html><body>Gallery</body></html>")
+    record = ReportRecord(
+        "flights", "abc123", "succeeded", "r1", "", "", "", scope="day",
+        parameters={"tables": ["flights"]},
+    )  # fmt: skip
+    (root / "flights" / "abc123" / "report.json").write_text(record.to_json())
     (root / "flights" / "abc123" / "index.html").write_text("<html>Report abc123</html>")
-    (root / "flights" / "style.css").write_text("body { color: black }")
+    (root / "flights" / "abc123" / "style.css").write_text("body { color: black }")
+    build_gallery(root)
     (root / ".secret.html").write_text("HIDDEN-CONTENT")
     (live_api.home / "outside.html").write_text("OUTSIDE-CONTENT")
     (root / "escape.html").symlink_to(live_api.home / "outside.html")
@@ -25,15 +34,15 @@ def test_report_gallery(live_api: LiveApi) -> None:
     index = live_api.get("/reports/", "sam")
     assert index.status_code == 200
     assert index.headers["content-type"].startswith("text/html")
-    assert "Gallery" in index.text
+    assert "Clearlake reports" in index.text
     page = live_api.get("/reports/flights/abc123/", "pat")
     assert page.status_code == 200 and "Report abc123" in page.text
-    css = live_api.get("/reports/flights/style.css", "pat")
+    css = live_api.get("/reports/flights/abc123/style.css", "pat")
     assert css.headers["content-type"].startswith("text/css")
     redirect = httpx.get(
         f"{live_api.url}/reports", headers=live_api.headers("sam"), follow_redirects=True
     )
-    assert redirect.status_code == 200 and "Gallery" in redirect.text
+    assert redirect.status_code == 200 and "Clearlake reports" in redirect.text
 
     assert live_api.get("/reports/", None).status_code == 401  # policy: authenticated
     assert live_api.get("/reports/flights/nope.html", "sam").status_code == 404

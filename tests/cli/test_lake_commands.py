@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -173,3 +174,75 @@ def test_infer_schema_writes_a_declaration_that_loads(
     assert "partition: snapshot" in query.stdout
     missing = run(["lake", "infer-schema", "nowhere"], env)
     assert missing.returncode == 2 and "nowhere" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "extra_env", "message"),
+    [
+        (
+            ["lake", "replicate", "planes"],
+            {"CLEARLAKE_HOME": "/proc/clearlake"},
+            "No such file or directory: /proc/clearlake. Check CLEARLAKE_HOME",
+        ),
+        (
+            ["lake", "tables"],
+            {
+                "CLEARLAKE_LAKE_URL": "s3://clearlake-no-such-bucket-4242/lake",
+                "AWS_ACCESS_KEY_ID": "none",
+                "AWS_SECRET_ACCESS_KEY": "none",
+                "AWS_EC2_METADATA_DISABLED": "true",
+            },
+            "bucket 'clearlake-no-such-bucket-4242'",
+        ),
+        (
+            ["experiment", "run", "--repo", "flight-delays", "--ref", "main", "--gpu", "-1"],
+            {},
+            "--gpu -1: a number of GPUs must be >= 0",
+        ),
+        (
+            ["lake", "read", "planes"],
+            {},
+            "Lake table 'planes' has no partitions yet: replicate it first",
+        ),
+        (
+            ["config", "check"],
+            {"CLEARLAKE_CONFIG": "/"},
+            "/ is a folder without clearlake.yaml: point CLEARLAKE_CONFIG at a project's",
+        ),
+    ],
+)
+def test_hostile_input_is_one_clear_line(
+    env: dict[str, str], args: list[str], extra_env: dict[str, str], message: str
+) -> None:
+    result = run(args, {**env, **extra_env})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_config_may_name_a_project_folder(env: dict[str, str]) -> None:
+    example = Path(__file__).parents[2] / "examples" / "flights"
+    result = run(["config", "check"], {**env, "CLEARLAKE_CONFIG": str(example)})
+    assert result.returncode == 0, result.stderr
+    assert "flights" in result.stdout
+
+
+def test_check_policy_of_a_binary_file_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    binary = tmp_path / "policy.yaml"
+    binary.write_bytes(bytes(range(256)) * 4)
+    result = run(["api", "check-policy", str(binary)], env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"error: {binary}: not a text file (not UTF-8): a policy is a YAML file" in result.stderr
+
+
+def test_serve_on_a_taken_port_fails_before_issuing_tokens(env: dict[str, str]) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run(["api", "serve", "--port", str(port)], env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"Port {port} on 127.0.0.1 is already in use: stop the service" in result.stderr
+    assert "clk_" not in result.stdout + result.stderr  # no token shown, and none issued
+    assert not (Path(env["CLEARLAKE_HOME"]) / "api" / "tokens.yaml").exists()

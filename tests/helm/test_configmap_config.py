@@ -7,14 +7,14 @@ from typing import Any
 
 import helm_python as helm
 import yaml
-from helm_support import REPO, Manifest, aws_profile, deep_merge, load_yaml, offline
+from helm_support import Manifest, aws_profile, deep_merge, load_yaml, offline
 
 from clearlake.api.policy import parse_policy
 from clearlake.project.load import parse_project
 from clearlake.settings import EXAMPLE_PROJECT
 
 REPO_CONFIG = load_yaml(EXAMPLE_PROJECT / "clearlake.yaml")
-SAMPLE_POLICY = load_yaml(REPO / "platform" / "clearlake" / "api" / "sample_policy.yaml")
+SAMPLE_POLICY = load_yaml(EXAMPLE_PROJECT / "api_policy.yaml")
 
 
 def _with(config: Any, policy: Any) -> dict[str, Any]:

@@ -24,12 +24,14 @@ from clearlake.lake.reader import Filter, parse_day
 
 
 def authorize_dataset(config: ApiConfig, principal: Principal, dataset: str) -> TableState:
-    state = require_table(config.store, dataset)
+    state = require_table(
+        config.store, dataset, readable=lambda t: config.policy.may_read(principal.roles, t)
+    )
     if not config.policy.may_read(principal.roles, state.table):
         raise ForbiddenError(
             f"Dataset {dataset!r} is not granted to {principal.name!r} (roles: "
             f"{', '.join(principal.roles)}). Ask a data steward for a role that lists it.",
-            refused=[dataset],
+            datasets=[dataset],
         )
     return state
 
@@ -97,7 +99,7 @@ def _columns(
         visible = [n for n in schema.names if granted[n] != "deny"]
         if not visible:
             raise ForbiddenError(
-                f"No column of {dataset!r} is granted to your roles.", refused=[dataset]
+                f"No column of {dataset!r} is granted to your roles.", datasets=[dataset]
             )
         return visible
     names = list(dict.fromkeys(c.strip() for part in requested for c in part.split(",")))
@@ -115,7 +117,7 @@ def _columns(
         raise ForbiddenError(
             f"Column(s) {', '.join(map(repr, denied))} of {dataset!r} are not granted to your "
             "roles: leave them out.",
-            refused=denied,
+            columns=denied,
         )
     return names
 
@@ -137,7 +139,7 @@ def _filters(
         raise ForbiddenError(
             f"Filtering {dataset!r} on {', '.join(map(repr, hidden))} is not allowed: your "
             "roles do not see these columns in clear (a filter would reveal their values).",
-            refused=hidden,
+            columns=hidden,
         )
     return parsed
 

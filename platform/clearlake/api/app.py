@@ -24,6 +24,7 @@ from clearlake.api.config import ApiConfig
 from clearlake.api.errors import ApiError, ForbiddenError, ServiceUnavailableError, status_of
 from clearlake.api.filters import SYNTAX
 from clearlake.api.models import ErrorBody, Health
+from clearlake.api.request_audit import AuditMiddleware, audit_of
 from clearlake.errors import ClearlakeError
 
 log = logging.getLogger("clearlake.api")
@@ -90,23 +91,34 @@ def create_app(config: ApiConfig) -> FastAPI:
     )
     app.state.config = config
 
+    app.add_middleware(AuditMiddleware, config=config)
+
     @app.exception_handler(ApiError)
-    def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        refused = exc.refused if isinstance(exc, ForbiddenError) else None
+    def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        record = audit_of(request)
+        record.detail = str(exc)
+        refused = None
+        if isinstance(exc, ForbiddenError):
+            refused = exc.refused
+            record.refused_datasets, record.refused_columns = exc.datasets, exc.columns
         return _error(exc.status_code, exc.code, str(exc), refused)
 
     @app.exception_handler(ClearlakeError)
-    def clearlake_error(_: Request, exc: ClearlakeError) -> JSONResponse:
+    def clearlake_error(request: Request, exc: ClearlakeError) -> JSONResponse:
         status = status_of(exc)
+        audit_of(request).detail = str(exc)
         return _error(status, "not_found" if status == 404 else "bad_request", str(exc))
 
     @app.exception_handler(RequestValidationError)
-    def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(400, "bad_request", _describe_validation(exc))
+    def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = _describe_validation(exc)
+        audit_of(request).detail = detail
+        return _error(400, "bad_request", detail)
 
     @app.exception_handler(StarletteHTTPException)
-    def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        audit_of(request).detail = str(exc.detail)
         return _error(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(Exception)

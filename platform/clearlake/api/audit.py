@@ -1,4 +1,4 @@
-"""The audit log: one JSON line per data access (granted, denied or refused).
+"""The audit log: one JSON line per request (granted, denied, refused, unauthenticated…).
 
 Who (principal and roles), what (dataset, range, filters, format), which columns and
 how each was served (clear, masked, hashed), how many rows left the service, and the
@@ -27,6 +27,8 @@ class AuditRecord:
     roles: list[str] = field(default_factory=list)
     dataset: str | None = None
     columns: list[str] = field(default_factory=list)
+    refused_datasets: list[str] = field(default_factory=list)
+    refused_columns: list[str] = field(default_factory=list)
     masked: list[str] = field(default_factory=list)
     hashed: list[str] = field(default_factory=list)
     start: str | None = None

@@ -8,6 +8,7 @@ with ``/`` written as ``.`` (``drops/sensors`` → ``drops.sensors``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -98,14 +99,15 @@ def lake_tables(store: LakeStore) -> list[str]:
     return [t for t in available_tables(store) if "/" not in t or t.startswith("drops/")]
 
 
-def require_table(store: LakeStore, dataset: str) -> TableState:
-    """The state of the dataset named in a URL, or a 404 listing what exists."""
+def require_table(store: LakeStore, dataset: str, *, readable: Callable[[str], bool]) -> TableState:
+    """The state of the dataset named in a URL, or a 404 listing the datasets the caller may
+    read (``readable``): naming the others would tell who may not read them what exists."""
     table = table_name(dataset)
     known = lake_tables(store)
     state = table_state(store, table) if table in known else None
     if state is None:
-        names = ", ".join(api_name(t) for t in known)
-        raise NotFoundError(f"Unknown dataset {dataset!r}. Datasets in the lake: {names}.")
+        names = ", ".join(api_name(t) for t in known if readable(t)) or "none"
+        raise NotFoundError(f"Unknown dataset {dataset!r}. Datasets you may read: {names}.")
     return state
 
 

@@ -1,10 +1,11 @@
 """Everything the Data API needs, assembled from :class:`Settings` once at start-up.
 
 Loading validates the policy and the tokens: a service with an invalid policy does not
-start. Local defaults make ``clearlake api serve`` work on a laptop: the sample policy
-shipped in the package, a masking key generated once under ``CLEARLAKE_HOME/api`` and
-(see :func:`ensure_demo_tokens`) one demo token per role. In the cluster the key and the
-tokens come from Kubernetes secrets and nothing is generated.
+start. The policy is ``CLEARLAKE_API_POLICY`` or else the project's ``api.policy``; a project
+without one gets a policy that grants nothing (and ``serve`` says so). Local defaults make
+``clearlake api serve`` work on a laptop: a masking key generated once under
+``CLEARLAKE_HOME/api`` and (see :func:`ensure_demo_tokens`) one demo token per role. In
+the cluster the key and the tokens come from Kubernetes secrets and nothing is generated.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clearlake.api.audit import AuditLog
-from clearlake.api.policy import AccessPolicy, load_policy
+from clearlake.api.policy import AccessPolicy, Limits, PolicyFile, load_policy
+from clearlake.api.report_access import ReportSubjects
 from clearlake.api.tokens import TokenRegistry, issue_token, load_tokens
 from clearlake.errors import ConfigurationError
 from clearlake.lake.store import LakeStore
+from clearlake.project.load import Project, current_project
 from clearlake.settings import ENV_VARS, Settings
 
 MIN_KEY_LENGTH = 16
@@ -32,6 +35,35 @@ class ApiConfig:
     mask_key: bytes
     audit: AuditLog
     reports_root: Path
+    reports: ReportSubjects
+
+
+DENY_ALL = AccessPolicy(
+    PolicyFile.model_construct(
+        version=1,
+        classes=["restricted"],
+        default_class="restricted",
+        reports="authenticated",
+        limits=Limits(),
+        datasets={},
+        roles={},
+    ),
+    source="<no policy: every request is refused>",
+)
+"""The platform's default when neither CLEARLAKE_API_POLICY nor the project names a policy:
+no role, so no dataset, column or report page is granted to anyone."""
+
+
+def policy_path(settings: Settings, project: Project | None = None) -> Path | None:
+    """CLEARLAKE_API_POLICY, else the project's ``api.policy``; ``None``: no policy at all."""
+    if settings.api_policy_path is not None:
+        return settings.api_policy_path
+    return (project or current_project(settings)).api_policy
+
+
+def load_api_policy(settings: Settings, project: Project | None = None) -> AccessPolicy:
+    path = policy_path(settings, project)
+    return DENY_ALL if path is None else load_policy(path)
 
 
 def api_home(settings: Settings) -> Path:
@@ -80,7 +112,7 @@ def ensure_demo_tokens(settings: Settings) -> dict[str, str]:
     path = tokens_file(settings)
     if settings.env == "cluster" or path.exists() or settings.api_tokens:
         return {}
-    policy = load_policy(settings.api_policy_path)
+    policy = load_api_policy(settings)
     return {
         f"demo-{role}": issue_token(path, principal=f"demo-{role}", roles=[role])
         for role in sorted(policy.roles)
@@ -88,8 +120,13 @@ def ensure_demo_tokens(settings: Settings) -> dict[str, str]:
 
 
 def load_api_config(settings: Settings) -> ApiConfig:
-    policy = load_policy(settings.api_policy_path)
-    tokens = load_tokens(file=tokens_file(settings), inline=settings.api_tokens, roles=policy.roles)
+    project = current_project(settings)
+    policy = load_api_policy(settings, project)
+    tokens = (
+        TokenRegistry([])  # no role to hold: every token is refused, and `serve` says why
+        if policy is DENY_ALL
+        else load_tokens(file=tokens_file(settings), inline=settings.api_tokens, roles=policy.roles)
+    )
     return ApiConfig(
         store=LakeStore(settings.lake_url),
         policy=policy,
@@ -97,4 +134,5 @@ def load_api_config(settings: Settings) -> ApiConfig:
         mask_key=mask_key(settings),
         audit=AuditLog(audit_target(settings)),
         reports_root=settings.reports_root,
+        reports=ReportSubjects.of(project),
     )

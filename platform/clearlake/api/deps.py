@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from clearlake.api.audit import AuditRecord
 from clearlake.api.config import ApiConfig
 from clearlake.api.errors import UnauthorizedError
 from clearlake.api.tokens import Principal
@@ -25,10 +24,6 @@ def get_config(request: Request) -> ApiConfig:
     return config
 
 
-def client_of(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 def optional_principal(
     config: Annotated[ApiConfig, Depends(get_config)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -37,19 +32,9 @@ def optional_principal(
 
 
 def current_principal(
-    request: Request,
-    config: Annotated[ApiConfig, Depends(get_config)],
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
     if principal is None:
-        config.audit.write(
-            AuditRecord(
-                action=request.url.path,
-                outcome="unauthenticated",
-                status=401,
-                client=client_of(request),
-            )
-        )
         raise UnauthorizedError(
             "Missing or unknown bearer token: send `Authorization: Bearer <token>` "
             "(get one with `clearlake api token issue --principal NAME --role ROLE`)."

@@ -29,14 +29,22 @@ class UnauthorizedError(ApiError):
 
 
 class ForbiddenError(ApiError):
-    """The principal's roles do not grant what was asked; ``refused`` names it."""
+    """The principal's roles do not grant what was asked: ``datasets`` and ``columns`` name
+    it (kept apart for the audit log; ``refused`` is both, as the response body shows)."""
 
     status_code = 403
     code = "forbidden"
 
-    def __init__(self, message: str, *, refused: Sequence[str]) -> None:
-        self.refused = list(refused)
+    def __init__(
+        self, message: str, *, datasets: Sequence[str] = (), columns: Sequence[str] = ()
+    ) -> None:
+        self.datasets = list(datasets)
+        self.columns = list(columns)
         super().__init__(message)
+
+    @property
+    def refused(self) -> list[str]:
+        return self.datasets + self.columns
 
 
 class NotFoundError(ApiError):

@@ -124,6 +124,10 @@ def load_policy(path: Path) -> AccessPolicy:
             f"cannot read the policy file ({exc.strerror}); set "
             "CLEARLAKE_API_POLICY to an existing file",
         ) from None
+    except UnicodeDecodeError:
+        raise ConfigFileError(
+            str(path), None, "not a text file (not UTF-8): a policy is a YAML file"
+        ) from None
     return parse_policy(text, name=str(path))
 
 

@@ -6,14 +6,12 @@ import datetime as dt
 from typing import Annotated
 
 import pyarrow as pa
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 
 from clearlake.api.access import authorize_dataset, grants
-from clearlake.api.audit import AuditRecord
 from clearlake.api.catalog import TableState, api_name, lake_tables, table_schema, table_state
 from clearlake.api.config import ApiConfig
-from clearlake.api.deps import ConfigDep, PrincipalDep, client_of
-from clearlake.api.errors import ApiError, status_of
+from clearlake.api.deps import ConfigDep, PrincipalDep
 from clearlake.api.masking import output_type
 from clearlake.api.models import (
     DatasetList,
@@ -26,7 +24,6 @@ from clearlake.api.models import (
     SchemaOut,
 )
 from clearlake.api.tokens import Principal
-from clearlake.errors import ClearlakeError
 
 router = APIRouter(prefix="/v1", tags=["datasets"])
 DATASET_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$"
@@ -92,25 +89,11 @@ def describe(config: ApiConfig, principal: Principal, state: TableState) -> Data
     )
 
 
-def _audited(
-    request: Request, config: ApiConfig, principal: Principal, dataset: str | None
-) -> AuditRecord:
-    return AuditRecord(
-        action=request.url.path,
-        outcome="granted",
-        principal=principal.name,
-        roles=list(principal.roles),
-        dataset=dataset,
-        client=client_of(request),
-    )
-
-
 @router.get("/datasets", response_model=DatasetList, responses=ERRORS)
-def list_datasets(request: Request, config: ConfigDep, principal: PrincipalDep) -> DatasetList:
+def list_datasets(config: ConfigDep, principal: PrincipalDep) -> DatasetList:
     """Datasets your roles may read, with descriptions, schema, partitions and freshness."""
     readable = [t for t in lake_tables(config.store) if config.policy.may_read(principal.roles, t)]
     states = [s for s in (table_state(config.store, t) for t in readable) if s is not None]
-    config.audit.write(_audited(request, config, principal, None))
     return DatasetList(
         principal=principal.name,
         roles=list(principal.roles),
@@ -118,43 +101,16 @@ def list_datasets(request: Request, config: ConfigDep, principal: PrincipalDep) 
     )
 
 
-def _authorized(
-    request: Request, config: ApiConfig, principal: Principal, dataset: str
-) -> TableState:
-    """The dataset if the principal may read it; either way the access is audited."""
-    record = _audited(request, config, principal, dataset)
-    try:
-        state = authorize_dataset(config, principal, dataset)
-    except ApiError as exc:
-        audit_refusal(config, record, exc)
-        raise
-    config.audit.write(record)
-    return state
-
-
 @router.get("/datasets/{dataset}", response_model=DatasetOut, responses=ERRORS)
-def get_dataset(
-    request: Request, dataset: DatasetPath, config: ConfigDep, principal: PrincipalDep
-) -> DatasetOut:
+def get_dataset(dataset: DatasetPath, config: ConfigDep, principal: PrincipalDep) -> DatasetOut:
     """One dataset: description, schema as your roles see it, partitions, freshness."""
-    state = _authorized(request, config, principal, dataset)
+    state = authorize_dataset(config, principal, dataset)
     return describe(config, principal, state)
 
 
 @router.get("/datasets/{dataset}/schema", response_model=SchemaOut, responses=ERRORS)
-def get_schema(
-    request: Request, dataset: DatasetPath, config: ConfigDep, principal: PrincipalDep
-) -> SchemaOut:
+def get_schema(dataset: DatasetPath, config: ConfigDep, principal: PrincipalDep) -> SchemaOut:
     """Columns of the dataset with their class and how your roles receive them."""
-    state = _authorized(request, config, principal, dataset)
+    state = authorize_dataset(config, principal, dataset)
     schema = table_schema(config.store, state)
     return SchemaOut(dataset=dataset, fields=fields_for(config, principal, state, schema))
-
-
-def audit_refusal(config: ApiConfig, record: AuditRecord, exc: ClearlakeError) -> None:
-    """Write ``record`` as the refusal ``exc`` is answered with (403: denied, else refused)."""
-    status = status_of(exc)
-    record.outcome = "denied" if status == 403 else "refused"
-    record.status = status
-    record.detail = str(exc)
-    config.audit.write(record)

@@ -16,13 +16,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import StringConstraints
 
 from clearlake.api.access import plan_data
-from clearlake.api.audit import AuditRecord
-from clearlake.api.deps import ConfigDep, PrincipalDep, client_of
+from clearlake.api.deps import ConfigDep, PrincipalDep
 from clearlake.api.formats import EXTENSIONS, MEDIA_TYPES, Format
-from clearlake.api.routes_catalog import ERRORS, DatasetPath, audit_refusal
+from clearlake.api.request_audit import audit_of, hand_off
+from clearlake.api.routes_catalog import ERRORS, DatasetPath
 from clearlake.api.streaming import DataStream, until_disconnected
 from clearlake.api.windows import WindowedScan
-from clearlake.errors import ClearlakeError
 
 router = APIRouter(prefix="/v1", tags=["data"])
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -99,47 +98,32 @@ def get_data(
     `/v1/datasets/flights/data?start=2013-01-01&end=2013-01-31&columns=carrier,dep_delay`
     `&filter=origin:eq:JFK&format=csv`
     """
-    record = AuditRecord(
-        action="data",
-        outcome="granted",
-        principal=principal.name,
-        roles=list(principal.roles),
-        dataset=dataset,
+    record = audit_of(request)
+    record.action, record.dataset, record.format = "data", dataset, fmt
+    plan = plan_data(
+        config,
+        principal,
+        dataset,
         start=start,
         end=end,
-        filters=list(filters or []),
+        columns=columns,
+        filters=filters,
         limit=limit,
-        format=fmt,
-        client=client_of(request),
+        fmt=fmt,
     )
-    try:
-        plan = plan_data(
-            config,
-            principal,
-            dataset,
-            start=start,
-            end=end,
-            columns=columns,
-            filters=filters,
-            limit=limit,
-            fmt=fmt,
-        )
-        reader = WindowedScan(
-            plan.state.table,
-            plan.days,
-            columns=plan.columns,
-            filters=plan.filters,
-            store=config.store,
-        )
-    except ClearlakeError as exc:
-        audit_refusal(config, record, exc)
-        raise
+    reader = WindowedScan(
+        plan.state.table,
+        plan.days,
+        columns=plan.columns,
+        filters=plan.filters,
+        store=config.store,
+    )
     record.columns = plan.columns
     record.masked = plan.served_as("mask")
     record.hashed = plan.served_as("hash")
     access = ",".join(f"{quote(c)}={plan.grants[c]}" for c in plan.columns)
     name = f"{dataset}_{plan.start or 'all'}_{plan.end or 'all'}.{EXTENSIONS[fmt]}"
-    stream = DataStream(config, plan, reader, record, limit=limit, fmt=fmt)
+    stream = DataStream(config, plan, reader, hand_off(request), limit=limit, fmt=fmt)
     return StreamingResponse(
         until_disconnected(request, stream),
         media_type=MEDIA_TYPES[fmt],

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from clearlake.settings import ENV_VARS
+
 api_app = typer.Typer(
     help="Data API: self-serve lake data over HTTP, with access control and an audit log.",
     no_args_is_help=True,
@@ -28,10 +30,18 @@ def serve(
     import uvicorn
 
     from clearlake.api.app import create_app
-    from clearlake.api.config import ensure_demo_tokens, load_api_config, tokens_file
+    from clearlake.api.config import (
+        ensure_demo_tokens,
+        load_api_config,
+        load_api_policy,
+        policy_path,
+        tokens_file,
+    )
     from clearlake.settings import load_settings
 
     settings = load_settings()
+    load_api_policy(settings)  # an invalid policy is the first thing to hear about
+    _check_port_free(host, port)  # before tokens are issued: they are shown only once
     issued = ensure_demo_tokens(settings)
     if issued:
         typer.echo(f"Issued demo tokens (stored hashed in {tokens_file(settings)}; shown once):")
@@ -39,8 +49,17 @@ def serve(
             typer.echo(f"  {principal:<18} {token}")
         typer.echo("Use one: export CLEARLAKE_API_TOKEN=<token>")
     config = load_api_config(settings)
+    policy = policy_path(settings)
+    if policy is None:
+        typer.secho(
+            f"warning: no access policy: {ENV_VARS['api_policy']} is not set and the project "
+            f"{settings.config_path} declares no `api.policy`, so every dataset, column and "
+            "report page is refused. Name a policy file in either place.",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     typer.echo(
-        f"Data API on http://{host}:{port} (docs: /docs), policy {settings.api_policy_path}, "
+        f"Data API on http://{host}:{port} (docs: /docs), policy {policy or 'none (deny all)'}, "
         f"audit log {config.audit.target}"
     )
     uvicorn.run(
@@ -52,6 +71,29 @@ def serve(
     )
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a taken port with one line (uvicorn would fail only after start-up)."""
+    import errno
+    import socket
+
+    from clearlake.errors import ConfigurationError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except socket.gaierror as exc:
+        raise ConfigurationError(f"--host {host!r} is not an address here ({exc}).") from None
+    except OSError as exc:
+        taken = exc.errno == errno.EADDRINUSE
+        reason = "is already in use" if taken else f"cannot be used ({exc.strerror})"
+        raise ConfigurationError(
+            f"Port {port} on {host} {reason}: stop the service holding it or choose another "
+            "with --port."
+        ) from None
+
+
 @token_app.command("issue")
 def issue(
     principal: Annotated[str, typer.Option(help="Who the token identifies.")],
@@ -61,18 +103,17 @@ def issue(
     ] = None,
 ) -> None:
     """Issue a token: its digest is appended to the token file, the token is printed once."""
-    from clearlake.api.config import tokens_file
-    from clearlake.api.policy import load_policy
+    from clearlake.api.config import load_api_policy, tokens_file
     from clearlake.api.tokens import issue_token
     from clearlake.errors import ConfigurationError
     from clearlake.settings import load_settings
 
     settings = load_settings()
-    policy = load_policy(settings.api_policy_path)
+    policy = load_api_policy(settings)
     unknown = sorted(set(role) - policy.roles)
     if unknown:
         raise ConfigurationError(
-            f"Role(s) {unknown} are not in the policy {settings.api_policy_path} "
+            f"Role(s) {unknown} are not in the policy {policy.source} "
             f"(roles: {sorted(policy.roles)})."
         )
     path = file or tokens_file(settings)
@@ -86,14 +127,42 @@ def check_policy(
     path: Annotated[
         Path | None, typer.Argument(help="Policy file (default: CLEARLAKE_API_POLICY).")
     ] = None,
+    data: Annotated[
+        bool,
+        typer.Option(
+            help="Also measure on the lake whether hashed or masked columns are inferable "
+            "from the clear columns of their dataset."
+        ),
+    ] = True,
 ) -> None:
-    """Validate a policy file; problems are reported with their line."""
+    """Validate a policy file (problems are reported with their line), then warn about
+    hashed or masked columns that clear columns of the same dataset give away."""
+    from clearlake.api.config import policy_path
     from clearlake.api.policy import load_policy
+    from clearlake.errors import ConfigurationError
     from clearlake.settings import load_settings
 
-    target = path or load_settings().api_policy_path
+    settings = load_settings()
+    target = path or policy_path(settings)
+    if target is None:
+        raise ConfigurationError(
+            f"No policy to check: {ENV_VARS['api_policy']} is not set and the project "
+            f"{settings.config_path} declares no `api.policy`; name a file."
+        )
     policy = load_policy(target)
     typer.echo(f"{target}: valid ({len(policy.roles)} roles: {', '.join(sorted(policy.roles))})")
+    if not data:
+        return
+    from clearlake.api.inference import SAMPLE_DAYS, policy_findings
+    from clearlake.lake.store import LakeStore
+
+    findings = policy_findings(policy, LakeStore(settings.lake_url))
+    for finding in findings:
+        typer.secho(f"warning: {finding}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(
+        f"{len(findings)} protected column(s) inferable from clear columns "
+        f"(measured on the lake's newest {SAMPLE_DAYS} days)."
+    )
 
 
 def register(app: typer.Typer) -> None:

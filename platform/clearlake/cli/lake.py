@@ -12,7 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from assets.names import lake_key
-from clearlake.errors import ClearlakeError
+from clearlake.errors import ClearlakeError, EmptyTableError
 from clearlake.lake import reader
 from clearlake.lake.infer import declaration, infer_source
 from clearlake.lake.replicate import check_day_range
@@ -165,6 +165,8 @@ def read_command(
 ) -> None:
     """Show the first rows of a lake table."""
     frame = reader.read(table, start, end, columns=columns.split(",") if columns else None)
+    if frame.empty and not reader.table_files(table, store=LakeStore(load_settings().lake_url)):
+        raise EmptyTableError(table)
     console.print(f"{len(frame):,} rows")
     console.print(frame.head(limit).to_string())
 

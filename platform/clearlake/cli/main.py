@@ -71,6 +71,22 @@ def main() -> None:
     except ClearlakeError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)
+    except OSError as exc:  # storage the settings name is unusable: a user's fix, not a bug
+        typer.secho(f"error: {storage_problem(exc)}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+
+
+def storage_problem(exc: OSError) -> str:
+    """One line for a file-system or object-store error (a missing S3 bucket, an unwritable
+    CLEARLAKE_HOME): what failed, and which settings to check."""
+    if exc.strerror and exc.filename:
+        what = f"{exc.strerror}: {exc.filename}"
+    else:
+        what = " ".join(str(exc).split()) or type(exc).__name__
+    return (
+        f"{what}. Check CLEARLAKE_HOME, CLEARLAKE_LAKE_URL and the storage they name "
+        "(exists, writable, credentials)."
+    )
 
 
 if __name__ == "__main__":

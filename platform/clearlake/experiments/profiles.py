@@ -96,6 +96,8 @@ def resolve_request(
     gpu: int | None = None,
 ) -> ResourceRequest:
     """The profile's defaults, overridden by what was asked — refused beyond its limits."""
+    if gpu is not None and gpu < 0:
+        raise ProfileError(f"--gpu {gpu}: a number of GPUs must be >= 0. Nothing was launched.")
     profile = get_profile(profiles, profile_name)
     asked_cpu, asked_memory = cpu or profile.cpu.request, memory or profile.memory.request
     asked_gpu = profile.gpu if gpu is None else gpu
@@ -104,7 +106,7 @@ def resolve_request(
         problems.append(f"cpu {asked_cpu} > {profile.cpu.limit}")
     if _quantity(asked_memory, "--memory") > _quantity(profile.memory.limit, "memory limit"):
         problems.append(f"memory {asked_memory} > {profile.memory.limit}")
-    if asked_gpu < 0 or asked_gpu > profile.gpu:
+    if asked_gpu > profile.gpu:
         problems.append(f"gpu {asked_gpu} > {profile.gpu}")
     if problems:
         fitting = [

@@ -11,7 +11,9 @@ the Data API's ``/reports/``. Stable URLs (relative to the reports root):
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -223,14 +225,23 @@ def _missing(task: str, key: str, info: GalleryTask) -> ReportRecord:
     return ReportRecord("", key, MISSING, "", "", "", link, scope="candidate", task=task)
 
 
-def build_gallery(root: Path, *, tasks: Mapping[str, GalleryTask] | None = None) -> Gallery:
-    """Write ``index.html`` and every commit page under ``root`` (atomically, each).
+TASKS_FILE = "gallery.json"
+"""What the gallery knew of each task when it was built (read back by the Data API, which
+renders the index per viewer from the records it may open)."""
 
-    ``tasks`` adds what the records cannot know: candidates without any report, the
-    leaderboard image and the task's type; a task with reports but no entry is shown too.
-    """
-    tasks = dict(tasks or {})
-    records = read_records(root)
+
+def render_pages(
+    records: Sequence[ReportRecord], tasks: Mapping[str, GalleryTask]
+) -> dict[str, bytes]:
+    """Every gallery page (relative path → HTML) for ``records`` and ``tasks``: the index and
+    one page per commit. Pure: the Data API renders a viewer's own subset with it."""
+    return _render(records, tasks)[0]
+
+
+def _render(
+    records: Sequence[ReportRecord], tasks: Mapping[str, GalleryTask]
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Pages by relative path, and the relative path of each commit key's page."""
     by_task: dict[str, list[ReportRecord]] = defaultdict(list)
     for record in records:
         if record.scope == "candidate":
@@ -239,26 +250,62 @@ def build_gallery(root: Path, *, tasks: Mapping[str, GalleryTask] | None = None)
     for task, info in tasks.items():
         reported = {r.partition for r in by_task[task]}
         by_task[task] += [_missing(task, k, info) for k in info.candidates if k not in reported]
-    pages: dict[str, Path] = {}
+    pages: dict[str, bytes] = {}
+    commits_seen: dict[str, str] = {}
     sections = []
     for task in sorted(by_task):
         info = tasks.get(task, GalleryTask())
         repos = _by_repo(by_task[task])
         for commits in repos.values():
             for commit_key, variants in commits.items():
-                path = root / commit_page(commit_key)
-                write_atomic(
-                    path, _page(commit_key, _commit_body(task, info, commit_key, variants))
-                )
-                pages[commit_key] = path
+                body = _commit_body(task, info, commit_key, variants)
+                pages[commit_page(commit_key)] = _page(commit_key, body)
+                commits_seen[commit_key] = commit_page(commit_key)
         sections.append(_task_section(task, info, repos))
     body = (
         "<h1>Clearlake reports</h1>"
         + ("".join(sections) or "<p><em>No candidate reports yet.</em></p>")
         + _other_sections(others)
     )
-    index = root / "index.html"
-    write_atomic(index, _page("Clearlake reports", body))
+    return {"index.html": _page("Clearlake reports", body), **pages}, commits_seen
+
+
+def write_tasks(root: Path, tasks: Mapping[str, GalleryTask]) -> None:
+    data = {task: dataclasses.asdict(info) for task, info in tasks.items()}
+    write_atomic(root / TASKS_FILE, json.dumps(data, indent=2, sort_keys=True).encode())
+
+
+def read_tasks(root: Path) -> dict[str, GalleryTask]:
+    """The tasks the last build knew (empty before the first build, or if unreadable)."""
+    try:
+        data = json.loads((root / TASKS_FILE).read_text(encoding="utf-8"))
+        return {
+            str(task): GalleryTask(
+                candidates=tuple(info.get("candidates") or ()),
+                report_url=info.get("report_url"),
+                leaderboard=info.get("leaderboard"),
+                kind=str(info.get("kind") or ""),
+            )
+            for task, info in data.items()
+        }
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def build_gallery(root: Path, *, tasks: Mapping[str, GalleryTask] | None = None) -> Gallery:
+    """Write ``index.html`` and every commit page under ``root`` (atomically, each).
+
+    ``tasks`` adds what the records cannot know: candidates without any report, the
+    leaderboard image and the task's type; a task with reports but no entry is shown too.
+    """
+    tasks = dict(tasks or {})
+    records = read_records(root)
+    pages, commits = _render(records, tasks)
+    for relative, page in pages.items():
+        write_atomic(root / relative, page)
+    write_tasks(root, tasks)
     return Gallery(
-        index=index, commit_pages=pages, reports=sum(r.status != MISSING for r in records)
+        index=root / "index.html",
+        commit_pages={key: root / relative for key, relative in commits.items()},
+        reports=sum(r.status != MISSING for r in records),
     )
