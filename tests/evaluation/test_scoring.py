@@ -223,10 +223,11 @@ def test_small_subgroup_is_inconclusive_with_its_mde() -> None:
     other = with_predictions(baseline, baseline["actual"] + rng.normal(0, 12.0, len(baseline)))
     result = compare(other, baseline).frame
     mae = result[result["metric"] == "mae"].set_index("subgroup")
-    small = mae["n_rows"].idxmin()
-    assert mae.loc[small, "verdict"] == "inconclusive"
-    assert mae.loc[small, "mde"] > mae.loc[small, "min_effect"] > 0
-    assert mae.loc["all", "mde"] < mae.loc[small, "mde"]
+    small = str(mae["n_rows"].idxmin())
+    row, whole = mae.loc[small].to_dict(), mae.loc["all"].to_dict()
+    assert row["verdict"] == "inconclusive"
+    assert float(row["mde"]) > float(row["min_effect"]) > 0
+    assert float(whole["mde"]) < float(row["mde"])
 
 
 def test_seed_spread_widens_the_interval_and_silences_seed_noise() -> None:

@@ -148,9 +148,7 @@ def verdict(
     """improved / regressed / no significant change / inconclusive of one metric in one
     subgroup: a significant delta beyond the minimum effect is a change; otherwise a row
     that could not have detected the minimum effect (``mde`` above it) is inconclusive."""
-    floor = min_effect(
-        baseline_value, relative=min_relative_effect, absolute=min_absolute_effect
-    )
+    floor = min_effect(baseline_value, relative=min_relative_effect, absolute=min_absolute_effect)
     if significant and np.isfinite(delta) and abs(delta) >= floor and delta != 0:
         better = delta < 0 if lower_is_better else delta > 0
         return IMPROVED if better else REGRESSED
