@@ -363,7 +363,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             check_name=REGRESSION_CHECK,
             passed=outcome.passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            description=outcome.headline(),
+            description="\n".join(outcome.details()),
             metadata={"gate": outcome.status, "regressions": len(outcome.reasons)},
         )
         notify.notify_all(

@@ -61,8 +61,9 @@ class Reason:
 
     def text(self) -> str:
         # No square brackets: rich consoles would read them as markup.
+        where = self.subgroup if self.subgroup == "overall" else f"for {self.subgroup}"
         return (
-            f"{self.metric} {self.subgroup} {self.delta:+.4g} (CI {self.ci_low:.4g}..."
+            f"{self.metric} {where} {self.delta:+.4g} (CI {self.ci_low:.4g}..."
             f"{self.ci_high:.4g}, n={self.n_rows}, minimum effect {self.min_effect:.4g})"
         )
 
