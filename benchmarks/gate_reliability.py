@@ -54,8 +54,13 @@ CONFIG = {
     "metrics": ["mae", "rmse"],
     "subgroups": ["carrier", "origin", "month", "size_band"],
     "min_subgroup_rows": 100,
+    "verdict": {"bootstrap": {"samples": 100}},
 }
-NEW = TaskConfig.model_validate({**CONFIG, "verdict": {"multiplicity": "holm"}})
+NEW = TaskConfig.model_validate(
+    {**CONFIG, "verdict": {"bootstrap": {"samples": 100}, "multiplicity": "holm"}}
+)
+TRIALS = 4
+"""Power trials per (subgroup size, effect): each a different seed-perturbed commit."""
 OLD_TASK = {**CONFIG}
 
 
@@ -147,13 +152,18 @@ def main() -> dict[str, Any]:
         rows_old, rows_new = rows_old + len(sub_old), rows_new + len(sub_new)
         if k == 1:
             spread_1 = spread
-    print(f"A/A done ({time.perf_counter() - started:.0f} s)", flush=True)
+    print(
+        f"A/A done ({time.perf_counter() - started:.0f} s): blocked today {aa_old}/{COMMITS}, "
+        f"new {aa_new}/{COMMITS}; subgroup flags {flagged_old}/{rows_old} vs "
+        f"{flagged_new}/{rows_new}",
+        flush=True,
+    )
 
     power: list[dict[str, Any]] = []
     for band in ("n500", "n2000", "n10000"):
         for effect in (0.02, 0.05, 0.10):
             hits_old = hits_new = unsure = 0
-            trials = 10
+            trials = TRIALS
             for t in range(trials):
                 parent, child = runs[0], runs[1 + t].copy()
                 rows = (child["size_band"] == band).to_numpy()

@@ -102,11 +102,11 @@ def submit(
             timeout_seconds=timeout,
         )
     except ClearlakeError as exc:
-        console.print(f"error: {exc}", markup=False, highlight=False)
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     link = commit_url(settings.reports_root, done.key, base_url=settings.reports_url)
-    console.print(f"gate {outcome.headline()}", markup=False, highlight=False)
-    console.print(f"report: {link}", markup=False, highlight=False)
+    console.print(f"gate {outcome.headline()}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"report: {link}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(0 if outcome.passed else 1)
 
 
