@@ -16,9 +16,12 @@ lake IO manager at ``<lake>/evaluation/<task>/<asset>/key=<key>/data.parquet``):
 ``evaluation/<task>/candidate_comparison``
     ``metric``, ``subgroup_kind``, ``subgroup``, ``candidate_value``, ``baseline_value``,
     ``delta``, ``ci_low``, ``ci_high`` (CI of the delta), ``verdict`` ('improved' |
-    'regressed' | 'no significant change' | 'no baseline'), ``n_rows``. Metadata:
-    ``candidate``, ``baseline`` (key or 'none'), ``baseline_status``, ``overall_verdict``
-    (primary metric, overall row), ``regressions``; blocking check ``REGRESSION_CHECK``.
+    'regressed' | 'no significant change' | 'inconclusive' | 'no baseline'), ``n_rows``,
+    ``se``, ``seed_sd``, ``mde``, ``min_effect``, ``p_adjusted``. Metadata: ``candidate``,
+    ``baseline`` (key or 'none'), ``baseline_status`` (a fallback named), ``gate``,
+    ``gate_summary``, ``gate_record`` (:mod:`clearlake.evaluation.gate`), ``min_effects``,
+    ``overall_verdict``, ``regressions``; blocking check ``REGRESSION_CHECK`` passes unless
+    the gate is blocked. Notifiers of the repository are told after the check.
 
 Code versions hash the evaluation code and *this task's* configuration (and a custom
 metric's source), so editing one task unsyncs nothing of another; the candidate's own
@@ -46,11 +49,14 @@ from clearlake.evaluation import (
     baseline,
     candidate_process,
     candidates,
+    gate,
     git,
     metrics,
+    notify,
     predictions,
     runner,
     scoring,
+    seeds,
 )
 from clearlake.evaluation.suites import candidate_columns, load_suite, row_id
 from clearlake.features.datasets import table_digest
@@ -58,6 +64,7 @@ from clearlake.partitions import candidate_partitions
 from clearlake.project.config import TaskConfig
 from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
+from clearlake.reports.gallery import commit_url
 from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 from clearlake.versioning import digest, json_version, source_version
@@ -158,6 +165,7 @@ def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             test=test.select(candidate_columns(task, dataset, train=False)),
             timeout_seconds=candidate.repository.timeout_seconds or task.candidate_timeout_seconds,
             threads=task.candidate_threads,
+            seeds=[task.seeds.seed],
         )
         table = predictions.predictions_table(
             test, outcome.predictions, task=task, row_id=row_id(task, dataset)
@@ -173,6 +181,8 @@ def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 "author": info.author,
                 "committed_at": dg.MetadataValue.timestamp(info.committed_at),
                 "entrypoint": candidate.repository.entrypoint,
+                "seed": task.seeds.seed,
+                "takes_seed": outcome.takes_seed,
                 "fit_seconds": round(outcome.fit_seconds, 3),
                 "predict_seconds": round(outcome.predict_seconds, 3),
                 "compute_seconds": round(outcome.wall_seconds, 3),
@@ -236,7 +246,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     task = project.task(task_name)
     key_of_comparison = comparison_key(task_name)
     code_version = digest(
-        source_version(metrics, scoring, baseline, predictions),
+        source_version(metrics, scoring, baseline, predictions, gate, seeds),
         task_version(task),
         custom_metric_sources(project, task),
     )
@@ -276,26 +286,37 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         candidate = candidates.resolve_candidate(
             key, project=project, settings=settings, store=store
         )
-        base = baseline.baseline_key(candidate)
-        status = (
-            baseline.await_baseline(
-                context.instance,
-                str(base),
-                predictions=predictions_key(task_name),
-                timeout_seconds=task.baseline_wait_seconds,
-            )
-            if base is not None
-            else None
+        resolved = baseline.resolve_baseline(
+            context.instance,
+            candidate,
+            predictions=predictions_key(task_name),
+            timeout_seconds=task.baseline_wait_seconds,
         )
         started = time.perf_counter()
         extra: dict[str, Any] = {}
-        if status is not None and status.ready:
-            path = store.partition_file("/".join(predictions_key(task_name).path), f"key={base}")
+        seed_note = ""
+        if resolved.key is not None:
+            base_frame = store.read_table(
+                store.partition_file(
+                    "/".join(predictions_key(task_name).path), f"key={resolved.key}"
+                )
+            ).to_pandas()
+            spread = seeds.baseline_spread(
+                context,
+                project=project,
+                task_name=task_name,
+                key=resolved.key,
+                store=store,
+                baseline_predictions=base_frame,
+                metrics=task_metrics(project, task),
+            )
+            seed_note = spread.note
             compared = scoring.compare_predictions(
                 candidate_predictions,
-                store.read_table(path).to_pandas(),
+                base_frame,
                 task,
                 task_metrics(project, task),
+                seed_spread=spread.frame,
             )
             frame = compared.frame
             extra = {
@@ -303,14 +324,21 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 "rows_only_candidate": compared.rows_only_candidate,
                 "rows_only_baseline": compared.rows_only_baseline,
             }
-            reason = f"compared with {base}"
         else:
             frame = scoring.without_baseline(candidate_scores)
-            reason = status.reason if status is not None else "first commit: nothing to compare"
-            context.log.warning(f"{key}: no baseline ({reason})")
-        regressed = scoring.regressions(frame)
-        verdict = scoring.overall_verdict(frame, task.primary)
-        context.log.info(f"{key}: {verdict} vs {base or 'no baseline'}; regressions: {regressed}")
+            context.log.warning(f"{key}: no baseline ({resolved.note})")
+        outcome = gate.decide(
+            frame,
+            task=task,
+            task_name=task_name,
+            candidate=key,
+            baseline=resolved.key,
+            baseline_note=resolved.note,
+            no_baseline=candidate.repository.no_baseline,
+            seed_note=seed_note,
+        )
+        gate.save_outcome(store, task_name, outcome)
+        context.log.info(f"{key}: gate {outcome.headline()}")
         table = scoring.as_table(frame, scoring.COMPARISON_SCHEMA)
         yield dg.Output(
             table,
@@ -318,10 +346,14 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             metadata={
                 "candidate": key,
                 "task": task_name,
-                "baseline": str(base) if status is not None and status.ready else "none",
-                "baseline_status": reason,
-                "overall_verdict": verdict,
-                "regressions": "; ".join(regressed) or "none",
+                "baseline": resolved.key or "none",
+                "baseline_status": resolved.note,
+                "gate": outcome.status,
+                "gate_summary": outcome.headline(),
+                "gate_record": dg.MetadataValue.json(outcome.to_json()),
+                "min_effects": "; ".join(f"{m} {t}" for m, t in outcome.min_effects.items()),
+                "overall_verdict": scoring.overall_verdict(frame, task.primary),
+                "regressions": "; ".join(r.text() for r in outcome.reasons) or "none",
                 "compute_seconds": round(time.perf_counter() - started, 3),
                 **extra,
                 **candidate_provenance(context, lake, code_version, project),
@@ -329,14 +361,17 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         )
         yield dg.AssetCheckResult(
             check_name=REGRESSION_CHECK,
-            passed=not regressed,
+            passed=outcome.passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            description=(
-                f"{key} regressed against {base}: " + "; ".join(regressed)
-                if regressed
-                else f"no significant regression against {base or 'no baseline'}"
-            ),
-            metadata={"regressions": len(regressed)},
+            description="\n".join(outcome.details()),
+            metadata={"gate": outcome.status, "regressions": len(outcome.reasons)},
+        )
+        notify.notify_all(
+            candidate.repository,
+            outcome,
+            sha=candidate.sha,
+            target_url=commit_url(settings.reports_root, key, base_url=settings.reports_url),
+            log=context.log,
         )
 
     return _comparison

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from assets.names import comparison_key, leaderboard_key, scores_key
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation import candidates, leaderboard, metrics
+from clearlake.evaluation import candidates, gate, leaderboard, metrics
 from clearlake.project.load import Project, current_project
 from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
@@ -33,7 +33,9 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     primary = task.primary
     lower_is_better = metrics.lower_is_better(task, primary)
     scores, comparison = scores_key(task_name), comparison_key(task_name)
-    code_version = digest(source_version(leaderboard), json_version(task.model_dump(mode="json")))
+    code_version = digest(
+        source_version(leaderboard, gate), json_version(task.model_dump(mode="json"))
+    )
 
     @dg.asset(
         key=leaderboard_key(task_name),
@@ -75,6 +77,7 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                     comparison=store.read_table(comparison_path).to_pandas()
                     if store.exists(comparison_path)
                     else None,
+                    gate=gate.load_outcome(store, task_name, key),
                 )
             )
         frame = leaderboard.build_leaderboard(entries)

@@ -4,6 +4,8 @@ import dagster as dg
 
 from assets.names import GALLERY, candidate_partitions_name, leaderboard_key
 from assets.reports.report_assets import report_assets
+from clearlake.evaluation import gate
+from clearlake.lake.store import LakeStore
 from clearlake.project.load import current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.reports import gallery
@@ -55,6 +57,8 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
                 ),
                 leaderboard=image if (root / image).is_file() else None,
                 kind=config.type,
+                min_effects="; ".join(f"{m} {t}" for m, t in gate.min_effect_texts(config).items()),
+                calibration=gate.calibration_summary(LakeStore(settings.lake_url), task),
             )
         built = gallery.build_gallery(root, tasks=entries)
         metadata: dict[str, dg.MetadataValue | int | str] = {

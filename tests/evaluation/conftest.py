@@ -16,6 +16,7 @@ from evaluation_env import (
     BROKEN,
     BROKEN_COMMITS,
     DOCS_ONLY,
+    GATED,
     HANG_COMMIT,
     HANGING,
     SUBMITTED,
@@ -42,7 +43,8 @@ def environment(
     home = tmp_path_factory.mktemp("evaluation-home")
     (home / "dagster").mkdir()
     store = link_lake(sample_lake, home / "lake")
-    repos = {name: home / "repos" / name for name in ("flight-delays", BROKEN, HANGING, SUBMITTED)}
+    names = ("flight-delays", BROKEN, HANGING, SUBMITTED, GATED)
+    repos = {name: home / "repos" / name for name in names}
     config_path = write_config(home / "clearlake.yaml", repos)
     variables = {
         "CLEARLAKE_HOME": str(home),

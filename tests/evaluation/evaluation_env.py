@@ -35,6 +35,8 @@ SUITES = {
 }
 
 BROKEN = "broken-models"
+GATED = "gated-model"
+"""A stochastic model that follows the seed contract (the gate's own tests)."""
 HANG_TIMEOUT = 4.0
 
 DOCS_ONLY = SampleCommit(
@@ -132,6 +134,10 @@ def write_config(path: Path, repos: dict[str, Path], **task: object) -> Path:
         {**entry, "name": HANGING, "location": str(repos[HANGING]),
          "timeout_seconds": HANG_TIMEOUT},
     ]  # fmt: skip
+    if GATED in repos:
+        raw["repositories"].append(
+            {**entry, "name": GATED, "location": str(repos[GATED]), "no_baseline": "block"}
+        )
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
 
@@ -202,3 +208,35 @@ class Evaluated:
 
     def key(self, repo: str, index: int) -> str:
         return f"{repo}@{self.env.shas[repo][index][:7]}"
+
+
+STOCHASTIC = """import numpy as np
+from sklearn.ensemble import GradientBoostingRegressor
+
+FEATURES = ["dep_delay", "sched_dep_hour", "distance"]
+DRAWS = {draws}
+
+
+class {cls}:
+    def fit(self, train, seed=None):
+        rng = np.random.RandomState(seed)
+        rng.random_sample(DRAWS)  # a harmless refactor: the random stream moves on
+        self.model = GradientBoostingRegressor(
+            n_estimators=25, max_depth=3, subsample=0.5, random_state=rng
+        )
+        self.model.fit(self._x(train), train["arr_delay"])
+
+    def _x(self, frame):
+        return frame[FEATURES].astype(float).fillna(0.0).to_numpy()
+
+    def predict(self, frame):
+        return self.model.predict(self._x(frame)) + {offset}
+"""
+
+
+def stochastic(
+    message: str, *, draws: int = 0, offset: float = 0.0, module: str = "model", cls: str = "Model"
+) -> SampleCommit:
+    """A commit of the seed-following stochastic model (``module:cls``)."""
+    source = STOCHASTIC.format(draws=draws, offset=offset, cls=cls)
+    return SampleCommit(message, {f"{module}.py": source})

@@ -162,10 +162,16 @@ def test_leaderboard_shows_every_scored_candidate(evaluated: Evaluated) -> None:
         "ci_low",
         "ci_high",
         "verdict",
+        "gate",
+        "gate_summary",
     ]
     assert board["committed_at"].is_monotonic_increasing
     mae = board[board["metric"] == "mae"].set_index("candidate")
     assert mae.loc[evaluated.key("flight-delays", 1), "verdict"] == "improved"
+    # The leaderboard shows the gate the comparison stored: the subgroup regression blocks.
+    blocked = evaluated.key("flight-delays", 3)
+    assert mae.loc[blocked, "gate"] == "blocked"
+    assert str(mae.loc[blocked, "gate_summary"]).startswith("blocked vs ")
     assert plot_path(evaluated.env.settings.reports_root, TASK).stat().st_size > 10_000
     meta = metadata(evaluated, LEADERBOARD, None)
     assert str(meta["plot"]).endswith(f"leaderboards/{TASK}.png")

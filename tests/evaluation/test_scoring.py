@@ -16,6 +16,7 @@ from clearlake.evaluation.scoring import (
     overall_verdict,
     regressions,
     score_predictions,
+    seed_spread,
     verdict,
     without_baseline,
 )
@@ -129,7 +130,7 @@ def test_equally_good_models_rarely_differ(min_relative_effect: float, multiplic
         rng = np.random.default_rng(500 + seed)
         other = with_predictions(truth, truth["actual"] + rng.normal(0, 12.0, len(truth)))
         result = compare(other, truth, config).frame
-        flagged_pairs += bool((result["verdict"] != "no significant change").any())
+        flagged_pairs += bool(result["verdict"].isin(["improved", "regressed"]).any())
     assert flagged_pairs <= 3  # family-wise rate ~5%: expected 1 of 20
 
 
@@ -141,7 +142,7 @@ def test_regression_in_one_subgroup_is_found_and_named() -> None:
     carriers = result[(result["subgroup_kind"] == "carrier") & (result["metric"] == "mae")]
     verdicts = dict(zip(carriers["subgroup"], carriers["verdict"], strict=True))
     assert verdicts.pop("WN") == "regressed"
-    assert set(verdicts.values()) == {"no significant change"}
+    assert set(verdicts.values()) <= {"no significant change", "inconclusive"}
     named = regressions(result)
     assert any(r.startswith("mae for carrier=WN +") for r in named)
 
@@ -181,18 +182,25 @@ def test_without_baseline_keeps_candidate_values() -> None:
 
 
 @pytest.mark.parametrize(
-    ("delta", "significant", "lower_is_better", "min_absolute", "expected"),
+    ("delta", "significant", "lower_is_better", "min_absolute", "expected", "mde"),
     [
-        (-2.0, True, True, 0.0, "improved"),
-        (2.0, True, True, 0.0, "regressed"),
-        (2.0, True, False, 0.0, "improved"),
-        (0.5, False, True, 0.0, "no significant change"),
-        (0.05, True, True, 0.0, "no significant change"),  # significant but below 1%
-        (0.5, True, True, 1.0, "no significant change"),  # below the absolute minimum
+        (-2.0, True, True, 0.0, "improved", 0.0),
+        (2.0, True, True, 0.0, "regressed", 0.0),
+        (2.0, True, False, 0.0, "improved", 0.0),
+        (0.5, False, True, 0.0, "no significant change", 0.0),
+        (0.05, True, True, 0.0, "no significant change", 0.0),  # significant but below 1%
+        (0.5, True, True, 1.0, "no significant change", 0.0),  # below the absolute minimum
+        (0.5, False, True, 1.0, "inconclusive", 1.5),  # could not have seen 1.0
+        (2.0, True, True, 1.0, "regressed", 1.5),  # seen anyway
     ],
 )
 def test_verdict(
-    delta: float, significant: bool, lower_is_better: bool, min_absolute: float, expected: str
+    delta: float,
+    significant: bool,
+    lower_is_better: bool,
+    min_absolute: float,
+    expected: str,
+    mde: float,
 ) -> None:
     assert (
         verdict(
@@ -202,6 +210,42 @@ def test_verdict(
             lower_is_better=lower_is_better,
             min_relative_effect=0.01,
             min_absolute_effect=min_absolute,
+            mde=mde,
         )
         == expected
     )
+
+
+def test_small_subgroup_is_inconclusive_with_its_mde() -> None:
+    """A subgroup too small to see the declared 1% is inconclusive (not "no change")."""
+    baseline = predictions(11, rows=6_000)
+    rng = np.random.default_rng(12)
+    other = with_predictions(baseline, baseline["actual"] + rng.normal(0, 12.0, len(baseline)))
+    result = compare(other, baseline).frame
+    mae = result[result["metric"] == "mae"].set_index("subgroup")
+    small = str(mae["n_rows"].idxmin())
+    row, whole = mae.loc[small].to_dict(), mae.loc["all"].to_dict()
+    assert row["verdict"] == "inconclusive"
+    assert float(row["mde"]) > float(row["min_effect"]) > 0
+    assert float(whole["mde"]) < float(row["mde"])
+
+
+def test_seed_spread_widens_the_interval_and_silences_seed_noise() -> None:
+    """Two runs of a stochastic model: the row bootstrap alone calls the seed change a
+    regression; with the baseline's measured seed spread it is not one."""
+    truth = predictions(13, rows=20_000)
+    shared = truth["actual"] + np.random.default_rng(14).normal(0, 10.0, len(truth))
+    runs = [
+        with_predictions(truth, shared + np.random.default_rng(s).normal(0.6, 1.0, len(truth)))
+        for s in range(4)
+    ]
+    # A different seed shifts the model by a constant: the "candidate" is one more draw.
+    runs = [r.assign(prediction=r["prediction"] + 3.0 * i) for i, r in enumerate(runs)]
+    spread = seed_spread(runs[:3], TASK, METRICS)
+    overall = spread[(spread["metric"] == "mae") & (spread["subgroup_kind"] == "overall")]
+    assert overall["seed_sd"].item() > 0 and overall["runs"].item() == 3
+    plain = compare(runs[3], runs[0]).frame
+    with_seeds = compare_predictions(runs[3], runs[0], TASK, METRICS, seed_spread=spread).frame
+    assert "regressed" in set(plain["verdict"])
+    assert "regressed" not in set(with_seeds["verdict"])
+    assert (with_seeds["se"] >= plain["se"]).all()

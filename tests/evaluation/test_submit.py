@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import httpx
 import pytest
-from evaluation_env import SUBMITTED, Environment
+from evaluation_env import SUBMITTED, Environment, stochastic
 from flights_example.demo_repos import SAMPLE_COMMITS, add_commit
 from typer.testing import CliRunner
 
@@ -188,3 +188,42 @@ def test_experiment_grid_launches_and_completes_through_graphql(
         assert environment.store.exists(scores)
     parameters = {str(candidate_parameters(k, store=environment.store)["max_iter"]) for k in keys}
     assert parameters == {"20", "30"}
+
+
+def test_submit_wait_exit_codes(environment: Environment, webserver: str) -> None:
+    """--wait: 0 passed (here: an allowed 'no baseline'), 1 blocked, 2 error or timeout."""
+    repo = environment.repos[SUBMITTED]
+    if not (repo / "delay_model.py").exists():
+        add_commit(repo, SAMPLE_COMMITS[0])
+    roots = subprocess.run(
+        ["git", "-C", str(repo), "rev-list", "--max-parents=0", "HEAD"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    first = roots.stdout.split()[0]
+    runner = CliRunner()
+    base = ["submit", "--repo", SUBMITTED, "--url", webserver, "--wait", "--timeout", "300"]
+    passed = runner.invoke(app, [*base, "--commit", first])
+    assert passed.exit_code == 0, passed.output
+    assert "gate " in passed.output and "report: " in passed.output
+
+    worse = add_commit(
+        environment.repos[SUBMITTED],
+        stochastic("An hour late", offset=60.0, module="delay_model", cls="DelayModel"),
+    )
+    blocked = runner.invoke(app, [*base, "--commit", worse])
+    assert blocked.exit_code == 1, blocked.output
+    assert "gate blocked vs submitted-model@" in blocked.output
+    assert "mae overall +" in blocked.output
+
+    unknown = runner.invoke(app, [*base, "--commit", "0123456789abcdef"])
+    assert unknown.exit_code == 2, unknown.output
+    assert "without a gate outcome" in unknown.output
+
+    later = add_commit(
+        environment.repos[SUBMITTED],
+        stochastic("Again", offset=1.0, module="delay_model", cls="DelayModel"),
+    )
+    timed_out = runner.invoke(app, [*base[:-1], "0.5", "--commit", later])
+    assert timed_out.exit_code == 2, timed_out.output
+    assert "no gate outcome for submitted-model@" in timed_out.output
+    assert "raise --timeout" in timed_out.output

@@ -165,6 +165,28 @@ CASES = [
         r"repositories\[0\]\.task: repository 'flight-delays' must name its task",
     ),
     (
+        "gate without a baseline neither allowed nor blocked",
+        lambda raw: raw["repositories"][0].update(no_baseline="warn"),
+        r"repositories\.0\.no_baseline: .*'allow' or 'block'",
+    ),
+    (
+        "webhook notifier without a URL",
+        lambda raw: raw["repositories"][0].update(notifiers=[{"kind": "webhook"}]),
+        r"exactly one of `url` or `url_env`",
+    ),
+    (
+        "notifier token given as a value instead of a variable name",
+        lambda raw: raw["repositories"][0].update(
+            notifiers=[{"kind": "github", "repository": "a/b", "token_env": "ghp_secret"}]
+        ),
+        r"token_env",
+    ),
+    (
+        "unknown key in the seeds",
+        lambda raw: raw["tasks"]["arrival_delay"]["seeds"].update(seed_runs=3),
+        r"seeds\.seed_runs",
+    ),
+    (
         "suite window backwards",
         lambda raw: raw["tasks"]["late_arrival"]["suites"]["train"].update(end="2012-12-01"),
         r"start 2013-01-01 is after end 2012-12-01",

@@ -14,6 +14,7 @@ from rich.table import Table
 from assets import names
 from clearlake import lineage
 from clearlake.errors import ClearlakeError
+from clearlake.evaluation import gate
 from clearlake.evaluation.metrics import lower_is_better
 from clearlake.evaluation.results import stored_frame
 from clearlake.lake.store import LakeStore
@@ -60,9 +61,15 @@ def submit(
         str | None, typer.Option(help="Dagster webserver (default CLEARLAKE_DAGSTER_URL).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Launch even if it was evaluated already.")] = False,
+    wait: Annotated[
+        bool, typer.Option(help="Wait for the gate outcome; exit 0 passed, 1 blocked, 2 error.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 1800.0,
 ) -> None:
     """Evaluate one commit now on its repository's task, through a running Dagster's
-    GraphQL API (for CI, webhooks)."""
+    GraphQL API (for CI, webhooks). With --wait: print the gate outcome and the report's
+    link, exit 0 (passed, inconclusive, no baseline allowed), 1 (blocked) or 2 (error,
+    timeout)."""
     from clearlake.evaluation.submit import submit as submit_commit
 
     settings = load_settings()
@@ -80,7 +87,27 @@ def submit(
         force=force,
     )
     state = "launched" if done.new else "already evaluated or running"
-    console.print(f"{done.key} (task {task}): {state} (run {done.run_id})")
+    console.print(f"{done.key} (task {task}): {state} (run {done.run_id})", markup=False)
+    if not wait:
+        return
+    from clearlake.evaluation.submit import wait_for_outcome
+    from clearlake.reports.gallery import commit_url
+
+    try:
+        outcome = wait_for_outcome(
+            url or settings.dagster_url,
+            run_id=done.run_id,
+            key=done.key,
+            comparison=list(names.comparison_key(task).path),
+            timeout_seconds=timeout,
+        )
+    except ClearlakeError as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    link = commit_url(settings.reports_root, done.key, base_url=settings.reports_url)
+    console.print(f"gate {outcome.headline()}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"report: {link}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(0 if outcome.passed else 1)
 
 
 def why(
@@ -92,8 +119,15 @@ def why(
     ] = None,
     depth: Annotated[int, typer.Option(help="How many levels upstream to walk.")] = 8,
 ) -> None:
-    """How a result came to be: its upstream lineage with code, data and parameters."""
-    tree = lineage.why(_instance(), _asset_key(asset), partition, depth=depth)
+    """How a result came to be: its gate outcome (for a candidate), then its upstream
+    lineage with code, data and parameters."""
+    key = _asset_key(asset)
+    tree = lineage.why(_instance(), key, partition, depth=depth)
+    path = key.path
+    if partition and len(path) >= 3 and path[0] == "evaluation" and "@" in partition:
+        outcome = gate.load_outcome(LakeStore(load_settings().lake_url), path[1], partition)
+        if outcome is not None:
+            console.print("gate: " + "\n  ".join(outcome.details()), highlight=False, markup=False)
     console.print(lineage.render(tree), highlight=False, markup=False)
 
 
@@ -140,7 +174,7 @@ def leaderboard(
             )
         better = "lower" if lower_is_better(config, chosen) else "higher"
         table = Table(title=f"Task {name} — {chosen} on {config.test_suite} ({better} is better)")
-        for column in ("candidate", "committed", chosen, "95% CI", "verdict vs baseline"):
+        for column in ("candidate", "committed", chosen, "95% CI", "gate"):
             table.add_column(column)
         for row in rows.to_dict("records"):
             when = row["committed_at"]
@@ -149,9 +183,10 @@ def leaderboard(
                 str(when)[:16] if when is not None else "?",
                 f"{row['value']:.4g}",
                 f"{row['ci_low']:.4g}–{row['ci_high']:.4g}",
-                str(row["verdict"] or "—"),
+                escape(str(row.get("gate_summary") or "—")),
             )
         console.print(table)
+        console.print(f"minimum effects: {_min_effects(config)}", markup=False)
         console.print(f"plot: {plot_path(settings.reports_root, name)}")
 
 
@@ -166,7 +201,7 @@ def candidates(
     if repo:
         tasks = [project.task_of(repo)]
     table = Table(title="candidates")
-    for column in ("task", "candidate", "commit", "run", "verdict", "regressions"):
+    for column in ("task", "candidate", "commit", "run", "gate", "outcome"):
         table.add_column(column)
     count = 0
     for name in tasks:
@@ -177,17 +212,21 @@ def candidates(
             count += 1
             runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": key}), limit=1)
             status = runs[0].status.value.lower() if runs else "never run"
-            made = lineage.latest(instance, names.comparison_key(name), key)
+            outcome = gate.load_outcome(store, name, key)
             subject = _subject(key, store)
-            verdict = made.metadata.get("overall_verdict", "") if made else ""
-            detail = made.metadata.get("regressions", "") if made else ""
-            if runs and not made and runs[0].status == dg.DagsterRunStatus.FAILURE:
+            verdict = outcome.status if outcome else ""
+            detail = outcome.headline() if outcome else ""
+            if runs and not outcome and runs[0].status == dg.DagsterRunStatus.FAILURE:
                 detail = _failure(instance, runs[0].run_id).removeprefix(f"Candidate {key}: ")
             table.add_row(
                 *(escape(v) for v in (name, key, subject[:50], status, verdict, detail[:120]))
             )
     table.title = f"{count} candidate(s)"
     console.print(table)
+
+
+def _min_effects(config: Any) -> str:
+    return "; ".join(f"{m} {t}" for m, t in gate.min_effect_texts(config).items())
 
 
 def _subject(key: str, store: LakeStore) -> str:

@@ -9,7 +9,10 @@ itself have no baseline.
 The baseline's own partition must have been evaluated. The commit sensor requests it
 first; when both run concurrently the comparison waits (up to
 the task's ``baseline_wait_seconds``) while the baseline's run is queued or in progress.
-If the baseline was never evaluated or failed, the comparison says "no baseline" and why.
+A baseline that failed or was never evaluated must not let a candidate pass silently
+(a crashed parent once let a 94% worse commit through as "no baseline"): the comparison
+falls back to the nearest first-parent ancestor with evaluated predictions and names it;
+only when there is none is it "no baseline", whose gate effect each repository declares.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import dagster as dg
 
 from clearlake.evaluation.candidates import CandidateKey, ResolvedCandidate
 from clearlake.evaluation.git import GitRepository
+
+MAX_ANCESTORS = 50
+"""How far back the fallback looks for an evaluated ancestor."""
 
 UNFINISHED = [
     dg.DagsterRunStatus.QUEUED,
@@ -111,3 +117,48 @@ def await_baseline(
                 key, False, f"baseline {key} was still running after {timeout_seconds:g} s"
             )
         time.sleep(poll_seconds)
+
+
+@dataclass(frozen=True)
+class ResolvedBaseline:
+    key: str | None
+    """The baseline compared with (None: no baseline at all)."""
+    note: str
+    """Why this one (a fallback names the unusable baseline and the ancestor used)."""
+
+
+def resolve_baseline(
+    instance: dg.DagsterInstance,
+    candidate: ResolvedCandidate,
+    *,
+    predictions: dg.AssetKey,
+    timeout_seconds: float,
+) -> ResolvedBaseline:
+    """The baseline to compare with, falling back to the nearest evaluated ancestor."""
+    base = baseline_key(candidate)
+    if base is None:
+        return ResolvedBaseline(None, "first commit (or the champion itself): nothing to compare")
+    status = await_baseline(
+        instance, str(base), predictions=predictions, timeout_seconds=timeout_seconds
+    )
+    if status.ready:
+        return ResolvedBaseline(str(base), f"compared with {base}")
+    if candidate.repository.baseline.policy == "champion":
+        return ResolvedBaseline(None, f"{status.reason}; the pinned champion has no fallback")
+    sha = candidate.git.resolve(base.commit)
+    for _ in range(MAX_ANCESTORS):
+        parents = candidate.git.commit_info(sha).parents
+        if not parents:
+            break
+        sha = parents[0]
+        key = str(CandidateKey.of(candidate.key.repo, sha))
+        found = baseline_status(instance, key, predictions=predictions)
+        if found is not None and found.ready:
+            return ResolvedBaseline(
+                key,
+                f"{status.reason}; fell back to the nearest evaluated ancestor {key}",
+            )
+    return ResolvedBaseline(
+        None,
+        f"{status.reason}, and no ancestor of {candidate.key} was evaluated successfully",
+    )

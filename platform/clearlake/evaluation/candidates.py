@@ -78,17 +78,17 @@ class CandidateKey:
         return dataclasses.replace(self, param_hash=None)
 
 
-def _json_path(store: LakeStore, table: str, key: str) -> str:
+def json_path(store: LakeStore, table: str, key: str) -> str:
     return f"{store.table_dir(table)}/{key}.json"
 
 
-def _write_json(store: LakeStore, path: str, value: Mapping[str, Any]) -> None:
+def write_json(store: LakeStore, path: str, value: Mapping[str, Any]) -> None:
     store.fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
     with store.fs.open_output_stream(path) as out:
         out.write(json.dumps(value, sort_keys=True, indent=2, default=str).encode())
 
 
-def _read_json(store: LakeStore, path: str) -> dict[str, Any] | None:
+def read_json(store: LakeStore, path: str) -> dict[str, Any] | None:
     if not store.exists(path):
         return None
     with store.fs.open_input_stream(path) as f:
@@ -127,7 +127,7 @@ def register_parameters(store: LakeStore, key: str, parameters: Mapping[str, Any
             f"Candidate key {key} does not carry the hash of {dict(parameters)} "
             f"({parameter_hash(parameters)}): build it with CandidateKey.of(repo, sha, parameters)."
         )
-    _write_json(store, _json_path(store, PARAMETERS_TABLE, key), dict(parameters))
+    write_json(store, json_path(store, PARAMETERS_TABLE, key), dict(parameters))
 
 
 def candidate_parameters(key: str | CandidateKey, *, store: LakeStore) -> dict[str, Any]:
@@ -135,7 +135,7 @@ def candidate_parameters(key: str | CandidateKey, *, store: LakeStore) -> dict[s
     parsed = key if isinstance(key, CandidateKey) else CandidateKey.parse(key)
     if parsed.param_hash is None:
         return {}
-    found = _read_json(store, _json_path(store, PARAMETERS_TABLE, str(parsed)))
+    found = read_json(store, json_path(store, PARAMETERS_TABLE, str(parsed)))
     if found is None:
         raise ClearlakeError(
             f"Candidate {parsed} has a parameter hash but no parameters file in the lake: "
@@ -152,7 +152,7 @@ def candidate_parameters(key: str | CandidateKey, *, store: LakeStore) -> dict[s
 def save_commit_info(store: LakeStore, key: str, info: CommitInfo) -> None:
     record = dataclasses.asdict(info)
     record["committed_at"] = info.committed_at.isoformat()
-    _write_json(store, _json_path(store, COMMITS_TABLE, key), record)
+    write_json(store, json_path(store, COMMITS_TABLE, key), record)
 
 
 def candidate_commit_info(
@@ -166,7 +166,7 @@ def candidate_commit_info(
     parsed = key if isinstance(key, CandidateKey) else CandidateKey.parse(key)
     settings = settings or load_settings()
     store = store or LakeStore(settings.lake_url)
-    found = _read_json(store, _json_path(store, COMMITS_TABLE, str(parsed)))
+    found = read_json(store, json_path(store, COMMITS_TABLE, str(parsed)))
     if found is not None:
         return CommitInfo(
             sha=found["sha"],

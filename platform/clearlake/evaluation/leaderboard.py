@@ -1,8 +1,9 @@
 """A task's leaderboard: every candidate's overall scores over commit time, and its plot.
 
 Frame columns: ``candidate``, ``repo``, ``commit``, ``committed_at`` (UTC), ``metric``,
-``value``, ``ci_low``, ``ci_high``, ``verdict`` (against its baseline; null when it was
-never compared), ordered by commit time.
+``value``, ``ci_low``, ``ci_high``, ``verdict`` (of this metric overall; null when it was
+never compared), ``gate`` and ``gate_summary`` (the stored gate outcome: what the plot's
+colours and the CLI show), ordered by commit time.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from clearlake.evaluation.candidates import CandidateKey
+from clearlake.evaluation.gate import GateOutcome
 
 LEADERBOARD_SCHEMA = pa.schema(
     [
@@ -32,13 +34,15 @@ LEADERBOARD_SCHEMA = pa.schema(
         ("ci_low", pa.float64()),
         ("ci_high", pa.float64()),
         ("verdict", pa.string()),
+        ("gate", pa.string()),
+        ("gate_summary", pa.string()),
     ]
 )
 LEADERBOARD_COLUMNS: list[str] = LEADERBOARD_SCHEMA.names
-VERDICT_COLOURS = {
-    "improved": "#1a7f37",
-    "regressed": "#cf222e",
-    "no significant change": "#6e7781",
+GATE_COLOURS = {
+    "passed": "#1a7f37",
+    "blocked": "#cf222e",
+    "inconclusive": "#bf8700",
     "no baseline": "#0969da",
 }
 
@@ -56,6 +60,7 @@ class Entry:
     committed_at: dt.datetime | None
     scores: pd.DataFrame
     comparison: pd.DataFrame | None
+    gate: GateOutcome | None = None
 
 
 def build_leaderboard(entries: list[Entry]) -> pd.DataFrame:
@@ -79,11 +84,14 @@ def build_leaderboard(entries: list[Entry]) -> pd.DataFrame:
                     "ci_low": score.ci_low,
                     "ci_high": score.ci_high,
                     "verdict": verdicts.get(str(score.metric)),
+                    "gate": entry.gate.status if entry.gate else None,
+                    "gate_summary": entry.gate.headline() if entry.gate else None,
                 }
             )
     frame = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
     frame["committed_at"] = pd.to_datetime(frame["committed_at"], utc=True)
-    frame["verdict"] = frame["verdict"].astype("object")
+    for column in ("verdict", "gate", "gate_summary"):
+        frame[column] = frame[column].astype("object")
     return frame.sort_values(["committed_at", "candidate", "metric"], kind="stable").reset_index(
         drop=True
     )
@@ -108,7 +116,7 @@ def plot_leaderboard(
     title: str = "Candidates over time",
     flagged: dict[str, str] | None = None,
 ) -> Path:
-    """``metric`` over commit time per repository, with intervals coloured by verdict.
+    """``metric`` over commit time per repository, intervals coloured by gate outcome.
 
     ``flagged`` maps a candidate to its regressed subgroups: ringed in red and named.
     """
@@ -129,7 +137,7 @@ def plot_leaderboard(
                 value,
                 yerr=[[value - low], [high - value]],
                 fmt="o",
-                color=VERDICT_COLOURS.get(str(point["verdict"]), "#0969da"),
+                color=GATE_COLOURS.get(str(point["gate"]), "#8c959f"),
                 capsize=3,
                 zorder=2,
             )
@@ -140,8 +148,8 @@ def plot_leaderboard(
                 xytext=(5, 5),
                 fontsize=7,
             )
-    for verdict, colour in VERDICT_COLOURS.items():
-        axes.plot([], [], "o", color=colour, label=verdict)
+    for status, colour in GATE_COLOURS.items():
+        axes.plot([], [], "o", color=colour, label=f"gate {status}")
     axes.set_xlabel("commit time (UTC)")
     better = "lower" if lower_is_better else "higher"
     axes.set_ylabel(f"{metric} (held-out, {better} is better)")
@@ -158,12 +166,13 @@ def plot_leaderboard(
 
 def markdown_table(frame: pd.DataFrame, *, metric: str) -> str:
     data = frame[frame["metric"] == metric]
-    lines = [f"| candidate | committed | {metric} | 95% CI | verdict |", "|---|---|---|---|---|"]
+    lines = [f"| candidate | committed | {metric} | 95% CI | gate |", "|---|---|---|---|---|"]
     for row in data.to_dict("records"):
         when = row["committed_at"]
         shown = when.strftime("%Y-%m-%d %H:%M") if isinstance(when, dt.datetime) else "?"
         lines.append(
             f"| {row['candidate']} | {shown} | {float(row['value']):.4g} | "
-            f"{float(row['ci_low']):.4g}–{float(row['ci_high']):.4g} | {row['verdict'] or '—'} |"
+            f"{float(row['ci_low']):.4g}–{float(row['ci_high']):.4g} | "
+            f"{row['gate_summary'] or '—'} |"
         )
     return "\n".join(lines)

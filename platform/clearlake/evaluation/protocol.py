@@ -19,10 +19,20 @@ What ``predict`` returns depends on the task's type — in row order, one row pe
 Anything else (wrong length or shape, NaN, text, probabilities outside [0, 1]) fails that
 candidate only, with a message naming what was expected.
 
+**Seed.** Training randomness must come from the platform's seed: when ``fit`` takes a
+``seed`` parameter it is called as ``fit(train, seed=<int>)`` (the task's ``seeds.seed``
+for an evaluation, other seeds for the baseline's seed runs); Python's ``random``, NumPy's
+global generator and ``PYTHONHASHSEED`` are seeded with it in every case. Pass it on
+(``random_state=seed``). An algorithm whose ``fit`` takes no seed keeps working, but if its
+runs come out identical under different seeds the platform cannot tell "deterministic"
+from "fixes its own seed": its verdicts say that its training randomness was not measured,
+naming the repository. A stochastic model that hard-codes ``random_state`` makes every
+seed-only change look like a real one to the gate.
+
 >>> class MeanTarget:
 ...     def __init__(self, target: str = "y") -> None:
 ...         self.target, self.mean = target, 0.0
-...     def fit(self, train):
+...     def fit(self, train, seed=None):
 ...         self.mean = float(train[self.target].mean())
 ...     def predict(self, frame):
 ...         return [self.mean] * len(frame)
@@ -45,6 +55,8 @@ Predictions = Sequence[float] | np.ndarray[Any, Any] | pd.Series | pd.DataFrame
 class Algorithm(Protocol):
     """Fit on a training frame, predict on a frame (see the module docstring)."""
 
-    def fit(self, train: pd.DataFrame) -> object: ...
+    def fit(self, train: pd.DataFrame) -> object:
+        """May also take ``seed: int`` (keyword), which the platform then passes."""
+        ...
 
     def predict(self, frame: pd.DataFrame) -> Predictions: ...

@@ -11,6 +11,7 @@ candidate leaves nothing behind; each failure names the candidate.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import queue
 import signal
@@ -20,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -53,6 +54,12 @@ class CandidateOutcome:
     fit_seconds: float
     predict_seconds: float
     wall_seconds: float
+    runs: list[np.ndarray[Any, np.dtype[np.float64]]] = dataclasses.field(default_factory=list)
+    """Every seed's predictions, the first included (several only for seed runs)."""
+    takes_seed: bool = False
+    """Whether the algorithm's ``fit`` accepts the platform's seed."""
+    identical: bool = False
+    """The last run reproduced the ``reference`` predictions exactly (then runs stopped)."""
 
 
 def _pump(stream: IO[str], name: str, lines: queue.Queue[tuple[str, str]]) -> None:
@@ -79,13 +86,19 @@ def run_candidate(
     test: pa.Table,
     timeout_seconds: float,
     threads: int = 1,
+    seeds: Sequence[int] = (0,),
+    reference: pa.Table | None = None,
 ) -> CandidateOutcome:
-    """Fit on ``train`` and predict ``test`` (target column removed) in a child process;
-    the predictions are validated for ``task``'s type."""
+    """Fit on ``train`` and predict ``test`` (target column removed) in a child process,
+    once per seed (:mod:`clearlake.evaluation.candidate_process`); the predictions are
+    validated for ``task``'s type. ``PYTHONHASHSEED`` is the first seed."""
     with tempfile.TemporaryDirectory(prefix="clearlake-candidate-") as tmp:
         paths = {name: str(Path(tmp) / f"{name}.parquet") for name in ("train", "test", "output")}
         pq.write_table(train, paths["train"])
         pq.write_table(test, paths["test"])
+        if reference is not None:
+            paths["reference"] = str(Path(tmp) / "reference.parquet")
+            pq.write_table(reference, paths["reference"])
         extras = {
             "candidate": candidate,
             "worktree": str(worktree),
@@ -96,6 +109,8 @@ def run_candidate(
             "train_path": paths["train"],
             "test_path": paths["test"],
             "output_path": paths["output"],
+            "seeds": [int(s) for s in seeds],
+            "reference_path": paths.get("reference"),
         }
         started = time.perf_counter()
         with dg.open_pipes_session(
@@ -112,6 +127,7 @@ def run_candidate(
                 env={
                     **{name: str(threads) for name in THREAD_VARIABLES},
                     **os.environ,
+                    "PYTHONHASHSEED": str(int(seeds[0]) % 2**32),
                     **session.get_bootstrap_env_vars(),
                 },
                 timeout_seconds=timeout_seconds,
@@ -129,12 +145,23 @@ def run_candidate(
             raise MalformedPredictionsError(
                 candidate, "no predictions were written", expected=expected
             )
-        raw = pq.read_table(paths["output"])
+        outputs = [paths["output"]] + [
+            f"{paths['output']}.{i}" for i in range(1, int(timing.get("runs", 1)))
+        ]
+        runs = [
+            validate_predictions(
+                candidate, pq.read_table(path), task=task, expected_rows=test.num_rows
+            )
+            for path in outputs
+        ]
     return CandidateOutcome(
-        predictions=validate_predictions(candidate, raw, task=task, expected_rows=test.num_rows),
+        predictions=runs[0],
         fit_seconds=float(timing.get("fit_seconds", float("nan"))),
         predict_seconds=float(timing.get("predict_seconds", float("nan"))),
         wall_seconds=wall,
+        runs=runs,
+        takes_seed=bool(timing.get("takes_seed", False)),
+        identical=bool(timing.get("identical", False)),
     )
 
 

@@ -1,15 +1,25 @@
 """Scores of one candidate and comparisons of two, overall and per subgroup.
 
-Scores carry percentile bootstrap intervals. A comparison joins candidate and baseline on
-``row_id`` (identical rows) and bootstraps the *paired* delta — the same resampled rows for
-both, for every metric — so the noise both share cancels; its interval is ``delta ± z·se``.
-Multiplicity (per task, ``verdict.multiplicity``): with dozens of subgroups an unchanged
-algorithm would get a "regressed" by chance, so per-subgroup decisions control the error
-over a metric's subgroups — Bonferroni widens the interval to ``alpha / m``; Holm and
-Benjamini-Hochberg adjust the normal p-values of ``delta / se`` instead (the interval shown
-stays at ``alpha / m``). A verdict also needs the delta to exceed the metric's minimum
-effect (relative to the baseline's value, or absolute). Identical predictions give a delta
-of exactly 0 with a zero-width interval: "no significant change", by construction.
+Method (documented for users in the candidate report as well):
+
+* **Test rows.** A comparison joins candidate and baseline on ``row_id`` and bootstraps the
+  *paired* delta — the same resampled rows for both, for every metric — so the noise both
+  share cancels; ``se_rows`` is the bootstrap standard deviation of the delta.
+* **Training seed.** The bootstrap sees fixed models: two runs of one stochastic algorithm
+  under different seeds differ by more than it says (the issue measured 7 of 20 seed-only
+  commits blocked). The baseline's seed-to-seed standard deviation ``seed_sd`` (per
+  metric and subgroup, from a few seeded runs cached per baseline commit) enters as
+  ``se = sqrt(se_rows² + 2·seed_sd²)``: candidate and baseline are each one draw.
+* **Multiplicity.** One family per comparison: every metric x every subgroup, overall
+  included. Holm (family-wise) or Benjamini-Hochberg (false discoveries) adjust the
+  normal p-values of ``delta / se``; Bonferroni multiplies them by the family size. The
+  interval shown is ``delta ± z(alpha / 2m)·se``.
+* **Minimum effect and power.** A verdict needs the delta to exceed the metric's minimum
+  effect (absolute, or relative to the baseline's value). A row whose minimum detectable
+  effect ``MDE = (z(alpha / 2m) + z(power))·se`` exceeds that minimum is *inconclusive*
+  (too few rows or too much seed noise to see the effect the task cares about), never
+  "no significant change". Identical predictions of a deterministic algorithm give a
+  delta of exactly 0 with ``se = 0``: "no significant change", by construction.
 """
 
 from __future__ import annotations
@@ -56,14 +66,29 @@ COMPARISON_SCHEMA = pa.schema(
         ("ci_high", pa.float64()),
         ("verdict", pa.string()),
         ("n_rows", pa.int64()),
+        ("se", pa.float64()),
+        ("seed_sd", pa.float64()),
+        ("mde", pa.float64()),
+        ("min_effect", pa.float64()),
+        ("p_adjusted", pa.float64()),
+    ]
+)
+SPREAD_SCHEMA = pa.schema(
+    [
+        ("metric", pa.string()),
+        ("subgroup_kind", pa.string()),
+        ("subgroup", pa.string()),
+        ("seed_sd", pa.float64()),
+        ("runs", pa.int64()),
     ]
 )
 SCORES_COLUMNS: list[str] = SCORES_SCHEMA.names
 COMPARISON_COLUMNS: list[str] = COMPARISON_SCHEMA.names
-IMPROVED, REGRESSED, NO_CHANGE, NO_BASELINE = (
+IMPROVED, REGRESSED, NO_CHANGE, INCONCLUSIVE, NO_BASELINE = (
     "improved",
     "regressed",
     "no significant change",
+    "inconclusive",
     "no baseline",
 )
 
@@ -118,13 +143,24 @@ def verdict(
     lower_is_better: bool,
     min_relative_effect: float,
     min_absolute_effect: float = 0.0,
+    mde: float = 0.0,
 ) -> str:
-    """improved / regressed / no significant change of one metric in one subgroup."""
-    floor = max(min_absolute_effect, min_relative_effect * abs(baseline_value))
-    if not significant or not np.isfinite(delta) or abs(delta) < floor:
-        return NO_CHANGE
-    better = delta < 0 if lower_is_better else delta > 0
-    return IMPROVED if better else REGRESSED
+    """improved / regressed / no significant change / inconclusive of one metric in one
+    subgroup: a significant delta beyond the minimum effect is a change; otherwise a row
+    that could not have detected the minimum effect (``mde`` above it) is inconclusive."""
+    floor = min_effect(baseline_value, relative=min_relative_effect, absolute=min_absolute_effect)
+    if significant and np.isfinite(delta) and abs(delta) >= floor and delta != 0:
+        better = delta < 0 if lower_is_better else delta > 0
+        return IMPROVED if better else REGRESSED
+    if not np.isfinite(mde) or mde > floor:
+        return INCONCLUSIVE
+    return NO_CHANGE
+
+
+def min_effect(baseline_value: float, *, relative: float, absolute: float) -> float:
+    """The smallest delta that counts as a change for a metric whose baseline is this."""
+    base = abs(baseline_value) if np.isfinite(baseline_value) else 0.0
+    return max(absolute, relative * base)
 
 
 def adjusted_p_values(p: np.ndarray[Any, Any], method: str) -> np.ndarray[Any, Any]:
@@ -154,9 +190,18 @@ class Comparison:
 
 
 def compare_predictions(
-    candidate: pd.DataFrame, baseline: pd.DataFrame, task: TaskConfig, metrics: list[Metric]
+    candidate: pd.DataFrame,
+    baseline: pd.DataFrame,
+    task: TaskConfig,
+    metrics: list[Metric],
+    *,
+    seed_spread: pd.DataFrame | None = None,
 ) -> Comparison:
-    """The ``candidate_comparison`` frame (columns :data:`COMPARISON_COLUMNS`)."""
+    """The ``candidate_comparison`` frame (columns :data:`COMPARISON_COLUMNS`).
+
+    ``seed_spread`` (columns of :data:`SPREAD_SCHEMA`): the baseline's seed-to-seed
+    standard deviation per metric and subgroup; absent rows count as 0.
+    """
     joined = candidate.merge(
         baseline[[ROW_ID, "actual", "prediction"]], on=ROW_ID, suffixes=("", "_baseline")
     )
@@ -172,9 +217,7 @@ def compare_predictions(
     groups = list(subgroups(joined, task))
     bootstrap = task.verdict.bootstrap
     alpha = 1.0 - bootstrap.confidence
-    tests = max(1, len(groups) - 1)
-    z_overall = NormalDist().inv_cdf(1 - alpha / 2)
-    z_subgroup = NormalDist().inv_cdf(1 - alpha / (2 * tests))
+    spread = _spread_lookup(seed_spread)
     rows: list[dict[str, Any]] = []
     for kind, subgroup, index in groups:
         mine, other = ours.subset(index), theirs.subset(index)
@@ -183,13 +226,15 @@ def compare_predictions(
             samples=bootstrap.samples,
             seed=subgroup_seed(bootstrap.seed, kind, subgroup),
         )
-        z = z_overall if kind == "overall" else z_subgroup
         for i, metric in enumerate(metrics):
             value, base = metric.value(mine), metric.value(other)
             delta = value - base
             paired = boots[2 * i] - boots[2 * i + 1]
             paired = paired[np.isfinite(paired)]
-            se = float(np.std(paired, ddof=1)) if len(paired) > 1 else float("nan")
+            se_rows = float(np.std(paired, ddof=1)) if len(paired) > 1 else float("nan")
+            seed_sd = spread.get((metric.name, kind, subgroup), 0.0)
+            se = float(np.sqrt(se_rows**2 + 2 * seed_sd**2))
+            relative, absolute = min_effects(task, metric.name)
             rows.append(
                 {
                     "metric": metric.name,
@@ -198,20 +243,57 @@ def compare_predictions(
                     "candidate_value": value,
                     "baseline_value": base,
                     "delta": delta,
-                    "ci_low": delta - z * se,
-                    "ci_high": delta + z * se,
                     "n_rows": len(index),
+                    "se": se,
+                    "seed_sd": seed_sd,
+                    "min_effect": min_effect(base, relative=relative, absolute=absolute),
                     "_p": _p_value(delta, se),
                 }
             )
-    frame = pd.DataFrame(rows, columns=[*COMPARISON_COLUMNS, "_p"])
-    frame["verdict"] = _verdicts(frame, task, metrics, alpha)
+    frame = pd.DataFrame(rows)
+    family = len(frame)
+    z = NormalDist().inv_cdf(1 - alpha / (2 * family))
+    frame["ci_low"] = frame["delta"] - z * frame["se"]
+    frame["ci_high"] = frame["delta"] + z * frame["se"]
+    frame["mde"] = (z + NormalDist().inv_cdf(task.verdict.power)) * frame["se"]
+    frame["p_adjusted"] = adjusted_p_values(
+        frame["_p"].to_numpy(dtype=float), task.verdict.multiplicity
+    )
+    frame["verdict"] = _verdicts(frame, metrics, alpha)
     return Comparison(
         frame=frame[COMPARISON_COLUMNS],
         rows_compared=len(joined),
         rows_only_candidate=len(candidate) - len(joined),
         rows_only_baseline=len(baseline) - len(joined),
     )
+
+
+def _spread_lookup(spread: pd.DataFrame | None) -> dict[tuple[str, str, str], float]:
+    if spread is None or spread.empty:
+        return {}
+    values = spread["seed_sd"].to_numpy(dtype=float)
+    keys = zip(spread["metric"], spread["subgroup_kind"], spread["subgroup"], strict=True)
+    return {
+        (str(m), str(k), str(g)): float(v) if np.isfinite(v) else 0.0
+        for (m, k, g), v in zip(keys, values, strict=True)
+    }
+
+
+def seed_spread(runs: list[pd.DataFrame], task: TaskConfig, metrics: list[Metric]) -> pd.DataFrame:
+    """Seed-to-seed standard deviation of every metric in every subgroup across ``runs``
+    (predictions frames of one algorithm version under different seeds, same rows)."""
+    values: dict[tuple[str, str, str], list[float]] = {}
+    for run in runs:
+        whole = outcome(task, run)
+        for kind, subgroup, rows in subgroups(run, task):
+            part = whole.subset(rows)
+            for metric in metrics:
+                values.setdefault((metric.name, kind, subgroup), []).append(metric.value(part))
+    records = [
+        (m, k, g, float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, len(v))
+        for (m, k, g), v in values.items()
+    ]
+    return pd.DataFrame.from_records(records, columns=SPREAD_SCHEMA.names)
 
 
 def _p_value(delta: float, se: float) -> float:
@@ -222,47 +304,28 @@ def _p_value(delta: float, se: float) -> float:
     return 2 * (1 - NormalDist().cdf(abs(delta) / se))
 
 
-def _verdicts(
-    frame: pd.DataFrame, task: TaskConfig, metrics: list[Metric], alpha: float
-) -> list[str]:
-    method = task.verdict.multiplicity
-    significant = pd.Series(False, index=frame.index)
-    for metric in metrics:
-        mine = frame["metric"] == metric.name
-        overall = mine & (frame["subgroup_kind"] == "overall")
-        significant[overall] = ~((frame["ci_low"] <= 0) & (frame["ci_high"] >= 0))[overall]
-        significant[overall] &= frame.loc[overall, "ci_low"].notna()
-        family = mine & (frame["subgroup_kind"] != "overall")
-        if not family.any():
-            continue
-        if method == "bonferroni":  # the interval is already at alpha / m
-            inside = (frame["ci_low"] <= 0) & (frame["ci_high"] >= 0)
-            significant[family] = ~inside[family] & frame.loc[family, "ci_low"].notna()
-        else:
-            p = adjusted_p_values(frame.loc[family, "_p"].to_numpy(dtype=float), method)
-            significant[family] = p < alpha
+def _verdicts(frame: pd.DataFrame, metrics: list[Metric], alpha: float) -> list[str]:
     lower = {m.name: m.lower_is_better for m in metrics}
-    verdicts = []
     rows = zip(
         frame["metric"].astype(str),
         frame["delta"].to_numpy(dtype=float),
-        frame["baseline_value"].to_numpy(dtype=float),
-        significant,
+        frame["p_adjusted"].to_numpy(dtype=float),
+        frame["min_effect"].to_numpy(dtype=float),
+        frame["mde"].to_numpy(dtype=float),
         strict=True,
     )
-    for name, delta, base, is_significant in rows:
-        relative, absolute = min_effects(task, name)
-        verdicts.append(
-            verdict(
-                delta=float(delta),
-                significant=bool(is_significant),
-                baseline_value=float(base),
-                lower_is_better=lower[name],
-                min_relative_effect=relative,
-                min_absolute_effect=absolute,
-            )
+    return [
+        verdict(
+            delta=float(delta),
+            significant=bool(p < alpha),
+            baseline_value=0.0,
+            lower_is_better=lower[name],
+            min_relative_effect=0.0,
+            min_absolute_effect=float(floor),
+            mde=float(mde),
         )
-    return verdicts
+        for name, delta, p, floor, mde in rows
+    ]
 
 
 def without_baseline(scores: pd.DataFrame) -> pd.DataFrame:
@@ -279,6 +342,11 @@ def without_baseline(scores: pd.DataFrame) -> pd.DataFrame:
             "ci_high": np.nan,
             "verdict": NO_BASELINE,
             "n_rows": scores["n_rows"],
+            "se": np.nan,
+            "seed_sd": np.nan,
+            "mde": np.nan,
+            "min_effect": np.nan,
+            "p_adjusted": np.nan,
         },
         columns=COMPARISON_COLUMNS,
     )

@@ -8,6 +8,8 @@ sees it. Job, partitions and sensor names come from the caller (``assets.names``
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +18,7 @@ import httpx
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import CandidateKey, register_parameters
+from clearlake.evaluation.gate import GateOutcome
 from clearlake.lake.store import LakeStore
 
 ACTIVE = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "SUCCESS"}
@@ -156,3 +159,67 @@ def submit(
     )
     run = payload(launched, "launchRun", client.url, "LaunchRunSuccess")["run"]
     return Submitted(key, run["runId"], new=True)
+
+
+RUN_STATUS = """
+query($runId: ID!) { runOrError(runId: $runId) { __typename
+  ... on Run { status eventConnection { events { __typename
+    ... on ExecutionStepFailureEvent { stepKey error { message causes { message } } } } } }
+  ... on RunNotFoundError { message } ... on PythonError { message } } }
+"""
+GATE_RECORD = """
+query($path: [String!]!, $key: String!) { assetOrError(assetKey: {path: $path}) { __typename
+  ... on Asset { assetMaterializations(partitions: [$key], limit: 1) { runId
+    metadataEntries { label ... on JsonMetadataEntry { jsonString } } } }
+  ... on AssetNotFoundError { message } } }
+"""
+FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def _run_failure(run: dict[str, Any]) -> str:
+    for event in (run.get("eventConnection") or {}).get("events", []):
+        error = event.get("error")
+        if event.get("__typename") == "ExecutionStepFailureEvent" and error:
+            messages = [error.get("message", "")] + [c["message"] for c in error.get("causes", [])]
+            return str(messages[-1]).strip().splitlines()[0] if messages[-1] else "failed"
+    return "no step failure recorded"
+
+
+def wait_for_outcome(
+    url: str,
+    *,
+    run_id: str,
+    key: str,
+    comparison: list[str],
+    timeout_seconds: float,
+    poll_seconds: float = 2.0,
+) -> GateOutcome:
+    """The gate outcome the run ``run_id`` stored for candidate ``key`` (``comparison`` is
+    the path of the task's comparison asset); a clear error when the run ended without one
+    (it failed before comparing: crash, unknown commit…) or did not end in time."""
+    client = DagsterGraphQL(url)
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        data = client(RUN_STATUS, {"runId": run_id})
+        run = payload(data, "runOrError", client.url, "Run")
+        if run["status"] in FINISHED:
+            break
+        if time.monotonic() >= deadline:
+            raise SubmitError(
+                url,
+                f"no gate outcome for {key} after {timeout_seconds:g} s (run {run_id} is "
+                f"{run['status']}); raise --timeout or look at {client.url}/runs/{run_id}",
+            )
+        time.sleep(poll_seconds)
+    found = client(GATE_RECORD, {"path": comparison, "key": key})["assetOrError"]
+    for record in found.get("assetMaterializations") or []:
+        if record["runId"] != run_id:
+            continue
+        for entry in record["metadataEntries"]:
+            if entry["label"] == "gate_record" and entry.get("jsonString"):
+                return GateOutcome.from_json(json.loads(entry["jsonString"]))
+    raise SubmitError(
+        url,
+        f"run {run_id} of {key} ended {run['status']} without a gate outcome: "
+        f"{_run_failure(run)} (see {client.url}/runs/{run_id})",
+    )

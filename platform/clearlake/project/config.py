@@ -319,6 +319,31 @@ class VerdictConfig(_Model):
     """Default for every metric: a delta below this fraction of the baseline is no verdict."""
     min_absolute_effect: float = Field(default=0.0, ge=0.0)
     multiplicity: Literal["bonferroni", "holm", "bh"] = "bonferroni"
+    """Across every metric and subgroup of a comparison: Holm (family-wise) or
+    Benjamini-Hochberg (false discoveries); Bonferroni is the conservative default."""
+    power: float = Field(default=0.8, gt=0.5, lt=1.0)
+    """A row whose minimum detectable effect (at this power) exceeds its declared minimum
+    effect is 'inconclusive', not 'no significant change'."""
+
+
+class SeedConfig(_Model):
+    """Training randomness: the seed passed to candidates, and the baseline's seed runs."""
+
+    seed: int = 0
+    """Passed to every evaluation run (``fit(train, seed=…)``, Python, NumPy, hash seed)."""
+    runs: int = Field(default=2, ge=0, le=20)
+    """Extra runs of a baseline with seeds ``seed+1…seed+runs`` (cached per baseline
+    commit) that measure its seed-to-seed spread; 0 ignores training randomness. A
+    deterministic baseline stops after the first run."""
+
+
+class CalibrationConfig(_Model):
+    """A/A trials of ``clearlake gate calibrate``: the champion against itself."""
+
+    trials: int = Field(default=10, ge=2, le=200)
+    """Seed/resample pairs compared (each reuses the cached seed runs when it can)."""
+    champion: str | None = None
+    """``repo@sha7`` compared with itself; default: the task's best evaluated candidate."""
 
 
 class TaskConfig(_Model):
@@ -352,6 +377,8 @@ class TaskConfig(_Model):
     subgroups: list[Subgroup] = []
     min_subgroup_rows: int = Field(default=100, ge=10)
     verdict: VerdictConfig = Field(default_factory=VerdictConfig)
+    seeds: SeedConfig = Field(default_factory=SeedConfig)
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
     candidate_timeout_seconds: float = Field(default=600, gt=0)
     candidate_threads: int = Field(default=1, ge=1)
     """Threads a candidate's numeric libraries may use (OMP/BLAS), unless the env sets them."""
@@ -424,6 +451,53 @@ class BaselineConfig(_Model):
         return self
 
 
+class GitHubNotifier(_Model):
+    """A commit status and one commit comment (updated in place) through GitHub's REST API."""
+
+    kind: Literal["github"]
+    repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    """``owner/name`` on GitHub."""
+    token_env: str = Field(default="GITHUB_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    """Environment variable holding the token (never the token itself)."""
+    api_url: str = "https://api.github.com"
+
+
+class GitLabNotifier(_Model):
+    """A commit status and one commit discussion note (updated in place), GitLab REST API."""
+
+    kind: Literal["gitlab"]
+    project: str
+    """Project id or ``group/name`` path."""
+    token_env: str = Field(default="GITLAB_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    api_url: str = "https://gitlab.com/api/v4"
+
+
+class WebhookNotifier(_Model):
+    """A JSON POST of the outcome (``text`` for Slack, the full outcome under ``clearlake``)."""
+
+    kind: Literal["webhook"]
+    url: str | None = None
+    url_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    """Environment variable holding the URL (Slack webhook URLs are secrets)."""
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookNotifier:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("a webhook notifier declares exactly one of `url` or `url_env`")
+        return self
+
+
+Notifier = Annotated[GitHubNotifier | GitLabNotifier | WebhookNotifier, Field(discriminator="kind")]
+
+
+class NotifyConfig(_Model):
+    retries: int = Field(default=3, ge=0, le=10)
+    """Retries after a connection error, HTTP 429 or 5xx (never after another 4xx)."""
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    """First wait; doubled after each retry."""
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
 class RepositoryConfig(_Model):
     """An algorithm repository whose commits are evaluated automatically on one task."""
 
@@ -436,6 +510,12 @@ class RepositoryConfig(_Model):
     entrypoint: str = Field(pattern=OBJECT_REF)
     """``module:Class`` inside the repository, implementing ``clearlake.evaluation.Algorithm``."""
     baseline: BaselineConfig = Field(default_factory=BaselineConfig)
+    no_baseline: Literal["allow", "block"] = "allow"
+    """The gate when no ancestor was evaluated successfully (a first commit, a history of
+    failures): ``allow`` passes it visibly as 'no baseline', ``block`` fails the check."""
+    notifiers: list[Notifier] = []
+    """Where each gate outcome is posted (commit status, one comment, webhook)."""
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     initial_history: int = Field(default=20, ge=1)
     """How many of a branch's latest commits are evaluated when it is first seen."""
     timeout_seconds: float | None = Field(default=None, gt=0)

@@ -27,6 +27,7 @@ from clearlake.evaluation.candidates import (
     candidate_commit_info,
     candidate_parameters,
 )
+from clearlake.evaluation.gate import GateOutcome, load_outcome
 from clearlake.evaluation.scoring import COMPARISON_COLUMNS
 from clearlake.lake.store import LakeStore
 from clearlake.project import TaskConfig
@@ -37,6 +38,7 @@ VERDICT_COLOURS = {
     "improved": "#2e7d32",
     "regressed": "#c62828",
     "no significant change": "#757575",
+    "inconclusive": "#bf8700",
     "no baseline": "#9e9e9e",
 }
 
@@ -232,6 +234,11 @@ def baseline_of(provenance: Mapping[str, Any], comparison: str) -> str | None:
     upstream = provenance.get("inputs", {}).get(comparison, {})
     baseline = (upstream.get("metadata") or {}).get("baseline")
     return str(baseline) if baseline and baseline != "none" else None
+
+
+def gate_outcome(task: str, key: str) -> GateOutcome | None:
+    """The gate outcome the comparison stored (the report's headline: never re-derived)."""
+    return load_outcome(LakeStore(load_settings().lake_url), task, key)
 
 
 def candidate_provenance(key: str) -> dict[str, str]:

@@ -22,7 +22,13 @@ from urllib.parse import quote
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import CandidateKey
-from clearlake.reports.execute import ReportRecord, read_records, safe_key, write_atomic
+from clearlake.reports.execute import (
+    ReportRecord,
+    read_records,
+    report_url,
+    safe_key,
+    write_atomic,
+)
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#212121}
@@ -49,6 +55,10 @@ class GalleryTask:
     """The task's leaderboard image, relative to the reports root, if it exists."""
     kind: str = ""
     """The task's type, shown next to its name."""
+    min_effects: str = ""
+    """The task's declared minimum effects per metric (what a verdict needs)."""
+    calibration: str = ""
+    """The latest gate calibration (A/A false-alarm rate, MDE per subgroup), if any."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,11 @@ def commit_page(commit_key: str) -> str:
     return f"candidates/{safe_key(commit_key)}/index.html"
 
 
+def commit_url(reports_root: Path, key: str, *, base_url: str | None) -> str:
+    """The public link of a candidate's stable gallery page (CI statuses and comments)."""
+    return report_url(reports_root, commit_page(key), base_url=base_url)
+
+
 def regressions(record: ReportRecord) -> str:
     """Significant regressions the comparison recorded ('' if none): the overall verdict can
     read 'no significant change' while a subgroup regressed and failed the blocking check."""
@@ -73,9 +88,22 @@ def regressions(record: ReportRecord) -> str:
     return ""
 
 
+def gate_summary(record: ReportRecord) -> tuple[str, str]:
+    """``(status, headline)`` of the gate outcome the comparison stored (empty if none)."""
+    for upstream in record.provenance.get("inputs", {}).values():
+        meta = upstream.get("metadata") or {}
+        if meta.get("gate_summary"):
+            return str(meta.get("gate", "")), str(meta["gate_summary"])
+    return "", ""
+
+
 def _verdict(record: ReportRecord) -> str:
     if record.status == MISSING:
         return '<span class="verdict no-report">no report</span>'
+    status, headline = gate_summary(record)
+    if headline:
+        css = {"passed": "improved", "blocked": "regressed"}.get(status, status.replace(" ", "-"))
+        return f'<span class="verdict {html.escape(css)}">{html.escape(headline)}</span>'
     text = "failed" if record.status == "failed" else record.summary.get("verdict", "unknown")
     css = text.split()[-1] if text[:1].isdigit() else text.replace(" ", "-")
     badge = f'<span class="verdict {html.escape(css)}">{html.escape(text)}</span>'
@@ -165,10 +193,14 @@ def _by_repo(records: list[ReportRecord]) -> dict[str, dict[str, list[Variant]]]
 def _task_section(task: str, info: GalleryTask, repos: dict[str, dict[str, list[Variant]]]) -> str:
     kind = f" <small>({html.escape(info.kind)})</small>" if info.kind else ""
     parts = [f"<h2>{html.escape(task)}{kind}</h2>", _leaderboard(info.leaderboard, "", task)]
+    if info.min_effects:
+        parts.append(f"<p>Minimum effects: {html.escape(info.min_effects)}</p>")
+    if info.calibration:
+        parts.append(f"<p>Gate calibration: {html.escape(info.calibration)}</p>")
     if not repos:
         parts.append("<p><em>No candidate reports yet.</em></p>")
     head = (
-        "<tr><th>commit</th><th>message</th><th>report</th><th>verdict</th>"
+        "<tr><th>commit</th><th>message</th><th>report</th><th>gate</th>"
         "<th>baseline</th><th>links</th><th>committed / made</th></tr>"
     )
     for repo, commits in repos.items():

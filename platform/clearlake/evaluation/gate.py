@@ -1,0 +1,235 @@
+"""The gate outcome of one comparison: passed / blocked / inconclusive / no baseline.
+
+Computed once, where the comparison is made, and stored twice: as the comparison's
+metadata (``gate``, ``gate_summary``, ``gate_record``) and as a small JSON record in the
+lake (``<lake>/evaluation/<task>/gate/<key>.json``). The check, the leaderboard, the
+gallery, the report, the CLI and CI all print :meth:`GateOutcome.headline` of that record
+and never re-derive it from verdicts — five readings of one comparison disagreed before.
+
+* **blocked**: some metric regressed (overall or in a subgroup), or there is no baseline
+  and the repository declares ``no_baseline: block``;
+* **inconclusive**: nothing regressed, but the primary metric overall cannot detect its
+  declared minimum effect (the check passes; CI exits 0 and prints why);
+* **no baseline**: nothing to compare with and ``no_baseline: allow``;
+* **passed**: otherwise. Inconclusive subgroups are listed with their MDE either way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clearlake.evaluation.candidates import read_json, write_json
+from clearlake.evaluation.metrics import min_effects
+from clearlake.evaluation.scoring import INCONCLUSIVE, REGRESSED
+from clearlake.lake.store import LakeStore
+from clearlake.project.config import TaskConfig
+
+PASSED, BLOCKED, GATE_INCONCLUSIVE, NO_BASELINE = (
+    "passed",
+    "blocked",
+    "inconclusive",
+    "no baseline",
+)
+STATUSES = (PASSED, BLOCKED, GATE_INCONCLUSIVE, NO_BASELINE)
+
+
+def gate_table(task: str) -> str:
+    return f"evaluation/{task}/gate"
+
+
+def _where(kind: str, subgroup: str) -> str:
+    return "overall" if kind == "overall" else f"{kind}={subgroup}"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A regressed row: what blocks the gate."""
+
+    metric: str
+    subgroup: str
+    delta: float
+    ci_low: float
+    ci_high: float
+    n_rows: int
+    min_effect: float
+
+    def text(self) -> str:
+        # No square brackets: rich consoles would read them as markup.
+        where = self.subgroup if self.subgroup == "overall" else f"for {self.subgroup}"
+        return (
+            f"{self.metric} {where} {self.delta:+.4g} (CI {self.ci_low:.4g}..."
+            f"{self.ci_high:.4g}, n={self.n_rows}, minimum effect {self.min_effect:.4g})"
+        )
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    status: str
+    candidate: str
+    task: str
+    baseline: str | None
+    baseline_note: str
+    """Which baseline and why (a fallback to an ancestor is named here)."""
+    reasons: list[Reason] = field(default_factory=list)
+    inconclusive: list[str] = field(default_factory=list)
+    """``mae carrier=VX (n=120): MDE 2.1 > minimum effect 0.24`` per inconclusive row."""
+    min_effects: dict[str, str] = field(default_factory=dict)
+    """Per metric, the declared minimum effect as text (``1% of the baseline``)."""
+    seed_note: str = ""
+    multiplicity: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """What the blocking check and CI's exit code use."""
+        return self.status != BLOCKED
+
+    def headline(self) -> str:
+        """The one line every surface prints."""
+        against = f"vs {self.baseline}" if self.baseline else "without a baseline"
+        if self.status == BLOCKED and self.reasons:
+            more = f" (+{len(self.reasons) - 1} more)" if len(self.reasons) > 1 else ""
+            return f"blocked {against}: {self.reasons[0].text()}{more}"
+        if self.status == BLOCKED or self.status == NO_BASELINE:
+            effect = "blocked" if self.status == BLOCKED else "allowed"
+            return f"{self.status} ({effect}): {self.baseline_note}"
+        if self.status == GATE_INCONCLUSIVE:
+            return f"inconclusive {against}: {self.inconclusive[0] if self.inconclusive else ''}"
+        extra = f"; {len(self.inconclusive)} row(s) inconclusive" if self.inconclusive else ""
+        return f"passed {against}: no significant regression{extra}"
+
+    def details(self) -> list[str]:
+        """Every line of the outcome, for ``clearlake why``, comments and reports."""
+        lines = [self.headline(), f"baseline: {self.baseline_note}"]
+        lines += [f"regressed: {r.text()}" for r in self.reasons]
+        lines += [f"inconclusive: {text}" for text in self.inconclusive]
+        if self.min_effects:
+            lines.append(
+                "minimum effects: " + "; ".join(f"{m} {t}" for m, t in self.min_effects.items())
+            )
+        if self.seed_note:
+            lines.append(f"training seed: {self.seed_note}")
+        if self.multiplicity:
+            lines.append(f"multiplicity: {self.multiplicity}")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GateOutcome:
+        reasons = [Reason(**r) for r in data.get("reasons", [])]
+        names = {f.name for f in dataclasses.fields(cls)}
+        rest = {k: v for k, v in data.items() if k in names and k != "reasons"}
+        return cls(reasons=reasons, **rest)
+
+
+def min_effect_texts(task: TaskConfig) -> dict[str, str]:
+    texts = {}
+    for metric in task.metrics:
+        relative, absolute = min_effects(task, metric.name)
+        parts = [f"{relative:.3g}x the baseline" if relative else ""]
+        parts.append(f"{absolute:.4g} absolute" if absolute else "")
+        texts[metric.name] = " or ".join(p for p in parts if p) or "none (any significant delta)"
+    return texts
+
+
+def decide(
+    frame: pd.DataFrame,
+    *,
+    task: TaskConfig,
+    task_name: str,
+    candidate: str,
+    baseline: str | None,
+    baseline_note: str,
+    no_baseline: str = "allow",
+    seed_note: str = "",
+) -> GateOutcome:
+    """The gate outcome of a comparison frame (``scoring.COMPARISON_COLUMNS``)."""
+    common: dict[str, Any] = {
+        "candidate": candidate,
+        "task": task_name,
+        "baseline_note": baseline_note,
+        "min_effects": min_effect_texts(task),
+        "seed_note": seed_note,
+        "multiplicity": f"{task.verdict.multiplicity} across every metric and subgroup",
+    }
+    if baseline is None:
+        status = BLOCKED if no_baseline == "block" else NO_BASELINE
+        return GateOutcome(status=status, baseline=None, **common)
+    bad = frame[frame["verdict"] == REGRESSED]
+    reasons = [
+        Reason(
+            metric=str(r["metric"]),
+            subgroup=_where(str(r["subgroup_kind"]), str(r["subgroup"])),
+            delta=float(r["delta"]),
+            ci_low=float(r["ci_low"]),
+            ci_high=float(r["ci_high"]),
+            n_rows=int(r["n_rows"]),
+            min_effect=float(r["min_effect"]),
+        )
+        for r in _records(bad)
+    ]
+    unsure = frame[frame["verdict"] == INCONCLUSIVE]
+    inconclusive = [
+        f"{r['metric']} {_where(str(r['subgroup_kind']), str(r['subgroup']))} "
+        f"(n={int(r['n_rows'])}): MDE {_num(r['mde'])} > minimum effect {_num(r['min_effect'])}"
+        for r in _records(unsure)
+    ]
+    primary = (frame["metric"] == task.primary) & (frame["subgroup_kind"] == "overall")
+    primary_unsure = bool((frame.loc[primary, "verdict"] == INCONCLUSIVE).any())
+    if reasons:
+        status = BLOCKED
+    elif primary_unsure:
+        status = GATE_INCONCLUSIVE
+        first = [t for t in inconclusive if t.startswith(f"{task.primary} overall")]
+        inconclusive = first + [t for t in inconclusive if t not in first]
+    else:
+        status = PASSED
+    return GateOutcome(
+        status=status, baseline=baseline, reasons=reasons, inconclusive=inconclusive, **common
+    )
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _num(value: Any) -> str:
+    number = float(value)
+    return f"{number:.4g}" if np.isfinite(number) else "unmeasurable"
+
+
+def save_outcome(store: LakeStore, task: str, outcome: GateOutcome) -> str:
+    path = f"{store.table_dir(gate_table(task))}/{outcome.candidate}.json"
+    write_json(store, path, outcome.to_json())
+    return path
+
+
+def load_outcome(store: LakeStore, task: str, key: str) -> GateOutcome | None:
+    found = read_json(store, f"{store.table_dir(gate_table(task))}/{key}.json")
+    return None if found is None else GateOutcome.from_json(found)
+
+
+def from_metadata(metadata: dict[str, Any]) -> GateOutcome | None:
+    """The outcome recorded in a comparison's metadata (JSON or its text form)."""
+    raw = metadata.get("gate_record")
+    value = getattr(raw, "data", raw)
+    if isinstance(value, str):
+        value = json.loads(value)
+    return GateOutcome.from_json(value) if isinstance(value, dict) else None
+
+
+def calibration_path(store: LakeStore, task: str) -> str:
+    return f"{store.table_dir(f'evaluation/{task}/gate_calibration')}/latest.json"
+
+
+def calibration_summary(store: LakeStore, task: str) -> str:
+    """One line of the task's latest A/A calibration ('' when never calibrated)."""
+    found = read_json(store, calibration_path(store, task))
+    return "" if found is None else str(found.get("summary", ""))
