@@ -195,6 +195,8 @@ def test_every_data_access_is_audited(live_api: LiveApi) -> None:
         "roles": ["scientist"],
         "dataset": "flights",
         "columns": ["tailnum", "carrier"],
+        "refused_datasets": [],
+        "refused_columns": [],
         "masked": [],
         "hashed": ["tailnum"],
         "start": "2013-01-01",
@@ -212,6 +214,8 @@ def test_every_data_access_is_audited(live_api: LiveApi) -> None:
     refused = next(r for r in records if r["principal"] == "pat")
     assert (refused["outcome"], refused["status"]) == ("denied", 403)
     assert "'tailnum'" in refused["detail"] and refused["rows"] == 0
+    assert refused["refused_columns"] == ["tailnum"]  # a field, not only the detail's text
+    assert refused["columns"] == ["carrier", "tailnum"]
     assert any(r["outcome"] == "unauthenticated" and r["status"] == 401 for r in records)
 
 

@@ -181,7 +181,7 @@ def test_infer_schema_writes_a_declaration_that_loads(
     [
         (
             ["lake", "replicate", "planes"],
-            {"CLEARLAKE_HOME": "/proc/clearlake"},
+            {"CLEARLAKE_HOME": "/proc/clearlake", "DAGSTER_HOME": "/proc/clearlake/dagster"},
             "No such file or directory: /proc/clearlake. Check CLEARLAKE_HOME",
         ),
         (
