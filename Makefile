@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: help setup demo ui test lint browser
+.PHONY: help setup demo ui quick test lint browser
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ lint: setup  ## ruff, mypy, import layers (import-linter), committed notebooks c
 	@uv run mypy
 	@uv run lint-imports --no-cache --no-logo
 	@uv run python -m clearlake.notebooks_clean notebooks examples/flights/notebooks
+
+quick: setup  ## The inner loop: pure logic and in-process assets (no servers, browsers, Terraform).
+	@uv run pytest -m "not slow" -q -x --durations=10
 
 test: setup browser lint  ## Lint, then the whole test suite against real services.
 	@uv run pytest; status=$$?; \

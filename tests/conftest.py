@@ -78,3 +78,28 @@ def clearlake_home(
     monkeypatch.setenv("CLEARLAKE_SOURCE_URL", sample_db)
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     return home
+
+
+SLOW_PATHS = (
+    "stack/",  # the production-shaped stack: webserver, daemon, code server, S3, git daemon
+    "ui/",  # the Dagster UI in headless Chromium
+    "terraform/",  # terraform init/validate/test
+    "lineage/",  # a history of real runs
+    "lake/test_drops_daemon.py",  # a real dagster-daemon, killed and restarted
+    "cli/test_killed_runs.py",  # a CLI run killed mid-flight
+    "api/test_api_load.py",  # a load test against a live server
+    "api/test_api_schemathesis.py",  # thousands of generated requests
+    "evaluation/test_gate.py",  # real runs of seeded candidates
+    "evaluation/test_loop.py",  # the whole evaluation loop
+    "reports/test_template_discovery.py",  # a copied project, run end to end
+)
+"""What starts servers, browsers, daemons or Terraform, or runs the whole loop: `make test`
+runs it, `make quick` (the inner loop) leaves it out."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        relative = item.path.relative_to(root).as_posix()
+        if relative.startswith(SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
