@@ -9,7 +9,6 @@ carries the sightings of the settle window, so it can never make the sensor skip
 import json
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,13 +16,21 @@ import dagster as dg
 from clearlake.errors import DropZoneError
 from clearlake.lake import drops
 from clearlake.lake.metadata import written_metadata
+from clearlake.project.load import current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.resources import DropZoneResource, LakeResource
 from clearlake.run_sweep import fail_dead_runs
-from clearlake.versioning import file_version, source_version
+from clearlake.settings import load_settings
+from clearlake.versioning import digest as version_digest
+from clearlake.versioning import source_version
 
-DECLARATIONS = Path(__file__).with_name("drops.yaml")
-ZONES = drops.load_drop_zones(DECLARATIONS)
+PROJECT = current_project(load_settings())
+
+ZONES = drops.drop_zones(
+    {name: zone.model_dump() for name, zone in PROJECT.config.drops.items()},
+    source=str(PROJECT.path),
+)
+"""The project's drop zones (``drops:`` in its clearlake.yaml)."""
 CODE_VERSION = source_version(drops)
 JOB_NAME = "drop_ingestion"
 CONTENT_TAG, FILE_TAG = "clearlake/drop_content", "clearlake/drop_file"
@@ -57,7 +64,7 @@ def drop_asset(zone: drops.DropZone) -> dg.AssetsDefinition:
         group_name="lake",
         description=f"{zone.description} (drop zone: one partition per distinct file content)",
         partitions_def=partitions_def(zone),
-        code_version=f"{CODE_VERSION}-{file_version(DECLARATIONS)}",
+        code_version=f"{CODE_VERSION}-{version_digest(repr(zone))}",
         kinds={"parquet", "file"},
         owners=["team:data-platform"],
         tags={"layer": "lake"},

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.lake.drops import MAX_ATTEMPTS, build_drop_zone, drop_zone_sensor
+from assets.lake.drops import MAX_ATTEMPTS, ZONES, build_drop_zone, drop_zone_sensor
 from clearlake.errors import DropZoneError
 from clearlake.lake import drops
 from clearlake.lake.reader import read
@@ -25,7 +25,7 @@ GOOD = (
 )
 WRONG_COLUMNS = "flight_date,carrier,reason\n2013-01-05,UA,late\n"
 NOT_JSON = '{"flight_date": "2013-01-05", "carrier": \n'
-DECLARED = drops.load_drop_zones(Path("assets/lake/drops.yaml"))["delay_annotations"]
+DECLARED = ZONES["delay_annotations"]
 
 
 def zone_with(settle_seconds: float) -> drops.DropZone:

@@ -7,18 +7,27 @@ from rich.console import Console
 from rich.table import Table
 
 from clearlake.lake import drops
-from clearlake.settings import PROJECT_ROOT, load_settings
+from clearlake.project.load import current_project
+from clearlake.settings import load_settings
 
 console = Console()
 drops_app = typer.Typer(help="The drop zone: folders where scientists drop files to ingest.")
-DECLARATIONS = PROJECT_ROOT / "assets" / "lake" / "drops.yaml"
+
+
+def project_zones() -> dict[str, drops.DropZone]:
+    """The drop zones the project declares (``drops:`` in its clearlake.yaml)."""
+    project = current_project(load_settings())
+    return drops.drop_zones(
+        {name: zone.model_dump() for name, zone in project.config.drops.items()},
+        source=str(project.path),
+    )
 
 
 @drops_app.command("init")
 def init() -> None:
     """Create the drop folder of every declared dataset."""
     root = load_settings().drop_root
-    for name in drops.load_drop_zones(DECLARATIONS):
+    for name in project_zones():
         (root / name).mkdir(parents=True, exist_ok=True)
         console.print(f"drop files for {name!r} into {root / name}")
 
@@ -28,7 +37,9 @@ def status() -> None:
     """Files being written, waiting, ingested, duplicate and quarantined per dataset."""
     root = load_settings().drop_root
     view = Table("dataset", "writing", "waiting", "ingested", "duplicates", "quarantined", "folder")
-    for name in drops.load_drop_zones(DECLARATIONS):
+    view.columns[0].no_wrap = True
+    view.columns[-1].overflow = "fold"
+    for name in project_zones():
         folder = drops.zone_folder(root, name)
         writing = len(list(folder.glob(f"*{drops.IN_PROGRESS_SUFFIX}")))
         waiting = len(drops.candidates(folder))

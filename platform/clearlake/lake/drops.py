@@ -20,8 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -88,27 +90,32 @@ class DroppedFile:
 
 
 def load_drop_zones(path: Path) -> dict[str, DropZone]:
-    """Read the drop-zone declarations: the one place that knows where they live."""
+    """Drop-zone declarations from a YAML file with a ``datasets:`` mapping."""
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise DropZoneError(f"Cannot read drop-zone declarations {path}: {exc}") from None
+    return drop_zones(raw.get("datasets") or {}, source=str(path))
+
+
+def drop_zones(declared: Mapping[str, Mapping[str, Any]], *, source: str) -> dict[str, DropZone]:
+    """Drop zones from declarations (a project's ``drops:`` section, or a file's datasets)."""
     zones = {}
-    for name, spec in (raw.get("datasets") or {}).items():
+    for name, spec in declared.items():
         fields = []
         for column, kind in (spec.get("columns") or {}).items():
             if kind not in TYPES:
                 raise DropZoneError(
-                    f"{path}: dataset {name!r} column {column!r} has unknown type {kind!r}; "
+                    f"{source}: dataset {name!r} column {column!r} has unknown type {kind!r}; "
                     f"use one of {', '.join(TYPES)}."
                 )
             fields.append(pa.field(column, TYPES[kind]))
         if not fields:
-            raise DropZoneError(f"{path}: dataset {name!r} declares no columns.")
+            raise DropZoneError(f"{source}: dataset {name!r} declares no columns.")
         settle = spec.get("settle_seconds", SETTLE_SECONDS)
         if not isinstance(settle, int | float) or isinstance(settle, bool) or settle < 0:
             raise DropZoneError(
-                f"{path}: dataset {name!r} settle_seconds must be a number >= 0, not {settle!r}."
+                f"{source}: dataset {name!r} settle_seconds must be a number >= 0, not {settle!r}."
             )
         zones[name] = DropZone(name, spec.get("description", ""), pa.schema(fields), float(settle))
     return zones

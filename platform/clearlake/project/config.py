@@ -550,6 +550,9 @@ class DropConfig(_Model):
     columns: dict[str, Literal["string", "int64", "float64", "bool", "date", "timestamp"]] = Field(
         min_length=1
     )
+    settle_seconds: float = Field(default=120, ge=0)
+    """A file not written as ``name.part`` + rename is taken once its size and modification
+    time stayed unchanged this long across sensor ticks (0 for writers that rename)."""
 
 
 class ApiConfig(_Model):
