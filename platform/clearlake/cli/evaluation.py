@@ -174,8 +174,10 @@ def leaderboard(
             )
         better = "lower" if lower_is_better(config, chosen) else "higher"
         table = Table(title=f"Task {name} — {chosen} on {config.test_suite} ({better} is better)")
-        for column in ("candidate", "committed", chosen, "95% CI", "gate"):
-            table.add_column(column)
+        table.add_column("candidate", no_wrap=True)
+        for column in ("committed", chosen, "95% CI"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("gate", overflow="fold")
         for row in rows.to_dict("records"):
             when = row["committed_at"]
             table.add_row(
@@ -201,8 +203,9 @@ def candidates(
     if repo:
         tasks = [project.task_of(repo)]
     table = Table(title="candidates")
-    for column in ("task", "candidate", "commit", "run", "gate", "outcome"):
-        table.add_column(column)
+    for column in ("task", "candidate", "commit", "run", "gate"):
+        table.add_column(column, no_wrap=column != "commit")
+    table.add_column("outcome", overflow="fold")
     count = 0
     for name in tasks:
         keys = sorted(instance.get_dynamic_partitions(names.candidate_partitions_name(name)))
