@@ -57,6 +57,11 @@ def comparison_frame(task: str, candidate: str) -> pd.DataFrame:
                     "ci_high": delta + 0.3,
                     "verdict": verdict,
                     "n_rows": 400,
+                    "se": 0.15,
+                    "seed_sd": 0.0,
+                    "mde": 0.42,
+                    "min_effect": 0.1,
+                    "p_adjusted": 0.001 if verdict != "no significant change" else 0.5,
                 }
             )
     return pd.DataFrame(rows)

@@ -104,9 +104,9 @@ def test_regression_report_compares_the_candidate_with_its_baseline(runs: Runs) 
     assert meta["provenance/candidate_commit"] == "1a2b3c4"
     page = (folder / "report.html").read_text()
     assert "Use weather at origin" in page
-    assert "Verdict: <strong>improved</strong>" in page
+    assert "Gate: <strong>improved</strong>" in page
     assert "(regression task <code>arrival_delay</code>) compared with" in page
-    assert page.index("Provenance") < page.index("Verdict:") < page.index("Residuals")
+    assert page.index("Provenance") < page.index("Gate:") < page.index("Residuals")
     assert page.index("Residuals") < page.index("Per-subgroup breakdown")
     assert 'alt="Residuals against predictions; Residuals: median' in page
     # deltas + residuals + one subgroup plot per metric (mae, rmse)
