@@ -53,7 +53,8 @@ def test_every_commit_was_evaluated_once_in_commit_order(evaluated: Evaluated) -
     assert len([k for k in keys if k.startswith(BROKEN)]) == 5
     assert evaluated.key(HANGING, 0) in keys
     partitions = evaluated.env.instance.get_dynamic_partitions(candidate_partitions_name(TASK))
-    assert sorted(partitions) == sorted(keys)
+    repos = {k.split("@")[0] for k in keys}  # other test modules add repositories of their own
+    assert sorted(p for p in partitions if p.split("@")[0] in repos) == sorted(keys)
 
 
 def test_first_commit_has_no_baseline(evaluated: Evaluated) -> None:

@@ -83,5 +83,7 @@ def test_shop_orders_are_evaluated_end_to_end(
     assert float(auc["value"].iloc[0]) > 0.6
 
     reports = home / "reports"
-    assert any(reports.rglob(f"*{logistic}*.html")), sorted(map(str, reports.rglob("*")))[:20]
+    page = reports / "candidate_report" / logistic / "report.html"
+    assert page.is_file(), sorted(str(p.relative_to(reports)) for p in reports.rglob("*.html"))
+    assert "roc" in page.read_text().lower()  # the binary task's report: ROC and calibration
     assert dt.date(2024, 4, 30).isoformat() in store.list_partitions("orders")
