@@ -77,5 +77,5 @@ def test_gallery_renders_with_its_plot(ui_env: UiEnv, page: Page) -> None:
     expect(page.get_by_role("heading", name=CANDIDATE)).to_be_visible()
     assert page.locator("img.leaderboard").evaluate("img => img.naturalWidth") > 0
     page.get_by_role("link", name="page").click()
-    expect(page.get_by_text("Verdict:", exact=False)).to_be_visible()
+    expect(page.get_by_text("Gate:", exact=False)).to_be_visible()
     page.screenshot(path=ARTIFACTS / "candidate-report.png", full_page=True)
