@@ -163,6 +163,9 @@ run_monitoring:
 
 def ensure_dagster_home(settings: Settings) -> Path:
     """Point Dagster at the project-local instance when nobody chose one."""
+    # Child processes (report kernels, candidates, run workers) must see the same home as
+    # this one, whatever their working directory: the default is relative to the cwd.
+    os.environ.setdefault(ENV_VARS["home"], str(settings.home))
     if "DAGSTER_HOME" not in os.environ:
         os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     home = Path(os.environ["DAGSTER_HOME"])
