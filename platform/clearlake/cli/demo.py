@@ -30,7 +30,8 @@ def demo() -> None:
     run_demo(settings, progress, output=console.print)
     console.print(
         f"[green]done[/] in {time.monotonic() - started:.0f} s. Explore it: `make ui` "
-        "(Dagster UI), `uv run clearlake why evaluation/candidate_comparison --partition KEY`."
+        "(Dagster UI), `uv run clearlake why evaluation/<task>/candidate_comparison "
+        "--partition KEY`."
     )
 
 
