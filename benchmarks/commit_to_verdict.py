@@ -99,12 +99,12 @@ def main() -> None:
     )
     from flights_example.sample_db import build_sample_db
 
-    from assets.names import comparison_key, evaluation_job, predictions_key, suite_key
     from clearlake.cli.runs import load_definitions
     from clearlake.demo import loop
     from clearlake.evaluation.git import git_repository
     from clearlake.lake.store import LakeStore
     from clearlake.lineage import latest
+    from clearlake.names import comparison_key, evaluation_job, predictions_key, suite_key
     from clearlake.project.load import current_project
     from clearlake.settings import load_settings
 

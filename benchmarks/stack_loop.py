@@ -88,11 +88,11 @@ def in_process_run() -> dict[str, Any]:
     )
     from flights_example.sample_db import build_sample_db
 
-    from assets.names import evaluation_job
     from clearlake.cli.runs import load_definitions
     from clearlake.demo import loop
     from clearlake.lake.store import LakeStore
     from clearlake.lineage import latest
+    from clearlake.names import evaluation_job
     from clearlake.project.load import current_project
     from clearlake.settings import load_settings
 

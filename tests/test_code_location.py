@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets import names
 from assets.definitions import defs
+from clearlake import names
 from clearlake.lake.store import LakeStore
 from clearlake.resources import LakeResource
 

@@ -13,8 +13,8 @@ from typing import Any, TypeAlias
 
 import dagster as dg
 
-from assets.names import COMMIT_SENSOR, candidate_partitions_name, evaluation_job
 from clearlake.evaluation.watch import parse_cursor, plan_tick
+from clearlake.names import COMMIT_SENSOR, candidate_partitions_name, evaluation_job
 from clearlake.partitions import candidate_partitions
 from clearlake.project.load import Project, current_project
 from clearlake.settings import load_settings

@@ -37,14 +37,6 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from assets.names import (
-    REGRESSION_CHECK,
-    candidate_partitions_name,
-    comparison_key,
-    predictions_key,
-    scores_key,
-    suite_key,
-)
 from clearlake.evaluation import (
     baseline,
     candidate_process,
@@ -60,6 +52,14 @@ from clearlake.evaluation import (
 )
 from clearlake.evaluation.suites import candidate_columns, load_suite, row_id
 from clearlake.features.datasets import table_digest
+from clearlake.names import (
+    REGRESSION_CHECK,
+    candidate_partitions_name,
+    comparison_key,
+    predictions_key,
+    scores_key,
+    suite_key,
+)
 from clearlake.partitions import candidate_partitions
 from clearlake.project.config import TaskConfig
 from clearlake.project.load import Project, current_project

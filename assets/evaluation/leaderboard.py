@@ -12,9 +12,9 @@ import base64
 import dagster as dg
 import pyarrow as pa
 
-from assets.names import comparison_key, leaderboard_key, scores_key
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation import candidates, gate, leaderboard, metrics
+from clearlake.names import comparison_key, leaderboard_key, scores_key
 from clearlake.project.load import Project, current_project
 from clearlake.resources import LakeResource
 from clearlake.settings import load_settings

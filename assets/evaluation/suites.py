@@ -8,9 +8,9 @@ changes.
 
 import dagster as dg
 
-from assets.names import feature_key, suite_key
 from clearlake.evaluation.suites import suite_code_version, suite_from_lake
 from clearlake.features.datasets import table_digest
+from clearlake.names import feature_key, suite_key
 from clearlake.project.load import Project, current_project
 from clearlake.resources import LakeResource
 from clearlake.settings import load_settings

@@ -10,11 +10,11 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from assets.names import feature_key, lake_key
 from clearlake.features import build, checks
 from clearlake.features.tables import FeatureTable, feature_table
 from clearlake.lake.metadata import written_metadata
 from clearlake.lake.store import date_partition
+from clearlake.names import feature_key, lake_key
 from clearlake.partitions import daily_partitions, partition_days
 from clearlake.project.arrow_types import type_name
 from clearlake.project.load import Project, current_project

@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from assets.names import lake_key
 from clearlake.lake.checks import freshness_finding
 from clearlake.lake.tables import LakeTable, lake_tables
+from clearlake.names import lake_key
 from clearlake.project.load import current_project
 from clearlake.resources import LakeResource, SourceDatabaseResource
 from clearlake.settings import load_settings

@@ -12,8 +12,8 @@ import json
 
 import dagster as dg
 
-from assets.names import LAKE_DAYS_SENSOR, lake_key
 from clearlake.lake.tables import LakeTable, lake_tables, pending_days
+from clearlake.names import LAKE_DAYS_SENSOR, lake_key
 from clearlake.project.load import current_project
 from clearlake.resources import SourceDatabaseResource
 from clearlake.settings import load_settings

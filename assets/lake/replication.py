@@ -10,11 +10,11 @@ from typing import Any
 
 import dagster as dg
 
-from assets.names import lake_key
 from clearlake.lake import checks, conform, replicate, source, store
 from clearlake.lake.metadata import written_metadata
 from clearlake.lake.replicate import Replicated
 from clearlake.lake.tables import LakeTable, lake_tables
+from clearlake.names import lake_key
 from clearlake.partitions import daily_partitions, partition_days
 from clearlake.project.arrow_types import type_name
 from clearlake.project.load import current_project

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from assets.names import GALLERY, candidate_partitions_name, leaderboard_key
 from assets.reports.report_assets import report_assets
 from clearlake.evaluation import gate
 from clearlake.lake.store import LakeStore
+from clearlake.names import GALLERY, candidate_partitions_name, leaderboard_key
 from clearlake.project.load import current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.reports import gallery

@@ -12,9 +12,9 @@ from typing import Any
 
 import dagster as dg
 
-from assets import names
-from assets.names import REGRESSION_REPORT_SENSOR, candidate_partitions_name, comparison_key
 from assets.reports.report_assets import report_assets
+from clearlake import names
+from clearlake.names import REGRESSION_REPORT_SENSOR, candidate_partitions_name, comparison_key
 from clearlake.partitions import candidate_partitions
 from clearlake.project.load import current_project
 from clearlake.reports.pending import pending_reports

@@ -16,19 +16,17 @@ A declaration that names an unknown table or task fails here, at definitions loa
 """
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
-from assets import names
-from assets.names import (
+from clearlake import names
+from clearlake.names import (
     candidate_partitions_name,
     comparison_key,
     lake_key,
     predictions_key,
     report_key,
-    scores_key,
 )
 from clearlake.partitions import candidate_partitions, daily_partitions
 from clearlake.project.load import Project, current_project
@@ -37,7 +35,6 @@ from clearlake.reports import candidate, lake_health, notebook
 from clearlake.reports.execute import ReportPaths, ReportRecord, provenance_record, report_url
 from clearlake.reports.execute import run_report as execute_report
 from clearlake.reports.templates import (
-    PLATFORM_TEMPLATES,
     PROVENANCE,
     ReportExecutionError,
     Template,
@@ -45,6 +42,7 @@ from clearlake.reports.templates import (
     config_schema,
     discover,
     resolve,
+    template_folders,
 )
 from clearlake.settings import load_settings
 from clearlake.versioning import digest, source_version
@@ -53,20 +51,6 @@ OWNERS = ["team:data-science"]
 HELPERS_VERSION = source_version(notebook, candidate, lake_health)
 """The toolbox templates call: part of every report's code version."""
 _SCALARS = (str, int, float, bool)
-
-
-def template_folders(project: Project) -> list[Path]:
-    return [PLATFORM_TEMPLATES, project.templates_dir]
-
-
-def task_inputs(task: str) -> dict[str, str]:
-    """The asset paths a candidate template of ``task`` may read (``inputs`` parameter)."""
-    keys = {
-        "comparison": comparison_key(task),
-        "predictions": predictions_key(task),
-        "scores": scores_key(task),
-    }
-    return {name: key.to_user_string() for name, key in keys.items()}
 
 
 def _day_tables(template: Template, project: Project) -> list[str]:
@@ -250,7 +234,7 @@ def template_assets(template: Template, project: Project) -> list[dg.AssetsDefin
                 key=names.task_report_key(task, template.name),
                 partitions_def=candidate_partitions(candidate_partitions_name(task)),
                 deps={comparison_key(task): True, predictions_key(task): True},
-                filled={"task": task, "inputs": task_inputs(task)},
+                filled={"task": task, "inputs": names.task_report_inputs(task)},
                 tags={"partitioned_by": "candidate", "task": task},
                 task=task,
             )

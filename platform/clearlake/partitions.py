@@ -31,7 +31,7 @@ def partition_days(window: dg.TimeWindow) -> list[dt.date]:
 def candidate_partitions(name: str) -> dg.DynamicPartitionsDefinition:
     """A task's candidates, one partition per algorithm version of its repositories:
     ``<repo>@<short sha>[~<param hash>]``. ``name`` comes from
-    ``assets.names.candidate_partitions_name(task)``."""
+    ``clearlake.names.candidate_partitions_name(task)``."""
     return dg.DynamicPartitionsDefinition(name=name)
 
 

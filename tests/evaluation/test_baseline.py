@@ -8,9 +8,9 @@ import dagster as dg
 import pytest
 from flights_example.demo_repos import SampleCommit, add_commit, create_sample_repository
 
-from assets.names import evaluation_job, predictions_key
 from clearlake.evaluation.baseline import await_baseline, baseline_commit, baseline_status
 from clearlake.evaluation.git import GitRepository
+from clearlake.names import evaluation_job, predictions_key
 from clearlake.project.config import RepositoryConfig
 from clearlake.settings import load_settings
 

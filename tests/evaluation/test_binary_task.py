@@ -17,7 +17,11 @@ import yaml
 from evaluation_env import evaluation_definitions
 from flights_example.demo_repos import SampleCommit, add_commit, init_repository
 
-from assets.names import (
+from clearlake import runs
+from clearlake.demo import loop
+from clearlake.evaluation.results import stored_frame
+from clearlake.lake.store import LakeStore
+from clearlake.names import (
     candidate_partitions_name,
     comparison_key,
     leaderboard_key,
@@ -25,10 +29,6 @@ from assets.names import (
     scores_key,
     suite_key,
 )
-from clearlake import runs
-from clearlake.demo import loop
-from clearlake.evaluation.results import stored_frame
-from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project, load_project
 from clearlake.settings import load_settings
 

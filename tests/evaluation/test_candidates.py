@@ -4,7 +4,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.names import candidate_partitions_name
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import (
     CandidateKey,
@@ -17,6 +16,7 @@ from clearlake.evaluation.candidates import (
 )
 from clearlake.evaluation.git import CommitInfo
 from clearlake.lake.store import LakeStore
+from clearlake.names import candidate_partitions_name
 
 SHA = "3baebfc0123456789abcdef0123456789abcdef0"
 

@@ -5,8 +5,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.names import COMMIT_SENSOR, REGRESSION_CHECK, candidate_partitions_name, evaluation_job
 from clearlake.cli.runs import load_definitions
+from clearlake.names import (
+    COMMIT_SENSOR,
+    REGRESSION_CHECK,
+    candidate_partitions_name,
+    evaluation_job,
+)
 
 TASKS = {
     "arrival_delay": ["train", "holdout", "holdout_2013_02", "holdout_2013_03"],

@@ -6,12 +6,12 @@ import dagster as dg
 import pytest
 from typer.testing import CliRunner
 
-from assets.names import candidate_partitions_name, scores_key
 from clearlake.cli.main import app
 from clearlake.demo import run_demo
 from clearlake.evaluation.leaderboard import plot_path
 from clearlake.evaluation.results import stored_frame
 from clearlake.lake.store import LakeStore
+from clearlake.names import candidate_partitions_name, scores_key
 from clearlake.settings import load_settings
 
 pytestmark = pytest.mark.slow

@@ -8,11 +8,11 @@ import pytest
 from evaluation_env import BROKEN_COMMITS, GATED, Environment, commit_all, stochastic
 from typer.testing import CliRunner
 
-from assets.names import comparison_key
 from clearlake.cli.main import app
 from clearlake.demo import loop
 from clearlake.evaluation import gate, seeds
 from clearlake.evaluation.candidates import CandidateKey, read_json
+from clearlake.names import comparison_key
 
 TASK = "arrival_delay"
 pytestmark = pytest.mark.slow

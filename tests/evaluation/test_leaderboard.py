@@ -5,7 +5,6 @@ import dagster as dg
 from test_scoring import METRICS, TASK, predictions
 
 from assets.evaluation.leaderboard import leaderboard_asset
-from assets.names import candidate_partitions_name, comparison_key, leaderboard_key, scores_key
 from clearlake.evaluation.leaderboard import (
     LEADERBOARD_COLUMNS,
     Entry,
@@ -15,6 +14,7 @@ from clearlake.evaluation.leaderboard import (
     subgroup_regressions,
 )
 from clearlake.evaluation.scoring import compare_predictions, score_predictions
+from clearlake.names import candidate_partitions_name, comparison_key, leaderboard_key, scores_key
 from clearlake.project.load import parse_project
 from clearlake.resources import LakeResource
 

@@ -7,7 +7,10 @@ import pandas as pd
 import psutil
 from evaluation_env import BROKEN, HANG_TIMEOUT, HANGING, TASK, Evaluated
 
-from assets.names import (
+from clearlake.evaluation.candidates import register_candidate
+from clearlake.evaluation.leaderboard import plot_path
+from clearlake.evaluation.results import stored_frame
+from clearlake.names import (
     REGRESSION_CHECK,
     candidate_partitions_name,
     comparison_key,
@@ -15,9 +18,6 @@ from assets.names import (
     leaderboard_key,
     predictions_key,
 )
-from clearlake.evaluation.candidates import register_candidate
-from clearlake.evaluation.leaderboard import plot_path
-from clearlake.evaluation.results import stored_frame
 
 PREDICTIONS = predictions_key(TASK)
 COMPARISON = comparison_key(TASK)

@@ -9,8 +9,8 @@ import yaml
 from evaluation_env import TASK, evaluation_definitions, example_config
 from flights_example.demo_repos import SampleCommit, add_commit, create_sample_repository
 
-from assets.names import COMMIT_SENSOR, candidate_partitions_name, evaluation_job
 from clearlake.evaluation.watch import plan_tick
+from clearlake.names import COMMIT_SENSOR, candidate_partitions_name, evaluation_job
 from clearlake.project.load import Project, load_project
 from clearlake.settings import load_settings
 

@@ -19,18 +19,18 @@ from evaluation_env import SUBMITTED, Environment, stochastic
 from flights_example.demo_repos import SAMPLE_COMMITS, add_commit
 from typer.testing import CliRunner
 
-from assets.names import (
-    COMMIT_SENSOR,
-    candidate_partitions_name,
-    evaluation_job,
-    scores_key,
-)
 from clearlake.cli.main import app
 from clearlake.demo import loop
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import candidate_parameters
 from clearlake.evaluation.submit import SubmitError, Submitted
 from clearlake.evaluation.submit import submit as submit_commit
+from clearlake.names import (
+    COMMIT_SENSOR,
+    candidate_partitions_name,
+    evaluation_job,
+    scores_key,
+)
 
 TASK = "arrival_delay"
 

@@ -8,7 +8,7 @@ from evaluation_env import TASK, Evaluated, example_config
 
 from assets.evaluation.candidates import candidate_assets
 from assets.evaluation.suites import suite_assets
-from assets.names import predictions_key, scores_key, suite_key
+from clearlake.names import predictions_key, scores_key, suite_key
 from clearlake.project.load import Project, parse_project
 
 

@@ -50,8 +50,8 @@ from helm_support import (
     reports_claim,
 )
 
-from assets.names import evaluation_job
 from clearlake.experiments.profiles import k8s_config, resolve_request
+from clearlake.names import evaluation_job
 from clearlake.partitions import CANDIDATES
 from clearlake.project import load_project
 from clearlake.settings import EXAMPLE_PROJECT

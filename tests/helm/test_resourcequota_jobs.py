@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from helm_support import Manifest, find
 
-from assets.names import evaluation_job
 from clearlake.cli.runs import load_definitions
+from clearlake.names import evaluation_job
 from clearlake_deploy.helm_values import ClearlakeValues
 
 REPOSITORIES, COMMITS_PER_DAY = 20, 10

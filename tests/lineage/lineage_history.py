@@ -13,8 +13,8 @@ import pytest
 import yaml
 from flights_example.demo_repos import SAMPLE_COMMITS, create_sample_repository
 
-from assets import names
 from assets.definitions import defs
+from clearlake import names
 from clearlake.demo import loop
 from clearlake.lake.store import LakeStore
 from clearlake.project import Project, load_project

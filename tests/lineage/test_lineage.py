@@ -4,8 +4,7 @@ import pytest
 from lineage_history import History
 from typer.testing import CliRunner
 
-from assets import names
-from clearlake import lineage
+from clearlake import lineage, names
 from clearlake.cli.main import app
 
 COMPARISON = names.comparison_key("arrival_delay")

@@ -15,8 +15,8 @@ import dagster as dg
 import pytest
 from shop_project import COMMITS, create_orders, write_project
 
-from assets import names
 from assets.definitions import defs
+from clearlake import names
 from clearlake.demo import loop
 from clearlake.demo.repos import create_repository
 from clearlake.lake.store import LakeStore

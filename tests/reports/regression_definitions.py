@@ -1,7 +1,7 @@
 """Stand-in evaluation outputs for the report tests, with the evaluation contract's keys,
 columns and metadata, so the tests control the verdicts.
 
-Per task (``assets.names``): ``candidate_comparison`` (blocking check
+Per task (``clearlake.names``): ``candidate_comparison`` (blocking check
 ``no_significant_regression``: keys containing 'bad' regress for subgroup WN and fail it)
 and ``candidate_predictions`` (regression: residuals in the task's unit; binary:
 probabilities of the positive class). Stored by the real lake IO manager.
@@ -14,7 +14,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.names import (
+from clearlake.names import (
     REGRESSION_CHECK,
     candidate_partitions_name,
     comparison_key,

@@ -13,10 +13,10 @@ import dagster as dg
 import pytest
 from report_harness import REPORTS_URL, ReportEnv, failure_message, materialization
 
-from assets.names import candidate_partitions_name
 from clearlake.evaluation.candidates import CandidateKey, register_parameters, save_commit_info
 from clearlake.evaluation.git import CommitInfo
 from clearlake.lake.store import LakeStore
+from clearlake.names import candidate_partitions_name
 from clearlake.reports import render
 from clearlake.reports.gallery import commit_page
 from clearlake.settings import load_settings

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dagster as dg
 from report_harness import ReportEnv, definitions
 
-from assets import names
-from assets.names import (
+from clearlake import names
+from clearlake.names import (
     REGRESSION_REPORT_SENSOR,
     candidate_partitions_name,
     comparison_key,

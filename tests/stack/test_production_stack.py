@@ -36,7 +36,7 @@ from processes import wait_until
 from s3_server import S3Server
 from stack import REPO, Stack, git, git_daemon, production_stack
 
-from assets import names
+from clearlake import names
 from clearlake.api.tokens import issue_token
 from clearlake.lineage import latest
 

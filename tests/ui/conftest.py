@@ -66,7 +66,7 @@ def ui_env(
         sys.path.insert(0, str(REPORT_TESTS))
         from report_harness import definitions
 
-        from assets.names import candidate_partitions_name
+        from clearlake.names import candidate_partitions_name
 
         defs = definitions()
         with dg.DagsterInstance.get() as instance:

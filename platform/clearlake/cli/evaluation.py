@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assets import names
-from clearlake import lineage
+from clearlake import lineage, names
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation import gate
 from clearlake.evaluation.metrics import lower_is_better

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from assets import names
+from clearlake import names
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import current_project
 from clearlake.settings import load_settings

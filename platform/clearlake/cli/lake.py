@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from assets.names import lake_key
 from clearlake.errors import ClearlakeError, EmptyTableError
 from clearlake.lake import reader
 from clearlake.lake.infer import declaration, infer_source
@@ -19,6 +18,7 @@ from clearlake.lake.replicate import check_day_range
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, get_table, lake_tables
+from clearlake.names import lake_key
 from clearlake.project.load import current_project, sample_database_builder
 from clearlake.settings import load_settings
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from clearlake import names
 from clearlake.errors import ClearlakeError
 from clearlake.settings import load_settings
 
@@ -94,10 +95,9 @@ def run_report(
 
     A candidate template gets its task's ``inputs`` from ``-p task=<task>``.
     """
-    from assets.reports.report_assets import task_inputs, template_folders
     from clearlake.project.load import current_project
     from clearlake.reports.execute import run_template
-    from clearlake.reports.templates import TemplateError, discover
+    from clearlake.reports.templates import TemplateError, discover, template_folders
 
     values = {}
     for item in parameter or []:
@@ -115,7 +115,7 @@ def run_report(
         )
     chosen = templates[template]
     if chosen.scope == "candidate" and "task" in values and "inputs" not in values:
-        values["inputs"] = task_inputs(str(values["task"]))
+        values["inputs"] = names.task_report_inputs(str(values["task"]))
     directory = output or settings.home / "scratch"
     with console.status(f"running {template}"):
         record = run_template(chosen, values, output_dir=directory)

@@ -10,18 +10,12 @@ import dagster as dg
 import typer
 
 from clearlake import runs
+from clearlake.code_location import load_definitions
 from clearlake.run_sweep import fail_dead_runs
 from clearlake.runs import failure_message
 from clearlake.settings import ensure_dagster_home, load_settings
 
 __all__ = ["failure_message", "instance", "load_definitions", "materialize"]
-
-
-def load_definitions() -> dg.Definitions:
-    from assets.definitions import defs
-
-    loaded = defs() if callable(defs) else defs
-    return loaded if isinstance(loaded, dg.Definitions) else dg.Definitions.merge(loaded)
 
 
 def instance() -> dg.DagsterInstance:

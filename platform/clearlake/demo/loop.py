@@ -18,8 +18,7 @@ from typing import Any
 
 import dagster as dg
 
-from assets import names
-from clearlake import runs
+from clearlake import names, runs
 from clearlake.errors import ClearlakeError
 from clearlake.lake.store import LakeStore
 from clearlake.project import Project

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import names
-from assets.definitions import defs
+from clearlake import names
+from clearlake.code_location import load_definitions
 from clearlake.demo import loop
 from clearlake.errors import ConfigurationError
 from clearlake.lake.store import LakeStore
@@ -93,12 +93,6 @@ def _reason(error: str | None) -> str:
     return re.sub(r"^[\w.]+(Error|Exception): ", "", text)[:240]
 
 
-def _definitions() -> dg.Definitions:
-    loaded = defs()
-    assert isinstance(loaded, dg.Definitions)
-    return loaded
-
-
 def _source_needs_building(settings: Settings) -> bool:
     default = f"sqlite:///{settings.sample_db_path}"
     return settings.source_url == default and not settings.sample_db_path.exists()
@@ -128,7 +122,7 @@ def run_demo(
         progress("creating the demo algorithm repositories")
         project.load_object(demo.repositories, what="demo repositories")(settings.home)
     store = LakeStore(settings.lake_url)
-    definitions = _definitions()
+    definitions = load_definitions()
     loop.ensure_lake(definitions, instance, store, project, progress)
     loop.ensure_features_and_suites(definitions, instance, store, project, progress)
     evaluated = loop.run_until_quiet(definitions, instance, progress)

@@ -106,7 +106,7 @@ def register_candidate(
     store: LakeStore | None = None,
 ) -> str:
     """Add the candidate's partition to ``partitions`` (its task's dynamic partitions, named
-    by ``assets.names.candidate_partitions_name``; idempotent) and return its key.
+    by ``clearlake.names.candidate_partitions_name``; idempotent) and return its key.
 
     With ``parameters``, the key carries their hash and the parameters are stored in the
     lake so that evaluation (in any process) passes them to the algorithm's constructor.

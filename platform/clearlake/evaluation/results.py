@@ -2,7 +2,7 @@
 
 The lake IO manager stores an asset at the path its key spells (candidate partitions under
 ``key=<candidate>``), so a result is found from its asset key — which the caller takes
-from ``assets.names`` (``predictions_key(task)``, ``scores_key(task)``,
+from ``clearlake.names`` (``predictions_key(task)``, ``scores_key(task)``,
 ``comparison_key(task)``, ``leaderboard_key(task)``): the library never builds one.
 
 >>> key = comparison_key("late_arrival")  # doctest: +SKIP

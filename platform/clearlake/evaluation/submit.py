@@ -3,7 +3,7 @@
 ``submit`` finds the code location that has the task's evaluation job, adds the
 candidate's partition to the task's partitions and launches the run, tagged with the
 commit sensor's run key so the sensor will not evaluate the same commit again when it
-sees it. Job, partitions and sensor names come from the caller (``assets.names``).
+sees it. Job, partitions and sensor names come from the caller (``clearlake.names``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Planning does every check first — repository, ref, grid, profile limits — so a request
 that cannot be honoured launches nothing. Launching registers one candidate partition
 per parameter combination in the partitions of the repository's task and submits one run
-of the task's evaluation job per partition (names given by the caller, ``assets.names``),
+of the task's evaluation job per partition (names given by the caller, ``clearlake.names``),
 with the profile applied to its step pods (``step_k8s_config`` of the k8s_job_executor) and a
 small fixed run pod (the ``dagster-k8s/config`` tag); locally both are inert.
 """

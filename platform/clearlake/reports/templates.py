@@ -34,11 +34,19 @@ import dagster as dg
 from nbformat import NotebookNode
 
 from clearlake.errors import ClearlakeError
+from clearlake.project.load import Project
 from clearlake.reports import render
 from clearlake.settings import PROJECT_ROOT
 from clearlake.versioning import file_version
 
 PLATFORM_TEMPLATES = PROJECT_ROOT / "notebooks"
+
+
+def template_folders(project: Project) -> list[Path]:
+    """Where templates are discovered: the platform's, then the project's own."""
+    return [PLATFORM_TEMPLATES, project.templates_dir]
+
+
 PARAMETERS_TAG = "parameters"
 METADATA_KEY = "clearlake"
 PROVENANCE = "provenance"

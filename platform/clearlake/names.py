@@ -1,7 +1,8 @@
 """The one owner of Clearlake's Dagster names: asset keys, partitions, jobs, sensors, checks.
 
-Everything else imports them from here (definitions, the CLI, the demo); the library
-receives them as arguments and never builds a key itself. Keys follow the lake's storage
+The definitions (``assets/``) and the applications (CLI, demo) import them from here, so
+an application never needs to import the definitions to know a name; the rest of the
+library receives keys as arguments and never builds one itself. Keys follow the lake's storage
 layout (``lake/<table>``, ``features/<name>``, ``evaluation/<task>/…``): the lake IO
 manager stores an asset at the path its key spells.
 """
@@ -48,6 +49,16 @@ def comparison_key(task: str) -> dg.AssetKey:
 
 def leaderboard_key(task: str) -> dg.AssetKey:
     return dg.AssetKey(["evaluation", task, "leaderboard"])
+
+
+def task_report_inputs(task: str) -> dict[str, str]:
+    """The asset paths a candidate report template of ``task`` reads (its ``inputs``)."""
+    keys = {
+        "comparison": comparison_key(task),
+        "predictions": predictions_key(task),
+        "scores": scores_key(task),
+    }
+    return {name: key.to_user_string() for name, key in keys.items()}
 
 
 def candidate_partitions_name(task: str) -> str:
