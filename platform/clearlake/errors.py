@@ -26,7 +26,7 @@ class InvalidDateError(ClearlakeError):
     def __init__(self, value: object, what: str = "date") -> None:
         self.value = value
         super().__init__(
-            f"Malformed {what} {value!r}: use ISO format YYYY-MM-DD (for example 2013-01-31)."
+            f"Malformed {what} {value!r}: use ISO format YYYY-MM-DD (for example 2024-01-31)."
         )
 
 

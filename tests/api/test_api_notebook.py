@@ -10,9 +10,9 @@ from live_api import LiveApi
 from clearlake.notebooks_clean import problems
 from clearlake.reports.execute import run_template
 from clearlake.reports.templates import Template
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
-NOTEBOOK = EXAMPLE_PROJECT / "notebooks" / "explore" / "data_api_example.ipynb"
+NOTEBOOK = DEFAULT_PROJECT / "notebooks" / "explore" / "data_api_example.ipynb"
 
 
 def test_example_notebook_is_committed_clean() -> None:

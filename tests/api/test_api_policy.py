@@ -17,7 +17,7 @@ from clearlake.api.errors import ConfigFileError
 from clearlake.api.policy import load_policy, parse_policy
 from clearlake.cli.api import api_app
 from clearlake.lake.store import LakeStore
-from clearlake.settings import EXAMPLE_PROJECT, load_settings
+from clearlake.settings import DEFAULT_PROJECT, load_settings
 
 VALID = """\
 version: 1
@@ -121,7 +121,7 @@ def test_check_policy_command(tmp_path: Path) -> None:
 
 def _project_without_policy(tmp_path: Path) -> Path:
     folder = tmp_path / "project"
-    shutil.copytree(EXAMPLE_PROJECT, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(DEFAULT_PROJECT, folder, ignore=shutil.ignore_patterns("__pycache__"))
     config = folder / "clearlake.yaml"
     config.write_text(re.sub(r"\napi:\n  policy: [^\n]*\n", "\n", config.read_text()))
     (folder / "api_policy.yaml").unlink()

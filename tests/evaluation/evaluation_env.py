@@ -24,7 +24,7 @@ from clearlake.demo.repos import SampleCommit, add_commit
 from clearlake.environment import resources_for
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
-from clearlake.settings import EXAMPLE_PROJECT, Settings
+from clearlake.settings import DEFAULT_PROJECT, Settings
 
 TASK = "arrival_delay"
 SUITES = {
@@ -106,13 +106,13 @@ def link_lake(source: LakeStore, root: Path) -> LakeStore:
 
 def example_config() -> dict[str, Any]:
     """The flights example's configuration with its relative paths made absolute."""
-    raw: dict[str, Any] = yaml.safe_load((EXAMPLE_PROJECT / "clearlake.yaml").read_text())
-    raw["project"]["python_path"] = [str(EXAMPLE_PROJECT)]
+    raw: dict[str, Any] = yaml.safe_load((DEFAULT_PROJECT / "clearlake.yaml").read_text())
+    raw["project"]["python_path"] = [str(DEFAULT_PROJECT)]
     for feature in raw["features"].values():
         if "sql" in feature:
-            feature["sql"] = str(EXAMPLE_PROJECT / feature["sql"])
-    raw["api"]["policy"] = str(EXAMPLE_PROJECT / raw["api"]["policy"])
-    raw["reports"]["templates"] = str(EXAMPLE_PROJECT / raw["reports"]["templates"])
+            feature["sql"] = str(DEFAULT_PROJECT / feature["sql"])
+    raw["api"]["policy"] = str(DEFAULT_PROJECT / raw["api"]["policy"])
+    raw["reports"]["templates"] = str(DEFAULT_PROJECT / raw["reports"]["templates"])
     return raw
 
 

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from clearlake.project.load import Project, parse_project
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
 
 def git(repo: Path, *args: str) -> str:
@@ -33,7 +33,7 @@ def algorithm_repo(tmp_path: Path) -> Path:
 @pytest.fixture
 def experiment_project(algorithm_repo: Path) -> Project:
     """The example project with the test repository registered (on its regression task)."""
-    path = EXAMPLE_PROJECT / "clearlake.yaml"
+    path = DEFAULT_PROJECT / "clearlake.yaml"
     raw = yaml.safe_load(path.read_text())
     raw["repositories"] = [
         {

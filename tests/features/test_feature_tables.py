@@ -16,7 +16,7 @@ from clearlake.features import checks
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project, load_project
 from clearlake.resources import LakeResource
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
 RANGE = {
     "dagster/asset_partition_range_start": "2013-02-01",
@@ -42,7 +42,7 @@ def instance(tmp_path: Path) -> dg.DagsterInstance:
 def project_with(tmp_path: Path, features: dict[str, Any], sql: str | None = None) -> Project:
     """The flights example's sources with other feature tables, in a temporary project."""
     folder = tmp_path / "project"
-    shutil.copytree(EXAMPLE_PROJECT, folder, ignore=shutil.ignore_patterns("notebooks"))
+    shutil.copytree(DEFAULT_PROJECT, folder, ignore=shutil.ignore_patterns("notebooks"))
     raw = yaml.safe_load((folder / "clearlake.yaml").read_text())
     raw.update(features=features, tasks={}, repositories=[])
     if sql is not None:
@@ -54,7 +54,7 @@ def project_with(tmp_path: Path, features: dict[str, Any], sql: str | None = Non
 def test_function_feature_asset_days_checks_and_versions(
     private_lake: LakeStore, instance: dg.DagsterInstance
 ) -> None:
-    project = load_project(EXAMPLE_PROJECT)
+    project = load_project(DEFAULT_PROJECT)
     asset = feature_asset(project, "flight_features")
     key = dg.AssetKey(["features", "flight_features"])
     spec = asset.specs_by_key[key]
@@ -101,7 +101,7 @@ def test_function_feature_asset_days_checks_and_versions(
 def test_sql_feature_asset_reads_exactly_its_tables(
     private_lake: LakeStore, instance: dg.DagsterInstance
 ) -> None:
-    project = load_project(EXAMPLE_PROJECT)
+    project = load_project(DEFAULT_PROJECT)
     asset = feature_asset(project, "departures")
     spec = asset.specs_by_key[dg.AssetKey(["features", "departures"])]
     assert {d.asset_key for d in spec.deps} == {
@@ -160,7 +160,7 @@ def test_sql_result_of_another_type_names_feature_column_and_fix(
 
 
 def test_checks_fail_on_bad_data() -> None:
-    project = load_project(EXAMPLE_PROJECT)
+    project = load_project(DEFAULT_PROJECT)
     schema = project.feature_schema("flight_features")
     declared = {c.name: c for c in project.feature("flight_features").checks}
     table = pa.table(

@@ -16,7 +16,7 @@ from clearlake.features.tables import feature_table
 from clearlake.lake import reader
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import load_project
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
 DAY = dt.date(2013, 1, 10)
 WEEK = [DAY + dt.timedelta(days=i) for i in range(7)]
@@ -24,7 +24,7 @@ WEEK = [DAY + dt.timedelta(days=i) for i in range(7)]
 
 @pytest.fixture(scope="module")
 def week(sample_lake: LakeStore) -> dict[dt.date, pa.Table]:
-    project = load_project(EXAMPLE_PROJECT)
+    project = load_project(DEFAULT_PROJECT)
     table = feature_table(project, "flight_features")
     function = project.load_object("flights_example.features:flight_features", what="feature")
     return build.build_days(table, sample_lake, WEEK, function)
@@ -34,7 +34,7 @@ def test_one_row_per_flight_each_day_identical_to_the_whole_range(
     week: dict[dt.date, pa.Table], sample_lake: LakeStore
 ) -> None:
     """Built a day at a time, the rows are exactly those of the range built at once."""
-    schema = load_project(EXAMPLE_PROJECT).feature_schema("flight_features")
+    schema = load_project(DEFAULT_PROJECT).feature_schema("flight_features")
     at_once = toolbox.build_flight_features(
         reader.read("flights", WEEK[0], WEEK[-1], store=sample_lake),
         reader.read("weather", WEEK[0], WEEK[-1], store=sample_lake),
@@ -60,7 +60,7 @@ def test_features_join_weather_planes_and_airlines(week: dict[dt.date, pa.Table]
 
 
 def test_missing_lake_partition_is_a_clear_error(sample_lake: LakeStore) -> None:
-    project = load_project(EXAMPLE_PROJECT)
+    project = load_project(DEFAULT_PROJECT)
     table = feature_table(project, "flight_features")
     function = project.load_object("flights_example.features:flight_features", what="feature")
     with pytest.raises(PartitionNotFoundError, match=r"flights.*2013-06-01.*clearlake lake"):

@@ -11,10 +11,10 @@ from helm_support import Manifest, aws_profile, deep_merge, load_yaml, offline
 
 from clearlake.api.policy import parse_policy
 from clearlake.project.load import parse_project
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
-REPO_CONFIG = load_yaml(EXAMPLE_PROJECT / "clearlake.yaml")
-SAMPLE_POLICY = load_yaml(EXAMPLE_PROJECT / "api_policy.yaml")
+REPO_CONFIG = load_yaml(DEFAULT_PROJECT / "clearlake.yaml")
+SAMPLE_POLICY = load_yaml(DEFAULT_PROJECT / "api_policy.yaml")
 
 
 def _with(config: Any, policy: Any) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def test_renders_files_the_platform_accepts(
     data = get(objects, "ConfigMap", "clearlake-config").data
     assert helm.values_from_yaml(data["clearlake.yaml"]) == REPO_CONFIG
     rendered = yaml.safe_load(data["clearlake.yaml"])
-    parse_project(rendered, path=EXAMPLE_PROJECT / "clearlake.yaml")
+    parse_project(rendered, path=DEFAULT_PROJECT / "clearlake.yaml")
     assert parse_policy(data["api-policy.yaml"], name="clearlake-config").roles
     env = get(objects, "ConfigMap", "clearlake-env").data
     assert env["CLEARLAKE_CONFIG"] == "/etc/clearlake/clearlake.yaml"

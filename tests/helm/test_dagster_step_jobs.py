@@ -54,7 +54,7 @@ from clearlake.experiments.profiles import k8s_config, resolve_request
 from clearlake.names import evaluation_job
 from clearlake.partitions import CANDIDATES
 from clearlake.project import load_project
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
 IMAGE = f"clearlake:{COMMIT}"
 JOB = evaluation_job("arrival_delay")
@@ -152,7 +152,7 @@ def test_experiment_step_config_keeps_the_claim(
 ) -> None:
     # An experiment sizes its step pods through the executor's step_k8s_config (what
     # clearlake.experiments.launch puts in the run config); that must not drop the claim.
-    profiles = load_project(EXAMPLE_PROJECT).config.profiles
+    profiles = load_project(DEFAULT_PROJECT).config.profiles
     step_config = k8s_config(resolve_request(profiles, "gpu"), experiment="exp-test")
     run_config = {"execution": {"config": {"step_k8s_config": step_config}}}
     pod = validated(launch_step(run_launcher, run_config, REPORT_STEP))["spec"]["template"]["spec"]

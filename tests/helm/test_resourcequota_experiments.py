@@ -17,7 +17,7 @@ from clearlake.experiments.profiles import (
     run_pod_config,
 )
 from clearlake.project.load import load_project
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 from clearlake_deploy.helm_values import ClearlakeValues
 
 QUOTA = "clearlake-experiments"
@@ -76,7 +76,7 @@ def test_a_two_gpu_sweep_gets_both_run_pods_and_both_step_pods(
 ) -> None:
     hard = find(aws_manifests, "ResourceQuota", QUOTA)["spec"]["hard"]
     assert hard["requests.nvidia.com/gpu"] == "2"
-    profiles = load_project(EXAMPLE_PROJECT / "clearlake.yaml").config.profiles
+    profiles = load_project(DEFAULT_PROJECT / "clearlake.yaml").config.profiles
     request = resolve_request(profiles, "gpu")
     run_pod = run_pod_config(request, experiment="exp")["container_config"]
     step_pod = k8s_config(request, experiment="exp")["container_config"]

@@ -18,18 +18,18 @@ from clearlake import names
 from clearlake.demo import loop
 from clearlake.lake.store import LakeStore
 from clearlake.project import Project, load_project
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
 TASK = "arrival_delay"
 
 
 def config_file(path: Path, repo: Path, holdout_end: str) -> Path:
     """The example project with one task on a short window, at ``path``."""
-    raw = yaml.safe_load((EXAMPLE_PROJECT / "clearlake.yaml").read_text())
-    raw["project"]["python_path"] = [str(EXAMPLE_PROJECT)]
-    raw["features"]["departures"]["sql"] = str(EXAMPLE_PROJECT / "features" / "departures.sql")
-    raw["api"]["policy"] = str(EXAMPLE_PROJECT / "api_policy.yaml")
-    raw["reports"]["templates"] = str(EXAMPLE_PROJECT / "notebooks")
+    raw = yaml.safe_load((DEFAULT_PROJECT / "clearlake.yaml").read_text())
+    raw["project"]["python_path"] = [str(DEFAULT_PROJECT)]
+    raw["features"]["departures"]["sql"] = str(DEFAULT_PROJECT / "features" / "departures.sql")
+    raw["api"]["policy"] = str(DEFAULT_PROJECT / "api_policy.yaml")
+    raw["reports"]["templates"] = str(DEFAULT_PROJECT / "notebooks")
     task = raw["tasks"][TASK]
     task["suites"] = {
         "train": {"start": "2013-01-01", "end": "2013-01-08", "role": "train"},

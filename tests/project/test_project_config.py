@@ -16,9 +16,9 @@ from clearlake.errors import ConfigurationError
 from clearlake.project import load_project
 from clearlake.project.arrow_types import parse_type, type_name
 from clearlake.project.load import parse_project
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
-EXAMPLE = EXAMPLE_PROJECT / "clearlake.yaml"
+EXAMPLE = DEFAULT_PROJECT / "clearlake.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +30,9 @@ def example() -> dict[str, Any]:
 def write(tmp_path: Path, raw: dict[str, Any]) -> Path:
     """A copy of the example project with ``raw`` as its configuration."""
     (tmp_path / "features").mkdir(exist_ok=True)
-    sql = EXAMPLE_PROJECT / "features" / "departures.sql"
+    sql = DEFAULT_PROJECT / "features" / "departures.sql"
     (tmp_path / "features" / "departures.sql").write_text(sql.read_text())
-    (tmp_path / "api_policy.yaml").write_text((EXAMPLE_PROJECT / "api_policy.yaml").read_text())
+    (tmp_path / "api_policy.yaml").write_text((DEFAULT_PROJECT / "api_policy.yaml").read_text())
     path = tmp_path / "clearlake.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
@@ -45,7 +45,7 @@ def edited(example: dict[str, Any], edit: Any) -> dict[str, Any]:
 
 
 def test_the_example_is_valid_and_says_what_it_defines() -> None:
-    project = load_project(EXAMPLE_PROJECT)
+    project = load_project(DEFAULT_PROJECT)
     assert list(project.config.tasks) == ["arrival_delay", "late_arrival"]
     assert project.task("arrival_delay").target == "arr_delay"
     assert project.task("late_arrival").type == "binary"
@@ -224,7 +224,7 @@ def test_type_names_round_trip(text: str) -> None:
 
 def test_config_check_prints_what_the_project_defines() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "clearlake.cli.main", "config", "check", str(EXAMPLE_PROJECT)],
+        [sys.executable, "-m", "clearlake.cli.main", "config", "check", str(DEFAULT_PROJECT)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -10,7 +10,7 @@ from report_harness import REPORTS_URL, ReportEnv, materialization
 from clearlake.reports import render
 from clearlake.reports.execute import run_template
 from clearlake.reports.templates import Template
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
 DAY = "2013-02-10"
 
@@ -50,7 +50,7 @@ def test_lake_health_report_for_one_day(report_env: ReportEnv) -> None:
 
 def test_templates_run_locally_with_their_defaults(report_env: ReportEnv, tmp_path: Path) -> None:
     """papermill + nbconvert, no Dagster: the parameters cell's defaults are enough."""
-    template = Template.load(EXAMPLE_PROJECT / "notebooks" / "sanity_check.ipynb")
+    template = Template.load(DEFAULT_PROJECT / "notebooks" / "sanity_check.ipynb")
     record = run_template(template, {}, output_dir=tmp_path)
     assert record.summary == {"verdict": "ok", "rows": "842"}  # flights on 2013-01-01
     page = (tmp_path / record.html).read_text()

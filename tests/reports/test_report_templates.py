@@ -23,9 +23,9 @@ from clearlake.reports.templates import (
     parse_parameters,
     resolve,
 )
-from clearlake.settings import EXAMPLE_PROJECT, load_settings
+from clearlake.settings import DEFAULT_PROJECT, load_settings
 
-EXAMPLE_TEMPLATES = EXAMPLE_PROJECT / "notebooks"
+EXAMPLE_TEMPLATES = DEFAULT_PROJECT / "notebooks"
 
 
 def write_template(

@@ -11,7 +11,7 @@ import pytest
 from report_harness import REPORTS_URL, ReportEnv, definitions, materialization
 
 from clearlake.reports import render
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
 DAY = "2013-01-05"
 
@@ -44,7 +44,7 @@ def new_template(path: Path) -> None:
 def project(report_env: ReportEnv, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the flights example with one more template in its notebooks folder."""
     root = tmp_path_factory.mktemp("project") / "flights"
-    shutil.copytree(EXAMPLE_PROJECT, root, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(DEFAULT_PROJECT, root, ignore=shutil.ignore_patterns("__pycache__"))
     new_template(root / "notebooks" / "windy_days.ipynb")
     return root
 

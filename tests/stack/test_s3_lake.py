@@ -23,7 +23,7 @@ from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import TMP_DIR, LakeStore, s3_error
 from clearlake.lake.tables import LAKE_TABLES
-from clearlake.settings import EXAMPLE_PROJECT
+from clearlake.settings import DEFAULT_PROJECT
 
 SCHEMA = pa.schema([("n", pa.int64())])
 DAY = "date=2013-01-01"
@@ -102,7 +102,7 @@ def test_data_api_serves_the_s3_lake(
         s3.env(),
         CLEARLAKE_HOME=str(tmp_path / "home"),
         CLEARLAKE_LAKE_URL=s3_lake_url,
-        CLEARLAKE_API_POLICY=str(EXAMPLE_PROJECT / "api_policy.yaml"),
+        CLEARLAKE_API_POLICY=str(DEFAULT_PROJECT / "api_policy.yaml"),
         CLEARLAKE_API_TOKENS_FILE=str(tmp_path / "tokens.yaml"),
         CLEARLAKE_API_MASK_KEY="test-mask-key-0123456789abcdef",
     )

@@ -2,8 +2,8 @@
 
 >>> from clearlake.api import Client
 >>> with Client() as api:  # CLEARLAKE_API_URL / CLEARLAKE_API_TOKEN  # doctest: +SKIP
-...     delays = api.read("flights", "2013-01-01", "2013-01-31",
-...                       columns=["carrier", "dep_delay"], filters=[("origin", "==", "JFK")])
+...     big = api.read("orders", "2024-03-01", "2024-03-31",
+...                    columns=["region", "amount"], filters=[("region", "==", "north")])
 
 Rows arrive as an Arrow IPC stream and are decoded batch by batch (:meth:`Client.scan`
 never holds more than a batch); a refusal raises :class:`ApiClientError` with the

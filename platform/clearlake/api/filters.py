@@ -1,8 +1,8 @@
-"""Query-string filters (``origin:eq:JFK``) → the lake reader's ``(column, op, value)``.
+"""Query-string filters (``region:eq:north``) → the lake reader's ``(column, op, value)``.
 
-Values are typed from the column's Arrow type, so ``dep_delay:gt:30`` compares numbers
-and ``flight_date:ge:2013-01-15`` compares dates; anything that does not parse is a 400
-naming the filter. ``in`` / ``notin`` take comma-separated values (``carrier:in:AA,UA``).
+Values are typed from the column's Arrow type, so ``amount:gt:30`` compares numbers
+and ``order_day:ge:2024-03-15`` compares dates; anything that does not parse is a 400
+naming the filter. ``in`` / ``notin`` take comma-separated values (``region:in:north,south``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ OPERATORS = {
 }
 SYNTAX = (
     "use column:op:value with op one of " + ", ".join(OPERATORS) + " (for example "
-    "origin:eq:JFK, dep_delay:gt:30, carrier:in:AA,UA)"
+    "region:eq:north, amount:gt:30, region:in:north,south)"
 )
 
 

@@ -1,7 +1,7 @@
 """Is a hashed or masked column still readable through the clear columns next to it?
 
-Hashing ``dest`` protects nothing if ``(origin, distance)`` is served in clear: on the
-flights data each recurring (origin, distance) pair has one destination in 97.8% of cases,
+Hashing ``store`` protects nothing if ``(city, street)`` is served in clear: when each
+recurring (city, street) pair has one store in almost every case,
 so the pair *is* the destination. For each role and each column it receives hashed or
 masked, every single clear column and every pair of them is measured on the lake data:
 among the combinations of values that recur (two rows or more: a value seen once teaches

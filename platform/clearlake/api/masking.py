@@ -2,7 +2,7 @@
 
 The keyed hash is HMAC-SHA256(deployment key, value as text), hex, truncated to 16
 characters (64 bits). The same value gives the same hash in every response of a
-deployment, so hashed columns still join (flights.tailnum ↔ planes.tailnum) and count,
+deployment, so hashed columns still join (orders.customer_id ↔ customers.customer_id) and count,
 while nobody without the key can recover or confirm a value. Each batch hashes only its
 distinct values (dictionary encoding), so the cost follows cardinality, not row count.
 """

@@ -16,9 +16,9 @@ class ErrorBody(BaseModel):
             "examples": [
                 {
                     "error": "forbidden",
-                    "detail": "Column(s) 'tailnum' of 'flights' are not granted to your roles: "
+                    "detail": "Column(s) 'customer_id' of 'orders' are not granted to your roles: "
                     "leave them out.",
-                    "refused": ["tailnum"],
+                    "refused": ["customer_id"],
                 }
             ]
         }
@@ -71,24 +71,24 @@ class DatasetOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "name": "flights",
-                    "description": "Every departure from the NYC airports in 2013.",
+                    "name": "orders",
+                    "description": "One row per order.",
                     "partitioned": True,
                     "partitions": {
-                        "column": "flight_date",
-                        "count": 90,
-                        "first": "2013-01-01",
-                        "last": "2013-03-31",
-                        "ranges": [{"start": "2013-01-01", "end": "2013-03-31"}],
+                        "column": "order_day",
+                        "count": 31,
+                        "first": "2024-03-01",
+                        "last": "2024-03-31",
+                        "ranges": [{"start": "2024-03-01", "end": "2024-03-31"}],
                     },
                     "freshness": {
-                        "last_partition": "2013-03-31",
+                        "last_partition": "2024-03-31",
                         "last_modified": "2026-11-21T08:00:00Z",
                         "age_seconds": 3600.0,
                     },
                     "fields": [
                         {
-                            "name": "tailnum",
+                            "name": "customer_id",
                             "type": "string",
                             "nullable": True,
                             "column_class": "restricted",
@@ -119,10 +119,10 @@ class SchemaOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "dataset": "flights",
+                    "dataset": "orders",
                     "fields": [
                         {
-                            "name": "origin",
+                            "name": "region",
                             "type": "string",
                             "nullable": False,
                             "column_class": "public",

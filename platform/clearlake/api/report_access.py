@@ -1,7 +1,7 @@
 """Which lake datasets a report page is about, so that a page needs the grants its data does.
 
-A report shows what it read: lake_health's row counts and null rates of ``flights`` are
-``flights``' data, a candidate report's subgroup metrics are rows of its task's dataset. A
+A report shows what it read: lake_health's row counts and null rates of ``orders`` are
+``orders``' data, a candidate report's subgroup metrics are rows of its task's dataset. A
 page is therefore open only to a principal whose roles read **every** dataset it is about
 (the same ``may_read`` as ``/v1/datasets``):
 

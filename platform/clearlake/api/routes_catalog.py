@@ -32,7 +32,7 @@ DatasetPath = Annotated[
     Path(
         pattern=DATASET_PATTERN,
         description="Lake table name (`drops/<name>` is written `drops.<name>`).",
-        examples=["flights"],
+        examples=["orders"],
     ),
 ]
 ERRORS: dict[int | str, dict[str, object]] = {

@@ -55,7 +55,7 @@ def get_data(
             pattern=DATE_PATTERN,
             json_schema_extra={"format": "date"},
             description="First day (inclusive, YYYY-MM-DD). Default: first partition.",
-            examples=["2013-01-01"],
+            examples=["2024-03-01"],
         ),
     ] = None,
     end: Annotated[
@@ -64,7 +64,7 @@ def get_data(
             pattern=DATE_PATTERN,
             json_schema_extra={"format": "date"},
             description="Last day (inclusive). Default: last partition.",
-            examples=["2013-01-31"],
+            examples=["2024-03-31"],
         ),
     ] = None,
     columns: Annotated[
@@ -72,7 +72,7 @@ def get_data(
         Query(
             description="Columns to return (repeat or comma-separate). Default: every "
             "column your roles may see.",
-            examples=[["carrier", "dep_delay"]],
+            examples=[["region", "amount"]],
         ),
     ] = None,
     filters: Annotated[
@@ -81,7 +81,7 @@ def get_data(
             alias="filter",
             description="`column:op:value`, op one of eq, ne, lt, le, gt, ge, in, notin "
             "(in/notin: comma-separated values). Repeat for AND.",
-            examples=[["origin:eq:JFK", "dep_delay:gt:30"]],
+            examples=[["region:eq:north", "amount:gt:30"]],
         ),
     ] = None,
     limit: Annotated[
@@ -95,8 +95,8 @@ def get_data(
 
     Restricted columns arrive masked or hashed as your roles dictate; columns your roles
     may not see are refused (403). Example:
-    `/v1/datasets/flights/data?start=2013-01-01&end=2013-01-31&columns=carrier,dep_delay`
-    `&filter=origin:eq:JFK&format=csv`
+    `/v1/datasets/orders/data?start=2024-03-01&end=2024-03-31&columns=region,amount`
+    `&filter=region:eq:north&format=csv`
     """
     record = audit_of(request)
     record.action, record.dataset, record.format = "data", dataset, fmt

@@ -3,7 +3,7 @@
 An operator editing a policy needs "line 14: unknown access 'alow'", not a pydantic
 dump. The file is composed once into a node tree (which keeps line numbers); an error's
 location (``roles.analyst.classes.restricted``) is walked down that tree to its line.
-Duplicate keys are refused: in an access policy, the second ``tailnum:`` silently
+Duplicate keys are refused: in an access policy, the second ``customer_id:`` silently
 winning is a leak.
 """
 

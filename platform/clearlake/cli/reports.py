@@ -104,7 +104,7 @@ def run_report(
         name, sep, text = item.partition("=")
         if not sep:
             raise ClearlakeError(
-                f"Parameter {item!r} is not name=value: write e.g. -p day=2013-01-05."
+                f"Parameter {item!r} is not name=value: write e.g. -p day=2024-01-05."
             )
         values[name.strip()] = _value(text)
     settings = load_settings()

@@ -78,7 +78,7 @@ class GateOutcome:
     """Which baseline and why (a fallback to an ancestor is named here)."""
     reasons: list[Reason] = field(default_factory=list)
     inconclusive: list[str] = field(default_factory=list)
-    """``mae carrier=VX (n=120): MDE 2.1 > minimum effect 0.24`` per inconclusive row."""
+    """``mae region=north (n=120): MDE 2.1 > minimum effect 0.24`` per inconclusive row."""
     min_effects: dict[str, str] = field(default_factory=dict)
     """Per metric, the declared minimum effect as text (``1% of the baseline``)."""
     seed_note: str = ""

@@ -2,7 +2,7 @@
 
 Layout (Hive-style partitions, one file per partition)::
 
-    <root>/<table>/date=2013-01-01/data.parquet      daily-partitioned tables
+    <root>/<table>/date=2024-01-01/data.parquet      daily-partitioned tables
     <root>/<table>/data.parquet                      snapshot tables
     <root>/drops/<name>/dropped=<key>/data.parquet   drop-zone ingests
     <root>/<table>/_tmp/<uuid>.tmp                   writes in progress (never *.parquet)
@@ -148,7 +148,7 @@ class LakeStore:
             return self.fs.get_file_info(path).type == pafs.FileType.File
 
     def list_partitions(self, table: str, prefix: str = "date=") -> list[str]:
-        """Partition values present for ``table`` (sorted), e.g. ``['2013-01-01', …]``.
+        """Partition values present for ``table`` (sorted), e.g. ``['2024-01-01', …]``.
 
         One recursive listing (a single paginated LIST on S3), not a lookup per partition;
         a partition counts once its data file is published.

@@ -1,9 +1,9 @@
 """A team's project: the configuration that says what the platform works on.
 
 >>> from clearlake.project import load_project
->>> project = load_project(Path("examples/flights"))  # doctest: +SKIP
->>> project.task("arrival_delay").target  # doctest: +SKIP
-'arr_delay'
+>>> project = load_project(Path("myproject"))  # doctest: +SKIP
+>>> project.task("returns").target  # doctest: +SKIP
+'returned'
 """
 
 from clearlake.project.config import ProjectConfig, TaskConfig

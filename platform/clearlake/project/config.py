@@ -92,7 +92,7 @@ class DailyPartitioning(_Model):
     """Daily partitions cut on a date or timestamp column, from ``first_day`` on.
 
     Without ``last_day`` the partitions are open-ended: they grow by one every day, up to
-    today. A frozen sample (such as the flights example) declares its last day.
+    today. A frozen sample declares its last day.
     """
 
     column: str

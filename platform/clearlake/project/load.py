@@ -3,8 +3,8 @@
 A :class:`Project` is the validated configuration plus the folder it came from (SQL files,
 toolbox modules and templates are relative to it). Every error is one
 :class:`~clearlake.errors.ConfigurationError` naming the file, the key path and, where it
-helps, what is available ("tasks.delays.target: 'arr_delai' is not a column of feature
-table flight_features (columns: …)").
+helps, what is available ("tasks.returns.target: 'returnd' is not a column of feature
+table order_features (columns: …)").
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ class Project:
 
 
 def current_project(settings: Settings) -> Project:
-    """The project CLEARLAKE_CONFIG names (the flights example by default)."""
+    """The project CLEARLAKE_CONFIG names (the default project otherwise)."""
     return load_project(settings.config_path)
 
 
@@ -217,13 +217,13 @@ def config_file(path: Path) -> Path:
         if not candidate.is_file():
             raise ConfigurationError(
                 f"{path} is a folder without {CONFIG_FILE}: point CLEARLAKE_CONFIG at a project's "
-                f"{CONFIG_FILE} (examples/flights/{CONFIG_FILE} is the example)."
+                f"{CONFIG_FILE} (the default: `[tool.clearlake] default-project`)."
             )
         return candidate.resolve()
     if not path.is_file():
         raise ConfigurationError(
             f"Clearlake configuration {path} does not exist: set CLEARLAKE_CONFIG to a project's "
-            f"{CONFIG_FILE} (examples/flights/{CONFIG_FILE} is the example)."
+            f"{CONFIG_FILE} (the default: `[tool.clearlake] default-project`)."
         )
     return path.resolve()
 

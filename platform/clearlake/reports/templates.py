@@ -4,7 +4,7 @@ A template is any notebook in the platform's ``notebooks/`` or in the project's 
 folder (``reports.templates``; top level only, subfolders hold scratch notebooks). It
 declares its **scope** in its own notebook metadata (Jupyter: Edit > Notebook metadata)::
 
-    "clearlake": {"scope": "day", "tables": ["flights"]}   one report per lake day
+    "clearlake": {"scope": "day", "tables": ["orders"]}   one report per lake day
     "clearlake": {"scope": "day"}                          ... over every daily table
     "clearlake": {"scope": "candidate", "task": "late"}    one report per candidate of a task
     "clearlake": {"scope": "candidate"}                    ... one report asset per task
