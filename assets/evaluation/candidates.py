@@ -50,7 +50,7 @@ from clearlake.evaluation import (
     scoring,
     seeds,
 )
-from clearlake.evaluation.suites import candidate_columns, load_suite, row_id
+from clearlake.evaluation.suites import row_id
 from clearlake.features.datasets import table_digest
 from clearlake.names import (
     REGRESSION_CHECK,
@@ -147,24 +147,15 @@ def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         candidates.save_commit_info(store, key, info)
         worktree = candidate.git.checkout(candidate.sha)
         context.log.info(f"{key}: {info.subject!r} by {info.author} checked out at {worktree}")
-        suites = {
-            name: load_suite(
-                store, task_name=task_name, task=task, dataset=dataset, suite_name=name
-            )
-            for name in (task.train_suite, task.test_suite)
-        }
-        train, test = suites[task.train_suite], suites[task.test_suite]
-        outcome = runner.run_candidate(
+        outcome, test = runner.run_on_suites(
             context,
-            candidate=key,
+            key=key,
+            candidate=candidate,
             worktree=worktree,
-            entrypoint=candidate.repository.entrypoint,
+            task_name=task_name,
             task=task,
-            parameters=candidate.parameters,
-            train=train.select(candidate_columns(task, dataset, train=True)),
-            test=test.select(candidate_columns(task, dataset, train=False)),
-            timeout_seconds=candidate.repository.timeout_seconds or task.candidate_timeout_seconds,
-            threads=task.candidate_threads,
+            dataset=dataset,
+            store=store,
             seeds=[task.seeds.seed],
         )
         table = predictions.predictions_table(

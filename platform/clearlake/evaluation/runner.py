@@ -32,13 +32,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from clearlake.evaluation import candidate_process
+from clearlake.evaluation.candidates import ResolvedCandidate
 from clearlake.evaluation.errors import (
     CandidateCrashedError,
     CandidateTimeoutError,
     MalformedPredictionsError,
 )
 from clearlake.evaluation.predictions import expectation, validate_predictions
-from clearlake.project.config import TaskConfig
+from clearlake.evaluation.suites import candidate_columns, load_suite
+from clearlake.lake.store import LakeStore
+from clearlake.project.config import FeatureConfig, TaskConfig
 
 CHILD_SCRIPT = Path(candidate_process.__file__)
 LOG_TAIL_LINES = 20
@@ -72,6 +75,43 @@ def _kill_group(process: subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def run_on_suites(
+    context: dg.AssetExecutionContext,
+    *,
+    key: str,
+    candidate: ResolvedCandidate,
+    worktree: Path,
+    task_name: str,
+    task: TaskConfig,
+    dataset: FeatureConfig,
+    store: LakeStore,
+    seeds: Sequence[int],
+    reference: pa.Table | None = None,
+) -> tuple[CandidateOutcome, pa.Table]:
+    """``candidate`` fitted on the task's training suite, predicting its test suite (also
+    returned: the rows the predictions are for): what an evaluation and a baseline's seed
+    runs both do, with the columns, timeout and threads the task and repository declare."""
+    train, test = (
+        load_suite(store, task_name=task_name, task=task, dataset=dataset, suite_name=name)
+        for name in (task.train_suite, task.test_suite)
+    )
+    outcome = run_candidate(
+        context,
+        candidate=key,
+        worktree=worktree,
+        entrypoint=candidate.repository.entrypoint,
+        task=task,
+        parameters=candidate.parameters,
+        train=train.select(candidate_columns(task, dataset, train=True)),
+        test=test.select(candidate_columns(task, dataset, train=False)),
+        timeout_seconds=candidate.repository.timeout_seconds or task.candidate_timeout_seconds,
+        threads=task.candidate_threads,
+        seeds=seeds,
+        reference=reference,
+    )
+    return outcome, test
 
 
 def run_candidate(

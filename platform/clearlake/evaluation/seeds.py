@@ -32,7 +32,7 @@ from clearlake.evaluation import candidates, runner, scoring
 from clearlake.evaluation.candidates import read_json, write_json
 from clearlake.evaluation.metrics import Metric
 from clearlake.evaluation.predictions import PREDICTION
-from clearlake.evaluation.suites import candidate_columns, load_suite, row_id
+from clearlake.evaluation.suites import row_id
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
 from clearlake.settings import load_settings
@@ -113,25 +113,19 @@ def measure(
     dataset = project.feature(task.dataset)
     base = candidates.resolve_candidate(key, project=project, settings=settings, store=store)
     worktree = base.git.checkout(base.sha)
-    train, test = (
-        load_suite(store, task_name=task_name, task=task, dataset=dataset, suite_name=name)
-        for name in (task.train_suite, task.test_suite)
-    )
     reference = None
     if task.type != "multiclass":
         reference = pa.table({PREDICTION: baseline_predictions[PREDICTION].to_numpy(dtype=float)})
     seeds = [task.seeds.seed + i for i in range(1, task.seeds.runs + 1)]
-    outcome = runner.run_candidate(
+    outcome, test = runner.run_on_suites(
         context,
-        candidate=key,
+        key=key,
+        candidate=base,
         worktree=worktree,
-        entrypoint=base.repository.entrypoint,
+        task_name=task_name,
         task=task,
-        parameters=base.parameters,
-        train=train.select(candidate_columns(task, dataset, train=True)),
-        test=test.select(candidate_columns(task, dataset, train=False)),
-        timeout_seconds=base.repository.timeout_seconds or task.candidate_timeout_seconds,
-        threads=task.candidate_threads,
+        dataset=dataset,
+        store=store,
         seeds=seeds,
         reference=reference,
     )
