@@ -67,6 +67,32 @@ print(time.perf_counter() - started)
 """
 
 
+def execute_job_process(job: str, tags: dict[str, str]) -> None:
+    """Run ``job`` of the code location in its own process (``dagster job execute``), as a
+    run worker does: the evaluation time a commit costs, start-up included."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "job",
+            "execute",
+            "-m",
+            "assets.definitions",
+            "-a",
+            "defs",
+            "-j",
+            job,
+            "--tags",
+            json.dumps(tags),
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        check=False,
+        capture_output=True,
+    )
+
+
 def median(rows: list[dict[str, Any]], key: str) -> float:
     return float(statistics.median(float(r[key]) for r in rows))
 
@@ -140,27 +166,7 @@ def main() -> None:
         assert [r.partition_key for r in requests] == [key], requests
         assert requests[0].job_name == evaluation_job(TASK)
         tags = {**requests[0].tags, "dagster/partition": key, "dagster/run_key": key}
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dagster",
-                "job",
-                "execute",
-                "-m",
-                "assets.definitions",
-                "-a",
-                "defs",
-                "-j",
-                evaluation_job(TASK),
-                "--tags",
-                json.dumps(tags),
-            ],
-            cwd=ROOT,
-            env=dict(os.environ),
-            check=False,
-            capture_output=True,
-        )
+        execute_job_process(evaluation_job(TASK), tags)
         finished = time.time()
         comparison = latest(instance, comparison_key(TASK), key)
         assert comparison is not None, f"no comparison for {key}"

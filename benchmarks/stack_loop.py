@@ -80,6 +80,7 @@ def in_process_run() -> dict[str, Any]:
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
     import dagster as dg
+    from commit_to_verdict import execute_job_process
     from flights_example.demo_repos import (
         SAMPLE_COMMITS,
         SampleCommit,
@@ -115,27 +116,7 @@ def in_process_run() -> dict[str, Any]:
     requests = loop.tick(definitions, instance)
     assert [r.partition_key for r in requests] == [key], requests
     tags = {**requests[0].tags, "dagster/partition": key, "dagster/run_key": key}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "job",
-            "execute",
-            "-m",
-            "assets.definitions",
-            "-a",
-            "defs",
-            "-j",
-            evaluation_job(TASK),
-            "--tags",
-            json.dumps(tags),
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        check=False,
-        capture_output=True,
-    )
+    execute_job_process(evaluation_job(TASK), tags)
     comparison = latest(instance, comparison_key(), key)
     assert comparison is not None, f"no comparison for {key}"
     return {"commit": key, "total_seconds": round(comparison.timestamp - started, 3)}
