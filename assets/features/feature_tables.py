@@ -12,11 +12,10 @@ import pyarrow as pa
 
 from clearlake.features import build, checks
 from clearlake.features.tables import FeatureTable, feature_table
-from clearlake.lake.metadata import written_metadata
+from clearlake.lake.metadata import declared_table_schema, written_metadata
 from clearlake.lake.store import date_partition
 from clearlake.names import feature_key, lake_key
 from clearlake.partitions import daily_partitions, partition_days
-from clearlake.project.arrow_types import type_name
 from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.resources import LakeResource
@@ -25,17 +24,8 @@ from clearlake.versioning import digest
 
 
 def column_schema(table: FeatureTable) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(
-                f.name,
-                type_name(f.type),
-                description=table.config.columns[f.name].description or None,
-                constraints=dg.TableColumnConstraints(nullable=f.nullable),
-            )
-            for f in table.schema
-        ]
-    )
+    descriptions = {name: spec.description for name, spec in table.config.columns.items()}
+    return declared_table_schema(table.schema, descriptions)
 
 
 def check_specs(table: FeatureTable) -> list[dg.AssetCheckSpec]:

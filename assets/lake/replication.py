@@ -11,12 +11,11 @@ from typing import Any
 import dagster as dg
 
 from clearlake.lake import checks, conform, replicate, source, store
-from clearlake.lake.metadata import written_metadata
+from clearlake.lake.metadata import declared_table_schema, written_metadata
 from clearlake.lake.replicate import Replicated
 from clearlake.lake.tables import LakeTable, lake_tables
 from clearlake.names import lake_key
 from clearlake.partitions import daily_partitions, partition_days
-from clearlake.project.arrow_types import type_name
 from clearlake.project.load import current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.resources import LakeResource, SourceDatabaseResource
@@ -27,16 +26,7 @@ REPLICATION_CODE_VERSION = source_version(replicate, conform, store, source)
 
 
 def declared_schema(table: LakeTable) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(
-                f.name,
-                type_name(f.type),
-                constraints=dg.TableColumnConstraints(nullable=f.nullable),
-            )
-            for f in table.schema
-        ]
-    )
+    return declared_table_schema(table.schema)
 
 
 def replication_metadata(results: Sequence[Replicated]) -> dict[str, Any]:
