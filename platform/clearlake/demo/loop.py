@@ -20,6 +20,7 @@ import dagster as dg
 
 from clearlake import names, runs
 from clearlake.errors import ClearlakeError
+from clearlake.features.tables import missing_days
 from clearlake.lake.store import LakeStore
 from clearlake.project import Project
 from clearlake.runs import failure_message
@@ -45,15 +46,6 @@ def materialise(
 def _require(result: dg.ExecuteInProcessResult, what: str) -> None:
     if not result.success:
         raise LoopError(f"{what} failed (run {result.run_id}): {failure_message(result)}")
-
-
-def _days(start: dt.date, end: dt.date) -> list[dt.date]:
-    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-
-
-def _missing(store: LakeStore, table: str, start: dt.date, end: dt.date) -> list[dt.date]:
-    present = set(store.list_partitions(table))
-    return [d for d in _days(start, end) if d.isoformat() not in present]
 
 
 def _tasks(project: Project, tasks: Sequence[str] | None) -> list[str]:
@@ -83,7 +75,7 @@ def ensure_lake(
             windows[table] = (min(low, start), max(high, end))
     made = 0
     for table, (start, end) in sorted(windows.items()):
-        missing = _missing(store, table, start, end)
+        missing = missing_days(store, table, start, end)
         if not missing:
             continue
         progress(f"replicating {table} {missing[0]}..{missing[-1]} into the lake")
@@ -120,7 +112,7 @@ def ensure_features_and_suites(
         task = project.task(name)
         start, end = task.window()
         table = "/".join(names.feature_key(task.dataset).path)
-        missing = _missing(store, table, start, end)
+        missing = missing_days(store, table, start, end)
         if missing:
             progress(f"materialising {table} {missing[0]}..{missing[-1]}")
             _require(

@@ -132,15 +132,15 @@ class Project:
         if reference in self._objects:
             return self._objects[reference]
         module_name, _, attribute = reference.partition(":")
-        with _on_path([str(self.resolve(p)) for p in self.config.project.python_path]):
-            try:
-                module = importlib.import_module(module_name)
-            except Exception as exc:
-                raise ConfigurationError(
-                    f"Cannot import {what} {reference!r} of {self.path}: {type(exc).__name__}: "
-                    f"{exc}. Put module {module_name!r} on the project's python_path "
-                    f"({', '.join(self.config.project.python_path)}) or install it."
-                ) from None
+        _add_to_path([str(self.resolve(p)) for p in self.config.project.python_path])
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            raise ConfigurationError(
+                f"Cannot import {what} {reference!r} of {self.path}: {type(exc).__name__}: "
+                f"{exc}. Put module {module_name!r} on the project's python_path "
+                f"({', '.join(self.config.project.python_path)}) or install it."
+            ) from None
         found = getattr(module, attribute, None)
         if not callable(found):
             raise ConfigurationError(
@@ -193,16 +193,10 @@ def sql_tables(sql: str) -> list[str]:
     return list(_sql_tables(sql))
 
 
-class _on_path:
-    def __init__(self, folders: list[str]) -> None:
-        self.folders = [f for f in folders if f not in sys.path]
-
-    def __enter__(self) -> None:
-        sys.path[:0] = self.folders
-
-    def __exit__(self, *_: object) -> None:
-        # Kept on sys.path: modules imported from there may import siblings lazily.
-        pass
+def _add_to_path(folders: list[str]) -> None:
+    """Put the project's python_path first on ``sys.path`` (kept there: modules imported
+    from it may import their siblings later)."""
+    sys.path[:0] = [f for f in folders if f not in sys.path]
 
 
 # ---------------------------------------------------------------------------------------
