@@ -10,12 +10,15 @@ import time
 from typing import TypedDict
 
 import httpx
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 from live_api import LiveApi
 
+from clearlake.api.filters import parse_filter
+from clearlake.api.models import DatasetOut
 from clearlake.lake import read
 from clearlake.lake.store import LakeStore
 
@@ -230,7 +233,16 @@ def test_openapi_documents_formats_examples_and_bearer_auth(live_api: LiveApi) -
     }
     assert {"400", "401", "403", "404"} <= set(data["responses"])
     params = {p["name"]: p for p in data["parameters"]}
-    assert params["filter"]["schema"]["examples"] == [["origin:eq:JFK", "dep_delay:gt:30"]]
+    # The documented examples are generic (no project's names) and well-formed: each filter
+    # parses with the API's own parser against a table that has the example's columns.
+    (example_filters,) = params["filter"]["schema"]["examples"]
+    example_columns = {f.split(":", 1)[0] for f in example_filters}
+    assert example_columns, "the filter parameter documents no example"
+    schema = pa.schema(
+        [(c, pa.float64() if c == "amount" else pa.string()) for c in example_columns]
+    )
+    parsed = [parse_filter(f, schema) for f in example_filters]
+    assert all(op in ("==", ">", "<", ">=", "<=", "!=", "in", "not in") for _, op, _ in parsed)
     assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
     listing = spec["components"]["schemas"]["DatasetOut"]
-    assert listing["examples"][0]["name"] == "flights"
+    DatasetOut.model_validate(listing["examples"][0])
