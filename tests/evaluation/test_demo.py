@@ -40,7 +40,10 @@ def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.Monke
     naive = next(k for k in keys if delays.verdicts[k] == "no baseline")
     boosting = next(k for k in keys if delays.verdicts[k] == "improved")
     offset = next(k for k in keys if delays.verdicts[k] == "no significant change")
-    assert "mae for carrier=WN" in delays.regressions[offset]
+    assert delays.gates[offset].startswith("blocked vs flight-delays@")
+    assert "mae for carrier=WN" in delays.gates[offset]
+    assert delays.gates[offset] in printed[0]  # the summary prints the gate's headline
+    assert delays.gates[boosting].startswith("passed vs ")
     store = LakeStore(load_settings().lake_url)
 
     def mae(key: str) -> float:

@@ -43,7 +43,9 @@ class TaskSummary:
     task: str
     primary_metric: str
     verdicts: dict[str, str] = field(default_factory=dict)
-    regressions: dict[str, str] = field(default_factory=dict)
+    """Per candidate, the comparison's overall verdict on the primary metric."""
+    gates: dict[str, str] = field(default_factory=dict)
+    """Per candidate, the gate outcome's headline (what the check, CI and reports show)."""
 
 
 @dataclass
@@ -60,12 +62,10 @@ class DemoSummary:
     def render(self) -> str:
         lines = [f"Project {self.project}: {len(self.evaluated)} candidate(s) evaluated"]
         for task in self.tasks:
-            lines += ["", f"Task {task.task} — verdicts vs baseline ({task.primary_metric}):"]
+            heading = f"Task {task.task} — gate outcomes (primary metric {task.primary_metric}):"
+            lines += ["", heading]
             for key, verdict in task.verdicts.items():
-                extra = task.regressions.get(key, "none")
-                lines.append(
-                    f"  {key:<26} {verdict}" + (f" — regressed: {extra}" if extra != "none" else "")
-                )
+                lines.append(f"  {key:<26} {task.gates.get(key) or verdict}")
         failed = [e for e in self.evaluated if not e.success]
         if failed:
             lines += ["", "Runs that failed (a blocking check or the candidate itself):"]
@@ -87,7 +87,7 @@ def _reason(error: str | None) -> str:
     text = " ".join((error or "failed").split())
     if "AssetCheckFailedError" in text:
         return (
-            f"blocked by the {names.REGRESSION_CHECK} check (regressions above): nothing "
+            f"blocked by the {names.REGRESSION_CHECK} check (gate outcome above): nothing "
             "downstream of the comparison ran; its report came from a follow-up run"
         )
     return re.sub(r"^[\w.]+(Error|Exception): ", "", text)[:240]
@@ -152,7 +152,7 @@ def _summarise(
             record = latest(instance, names.comparison_key(name), key)
             if record is not None:
                 summary.verdicts[key] = str(record.metadata.get("overall_verdict", "?"))
-                summary.regressions[key] = str(record.metadata.get("regressions", "none"))
+                summary.gates[key] = str(record.metadata.get("gate_summary") or "")
         tasks.append(summary)
     root = settings.reports_root
     found = sorted(root.glob("*.html")) + sorted(root.glob("*.png"))
