@@ -92,14 +92,28 @@ SLOW_PATHS = (
     "evaluation/test_gate.py",  # real runs of seeded candidates
     "evaluation/test_loop.py",  # the whole evaluation loop
     "reports/test_template_discovery.py",  # a copied project, run end to end
+    "reports/test_candidate_report.py",  # real kernels over real evaluation runs
+    "reports/test_regression_reports.py",  # real kernels over real evaluation runs
+    "reports/test_lake_reports.py",  # real kernels
+    "evaluation/test_binary_task.py",  # a project's whole loop, end to end
+    "cli/test_lake_commands.py",  # the CLI as a user runs it, in subprocesses
+    "helm/test_checkov.py",  # an external scanner over the rendered chart
+    "api/test_api_policy.py",  # `clearlake api serve` started and refused
+    "api/test_api_client.py",  # `clearlake api serve` and the client over HTTP
+    "api/test_api_inference.py",  # the CLI's policy check over the whole sample lake
 )
-"""What starts servers, browsers, daemons or Terraform, or runs the whole loop: `make test`
-runs it, `make quick` (the inner loop) leaves it out."""
+SLOW_FIXTURES = (
+    "live_api",  # a Data API server over real HTTP
+    "evaluated",  # a history of real evaluation runs
+)
+"""What starts servers, browsers, kernels, daemons, external tools or Terraform, or runs the
+whole loop: `make test` runs it, `make quick` (the inner loop) leaves it out."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = Path(__file__).parent
     for item in items:
         relative = item.path.relative_to(root).as_posix()
-        if relative.startswith(SLOW_PATHS):
+        fixtures = getattr(item, "fixturenames", ())
+        if relative.startswith(SLOW_PATHS) or any(f in fixtures for f in SLOW_FIXTURES):
             item.add_marker(pytest.mark.slow)
