@@ -1,7 +1,8 @@
 """Report overhead: one ``candidate_report`` through Dagster vs the template run directly.
 
-Side by side in one process, on the same comparison and predictions (real-sized: 3 metrics
-× 40 subgroups; 20,000 predictions), stored where the lake IO manager keeps
+Side by side in one process, on the same comparison and predictions (20,000 predictions;
+the comparison computed from them by the task's own comparison code), stored where the lake
+IO manager keeps
 ``evaluation/arrival_delay/candidate_comparison`` and ``…/candidate_predictions``:
 
 (a) direct: papermill executes ``notebooks/candidate_report.ipynb`` with the candidate and
@@ -40,73 +41,28 @@ RESULTS = Path(__file__).parent / "results" / "report_overhead.json"
 TARGET_RATIO = 1.5
 TASK = "arrival_delay"
 CANDIDATE = "flight-delays@1a2b3c4"
-METRICS = ("mae", "rmse", "within_15_min")
+CARRIERS = [f"C{i:02d}" for i in range(16)]
 COMPARISON = f"evaluation/{TASK}/candidate_comparison"
 PREDICTIONS = f"evaluation/{TASK}/candidate_predictions"
 
 
-def comparison_frame() -> Any:
-    """Shaped like evaluation/candidate_comparison: 3 metrics × (overall + 39 subgroups)."""
-    import numpy as np
-    import pandas as pd
+def comparison_frame(candidate: Any, baseline: Any) -> Any:
+    """The real ``candidate_comparison`` of two prediction frames: the task's own metrics
+    and subgroups of the default project, through the comparison code the asset runs."""
+    from clearlake.evaluation.metrics import task_metrics
+    from clearlake.evaluation.scoring import compare_predictions
+    from clearlake.project.load import current_project
+    from clearlake.settings import load_settings
 
-    rng = np.random.default_rng(7)
-    groups = [("overall", "all")]
-    groups += [
-        ("carrier", c)
-        for c in [
-            "9E",
-            "AA",
-            "AS",
-            "B6",
-            "DL",
-            "EV",
-            "F9",
-            "FL",
-            "HA",
-            "MQ",
-            "OO",
-            "UA",
-            "US",
-            "VX",
-            "WN",
-            "YV",
-        ]
-    ]
-    groups += [("origin", o) for o in ("EWR", "JFK", "LGA")]
-    groups += [("month", str(m)) for m in range(1, 13)]
-    rows = []
-    for metric in METRICS:
-        for kind, name in groups:
-            baseline = 12 + rng.normal()
-            delta = rng.normal(-0.3, 0.4)
-            half = abs(rng.normal(0.3, 0.1))
-            verdict = (
-                "improved"
-                if delta + half < 0
-                else "regressed"
-                if delta - half > 0
-                else "no significant change"
-            )
-            rows.append(
-                {
-                    "metric": metric,
-                    "subgroup_kind": kind,
-                    "subgroup": name,
-                    "candidate_value": baseline + delta,
-                    "baseline_value": baseline,
-                    "delta": delta,
-                    "ci_low": delta - half,
-                    "ci_high": delta + half,
-                    "verdict": verdict,
-                    "n_rows": int(rng.integers(200, 20000)),
-                }
-            )
-    return pd.DataFrame(rows)
+    project = current_project(load_settings())
+    task = project.task(TASK)
+    metrics = task_metrics(task, lambda ref: project.load_object(ref, what="custom metric"))
+    return compare_predictions(candidate, baseline, task, metrics).frame
 
 
-def prepare_environment(home: Path) -> None:
-    """An isolated local install holding one stored comparison (no lake data needed)."""
+def prepare_environment(home: Path) -> int:
+    """An isolated local install holding one stored comparison (no lake data needed);
+    return the comparison's row count."""
     import pyarrow as pa
 
     os.environ["CLEARLAKE_HOME"] = str(home)
@@ -118,25 +74,33 @@ def prepare_environment(home: Path) -> None:
     from clearlake.settings import load_settings
 
     store = LakeStore(load_settings().lake_url)
-    for key, frame in ((COMPARISON, comparison_frame()), (PREDICTIONS, predictions_frame())):
+    candidate, baseline = predictions_frame(noise=11.0, seed=11), predictions_frame(12.0, 12)
+    comparison = comparison_frame(candidate, baseline)
+    for key, frame in ((COMPARISON, comparison), (PREDICTIONS, candidate)):
         table = pa.Table.from_pandas(frame, preserve_index=False)
         store.write(key, f"key={CANDIDATE}", table.schema, table.to_batches())
+    return len(comparison)
 
 
-def predictions_frame(rows: int = 20_000) -> Any:
+def predictions_frame(noise: float, seed: int, rows: int = 20_000) -> Any:
+    """Predictions shaped like ``candidate_predictions`` with the task's subgroup columns
+    (16 carriers, 3 origins, 3 months); the same rows and targets for every ``seed``."""
     import numpy as np
     import pandas as pd
 
-    rng = np.random.default_rng(11)
-    actual = rng.normal(5, 40, size=rows)
-    return pd.DataFrame(
+    shared = np.random.default_rng(7)
+    actual = shared.normal(5, 40, size=rows)
+    frame = pd.DataFrame(
         {
             "row_id": [f"r{i}" for i in range(rows)],
-            "carrier": rng.choice(["AA", "DL", "UA"], size=rows),
+            "carrier": shared.choice(CARRIERS, size=rows),
+            "origin": shared.choice(["EWR", "JFK", "LGA"], size=rows),
+            "month": shared.choice([1, 2, 3], size=rows),
             "actual": actual,
-            "prediction": actual + rng.normal(0, 12, size=rows),
         }
     )
+    frame["prediction"] = actual + np.random.default_rng(seed).normal(0, noise, size=rows)
+    return frame
 
 
 def direct(output: Path) -> Callable[[], None]:
@@ -256,7 +220,7 @@ def timed(run: Callable[[], None]) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="clearlake-bench-reports-") as tmp:
         home = Path(tmp)
-        prepare_environment(home)
+        comparison_rows = prepare_environment(home)
         diagnostic_root = home / "diagnostic_root.py"
         diagnostic_root.write_text(DIAGNOSTIC_ROOT)
         variants = {
@@ -287,7 +251,7 @@ def main() -> None:
         "benchmark": "report_overhead",
         "description": __doc__.split("\n\n")[0] if __doc__ else "",
         "template": "notebooks/candidate_report.ipynb",
-        "comparison_rows": len(comparison_frame()),
+        "comparison_rows": comparison_rows,
         "repeats": REPEATS,
         "seconds": {name: [round(v, 3) for v in values] for name, values in times.items()},
         "median_seconds": {name: round(v, 3) for name, v in medians.items()},
