@@ -8,12 +8,12 @@ from clearlake.lake.store import LakeStore
 from clearlake.names import GALLERY, candidate_partitions_name, leaderboard_key
 from clearlake.project.load import current_project
 from clearlake.provenance import provenance_metadata
-from clearlake.reports import gallery
-from clearlake.reports.execute import report_url
+from clearlake.reports import gallery, verdicts
+from clearlake.reports.execute import read_records, report_url
 from clearlake.settings import load_settings
 from clearlake.versioning import source_version
 
-GALLERY_CODE_VERSION = source_version(gallery)
+GALLERY_CODE_VERSION = source_version(gallery, verdicts)
 LEADERBOARDS = "leaderboards"
 """``<reports>/leaderboards/<task>.png``, written by each task's leaderboard asset."""
 
@@ -47,6 +47,7 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
         root, base_url = settings.reports_root, settings.reports_url
         project = current_project(settings)
         dagster = settings.dagster_url.rstrip("/")
+        store = LakeStore(settings.lake_url)
         entries = {}
         for task, config in project.config.tasks.items():
             image = f"{LEADERBOARDS}/{task}.png"
@@ -58,13 +59,15 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
                 leaderboard=image if (root / image).is_file() else None,
                 kind=config.type,
                 min_effects="; ".join(f"{m} {t}" for m, t in gate.min_effect_texts(config).items()),
-                calibration=gate.calibration_summary(LakeStore(settings.lake_url), task),
+                calibration=gate.calibration_summary(store, task),
             )
-        built = gallery.build_gallery(root, tasks=entries)
+        pending = verdicts.pending_verdicts(store, entries, read_records(root))
+        built = gallery.build_gallery(root, tasks=entries, pending=pending)
         metadata: dict[str, dg.MetadataValue | int | str] = {
             "gallery": dg.MetadataValue.url(report_url(root, "index.html", base_url=base_url)),
             "path": dg.MetadataValue.path(str(built.index)),
             "reports": built.reports,
+            "pending": len(pending),
             "commits": len(built.commit_pages),
             **provenance_metadata(run_id=context.run_id, code_version=GALLERY_CODE_VERSION),
         }

@@ -2,7 +2,9 @@
 
 With ``reports: authenticated`` (the default) a page is open only to a principal whose
 roles read every dataset the page is about (:mod:`clearlake.api.report_access`), and the
-index and commit pages are rendered per viewer from the reports they may open. With
+index and commit pages are rendered per request and viewer from the reports they may open
+plus the verdicts whose report is still to come (:mod:`clearlake.reports.verdicts`): a
+commit's page exists as soon as its gate outcome is stored, before any gallery build. With
 ``reports: public`` the policy publishes the gallery as built: no token, no check. Paths
 are resolved and must stay inside the gallery (``..``, hidden files and symlinks leading
 out are refused).
@@ -10,6 +12,7 @@ out are refused).
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from pathlib import Path as FilePath
 from typing import Annotated
@@ -24,9 +27,12 @@ from clearlake.api.models import ErrorBody
 from clearlake.api.report_access import refused
 from clearlake.api.request_audit import audit_of
 from clearlake.api.tokens import Principal
-from clearlake.reports.execute import read_records
+from clearlake.errors import LakeUnavailableError
+from clearlake.reports.execute import ReportRecord, read_records
 from clearlake.reports.gallery import Variant, commit_page, read_tasks, render_pages
+from clearlake.reports.verdicts import pending_verdicts
 
+log = logging.getLogger("clearlake.api")
 router = APIRouter(tags=["reports"])
 PAGE_PATTERN = r"^([^./\\\x00][^/\\\x00]*(/[^./\\\x00][^/\\\x00]*)*/?)?$"
 """Slash-separated segments, none hidden (leading dot), no backslash or NUL."""
@@ -41,6 +47,12 @@ REPORT_ERRORS: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorBody, "description": "The page is about datasets not granted to you."},
     404: {"model": ErrorBody, "description": "No gallery yet, or no such page."},
 }
+
+
+NO_GALLERY = (
+    "No report gallery has been built yet: materialise the reports assets first "
+    "(the gallery is published under CLEARLAKE_HOME/reports)."
+)
 
 
 def reports_reader(
@@ -62,10 +74,7 @@ def resolve(root: FilePath, relative: str) -> FilePath:
     if any(p in (".", "..") or p.startswith(".") or "\\" in p or "\x00" in p for p in parts):
         raise BadRequestError(f"Report path {relative!r} leaves the report gallery: refused.")
     if not root.is_dir():
-        raise NotFoundError(
-            "No report gallery has been built yet: materialise the reports assets first "
-            "(the gallery is published under CLEARLAKE_HOME/reports)."
-        )
+        raise NotFoundError(NO_GALLERY)
     try:
         base = root.resolve()
         target = base.joinpath(*parts).resolve()
@@ -79,6 +88,30 @@ def resolve(root: FilePath, relative: str) -> FilePath:
     if not found:
         raise NotFoundError(f"No report page at {relative or 'index.html'!r} in the gallery.")
     return target
+
+
+def listing_page(path: str) -> FilePath | None:
+    """The listing a request path names (the index or a commit page), else ``None``."""
+    parts = [p for p in path.split("/") if p]
+    if any(p.startswith(".") or "\\" in p or "\x00" in p for p in parts):
+        return None  # resolve() refuses it
+    if parts and parts[-1] == "index.html":
+        parts = parts[:-1]
+    if not parts:
+        return FilePath("index.html")
+    if len(parts) == 2 and parts[0] == "candidates":
+        return FilePath("candidates", parts[1], "index.html")
+    return None
+
+
+def _pending(config: ApiConfig, records: list[ReportRecord]) -> list[ReportRecord]:
+    """Stored verdicts without a report; none while the lake cannot be read (the gallery
+    of finished reports is still served)."""
+    try:
+        return pending_verdicts(config.store, config.reports.tasks, records)
+    except (LakeUnavailableError, OSError) as exc:
+        log.warning("report gallery without pending verdicts: %s", exc)
+        return []
 
 
 def _is_listing(relative: FilePath) -> bool:
@@ -95,7 +128,10 @@ def _listing(config: ApiConfig, reader: Principal, relative: FilePath) -> Respon
     def blocked(datasets: frozenset[str] | None) -> list[str]:
         return refused(datasets, lambda d: config.policy.may_read(reader.roles, d))
 
-    records = read_records(root)
+    records = read_records(root) if root.is_dir() else []
+    records += _pending(config, records)
+    if not records and not root.is_dir():
+        raise NotFoundError(NO_GALLERY)
     tasks = read_tasks(root)
     shown = [r for r in records if not blocked(config.reports.of_record(r))]
     own = {t: i for t, i in tasks.items() if not blocked(config.reports.tasks.get(t))}
@@ -107,6 +143,8 @@ def _listing(config: ApiConfig, reader: Principal, relative: FilePath) -> Respon
         for r in records
         if r.scope == "candidate" and commit_page(Variant.of(r).commit_key) == relative.as_posix()
     ]
+    if not on_page:
+        raise NotFoundError(f"No report page at {relative.as_posix()!r} in the gallery.")
     missing = sorted({d for r in on_page for d in blocked(config.reports.of_record(r))})
     raise ForbiddenError(
         f"Report page {relative.as_posix()!r} is about datasets not granted to "
@@ -118,10 +156,14 @@ def _listing(config: ApiConfig, reader: Principal, relative: FilePath) -> Respon
 def _serve(request: Request, config: ApiConfig, reader: Principal | None, path: str) -> Response:
     record = audit_of(request)
     record.action, record.dataset = "report", f"reports/{path}"
+    public = config.policy.rules.reports == "public"
+    listing = listing_page(path)
+    if not public and reader is not None and listing is not None:
+        return _listing(config, reader, listing)
     target = resolve(config.reports_root, path)
     relative = target.relative_to(config.reports_root.resolve())
     media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    if config.policy.rules.reports == "public" or reader is None:
+    if public or reader is None:
         return FileResponse(target, media_type=media_type)
     if _is_listing(relative):
         return _listing(config, reader, relative)

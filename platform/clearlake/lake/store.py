@@ -169,6 +169,18 @@ class LakeStore:
                 values.append(parts[0][len(prefix) :])
         return sorted(values)
 
+    def list_files(self, table: str, suffix: str) -> dict[str, dt.datetime | None]:
+        """Files directly in ``table``'s folder whose names end in ``suffix``: name (without
+        the suffix) → modification time. One LIST on S3; an absent folder lists nothing."""
+        selector = pafs.FileSelector(self.table_dir(table), allow_not_found=True)
+        with self._s3_errors("list"):
+            infos = self.fs.get_file_info(selector)
+        return {
+            info.base_name.removesuffix(suffix): info.mtime
+            for info in infos
+            if info.type == pafs.FileType.File and info.base_name.endswith(suffix)
+        }
+
     def list_tables(self) -> list[str]:
         selector = pafs.FileSelector(self.root, allow_not_found=True)
         with self._s3_errors("list"):

@@ -41,6 +41,9 @@ border-radius:0.3em;color:#fff;background:#757575;white-space:nowrap}.improved,.
 MISSING = "missing"
 """Status of a candidate Dagster knows that has no report yet (its run stopped before the
 report, or the follow-up run of the regression-report sensor has not run yet)."""
+PENDING = "pending"
+"""Status of a candidate whose gate outcome is stored and whose report is not (yet): listed
+with the outcome's headline (:mod:`clearlake.reports.verdicts`)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ def regressions(record: ReportRecord) -> str:
 
 def gate_summary(record: ReportRecord) -> tuple[str, str]:
     """``(status, headline)`` of the gate outcome the comparison stored (empty if none)."""
+    if record.status == PENDING:
+        return record.summary.get("gate", ""), record.summary.get("gate_summary", "")
     for upstream in record.provenance.get("inputs", {}).values():
         meta = upstream.get("metadata") or {}
         if meta.get("gate_summary"):
@@ -103,7 +108,10 @@ def _verdict(record: ReportRecord) -> str:
     status, headline = gate_summary(record)
     if headline:
         css = {"passed": "improved", "blocked": "regressed"}.get(status, status.replace(" ", "-"))
-        return f'<span class="verdict {html.escape(css)}">{html.escape(headline)}</span>'
+        badge = f'<span class="verdict {html.escape(css)}">{html.escape(headline)}</span>'
+        if record.status == PENDING:
+            badge += ' <span class="verdict no-report">report pending</span>'
+        return badge
     text = "failed" if record.status == "failed" else record.summary.get("verdict", "unknown")
     css = text.split()[-1] if text[:1].isdigit() else text.replace(" ", "-")
     badge = f'<span class="verdict {html.escape(css)}">{html.escape(text)}</span>'
@@ -114,6 +122,8 @@ def _verdict(record: ReportRecord) -> str:
 
 
 def _link(prefix: str, record: ReportRecord) -> str:
+    if record.status == PENDING:
+        return ""
     if record.status == MISSING:
         return f'<a href="{html.escape(record.html)}">Dagster</a>' if record.html else ""
     return (
@@ -317,6 +327,8 @@ def read_tasks(root: Path) -> dict[str, GalleryTask]:
                 report_url=info.get("report_url"),
                 leaderboard=info.get("leaderboard"),
                 kind=str(info.get("kind") or ""),
+                min_effects=str(info.get("min_effects") or ""),
+                calibration=str(info.get("calibration") or ""),
             )
             for task, info in data.items()
         }
@@ -324,15 +336,21 @@ def read_tasks(root: Path) -> dict[str, GalleryTask]:
         return {}
 
 
-def build_gallery(root: Path, *, tasks: Mapping[str, GalleryTask] | None = None) -> Gallery:
+def build_gallery(
+    root: Path,
+    *,
+    tasks: Mapping[str, GalleryTask] | None = None,
+    pending: Sequence[ReportRecord] = (),
+) -> Gallery:
     """Write ``index.html`` and every commit page under ``root`` (atomically, each).
 
     ``tasks`` adds what the records cannot know: candidates without any report, the
     leaderboard image and the task's type; a task with reports but no entry is shown too.
+    ``pending``: verdicts whose report is still to come (:mod:`clearlake.reports.verdicts`).
     """
     tasks = dict(tasks or {})
     records = read_records(root)
-    pages, commits = _render(records, tasks)
+    pages, commits = _render([*records, *pending], tasks)
     for relative, page in pages.items():
         write_atomic(root / relative, page)
     write_tasks(root, tasks)
