@@ -7,18 +7,20 @@ one column per subgroup, ``actual``, ``prediction``; binary: probability of the 
 class; multiclass: a list of probabilities in the declared class order). Regression shows
 residuals in the target's declared unit, binary the ROC curve and calibration, multiclass
 the confusion matrix: no unit or data set is assumed.
+
+pyplot is imported by each plot function, not at the top: it costs 0.5 s, and this module is
+imported by every process that loads the definitions (report code versions), which plot
+nothing.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import (
@@ -32,6 +34,9 @@ from clearlake.evaluation.scoring import COMPARISON_COLUMNS
 from clearlake.lake.store import LakeStore
 from clearlake.project import TaskConfig
 from clearlake.settings import load_settings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COLUMNS = tuple(COMPARISON_COLUMNS)
 VERDICT_COLOURS = {
@@ -112,6 +117,8 @@ def _errorbars(ax: Any, rows: pd.DataFrame, labels: Sequence[str]) -> None:
 
 
 def plot_deltas(frame: pd.DataFrame, metrics: Sequence[str]) -> Figure:
+    import matplotlib.pyplot as plt  # not at the top: see the module docstring
+
     rows = overall(frame, metrics)
     fig, ax = plt.subplots(figsize=(7, 0.6 * len(rows) + 1.2))
     _errorbars(ax, rows, list(rows["metric"]))
@@ -122,6 +129,8 @@ def plot_deltas(frame: pd.DataFrame, metrics: Sequence[str]) -> Figure:
 
 
 def plot_subgroups(frame: pd.DataFrame, metric: str, kinds: Sequence[str], top: int) -> Figure:
+    import matplotlib.pyplot as plt  # not at the top: see the module docstring
+
     present = [
         k for k in kinds if ((frame["subgroup_kind"] == k) & (frame["metric"] == metric)).any()
     ]
@@ -144,6 +153,8 @@ def _in_unit(label: str, unit: str) -> str:
 
 def plot_residuals(predictions: pd.DataFrame, *, target: str, unit: str = "") -> Figure:
     """Regression: residual (actual − prediction) against the prediction, and their spread."""
+    import matplotlib.pyplot as plt  # not at the top: see the module docstring
+
     residual = predictions["actual"] - predictions["prediction"]
     fig, (scatter, histogram) = plt.subplots(1, 2, figsize=(11, 4))
     scatter.scatter(predictions["prediction"], residual, s=4, alpha=0.3, color="#1565c0")
@@ -162,6 +173,7 @@ def plot_residuals(predictions: pd.DataFrame, *, target: str, unit: str = "") ->
 
 def plot_roc_and_calibration(predictions: pd.DataFrame, *, bins: int = 10) -> Figure:
     """Binary: ROC curve (with its AUC) and reliability of the predicted probabilities."""
+    import matplotlib.pyplot as plt  # not at the top: see the module docstring
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -201,6 +213,8 @@ def confusion(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame
 
 
 def plot_confusion(predictions: pd.DataFrame, classes: Sequence[str]) -> Figure:
+    import matplotlib.pyplot as plt  # not at the top: see the module docstring
+
     matrix = confusion(predictions, classes)
     size = 1.0 + 0.6 * len(classes)
     fig, ax = plt.subplots(figsize=(size + 1.5, size))

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import papermill
 from nbformat import NotebookNode
 
 from clearlake.provenance import environment_lock_hash, platform_commit
@@ -156,6 +155,10 @@ def provenance_record(
 
 def _execute(template: Template, parameters: Mapping[str, Any], out: Path) -> None:
     """papermill, retrying a kernel that died on start (ZMQ port races between kernels)."""
+    # Imported here: 0.3 s (matplotlib and nbclient with it) in every process that loads the
+    # definitions (the code server, each run and step process), most of which run no report.
+    import papermill
+
     for attempt in range(3):
         try:
             papermill.execute_notebook(
