@@ -148,6 +148,8 @@ def instance_config(values: DagsterValues, *, release_name: str, namespace: str)
             coordinator["tag_concurrency_limits"] = [
                 limit.model_dump(exclude_none=True) for limit in queued.tag_concurrency_limits
             ]
+        if queued.dequeue_interval_seconds:
+            coordinator["dequeue_interval_seconds"] = queued.dequeue_interval_seconds
         config["run_coordinator"] = {
             "module": "dagster._core.run_coordinator",
             "class": "QueuedRunCoordinator",

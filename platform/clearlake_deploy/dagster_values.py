@@ -126,6 +126,7 @@ class TagConcurrencyLimit(PassThroughModel):
 class QueuedRunCoordinatorValues(PassThroughModel):
     max_concurrent_runs: int | None = Field(None, ge=-1)
     tag_concurrency_limits: list[TagConcurrencyLimit] = Field(default_factory=list)
+    dequeue_interval_seconds: int | None = Field(None, ge=1)
 
 
 class RunCoordinatorConfig(PassThroughModel):

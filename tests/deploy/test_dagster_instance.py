@@ -72,3 +72,13 @@ def test_daemon_features_follow_the_values() -> None:
     assert config["run_monitoring"]["max_resume_run_attempts"] == 2
     assert config["run_retries"] == {"enabled": True, "max_retries": 3}
     assert "run_coordinator" not in config
+
+
+def test_queue_interval_follows_the_values() -> None:
+    queue = {"config": {"queuedRunCoordinator": {"dequeueIntervalSeconds": 2}}}
+    daemon = {**BASE["dagsterDaemon"], "runCoordinator": queue}
+    config = instance_config(_values(dagsterDaemon=daemon), release_name="cl", namespace="ns")
+    assert config["run_coordinator"]["config"] == {"dequeue_interval_seconds": 2}
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        queue["config"]["queuedRunCoordinator"]["dequeueIntervalSeconds"] = 0
+        _values(dagsterDaemon={**BASE["dagsterDaemon"], "runCoordinator": queue})
