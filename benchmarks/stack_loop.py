@@ -5,12 +5,15 @@ beside the same commit through the in-process path of ``commit_to_verdict.py``.
   it, the lake on moto's S3 server, code-location server, Data API, webserver and daemon as
   separate processes, the repository served by ``git daemon``). Split: waiting for the
   sensor's tick (push → run created), run start (created → started: queue, launcher, run
-  process), steps (started → comparison materialised), report (→ page served by the Data API).
+  process), steps (started → comparison materialised), verdict to API (→ the gate headline
+  on the commit's page, read through the Data API's ``/reports``: the verdict is visible).
+  Recorded apart, not in the target: the report (comparison → report page served). Per
+  step, from the run's event log: process start, set-up (definitions, resources), compute.
 * **In-process**: the same configuration and the same commit content on the embedded default
   (SQLite storage, local lake): one in-process sensor tick, then ``dagster job execute`` of
   the evaluation job; commit → comparison materialised.
 
-Target: stack total ≤ the sensor's minimum interval + 2 × in-process. Run:
+Target: stack push → verdict visible ≤ the sensor's minimum interval + 2 × in-process. Run:
 ``uv run python benchmarks/stack_loop.py`` (≈ 4 minutes).
 """
 
@@ -123,10 +126,11 @@ def in_process_run() -> dict[str, Any]:
 
 
 def main() -> None:
+    load_before = round(os.getloadavg()[0], 2)  # the machine is shared: say how busy it was
     stack = stack_run()
     print(json.dumps(stack, indent=2), flush=True)
     in_process = in_process_run()
-    total = float(stack["seconds"]["total"])
+    total = float(stack["seconds"]["verdict_total"])
     target = SENSOR_INTERVAL_SECONDS + 2 * float(in_process["total_seconds"])
     results = {
         "benchmark": "stack_loop",
@@ -136,11 +140,13 @@ def main() -> None:
         "in_process": in_process,
         "ratio_stack_over_in_process": round(total / float(in_process["total_seconds"]), 2),
         "target": {
-            "rule": "stack total <= sensor interval + 2 x in-process",
+            "rule": "stack push -> verdict via the Data API <= sensor interval + 2 x in-process",
             "sensor_interval_seconds": SENSOR_INTERVAL_SECONDS,
-            "total_seconds_max": round(target, 2),
+            "verdict_total_seconds": total,
+            "verdict_total_seconds_max": round(target, 2),
             "met": total <= target,
         },
+        "load_average_1min": {"before": load_before, "after": round(os.getloadavg()[0], 2)},
     }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps({k: results[k] for k in ("ratio_stack_over_in_process", "target")}, indent=2))

@@ -4,7 +4,8 @@ PostgreSQL storage as the chart renders the instance, the lake on a real S3 serv
 code-location server, Data API, webserver and daemon as separate processes started from the
 rendered chart (tests/stack/stack.py). A commit pushed to a repository served by
 ``git daemon`` must reach the gallery through the Data API: commit sensor (daemon tick on the
-code-location server) → queued run → evaluation (steps as processes) → comparison → report.
+code-location server) → queued run → evaluation (steps as processes) → comparison, whose gate
+headline the commit's page shows at once ("report pending") → report page.
 
 Set ``CLEARLAKE_STACK_TIMINGS=<file>`` to have the loop's split written there as JSON
 (benchmarks/stack_loop.py does); the test itself asserts no timings.
@@ -13,6 +14,7 @@ Set ``CLEARLAKE_STACK_TIMINGS=<file>`` to have the loop's split written there as
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import os
 import subprocess
@@ -39,6 +41,7 @@ from stack import REPO, Stack, git, git_daemon, production_stack
 from clearlake import names
 from clearlake.api.tokens import issue_token
 from clearlake.lineage import latest
+from clearlake.reports.gallery import commit_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -113,11 +116,48 @@ def prepare(env: dict[str, str]) -> None:
     print(done.stdout)  # the preparation's timings (pytest -s shows them)
 
 
+STEP_EVENTS = {
+    dg.DagsterEventType.STEP_WORKER_STARTING: "starting",
+    dg.DagsterEventType.STEP_WORKER_STARTED: "started",
+    dg.DagsterEventType.STEP_START: "start",
+    dg.DagsterEventType.STEP_SUCCESS: "success",
+}
+
+
+def step_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[str, float]]:
+    """Per step, from the run's event log: ``process`` (worker launched → started: process
+    start and imports), ``setup`` (→ step start: definitions, resources, log capture) and
+    ``compute`` (→ step success)."""
+    seen: dict[str, dict[str, float]] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or entry.step_key is None or event.event_type not in STEP_EVENTS:
+            continue
+        seen.setdefault(entry.step_key, {}).setdefault(
+            STEP_EVENTS[event.event_type], entry.timestamp
+        )
+    spans = {
+        "process": ("starting", "started"),
+        "setup": ("started", "start"),
+        "compute": ("start", "success"),
+    }
+    return {
+        step.split("__")[-1]: {
+            name: round(times[end] - times[begin], 2)
+            for name, (begin, end) in spans.items()
+            if begin in times and end in times
+        }
+        for step, times in sorted(seen.items(), key=lambda item: min(item[1].values()))
+    }
+
+
 def loop_timings(
     stack: Stack, instance: dg.DagsterInstance, sha: str, pushed: float
 ) -> dict[str, Any]:
-    """Wait for the pushed commit's run, verdict and gallery page; return the split."""
+    """Wait for the pushed commit's run, its verdict on its commit page and its report page,
+    all read through the Data API; return the split."""
     key = candidate_partition(sha)
+    headers = {"Authorization": f"Bearer {stack.api_token}"}
     runs: list[dg.RunRecord] = []
 
     def run_created() -> bool:
@@ -127,17 +167,24 @@ def loop_timings(
     wait_until(f"a run for {key}", run_created, timeout=120, alive=stack.processes)
     verdicts: list[Any] = []
 
-    def verdict() -> bool:
-        record = latest(instance, comparison_key(), key)
+    def verdict_visible() -> bool:
+        """The comparison is materialised and its gate headline is on the commit page (the
+        page CI links to): "report pending" until the report replaces it."""
         failed = instance.get_run_records(
             dg.RunsFilter(tags={"dagster/partition": key}, statuses=[dg.DagsterRunStatus.FAILURE])
         )
         assert not failed, f"run {failed[0].dagster_run.run_id} for {key} failed"
-        verdicts[:] = [record] if record is not None else []
+        record = latest(instance, comparison_key(), key)
+        if record is None:
+            return False
+        url = f"{stack.api_url}/reports/{commit_page(key)}"
+        response = httpx.get(url, headers=headers, timeout=10)
+        headline = html.escape(str(record.metadata["gate_summary"]))
+        if response.status_code == 200 and headline in response.text:
+            verdicts[:] = [record, time.time()]
         return bool(verdicts)
 
-    wait_until(f"the verdict of {key}", verdict, timeout=240, alive=stack.processes)
-    headers = {"Authorization": f"Bearer {stack.api_token}"}
+    wait_until(f"the verdict of {key}", verdict_visible, timeout=240, alive=stack.processes)
     pages: list[httpx.Response] = []
 
     def page() -> bool:
@@ -146,23 +193,34 @@ def loop_timings(
         return response.status_code == 200
 
     wait_until(f"the report page of {key}", page, timeout=180, alive=stack.processes)
-    visible = time.time()
-    (run,) = [r for r in instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": key}))]
-    comparison = verdicts[0]
-    started = run.start_time or run.create_timestamp.timestamp()
+    report_visible = time.time()
+
+    def run_finished() -> bool:  # the report step's own events come after its page
+        runs[:] = instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": key}))
+        return all(r.dagster_run.is_finished for r in runs)
+
+    wait_until(f"the run of {key} to finish", run_finished, timeout=60, alive=stack.processes)
+    (run,) = runs
+    comparison, verdict_visible_at = verdicts
+    created = run.create_timestamp.timestamp()
+    started = run.start_time or created
     return {
         "commit": key,
         "run_id": run.dagster_run.run_id,
         "run_tags": dict(run.dagster_run.tags),
         "verdict": comparison.metadata.get("overall_verdict"),
+        "gate": comparison.metadata.get("gate_summary"),
         "page": pages[0].text,
         "seconds": {
-            "tick_wait": round(run.create_timestamp.timestamp() - pushed, 3),
-            "run_start": round(started - run.create_timestamp.timestamp(), 3),
+            "tick_wait": round(created - pushed, 3),
+            "run_start": round(started - created, 3),
             "steps_to_verdict": round(comparison.timestamp - started, 3),
-            "report_to_gallery": round(visible - comparison.timestamp, 3),
-            "total": round(visible - pushed, 3),
+            "verdict_to_api": round(verdict_visible_at - comparison.timestamp, 3),
+            "verdict_total": round(verdict_visible_at - pushed, 3),
+            "report_to_gallery": round(report_visible - comparison.timestamp, 3),
+            "report_total": round(report_visible - pushed, 3),
         },
+        "steps": step_timings(instance, run.dagster_run.run_id),
     }
 
 
@@ -211,7 +269,7 @@ def test_pushed_commit_reaches_the_gallery_through_the_daemon(
     # Launched by the daemon from the commit sensor, not by anything in this process.
     assert timings["run_tags"]["dagster/sensor_name"] == names.COMMIT_SENSOR
     assert timings["run_tags"]["clearlake/commit"] == sha
-    assert timings["verdict"] is not None
+    assert timings["verdict"] is not None and timings["gate"]
     assert sha[:7] in timings["page"]
     # Everything the run wrote went to the S3 lake.
     keys = s3.keys(bucket, "lake/evaluation/")
