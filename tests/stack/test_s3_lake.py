@@ -1,5 +1,5 @@
 """The lake on a real S3 API (moto's server on loopback): publication, readers, DuckDB,
-replication, the Data API, and the errors a person sees when S3 is wrong."""
+replication, the drop zone, the Data API, and the errors a person sees when S3 is wrong."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import httpx
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -16,13 +17,16 @@ import pytest
 from processes import http_ok, servers, wait_until
 from s3_server import S3Server, free_port
 
+from assets.lake.drops import FILE_TAG, ZONES, build_drop_zone
 from clearlake.api.tokens import issue_token
 from clearlake.errors import LakeUnavailableError
+from clearlake.lake import drops
 from clearlake.lake.reader import read, scan, sql
 from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import TMP_DIR, LakeStore, s3_error
 from clearlake.lake.tables import LAKE_TABLES
+from clearlake.resources import DropZoneResource, LakeResource
 from clearlake.settings import DEFAULT_PROJECT
 
 SCHEMA = pa.schema([("n", pa.int64())])
@@ -46,6 +50,8 @@ def test_write_read_scan_and_sql_on_s3(s3: S3Server, s3_lake_url: str) -> None:
     assert written.uri == f"{s3_lake_url}/numbers/{DAY}/data.parquet"
     assert store.file_hash(written.path) == written.content_hash
     assert store.list_partitions("numbers") == ["2013-01-01", "2013-01-02"]
+    assert list(store.list_files(f"numbers/{DAY}", ".parquet")) == ["data"]
+    assert store.list_files("no-such-table", ".json") == {}
     assert len(read("numbers", "2013-01-01", "2013-01-01", store=store)) == 5000
     assert sum(b.num_rows for b in scan("numbers", store=store)) == 5010
     assert sql("SELECT count(*) AS rows FROM numbers", store=store)["rows"].tolist() == [5010]
@@ -154,3 +160,71 @@ def test_temporaries_stay_out_of_partition_folders(s3: S3Server, s3_lake_url: st
     store = LakeStore(s3_lake_url)
     store.write("numbers", DAY, SCHEMA, numbers(0, 10))
     assert store.tmp_dir("numbers").endswith(f"/numbers/{TMP_DIR}")
+
+
+def test_drop_zone_ingests_into_the_s3_lake_and_a_failed_write_leaves_the_file_waiting(
+    s3: S3Server, s3_lake_url: str, tmp_path: Path
+) -> None:
+    """The daemon's part played by hand (sensor tick, run), the lake on S3: a write that S3
+    refuses fails the run with the lake's error, publishes nothing and leaves the file where
+    it was; the next tick asks again and the file lands as one partition on S3."""
+    declared = ZONES["delay_annotations"]
+    zone = drops.DropZone(declared.name, declared.description, declared.schema, 0)
+    assets, sensor = build_drop_zone({zone.name: zone})
+    root = tmp_path / "drops"
+    folder = root / zone.name
+    folder.mkdir(parents=True)
+    dropped = folder / "labels.csv"
+    dropped.write_text(
+        "flight_date,carrier,flight,cause,confidence\n2013-01-05,UA,1545,weather,0.9\n"
+    )
+    drop_zone = DropZoneResource(root=str(root))
+    with dg.instance_for_test() as instance:
+        cursor: str | None = None
+
+        def tick() -> list[dg.RunRequest]:
+            nonlocal cursor
+            context = dg.build_sensor_context(
+                instance=instance, cursor=cursor, resources={"drop_zone": drop_zone}
+            )
+            result = sensor(context)
+            assert isinstance(result, dg.SensorResult)
+            cursor = result.cursor
+            for add in result.dynamic_partitions_requests or []:
+                assert isinstance(add, dg.AddDynamicPartitionsRequest)
+                instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
+            return list(result.run_requests or [])
+
+        def run(request: dg.RunRequest, lake_url: str) -> dg.ExecuteInProcessResult:
+            return dg.materialize(
+                [assets[zone.name]],
+                instance=instance,
+                partition_key=request.partition_key,
+                run_config=request.run_config,
+                tags=request.tags,
+                resources={"lake": LakeResource(url=lake_url), "drop_zone": drop_zone},
+                raise_on_error=False,
+            )
+
+        (request,) = tick()
+        assert request.tags[FILE_TAG] == "labels.csv"
+        failed = run(request, "s3://no-such-bucket/lake")
+        assert not failed.success
+        (failure,) = [e for e in failed.all_events if e.is_step_failure]
+        error = failure.step_failure_data.error
+        assert error is not None
+        assert "lake at s3://no-such-bucket/lake on S3" in error.to_string()
+        assert "The bucket does not exist: create it" in error.to_string()
+        assert dropped.exists()  # not quarantined: the lake's fault, not the file's
+
+        (retry,) = tick()
+        assert retry.partition_key == request.partition_key
+        assert run(retry, s3_lake_url).success
+    table = f"drops/{zone.name}"
+    store = LakeStore(s3_lake_url)
+    assert store.list_partitions(table, prefix="dropped=") == [request.partition_key]
+    assert read(table, store=store)["cause"].tolist() == ["weather"]
+    assert s3.keys(bucket_of(s3_lake_url), "lake/drops/") == [
+        f"lake/{table}/dropped={request.partition_key}/data.parquet"
+    ]
+    assert not dropped.exists() and len(list((folder / drops.INGESTED).iterdir())) == 1
