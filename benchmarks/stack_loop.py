@@ -134,7 +134,7 @@ def main() -> None:
     target = SENSOR_INTERVAL_SECONDS + 2 * float(in_process["total_seconds"])
     results = {
         "benchmark": "stack_loop",
-        "description": __doc__.strip().splitlines()[0],
+        "description": " ".join(__doc__.split("\n\n")[0].split()),
         "environment": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "stack": stack,
         "in_process": in_process,
