@@ -124,6 +124,19 @@ def test_gallery_shows_the_calibration_next_to_the_task(shop: Shop, calibrated: 
     assert list(recorded.calibration_rows) == found.table_rows()
 
 
+def test_a_champion_without_seed_noise_is_said_so(shop: Shop, calibrated: Result) -> None:
+    """The base rate takes no seed: its cached seed runs reproduced it, so nothing is refit."""
+    base = shop.keys[0]
+    shown = CliRunner().invoke(app, ["gate", "calibrate", SHOP_TASK, "--champion", base])
+    assert shown.exit_code == 0, shown.output
+    found = calibration.load(shop.store, KEY)
+    assert found is not None and found.champion == base and found.kind == "identical"
+    assert found.fits == 0 and found.blocked == 0 and found.trials == TRIALS
+    assert "no false alarm possible, MDE not measurable" in found.headline()
+    assert all(r.detects is None and not np.isfinite(r.mde) for r in found.subgroups)
+    assert "not measurable" in shown.output
+
+
 def test_a_declared_schedule_runs_the_calibration_job(shop: Shop) -> None:
     schedule = load_definitions().resolve_schedule_def(calibration_schedule(SHOP_TASK))
     assert schedule.cron_schedule == "0 4 * * 1"
