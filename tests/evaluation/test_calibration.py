@@ -215,5 +215,7 @@ def test_trials_count_what_the_gate_blocks(harm: float, blocked: int) -> None:
 
 def test_trial_seeds_follow_the_baseline_seed_runs() -> None:
     assert calibration.trial_seeds(TASK, 3) == [3, 4, 5]  # seed 0, spread runs 1-2
-    reseeded = calibration.with_bootstrap_seed(TASK, 99)
-    assert reseeded.verdict.bootstrap.seed == 99 and TASK.verdict.bootstrap.seed == 2013
+    declared = TASK.verdict.bootstrap.seed
+    reseeded = calibration.with_bootstrap_seed(TASK, declared + 99)
+    assert reseeded.verdict.bootstrap.seed == declared + 99
+    assert TASK.verdict.bootstrap.seed == declared  # the task itself is left as declared
