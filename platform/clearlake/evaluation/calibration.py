@@ -445,8 +445,10 @@ def _refits(
 ) -> tuple[list[pd.DataFrame] | None, str, int]:
     """The champion's predictions under each seed of ``wanted`` (None: they reproduce the
     champion exactly), why, and how many fits that took now."""
-    if spread.kind in ("deterministic", "unmeasurable"):
-        return None, f"its seed runs reproduced it exactly ({spread.kind})", 0
+    if spread.kind == "unmeasurable":
+        return None, "it takes no seed and its seed runs reproduced it (it may fix its own)", 0
+    if spread.kind == "deterministic":
+        return None, "its seed runs reproduced it exactly (deterministic)", 0
     task = project.task(task_name)
     table = runs_table(task_name, key, task)
     manifest = f"{store.table_dir(table)}/manifest.json"
