@@ -27,8 +27,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported for real once the environment is set
+    import dagster as dg
+
+    from clearlake.evaluation.git import GitRepository
+    from clearlake.lake.store import LakeStore
+    from clearlake.settings import Settings
 
 REPEATS = 3
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,9 +75,12 @@ print(time.perf_counter() - started)
 """
 
 
-def execute_job_process(job: str, tags: dict[str, str]) -> None:
+def execute_job_process(
+    job: str, tags: dict[str, str], *, env: dict[str, str] | None = None
+) -> None:
     """Run ``job`` of the code location in its own process (``dagster job execute``), as a
-    run worker does: the evaluation time a commit costs, start-up included."""
+    run worker does: the evaluation time a commit costs, start-up included. ``env``
+    replaces the environment (another project configuration, for instance)."""
     subprocess.run(
         [
             sys.executable,
@@ -87,7 +98,7 @@ def execute_job_process(job: str, tags: dict[str, str]) -> None:
             json.dumps(tags),
         ],
         cwd=ROOT,
-        env=dict(os.environ),
+        env=dict(os.environ) if env is None else env,
         check=False,
         capture_output=True,
     )
@@ -107,8 +118,24 @@ def environment(home: Path) -> dict[str, str]:
     return env
 
 
-def main() -> None:
-    home = Path(tempfile.mkdtemp(prefix="clearlake-bench-"))
+@dataclass
+class Prepared:
+    """The embedded default with its lake, features, suites and two evaluated commits."""
+
+    home: Path
+    definitions: dg.Definitions
+    instance: dg.DagsterInstance
+    store: LakeStore
+    settings: Settings
+    repo: Path
+    git: GitRepository
+
+
+def prepare(prefix: str = "clearlake-bench-") -> Prepared:
+    """A fresh CLEARLAKE_HOME (this process's environment is replaced to select it) with
+    the sample database, the lake and features of the task's window, its suites, and the
+    flight-delays repository's first two commits evaluated."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ.clear()
     os.environ.update(environment(home))
     (home / "dagster").mkdir(parents=True)
@@ -117,20 +144,13 @@ def main() -> None:
     import dagster as dg
 
     sys.path.insert(0, str(ROOT / "examples" / "flights"))  # the example project's package
-    from flights_example.demo_repos import (
-        SAMPLE_COMMITS,
-        SampleCommit,
-        add_commit,
-        create_sample_repository,
-    )
+    from flights_example.demo_repos import SAMPLE_COMMITS, create_sample_repository
     from flights_example.sample_db import build_sample_db
 
     from clearlake.cli.runs import load_definitions
     from clearlake.demo import loop
     from clearlake.evaluation.git import git_repository
     from clearlake.lake.store import LakeStore
-    from clearlake.lineage import latest
-    from clearlake.names import comparison_key, evaluation_job, predictions_key, suite_key
     from clearlake.project.load import current_project
     from clearlake.settings import load_settings
 
@@ -149,6 +169,20 @@ def main() -> None:
     create_sample_repository(repo, SAMPLE_COMMITS[:2])
     for done in loop.run_until_quiet(definitions, instance, quiet):
         assert done.success, done.error
+    return Prepared(home, definitions, instance, store, settings, repo, git)
+
+
+def main() -> None:
+    prepared = prepare()
+    definitions, instance, store = prepared.definitions, prepared.instance, prepared.store
+    settings, repo, git = prepared.settings, prepared.repo, prepared.git
+
+    import dagster as dg
+    from flights_example.demo_repos import SAMPLE_COMMITS, SampleCommit, add_commit
+
+    from clearlake.demo import loop
+    from clearlake.lineage import latest
+    from clearlake.names import comparison_key, evaluation_job, predictions_key, suite_key
 
     upstream = {"lake", "features", "suites"}
     clearlake_runs: list[dict[str, Any]] = []

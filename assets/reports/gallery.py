@@ -1,11 +1,18 @@
 """The report gallery: one static index of every report, refreshed when reports change."""
 
+from typing import Any
+
 import dagster as dg
 
 from assets.reports.report_assets import report_assets
-from clearlake.evaluation import gate
+from clearlake.evaluation import calibration, gate
 from clearlake.lake.store import LakeStore
-from clearlake.names import GALLERY, candidate_partitions_name, leaderboard_key
+from clearlake.names import (
+    GALLERY,
+    candidate_partitions_name,
+    gate_calibration_key,
+    leaderboard_key,
+)
 from clearlake.project.load import current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.reports import gallery, verdicts
@@ -33,10 +40,14 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
         description=(
             "Static HTML index of every report (CLEARLAKE_HOME/reports/index.html, the Data "
             "API's /reports/index.html): candidates grouped by task, repository and commit with "
-            "verdicts and each task's leaderboard, then the other reports; one stable page per "
-            "commit at candidates/<repo>@<commit>/index.html."
+            "verdicts, each task's leaderboard and gate calibration, then the other reports; "
+            "one stable page per commit at candidates/<repo>@<commit>/index.html."
         ),
-        deps=[*report_keys, *(leaderboard_key(t) for t in tasks)],
+        deps=[
+            *report_keys,
+            *(leaderboard_key(t) for t in tasks),
+            *(gate_calibration_key(t) for t in tasks),
+        ],
         owners=["team:data-science", "team:data-platform"],
         kinds={"html"},
         code_version=GALLERY_CODE_VERSION,
@@ -59,7 +70,7 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
                 leaderboard=image if (root / image).is_file() else None,
                 kind=config.type,
                 min_effects="; ".join(f"{m} {t}" for m, t in gate.min_effect_texts(config).items()),
-                calibration=gate.calibration_summary(store, task),
+                **calibration_entry(store, task),
             )
         pending = verdicts.pending_verdicts(store, entries, read_records(root))
         built = gallery.build_gallery(root, tasks=entries, pending=pending)
@@ -79,6 +90,14 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
         return dg.MaterializeResult(metadata=metadata)
 
     return report_gallery
+
+
+def calibration_entry(store: LakeStore, task: str) -> dict[str, Any]:
+    """The task's latest gate calibration, as the gallery shows it (nothing if none)."""
+    found = calibration.load(store, gate_calibration_key(task))
+    if found is None:
+        return {}
+    return {"calibration": found.headline(), "calibration_rows": tuple(found.table_rows())}
 
 
 def gallery_sensor() -> dg.AutomationConditionSensorDefinition:

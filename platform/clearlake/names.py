@@ -51,6 +51,11 @@ def leaderboard_key(task: str) -> dg.AssetKey:
     return dg.AssetKey(["evaluation", task, "leaderboard"])
 
 
+def gate_calibration_key(task: str) -> dg.AssetKey:
+    """The task's A/A calibration of its gate (``clearlake gate calibrate TASK``)."""
+    return dg.AssetKey(["evaluation", task, "gate_calibration"])
+
+
 def task_report_inputs(task: str) -> dict[str, str]:
     """The asset paths a candidate report template of ``task`` reads (its ``inputs``)."""
     keys = {
@@ -69,6 +74,16 @@ def candidate_partitions_name(task: str) -> str:
 def evaluation_job(task: str) -> str:
     """The job that evaluates one candidate of ``task`` (predictions → comparison)."""
     return f"candidate_evaluation__{task}"
+
+
+def calibration_job(task: str) -> str:
+    """The job that runs a task's gate calibration alone (what its schedule launches)."""
+    return f"gate_calibration__{task}"
+
+
+def calibration_schedule(task: str) -> str:
+    """The schedule of a task that declares ``calibration.schedule`` (a cron)."""
+    return f"gate_calibration_schedule__{task}"
 
 
 REGRESSION_CHECK = "no_significant_regression"

@@ -4,6 +4,7 @@ the features and evaluation definitions, and the loop driven as the daemon would
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -19,12 +23,14 @@ from assets.evaluation.automation import commit_sensor, evaluation_jobs
 from assets.evaluation.candidates import candidate_assets
 from assets.evaluation.leaderboard import leaderboard_assets
 from assets.evaluation.suites import suite_assets
+from clearlake import runs
 from clearlake.demo import loop
-from clearlake.demo.repos import SampleCommit, add_commit
+from clearlake.demo.repos import SampleCommit, add_commit, init_repository
 from clearlake.environment import resources_for
 from clearlake.lake.store import LakeStore
-from clearlake.project.load import Project
-from clearlake.settings import DEFAULT_PROJECT, Settings
+from clearlake.names import suite_key
+from clearlake.project.load import Project, load_project
+from clearlake.settings import DEFAULT_PROJECT, Settings, load_settings
 
 TASK = "arrival_delay"
 SUITES = {
@@ -240,3 +246,153 @@ def stochastic(
     """A commit of the seed-following stochastic model (``module:cls``)."""
     source = STOCHASTIC.format(draws=draws, offset=offset, cls=cls)
     return SampleCommit(message, {f"{module}.py": source})
+
+
+# -- a small shop project: a binary task on generated orders ---------------------------
+
+SHOP_FIRST = dt.date(2024, 3, 1)
+SHOP_DAYS = 40
+SHOP_ROWS_PER_DAY = 150
+SHOP_TASK = "returns"
+SHOP_REPO = "returns-model"
+SHOP_PROJECT: dict[str, Any] = {
+    "project": {"name": "shop"},
+    "sources": {
+        "orders": {
+            "partition": {"column": "order_date", "first_day": SHOP_FIRST.isoformat()},
+            "keys": ["order_id"],
+            "columns": {"order_id": "string not null", "order_date": "date32 not null"},
+        }
+    },
+    "features": {
+        "returns": {
+            "function": "shop_features:returns",
+            "inputs": ["orders"],
+            "row_id": "order_id",
+            "date_column": "order_date",
+            "columns": {
+                "order_id": "string not null",
+                "order_date": "date32 not null",
+                "region": "string not null",
+                "amount": "float64 not null",
+                "returned": "bool",
+            },
+        }
+    },
+    "tasks": {
+        SHOP_TASK: {
+            "dataset": "returns",
+            "target": "returned",
+            "type": "binary",
+            "suites": {
+                "train": {"start": "2024-03-01", "end": "2024-03-20", "role": "train"},
+                "holdout": {"start": "2024-03-21", "end": "2024-04-09", "role": "test"},
+            },
+            "metrics": ["roc_auc", "log_loss", "brier"],
+            "primary_metric": "log_loss",
+            "subgroups": ["region", {"name": "basket", "column": "amount", "bins": [50, 150]}],
+            "min_subgroup_rows": 150,
+            "baseline_wait_seconds": 5,
+        }
+    },
+}
+SHOP_BASE_RATE = SampleCommit(
+    "Base rate",
+    {
+        "model.py": "import numpy as np\n\nclass Model:\n"
+        "    def fit(self, train):\n        self.rate = float(train['returned'].mean())\n"
+        "    def predict(self, frame):\n        return np.full(len(frame), self.rate)\n"
+    },
+)
+
+SHOP_FEATURES = """
+def returns(inputs, day):
+    raise NotImplementedError("the tests write this feature table straight into the lake")
+"""
+"""The feature function the project declares (the whole code location imports it)."""
+
+
+def write_shop_features(store: LakeStore) -> None:
+    """Orders whose return probability grows with the amount and is high in region 'west'."""
+    rng = np.random.default_rng(42)
+    schema = pa.schema(
+        [
+            pa.field("order_id", pa.string(), nullable=False),
+            pa.field("order_date", pa.date32(), nullable=False),
+            pa.field("region", pa.string(), nullable=False),
+            pa.field("amount", pa.float64(), nullable=False),
+            pa.field("returned", pa.bool_()),
+        ]
+    )
+    for i in range(SHOP_DAYS):
+        day = SHOP_FIRST + dt.timedelta(days=i)
+        region = rng.choice(["north", "south", "west"], SHOP_ROWS_PER_DAY)
+        amount = rng.gamma(2.0, 50.0, SHOP_ROWS_PER_DAY)
+        logit = -2.5 + amount / 80 + np.where(region == "west", 1.0, 0.0)
+        returned = rng.random(SHOP_ROWS_PER_DAY) < 1 / (1 + np.exp(-logit))
+        table = pa.table(
+            {
+                "order_id": [f"{day:%Y%m%d}-{n:04d}" for n in range(SHOP_ROWS_PER_DAY)],
+                "order_date": [day] * SHOP_ROWS_PER_DAY,
+                "region": region.tolist(),
+                "amount": amount,
+                "returned": returned.tolist(),
+            },
+            schema=schema,
+        )
+        path = store.partition_file("features/returns", f"date={day.isoformat()}")
+        store.fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+        pq.write_table(table, path, filesystem=store.fs)
+
+
+@dataclass
+class Shop:
+    home: Path
+    project: Project
+    store: LakeStore
+    instance: dg.DagsterInstance
+    definitions: dg.Definitions
+    keys: list[str]
+    """The candidate keys of the commits, in commit order."""
+    outcomes: dict[str, loop.Evaluated]
+
+
+@contextlib.contextmanager
+def shop_environment(home: Path, commits: Sequence[SampleCommit], **task: object) -> Iterator[Shop]:
+    """A project declared in ``home`` (features written straight into its private lake),
+    its repository with ``commits``, evaluated by real sensor ticks and Dagster runs; the
+    variables that select it stay set until the context ends. ``task`` overrides fields of
+    the task."""
+    repo = home / SHOP_REPO
+    config = {**SHOP_PROJECT, "tasks": {SHOP_TASK: {**SHOP_PROJECT["tasks"][SHOP_TASK], **task}}}
+    config["repositories"] = [
+        {"name": SHOP_REPO, "task": SHOP_TASK, "location": str(repo), "entrypoint": "model:Model"}
+    ]
+    (home / "project").mkdir()
+    path = home / "project" / "clearlake.yaml"
+    path.write_text(yaml.safe_dump(config))
+    (home / "project" / "shop_features.py").write_text(SHOP_FEATURES)
+    store = LakeStore(str(home / "lake"))
+    write_shop_features(store)
+    init_repository(repo)
+    shas = [add_commit(repo, c, timestamp=1_714_557_600 + 3600 * i) for i, c in enumerate(commits)]
+    (home / "dagster").mkdir()
+    variables = {
+        "CLEARLAKE_HOME": str(home),
+        "CLEARLAKE_LAKE_URL": store.url,
+        "CLEARLAKE_CONFIG": str(path),
+        "DAGSTER_HOME": str(home / "dagster"),
+    }
+    with variables_set(variables):
+        project = load_project(path)
+        instance = dg.DagsterInstance.get()
+        definitions = evaluation_definitions(project, load_settings())
+        suites = [suite_key(SHOP_TASK, s) for s in ("train", "holdout")]
+        made = runs.materialize(definitions, instance, suites)
+        assert made.success, runs.failure_message(made)
+        done = loop.run_until_quiet(definitions, instance, lambda _: None)
+        loop.refresh_leaderboards(definitions, instance, project)
+        keys = [f"{SHOP_REPO}@{s[:7]}" for s in shas]
+        outcomes = {e.key: e for e in done}
+        yield Shop(home, project, store, instance, definitions, keys, outcomes)
+        instance.dispose()

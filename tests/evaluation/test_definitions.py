@@ -8,9 +8,12 @@ import pytest
 from clearlake.cli.runs import load_definitions
 from clearlake.names import (
     COMMIT_SENSOR,
+    GALLERY,
     REGRESSION_CHECK,
+    calibration_job,
     candidate_partitions_name,
     evaluation_job,
+    gate_calibration_key,
 )
 
 TASKS = {
@@ -37,6 +40,7 @@ def test_every_task_has_its_assets_groups_owners_and_versions(
             *(f"evaluation/{task}/suites/{s}" for s in suites),
             *(f"evaluation/{task}/{a}" for a in CANDIDATE_ASSETS),
             f"evaluation/{task}/leaderboard",
+            f"evaluation/{task}/gate_calibration",
         ]
         for key in mine:
             spec = specs[key]
@@ -71,3 +75,13 @@ def test_a_job_per_task_one_sensor_and_the_blocking_check(definitions: dg.Defini
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     refresh = definitions.resolve_sensor_def("leaderboard_automation_sensor")
     assert refresh.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_a_calibration_job_per_task_that_the_gallery_follows(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    for task in TASKS:
+        job = definitions.resolve_job_def(calibration_job(task))
+        assert set(job.asset_layer.executable_asset_keys) == {gate_calibration_key(task)}
+        assert graph.get(gate_calibration_key(task)).partitions_def is None
+        assert gate_calibration_key(task) in graph.get(GALLERY).parent_keys
+    assert not definitions.schedules  # the example declares no calibration.schedule

@@ -58,3 +58,12 @@ class SuiteNotMaterialisedError(ClearlakeError):
             f"Materialise evaluation/{task}/suites/{suite} and the features it needs first "
             "(for example with `clearlake demo`)."
         )
+
+
+class CalibrationError(ClearlakeError):
+    """A task's gate cannot be calibrated (yet): the message says what to do first."""
+
+    def __init__(self, task: str, problem: str) -> None:
+        self.task = task
+        self.problem = problem
+        super().__init__(f"Cannot calibrate the gate of task {task}: {problem}.")

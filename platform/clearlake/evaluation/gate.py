@@ -223,13 +223,3 @@ def from_metadata(metadata: dict[str, Any]) -> GateOutcome | None:
     if isinstance(value, str):
         value = json.loads(value)
     return GateOutcome.from_json(value) if isinstance(value, dict) else None
-
-
-def calibration_path(store: LakeStore, task: str) -> str:
-    return f"{store.table_dir(f'evaluation/{task}/gate_calibration')}/latest.json"
-
-
-def calibration_summary(store: LakeStore, task: str) -> str:
-    """One line of the task's latest A/A calibration ('' when never calibrated)."""
-    found = read_json(store, calibration_path(store, task))
-    return "" if found is None else str(found.get("summary", ""))

@@ -20,7 +20,6 @@ Three outcomes, each named in the verdict and the report:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,14 +108,75 @@ def measure(
     metrics: list[Metric],
 ) -> SeedSpread:
     """Run the baseline under ``seed+1…seed+runs`` (stopping early when deterministic)."""
+    task = project.task(task_name)
+    seeds = [task.seeds.seed + i for i in range(1, task.seeds.runs + 1)]
+    runs = seeded_runs(
+        context,
+        project=project,
+        task_name=task_name,
+        key=key,
+        store=store,
+        predictions=baseline_predictions,
+        seeds=seeds,
+    )
+    if runs.identical and not runs.takes_seed:
+        note = (
+            f"cannot be measured: repository {runs.repository}'s algorithm takes no "
+            f"seed (fit(train, seed)) and gave identical predictions under seeds "
+            f"{task.seeds.seed} and {seeds[0]}; if it fixes its own seed, its training "
+            "randomness is not in this verdict"
+        )
+        return SeedSpread(None, note, "unmeasurable")
+    if runs.identical:
+        note = (
+            f"deterministic: {key} reproduced its predictions exactly under seed {seeds[0]} "
+            "(zero spread)"
+        )
+        return SeedSpread(None, note, "deterministic")
+    frames = [baseline_predictions, *runs.frames]
+    spread = scoring.seed_spread(frames, task, metrics)
+    overall = spread[(spread["metric"] == task.primary) & (spread["subgroup_kind"] == "overall")]
+    sd = float(overall["seed_sd"].iloc[0]) if len(overall) else float("nan")
+    note = (
+        f"measured on {len(frames)} runs of {key} (seeds {task.seeds.seed}, "
+        f"{', '.join(map(str, seeds))}): {task.primary} overall varies by sd {sd:.4g} from "
+        "the seed alone"
+    )
+    context.log.info(f"seed spread of {key}: {note}; {runs.fit_seconds:.3g} s fit")
+    return SeedSpread(spread, note, "measured")
+
+
+@dataclass(frozen=True)
+class SeededRuns:
+    frames: list[pd.DataFrame]
+    """One predictions frame per run: the stored rows, with that run's predictions."""
+    identical: bool
+    """The last run reproduced the stored predictions exactly (the runs stopped there)."""
+    takes_seed: bool
+    repository: str
+    fit_seconds: float
+
+
+def seeded_runs(
+    context: dg.AssetExecutionContext,
+    *,
+    project: Project,
+    task_name: str,
+    key: str,
+    store: LakeStore,
+    predictions: pd.DataFrame,
+    seeds: list[int],
+) -> SeededRuns:
+    """Candidate ``key`` refitted under each of ``seeds`` in one child process, as frames
+    shaped like its stored ``predictions`` (what a baseline's seed runs and the gate's A/A
+    calibration both need); the first run that reproduces them ends the runs."""
     task, settings = project.task(task_name), load_settings()
     dataset = project.feature(task.dataset)
     base = candidates.resolve_candidate(key, project=project, settings=settings, store=store)
     worktree = base.git.checkout(base.sha)
     reference = None
     if task.type != "multiclass":
-        reference = pa.table({PREDICTION: baseline_predictions[PREDICTION].to_numpy(dtype=float)})
-    seeds = [task.seeds.seed + i for i in range(1, task.seeds.runs + 1)]
+        reference = pa.table({PREDICTION: predictions[PREDICTION].to_numpy(dtype=float)})
     outcome, test = runner.run_on_suites(
         context,
         key=key,
@@ -129,35 +189,17 @@ def measure(
         seeds=seeds,
         reference=reference,
     )
-    if outcome.identical and not outcome.takes_seed:
-        note = (
-            f"cannot be measured: repository {base.repository.name}'s algorithm takes no "
-            f"seed (fit(train, seed)) and gave identical predictions under seeds "
-            f"{task.seeds.seed} and {seeds[0]}; if it fixes its own seed, its training "
-            "randomness is not in this verdict"
-        )
-        return SeedSpread(None, note, "unmeasurable")
-    if outcome.identical:
-        note = (
-            f"deterministic: {key} reproduced its predictions exactly under seed {seeds[0]} "
-            "(zero spread)"
-        )
-        return SeedSpread(None, note, "deterministic")
-    by_row = baseline_predictions.set_index("row_id")
-    frames = [baseline_predictions]
+    order = test.select([row_id(task, dataset)]).to_pandas()[row_id(task, dataset)].astype(str)
+    by_row = predictions.set_index("row_id")
+    frames = []
     for values in outcome.runs:
-        rerun = test.select([row_id(task, dataset)]).to_pandas()
-        order = rerun[row_id(task, dataset)].astype(str)
         frame = by_row.loc[order].reset_index()
         frame[PREDICTION] = list(values) if values.ndim == 2 else values
         frames.append(frame)
-    spread = scoring.seed_spread(frames, task, metrics)
-    overall = spread[(spread["metric"] == task.primary) & (spread["subgroup_kind"] == "overall")]
-    sd = float(overall["seed_sd"].iloc[0]) if len(overall) else float("nan")
-    note = (
-        f"measured on {len(frames)} runs of {key} (seeds {task.seeds.seed}, "
-        f"{', '.join(map(str, seeds))}): {task.primary} overall varies by sd {sd:.4g} from "
-        "the seed alone"
+    return SeededRuns(
+        frames=frames,
+        identical=outcome.identical,
+        takes_seed=outcome.takes_seed,
+        repository=base.repository.name,
+        fit_seconds=outcome.fit_seconds,
     )
-    context.log.info(f"seed spread of {key}: {note}; {json.dumps(outcome.fit_seconds)} s fit")
-    return SeedSpread(spread, note, "measured")

@@ -345,6 +345,19 @@ class CalibrationConfig(_Model):
     """Seed/resample pairs compared (each reuses the cached seed runs when it can)."""
     champion: str | None = None
     """``repo@sha7`` compared with itself; default: the task's best evaluated candidate."""
+    schedule: str | None = None
+    """A cron (``0 4 * * 1``: Mondays 04:00) on which the calibration re-runs by itself;
+    default: only on demand (``clearlake gate calibrate TASK``)."""
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError(
+                f"schedule {value!r} is not a cron of five fields (minute hour day month "
+                "weekday), e.g. '0 4 * * 1'"
+            )
+        return value
 
 
 class TaskConfig(_Model):

@@ -61,7 +61,9 @@ class GalleryTask:
     min_effects: str = ""
     """The task's declared minimum effects per metric (what a verdict needs)."""
     calibration: str = ""
-    """The latest gate calibration (A/A false-alarm rate, MDE per subgroup), if any."""
+    """The headline of the task's latest gate calibration (A/A false-alarm rate), if any."""
+    calibration_rows: Sequence[Mapping[str, str]] = ()
+    """Its primary metric per subgroup, as text cells (rows, false alarms, MDE…)."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _task_section(task: str, info: GalleryTask, repos: dict[str, dict[str, list[
     if info.min_effects:
         parts.append(f"<p>Minimum effects: {html.escape(info.min_effects)}</p>")
     if info.calibration:
-        parts.append(f"<p>Gate calibration: {html.escape(info.calibration)}</p>")
+        parts.append(_calibration(info))
     if not repos:
         parts.append("<p><em>No candidate reports yet.</em></p>")
     head = (
@@ -225,6 +227,18 @@ def _task_section(task: str, info: GalleryTask, repos: dict[str, dict[str, list[
         )
         parts.append(f"<h3>{html.escape(repo)}</h3><table class='candidates'>{head}{rows}</table>")
     return "".join(parts)
+
+
+def _calibration(info: GalleryTask) -> str:
+    text = f"<p>Gate calibration: {html.escape(info.calibration)}</p>"
+    if not info.calibration_rows:
+        return text
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in info.calibration_rows[0])
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row.values()) + "</tr>"
+        for row in info.calibration_rows
+    )
+    return f"{text}<table class='calibration'><tr>{head}</tr>{rows}</table>"
 
 
 def _other_sections(records: list[ReportRecord]) -> str:
@@ -329,6 +343,10 @@ def read_tasks(root: Path) -> dict[str, GalleryTask]:
                 kind=str(info.get("kind") or ""),
                 min_effects=str(info.get("min_effects") or ""),
                 calibration=str(info.get("calibration") or ""),
+                calibration_rows=tuple(
+                    {str(k): str(v) for k, v in row.items()}
+                    for row in info.get("calibration_rows") or ()
+                ),
             )
             for task, info in data.items()
         }
