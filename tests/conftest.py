@@ -90,6 +90,7 @@ SLOW_PATHS = (
     "api/test_api_load.py",  # a load test against a live server
     "api/test_api_schemathesis.py",  # thousands of generated requests
     "evaluation/test_gate.py",  # real runs of seeded candidates
+    "evaluation/test_calibration.py",  # real runs of seeded candidates, refitted per trial
     "evaluation/test_loop.py",  # the whole evaluation loop
     "reports/test_template_discovery.py",  # a copied project, run end to end
     "reports/test_candidate_report.py",  # real kernels over real evaluation runs
