@@ -309,15 +309,12 @@ def aa_and_power(started: float) -> dict[str, Any]:
 
 def seeds_off_config(home: Path) -> Path:
     """The example project with ``seeds.runs: 0`` (its relative paths made absolute)."""
+    from clearlake.project.load import anchored
     from clearlake.settings import DEFAULT_PROJECT
 
-    raw: dict[str, Any] = yaml.safe_load((DEFAULT_PROJECT / "clearlake.yaml").read_text())
-    raw["project"]["python_path"] = [str(DEFAULT_PROJECT)]
-    for feature in raw["features"].values():
-        if "sql" in feature:
-            feature["sql"] = str(DEFAULT_PROJECT / feature["sql"])
-    raw["api"]["policy"] = str(DEFAULT_PROJECT / raw["api"]["policy"])
-    raw["reports"]["templates"] = str(DEFAULT_PROJECT / raw["reports"]["templates"])
+    raw = anchored(
+        yaml.safe_load((DEFAULT_PROJECT / "clearlake.yaml").read_text()), DEFAULT_PROJECT
+    )
     raw["tasks"][COST_TASK]["seeds"] = {**raw["tasks"][COST_TASK].get("seeds", {}), "runs": 0}
     path = home / "seeds-off.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))

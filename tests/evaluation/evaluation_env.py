@@ -29,7 +29,7 @@ from clearlake.demo.repos import SampleCommit, add_commit, init_repository
 from clearlake.environment import resources_for
 from clearlake.lake.store import LakeStore
 from clearlake.names import suite_key
-from clearlake.project.load import Project, load_project
+from clearlake.project.load import Project, anchored, load_project
 from clearlake.settings import DEFAULT_PROJECT, Settings, load_settings
 
 TASK = "arrival_delay"
@@ -112,14 +112,9 @@ def link_lake(source: LakeStore, root: Path) -> LakeStore:
 
 def example_config() -> dict[str, Any]:
     """The flights example's configuration with its relative paths made absolute."""
-    raw: dict[str, Any] = yaml.safe_load((DEFAULT_PROJECT / "clearlake.yaml").read_text())
-    raw["project"]["python_path"] = [str(DEFAULT_PROJECT)]
-    for feature in raw["features"].values():
-        if "sql" in feature:
-            feature["sql"] = str(DEFAULT_PROJECT / feature["sql"])
-    raw["api"]["policy"] = str(DEFAULT_PROJECT / raw["api"]["policy"])
-    raw["reports"]["templates"] = str(DEFAULT_PROJECT / raw["reports"]["templates"])
-    return raw
+    return anchored(
+        yaml.safe_load((DEFAULT_PROJECT / "clearlake.yaml").read_text()), DEFAULT_PROJECT
+    )
 
 
 def write_config(path: Path, repos: dict[str, Path], **task: object) -> Path:

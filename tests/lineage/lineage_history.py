@@ -18,6 +18,7 @@ from clearlake import names
 from clearlake.demo import loop
 from clearlake.lake.store import LakeStore
 from clearlake.project import Project, load_project
+from clearlake.project.load import anchored
 from clearlake.settings import DEFAULT_PROJECT
 
 TASK = "arrival_delay"
@@ -25,11 +26,9 @@ TASK = "arrival_delay"
 
 def config_file(path: Path, repo: Path, holdout_end: str) -> Path:
     """The example project with one task on a short window, at ``path``."""
-    raw = yaml.safe_load((DEFAULT_PROJECT / "clearlake.yaml").read_text())
-    raw["project"]["python_path"] = [str(DEFAULT_PROJECT)]
-    raw["features"]["departures"]["sql"] = str(DEFAULT_PROJECT / "features" / "departures.sql")
-    raw["api"]["policy"] = str(DEFAULT_PROJECT / "api_policy.yaml")
-    raw["reports"]["templates"] = str(DEFAULT_PROJECT / "notebooks")
+    raw = anchored(
+        yaml.safe_load((DEFAULT_PROJECT / "clearlake.yaml").read_text()), DEFAULT_PROJECT
+    )
     task = raw["tasks"][TASK]
     task["suites"] = {
         "train": {"start": "2013-01-01", "end": "2013-01-08", "role": "train"},

@@ -15,7 +15,7 @@ import yaml
 from clearlake.errors import ConfigurationError
 from clearlake.project import load_project
 from clearlake.project.arrow_types import parse_type, type_name
-from clearlake.project.load import parse_project
+from clearlake.project.load import anchored, parse_project
 from clearlake.settings import DEFAULT_PROJECT
 
 EXAMPLE = DEFAULT_PROJECT / "clearlake.yaml"
@@ -250,3 +250,23 @@ def test_config_check_fails_with_one_line(example: dict[str, Any], tmp_path: Pat
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "tasks.arrival_delay.target: 'x' is not a column" in done.stderr
+
+
+def test_an_anchored_copy_loads_from_another_folder(tmp_path: Path) -> None:
+    raw = yaml.safe_load((DEFAULT_PROJECT / "clearlake.yaml").read_text())
+    raw["reports"].pop("templates")  # a default is anchored too
+    moved = tmp_path / "elsewhere" / "clearlake.yaml"
+    moved.parent.mkdir()
+    moved.write_text(yaml.safe_dump(anchored(raw, DEFAULT_PROJECT), sort_keys=False))
+
+    project = load_project(moved)
+    original = load_project(DEFAULT_PROJECT)
+    assert project.templates_dir == original.templates_dir == DEFAULT_PROJECT / "notebooks"
+    assert project.api_policy == original.api_policy
+    sql = {n: f.sql for n, f in project.config.features.items()}
+    assert sql == {
+        n: f.sql and str(original.resolve(f.sql)) for n, f in original.config.features.items()
+    }
+    assert project.config.project.python_path == [str(DEFAULT_PROJECT)]
+    # An image's paths are kept as text, whatever this machine holds.
+    assert anchored(raw, "/opt/p")["api"]["policy"] == "/opt/p/" + raw["api"]["policy"]

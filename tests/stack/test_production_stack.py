@@ -41,6 +41,7 @@ from stack import REPO, Stack, git, git_daemon, production_stack
 from clearlake import names
 from clearlake.api.tokens import issue_token
 from clearlake.lineage import latest
+from clearlake.project.load import anchored
 from clearlake.reports.gallery import commit_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -56,15 +57,8 @@ def project_config(git_url: str) -> dict[str, Any]:
     """The example project with one task, its repository served by git daemon and its suites
     shortened to two weeks (the stack test is about the path, not the statistics). Paths are
     the image's (the chart mounts the file under /etc/clearlake, away from the project)."""
-    config: dict[str, Any] = yaml.safe_load((PROJECT_DIR / "clearlake.yaml").read_text())
-    config["project"]["python_path"] = [IMAGE_PROJECT_DIR]
-    for feature in config.get("features", {}).values():
-        if "sql" in feature:
-            feature["sql"] = f"{IMAGE_PROJECT_DIR}/{feature['sql']}"
-    if "policy" in config.get("api", {}):
-        config["api"]["policy"] = f"{IMAGE_PROJECT_DIR}/{config['api']['policy']}"
-    if "templates" in config.get("reports", {}):
-        config["reports"]["templates"] = f"{IMAGE_PROJECT_DIR}/{config['reports']['templates']}"
+    raw = yaml.safe_load((PROJECT_DIR / "clearlake.yaml").read_text())
+    config = anchored(raw, IMAGE_PROJECT_DIR)
     day = dt.date(2013, 1, 1)
     task = config["tasks"][TASK]
     task["suites"] = {

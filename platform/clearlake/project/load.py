@@ -9,8 +9,10 @@ table order_features (columns: …)").
 
 from __future__ import annotations
 
+import copy as copy_module
 import functools
 import importlib
+import posixpath
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -29,6 +31,8 @@ from clearlake.project.arrow_types import is_temporal
 from clearlake.project.config import (
     FeatureConfig,
     ProjectConfig,
+    ProjectInfo,
+    ReportsConfig,
     RepositoryConfig,
     SourceConfig,
     TaskConfig,
@@ -220,6 +224,30 @@ def config_file(path: Path) -> Path:
             f"{CONFIG_FILE} (the default: `[tool.clearlake] default-project`)."
         )
     return path.resolve()
+
+
+def anchored(raw: dict[str, Any], root: str | Path) -> dict[str, Any]:
+    """A copy of a project's raw configuration whose relative paths (``python_path``, the
+    features' SQL files, ``api.policy``, ``reports.templates``) start from ``root``: the
+    project folder's configuration, for a file kept elsewhere (a mounted ConfigMap, a
+    test's or a benchmark's variant). ``root`` may be a path of another machine (an image)."""
+    folder = str(root)
+
+    def at(path: str) -> str:
+        return posixpath.normpath(posixpath.join(folder, path))
+
+    copy = copy_module.deepcopy(raw)
+    project = copy.setdefault("project", {})
+    default_path = ProjectInfo.model_fields["python_path"].default
+    project["python_path"] = [at(p) for p in project.get("python_path", default_path)]
+    for feature in (copy.get("features") or {}).values():
+        if "sql" in feature:
+            feature["sql"] = at(feature["sql"])
+    reports = copy.setdefault("reports", {})
+    reports["templates"] = at(reports.get("templates", ReportsConfig().templates))
+    if (copy.get("api") or {}).get("policy"):
+        copy["api"]["policy"] = at(copy["api"]["policy"])
+    return copy
 
 
 def load_project(path: Path) -> Project:
