@@ -114,13 +114,6 @@ def _pending(config: ApiConfig, records: list[ReportRecord]) -> list[ReportRecor
         return []
 
 
-def _is_listing(relative: FilePath) -> bool:
-    parts = relative.parts
-    return parts == ("index.html",) or (
-        len(parts) == 3 and parts[0] == "candidates" and parts[2] == "index.html"
-    )
-
-
 def _listing(config: ApiConfig, reader: Principal, relative: FilePath) -> Response:
     """The index or a commit page, rendered from the reports ``reader`` may open."""
     root = config.reports_root
@@ -165,8 +158,6 @@ def _serve(request: Request, config: ApiConfig, reader: Principal | None, path: 
     media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if public or reader is None:
         return FileResponse(target, media_type=media_type)
-    if _is_listing(relative):
-        return _listing(config, reader, relative)
     datasets = config.reports.of_file(config.reports_root, relative)
     missing = refused(datasets, lambda d: config.policy.may_read(reader.roles, d))
     if missing:
