@@ -55,3 +55,27 @@ def test_cluster_steps_run_as_kubernetes_jobs_unless_the_stack_test_asks_for_pro
     assert executor_for(process) is dg.multi_or_in_process_executor
     with pytest.raises(ConfigurationError, match="CLEARLAKE_STEP_EXECUTOR='pods'"):
         load_settings({**cluster, "CLEARLAKE_STEP_EXECUTOR": "pods"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CLEARLAKE_LAKE_URL", "not a url", "CLEARLAKE_LAKE_URL='not a url' is not a lake"),
+        ("CLEARLAKE_LAKE_URL", "lake", "is not a lake location"),  # relative: a typo's folder
+        ("CLEARLAKE_LAKE_URL", "s3://", "is not a lake location"),  # no bucket
+    ],
+)
+def test_invalid_settings_are_errors(variable: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings({variable: value})
+
+
+def test_a_home_that_is_a_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "home").write_text("")
+    with pytest.raises(ConfigurationError, match=r"CLEARLAKE_HOME=.*home is a file"):
+        load_settings({"CLEARLAKE_HOME": str(tmp_path / "home")})
+
+
+@pytest.mark.parametrize("url", ["s3://bucket/prefix", "file:///srv/lake", "/srv/lake"])
+def test_lake_locations_that_are_accepted(url: str) -> None:
+    assert load_settings({"CLEARLAKE_LAKE_URL": url}).lake_url == url

@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 from clearlake.errors import ConfigurationError
 
@@ -129,6 +130,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             f"CLEARLAKE_ENV=cluster needs {ENV_VARS['lake_url']} (s3://bucket/prefix; the Helm "
             "chart sets it in the ConfigMap)."
         )
+    if home.exists() and not home.is_dir():
+        raise ConfigurationError(
+            f"{ENV_VARS['home']}={home} is a file, not a folder: point it at a folder "
+            "(it is created when missing)."
+        )
+    if lake_url:
+        _check_lake_url(lake_url)
     config = env_map.get(ENV_VARS["config"], str(DEFAULT_PROJECT / "clearlake.yaml"))
     step_executor = env_map.get(ENV_VARS["step_executor"], "kubernetes")
     if step_executor not in ("kubernetes", "process"):
@@ -157,6 +165,20 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         step_executor=step_executor,  # type: ignore[arg-type]
         reports_url=env_map.get(ENV_VARS["reports_url"])
         or f"{env_map.get(ENV_VARS['api_url'], 'http://127.0.0.1:8000').rstrip('/')}/reports",
+    )
+
+
+def _check_lake_url(url: str) -> None:
+    """A lake is a folder (an absolute path or ``file://``) or ``s3://bucket[/prefix]``;
+    anything else would silently become a relative folder named after the typo."""
+    parsed = urlparse(url)
+    if parsed.scheme == "s3" and parsed.netloc:
+        return
+    if parsed.scheme == "file" or (parsed.scheme == "" and Path(url).is_absolute()):
+        return
+    raise ConfigurationError(
+        f"{ENV_VARS['lake_url']}={url!r} is not a lake location: use s3://bucket/prefix, "
+        "file:///absolute/folder or an absolute folder path."
     )
 
 

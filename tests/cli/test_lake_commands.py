@@ -76,10 +76,29 @@ def test_replicate_then_read_and_sql(env: dict[str, str]) -> None:
         (["sample-db"], "Missing command"),
         (["lake", "replicate", "--no-such-option"], "No such option"),
         (["no-such-command"], "No such command"),
+        (["lake", "sql", ""], "No SQL given"),
+        (["lake", "read", "flights", "--limit", "-5"], "Invalid value for '--limit'"),
+        (["api", "serve", "--port", "99999"], "Invalid value for '--port'"),
     ],
 )
 def test_bad_input_is_one_clear_line(env: dict[str, str], args: list[str], message: str) -> None:
     result = run(args, env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CLEARLAKE_CONFIG", "/nonexistent/clearlake.yaml", "does not exist"),
+        ("CLEARLAKE_LAKE_URL", "not a url", "is not a lake location"),
+    ],
+)
+def test_invalid_settings_fail_lake_tables(
+    env: dict[str, str], variable: str, value: str, message: str
+) -> None:
+    result = run(["lake", "tables"], {**env, variable: value})
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr

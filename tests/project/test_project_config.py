@@ -204,6 +204,35 @@ def test_configuration_errors_name_the_key_and_the_fix(
     assert str(path) in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "project: {name: a}\nproject: {name: b}\n",
+            r"line 2, column 1: the key 'project' is given twice \(first on line 1\): keep one",
+        ),
+        (
+            "project: {name: a}\nsources:\n  t:\n"
+            "    partition: {column: d, first_day: 2026-08-32}\n",
+            r"line 4, .*'2026-08-32' is not a valid date \(day is out of range for month\)",
+        ),
+        (
+            "project: {name: a}\nsources:\n  t:\n    partition: {column: d, first_day: May 1st}\n"
+            "    keys: [d]\n    columns: {d: date32}\n",
+            r"sources\.t\.partition\.first_day: Input should be a valid date",
+        ),
+    ],
+    ids=["duplicate key", "impossible date", "date in words"],
+)
+def test_yaml_mistakes_are_one_line_naming_where(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "clearlake.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigurationError, match=message) as raised:
+        load_project(path)
+    assert "function-after" not in str(raised.value)
+    assert "literal" not in str(raised.value)
+
+
 def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="must be a mapping with a `project:` section"):
         parse_project(["sources"], path=tmp_path / "clearlake.yaml")

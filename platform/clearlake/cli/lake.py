@@ -141,7 +141,9 @@ def infer_schema(
 @lake_app.command("tables")
 def tables_command() -> None:
     """List lake tables with their partitions."""
-    store = LakeStore(load_settings().lake_url)
+    settings = load_settings()
+    current_project(settings)  # a missing or invalid project is an error, not an empty lake
+    store = LakeStore(settings.lake_url)
     view = Table("table", "partitions", "first", "last")
     for name in reader.available_tables(store):
         files = reader.table_files(name, store=store)
@@ -161,7 +163,7 @@ def read_command(
     start: StartOption = None,
     end: EndOption = None,
     columns: Annotated[str | None, typer.Option(help="Comma-separated columns.")] = None,
-    limit: Annotated[int, typer.Option(help="Rows to show.")] = 10,
+    limit: Annotated[int, typer.Option(help="Rows to show.", min=0)] = 10,
 ) -> None:
     """Show the first rows of a lake table."""
     frame = reader.read(table, start, end, columns=columns.split(",") if columns else None)
@@ -174,6 +176,10 @@ def read_command(
 @lake_app.command("sql")
 def sql_command(query: str) -> None:
     """Run DuckDB SQL over the lake (tables named as in `clearlake lake tables`)."""
+    if not query.strip():
+        raise ClearlakeError(
+            "No SQL given: pass a query, e.g. clearlake lake sql 'select count(*) from <table>'."
+        )
     console.print(reader.sql(query).to_string())
 
 

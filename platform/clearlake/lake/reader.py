@@ -238,7 +238,10 @@ def sql(query: str, *, store: LakeStore | None = None) -> pd.DataFrame:
     """
     connection = connect_duckdb(store=store)
     try:
-        return connection.execute(query).df()
+        result = connection.execute(query)
+        if result is None or result.description is None:  # no statement, or no rows (SET …)
+            return pd.DataFrame()
+        return result.df()
     except duckdb.Error as exc:
         raise ClearlakeError(f"SQL over the lake failed: {exc}") from None
     finally:

@@ -259,10 +259,53 @@ def load_project(path: Path) -> Project:
 @functools.lru_cache(maxsize=8)
 def _load(file: Path, _mtime: int) -> Project:
     try:
-        raw = yaml.safe_load(file.read_text())
+        raw = yaml.load(file.read_text(), Loader=StrictLoader)  # a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        raise ProjectError(file, "", f"not valid YAML: {_yaml_problem(exc)}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ProjectError(file, "", f"not valid YAML: {exc}") from None
+        raise ProjectError(file, "", f"not valid YAML: {' '.join(str(exc).split())}") from None
     return parse_project(raw, path=file)
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stricter where a silent choice would hide a typo: a key given
+    twice in one mapping is an error (PyYAML keeps the last one), and so is a date that is
+    not a calendar day (``2026-08-32`` raised a bare ValueError from deep inside PyYAML)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key {key!r} is given twice (first on line "
+                    f"{seen[key].start_mark.line + 1}): keep one",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[no-untyped-call]
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{node.value!r} is not a valid date ({exc}): write YYYY-MM-DD",
+                node.start_mark,
+            ) from None
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp)
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return where + " ".join(str(exc.problem or exc).split())
 
 
 def parse_project(raw: object, *, path: Path) -> Project:
@@ -272,15 +315,32 @@ def parse_project(raw: object, *, path: Path) -> Project:
     try:
         config = ProjectConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {_message(err)}"
-            for err in exc.errors()
-        )
-        raise ProjectError(path, "", problems) from None
+        raise ProjectError(path, "", validation_problems(exc)) from None
     project = Project(path=path, config=config)
     for key, problem in cross_checks(project):
         raise ProjectError(path, key, problem)
     return project
+
+
+def validation_problems(exc: ValidationError) -> str:
+    """pydantic's errors as ``key.path: problem``, one per key, without its internals: a
+    union's branch names (``function-after[_ordered(), DailyPartitioning]``) are dropped
+    from the path, and a literal alternative (``snapshot``) is not listed as a second
+    problem when the value was a mapping meant for the other branch."""
+    problems: dict[str, str] = {}
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if not _is_branch_name(p)]
+        key = ".".join(loc) or "(top level)"
+        if err["type"] == "literal_error" and not isinstance(err.get("input"), str):
+            continue
+        problems.setdefault(key, _message(err))
+    if not problems:  # every error was a literal alternative: show them after all
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {_message(e)}" for e in exc.errors())
+    return "; ".join(f"{key}: {message}" for key, message in problems.items())
+
+
+def _is_branch_name(part: object) -> bool:
+    return isinstance(part, str) and "[" in part and part.endswith("]")
 
 
 def _message(err: Any) -> str:
