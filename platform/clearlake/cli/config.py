@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from clearlake.project import Project, load_project
-from clearlake.settings import load_settings
+from clearlake.project.load import ProjectError
+from clearlake.settings import Settings, load_settings
 
 console = Console()
 config_app = typer.Typer(help="The project configuration (CLEARLAKE_CONFIG).")
@@ -22,12 +23,43 @@ def check(
         Path | None,
         typer.Argument(help="A project folder or its clearlake.yaml (default: CLEARLAKE_CONFIG)."),
     ] = None,
+    repositories: Annotated[
+        bool,
+        typer.Option(
+            help="Also import each repository's entrypoint from its branch head (a child "
+            "process per repository)."
+        ),
+    ] = True,
 ) -> None:
     """Validate the configuration; print its tables, features, tasks and repositories."""
-    project = load_project(path or load_settings().config_path)
+    settings = load_settings()
+    project = load_project(path or settings.config_path)
+    if repositories:
+        check_entrypoints(project, settings)
     console.print(f"[bold]{project.name}[/bold] ({project.path}) is valid.")
     for table in describe(project):
         console.print(table)
+
+
+def check_entrypoints(project: Project, settings: Settings) -> None:
+    """An entrypoint that cannot be imported at its branch head is a configuration error;
+    a repository that cannot be read yet (not created, offline) is only a warning."""
+    from clearlake.evaluation.entrypoints import check_entrypoint
+
+    for index, repo in enumerate(project.config.repositories):
+        found = check_entrypoint(project, repo.name, settings)
+        if found.problem is None:
+            continue
+        if not found.reachable:
+            console.print(
+                f"[yellow]warning:[/] repository {repo.name!r} not checked: {found.problem}"
+            )
+            continue
+        raise ProjectError(
+            project.path,
+            f"repositories[{index}].entrypoint",
+            f"{found.entrypoint!r} at {repo.name}@{(found.commit or '')[:7]}: {found.problem}",
+        )
 
 
 def describe(project: Project) -> list[Table]:

@@ -187,9 +187,34 @@ def _get(section: dict[str, Any], name: str, what: str, path: Path) -> Any:
 def _sql_tables(sql: str) -> tuple[str, ...]:
     # get_table_names cannot bind parameters: a NULL stands in for each ($day…).
     try:
-        return tuple(sorted(duckdb.get_table_names(re.sub(r"\$\w+", "NULL", sql))))
+        return tuple(sorted(duckdb.get_table_names(re.sub(r"\$\w+", _null_of_same_width, sql))))
     except duckdb.Error as exc:
-        raise ValueError(f"not valid DuckDB SQL: {exc}") from None
+        raise ValueError(f"not valid DuckDB SQL: {sql_problem(str(exc))}") from None
+
+
+def _null_of_same_width(parameter: re.Match[str]) -> str:
+    """A NULL in place of ``$day``, as wide, so parser positions stay those of the file."""
+    return "NULL".ljust(len(parameter.group()))
+
+
+_SQL_LINE = re.compile(r"^LINE (\d+): (.*)$")
+
+
+def sql_problem(message: str) -> str:
+    """DuckDB's parser error as one line with its position (``line 3, column 12: syntax
+    error at or near "form"``): its own message spreads the position over a quoted line and
+    a caret line, which a one-line error would flatten into noise."""
+    if "Expected a single statement" in message:
+        return "the file holds more than one statement: keep one SELECT (no second ';')"
+    lines = message.splitlines()
+    head = lines[0].split(": ", 1)[-1] if lines else message
+    for index, line in enumerate(lines):
+        found = _SQL_LINE.match(line)
+        if found and index + 1 < len(lines) and "^" in lines[index + 1]:
+            prefix = len(line) - len(found.group(2))
+            column = lines[index + 1].index("^") - prefix + 1
+            return f"line {found.group(1)}, column {column}: {head}"
+    return " ".join(message.split())
 
 
 def sql_tables(sql: str) -> list[str]:
