@@ -18,10 +18,22 @@ from pathlib import Path
 import dagster as dg
 
 UNFINISHED = [
+    dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
+OWNER_PID_TAG = "clearlake/pid"
+"""The pid of the process that created an in-process run (the CLI, the demo). A run killed
+before it logged its own pid (still NOT_STARTED) is swept by this one; runs a launcher
+creates carry no such tag and are left to the launcher."""
+
+
+def owner_tags() -> dict[str, str]:
+    """Tags for a run this process creates and executes itself."""
+    return {OWNER_PID_TAG: str(os.getpid())}
+
+
 PID_REUSE_SLACK_SECONDS = 2.0
 
 
@@ -78,10 +90,21 @@ def dead_runs(
     for run in runs:
         if run.status not in UNFINISHED:
             continue
-        found = run_pid(instance, run.run_id)
+        found = run_pid(instance, run.run_id) or _owner_pid(instance, run)
         if found is not None and not process_is_alive(*found):
             dead.append((run, found[0]))
     return dead
+
+
+def _owner_pid(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[int, float] | None:
+    """The creating process of a run that never logged its own pid, and when it was made."""
+    owner = run.tags.get(OWNER_PID_TAG)
+    if owner is None or not owner.isdigit():
+        return None
+    record = instance.get_run_record_by_id(run.run_id)
+    if record is None:
+        return None
+    return int(owner), record.create_timestamp.timestamp()
 
 
 def fail_dead_runs(

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 
 from clearlake.errors import ClearlakeError
+from clearlake.run_sweep import owner_tags
 
 QUIET_RUN_CONFIG: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 """In-process runs log to the instance; the terminal shows our own progress instead."""
@@ -37,7 +38,7 @@ def materialize(
     tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialise ``keys`` in-process; never raises on a failed run (check ``success``)."""
-    all_tags = dict(tags or {})
+    all_tags = {**owner_tags(), **(tags or {})}
     if partition_range is not None:
         all_tags.update(range_tags(*partition_range))
     assets = [
