@@ -87,8 +87,7 @@ def table_requests(
         for days in plan.new_days
     ]
     requests += [
-        run_request(table, [day], attempt=_content(c, runs.failed[day]))
-        for day, c in plan.refresh
+        run_request(table, [day], attempt=_content(c, runs.failed[day])) for day, c in plan.refresh
     ]
     return requests
 
@@ -117,6 +116,12 @@ def new_days_sensor(tables: list[LakeTable]) -> dg.SensorDefinition:
                 requests += table_requests(context.instance, source, table, today, context.log)
             except SourceUnavailableError as exc:
                 context.log.warning(f"{table.name}: skipped this tick, retried next tick. {exc}")
+            except Exception as exc:  # one table's failing read must not stop the others
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                context.log.warning(
+                    f"{table.name}: skipped this tick, retried next tick: reading the source "
+                    f"failed ({reason}); check the table or query of `sources.{table.name}`."
+                )
         if not requests:
             return dg.SkipReason("every daily source is replicated up to its newest day")
         return dg.SensorResult(run_requests=requests)

@@ -16,7 +16,9 @@ BACKLOG_DAYS = 31
 ``clearlake build``'s job (a newcomer's first load, a fresh cluster)."""
 
 
-def new_days(*, backlog_days: int = BACKLOG_DAYS) -> dg.AutomationCondition:
+def new_days(
+    *, backlog_days: int = BACKLOG_DAYS
+) -> dg.AutomationCondition[dg.AssetKey | dg.AssetCheckKey]:
     """A daily partition runs once every partition it reads exists, and again when one of
     them publishes a new *data version* (same content: no run). Never while it or one of
     its inputs is running."""

@@ -34,7 +34,9 @@ class TablePlan:
     warnings: list[str] = field(default_factory=list)
 
 
-def newest_wanted(table: LakeTable, source_newest: dt.date | None, today: dt.date) -> dt.date | None:
+def newest_wanted(
+    table: LakeTable, source_newest: dt.date | None, today: dt.date
+) -> dt.date | None:
     """The newest day the lake should have: the source's newest day, never past the
     table's last day or today."""
     if source_newest is None or table.first_day is None:
