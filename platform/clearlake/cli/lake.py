@@ -110,8 +110,9 @@ def replicate_tables(
     end: dt.date | None,
     *,
     console_: Console = console,
-) -> None:
-    """Materialise lake tables through Dagster (recorded in the instance), with progress.
+) -> dict[str, tuple[dt.date, dt.date] | None]:
+    """Materialise lake tables through Dagster (recorded in the instance), with progress;
+    return the days replicated per table (``None``: a snapshot).
 
     A daily table gets ``start..end`` within its own days (default: all of them), never
     past the source's newest day.
@@ -120,6 +121,7 @@ def replicate_tables(
 
     today = dt.datetime.now(dt.UTC).date()
     source = SourceDatabase(load_settings().source_url)
+    done: dict[str, tuple[dt.date, dt.date] | None] = {}
     with Progress(console=console_) as progress:
         task = progress.add_task("replicating", total=len(tables))
         for table in tables:
@@ -130,7 +132,7 @@ def replicate_tables(
                     table, start, end, newest=source.newest_day(table), today=today
                 )
                 if note:
-                    console_.print(f"note: {note}")
+                    console_.print(f"note: {note}", soft_wrap=True)
                 if window is None:
                     progress.advance(task)
                     continue
@@ -140,7 +142,9 @@ def replicate_tables(
                     f"Replicating {table.name} failed (run {result.run_id}): "
                     f"{failure_message(result)}"
                 )
+            done[table.name] = window
             progress.advance(task)
+    return done
 
 
 @lake_app.command("replicate")
@@ -167,9 +171,12 @@ def replicate(
                 valid_first=table.first_day,
                 valid_last=table.last_day,
             )
-    replicate_tables(chosen, first, last)
-    window = f" ({first or 'first day'}..{last or 'newest day'})"
-    console.print(f"[green]replicated[/] {', '.join(t.name for t in chosen)}{window}")
+    done = replicate_tables(chosen, first, last)
+    if not done:
+        console.print("nothing replicated")
+        return
+    parts = [f"{name} ({w[0]}..{w[1]})" if w else name for name, w in done.items()]
+    console.print(f"[green]replicated[/] {', '.join(parts)}", soft_wrap=True)
 
 
 @lake_app.command("infer-schema")
@@ -220,11 +227,11 @@ def day_status(day: dt.date, recorded: RecordedDay | None, newest: dt.date | Non
     """What ``clearlake lake days`` says of one day."""
     if recorded is None:
         if newest is not None and day <= newest:
-            return "not replicated yet (the lake is behind the source)"
+            return "not replicated yet"
         return "not in the source yet"
     if recorded.ahead_of_source:
-        return "empty, written before the source had the day (replicated again once it has)"
-    return "empty (the source passed the day without rows)" if recorded.empty else "replicated"
+        return "empty, ahead of the source"  # written before Clearlake refused such days
+    return "empty" if recorded.empty else "replicated"
 
 
 @lake_app.command("days")
@@ -252,10 +259,16 @@ def days_command(
     days = [end - dt.timedelta(days=i) for i in range(last)]
     days = sorted(d for d in days if d >= chosen.first_day)
     recorded = recorded_days(configured, chosen, days)
-    console.print(f"{table}: {source_line}; lake's newest day: {lake_newest or 'none'}")
+    console.print(
+        f"{table}: {source_line}; lake's newest day: {lake_newest or 'none'}", soft_wrap=True
+    )
     behind = [d for d in missing_days(configured, chosen, through=newest) if d] if newest else []
     if behind:
-        console.print(f"the lake is behind the source: {len(behind)} day(s) not replicated")
+        console.print(
+            f"the lake is behind the source: {len(behind)} day(s) not replicated "
+            f"(`clearlake lake replicate {table}`)",
+            soft_wrap=True,
+        )
     view = Table("day", "status", "rows", "source newest then")
     for day in days:
         entry = recorded.get(day)
