@@ -21,7 +21,7 @@ import yaml
 
 from assets.lake.new_days import new_days_sensor
 from assets.lake.replication import replication_asset
-from clearlake.lake.records import missing_days
+from clearlake.lake.records import lake_newest_day, missing_days
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, lake_tables
 from clearlake.project.load import load_project
@@ -282,3 +282,32 @@ def test_a_day_after_the_sources_newest_is_refused(tmp_path: Path, postgres_db: 
     )
     assert live.store.list_partitions("orders") == []
     assert live.materialisations() == {}
+
+
+def test_empty_days_written_ahead_of_the_source_do_not_hide_its_new_days(
+    tmp_path: Path, postgres_db: str
+) -> None:
+    """Issue 17: a lake filled by the old `lake replicate` holds empty partitions up to
+    today, recorded without the source's newest day. When the source reaches one of
+    them, the sensor still replicates it."""
+    tables = project_tables(tmp_path / "project", refresh_days=0)
+    live = Live(tmp_path, postgres_db, tables)
+    insert(postgres_db, D[0], 3, first_id=1)
+    assert live.launch(live.tick()) == [True]
+    for day in D[1:]:  # what the old command recorded for days past the source
+        live.instance.report_runless_asset_event(
+            dg.AssetMaterialization(
+                live.key,
+                partition=day.isoformat(),
+                metadata={"dagster/row_count": 0, "content_hash": "e3b0c44298fc1c14"},
+            )
+        )
+    assert live.tick() == [] and live.log.lines == []  # not "the source went back"
+    assert lake_newest_day(live.instance, tables["orders"], source_newest=D[0]) == D[0]
+
+    insert(postgres_db, D[1], 5, first_id=100)
+    (request,) = live.tick()
+    assert request.partition_key == D[1].isoformat()
+    assert live.launch([request]) == [True]
+    assert live.metadata(D[1])["dagster/row_count"] == 5
+    assert live.tick() == []

@@ -82,6 +82,19 @@ def missing_days(
     return [d for d in days if d not in done]
 
 
+def lake_newest_day(
+    instance: dg.DagsterInstance, table: LakeTable, *, source_newest: dt.date | None
+) -> dt.date | None:
+    """The lake's newest real day: the newest materialised day, not counting days published
+    empty before the source had them (a lake's files can run ahead of its source)."""
+    done = materialized_days(instance, table)
+    if source_newest is None:
+        return max(done, default=None)
+    ahead = recorded_days(instance, table, (d for d in done if d >= source_newest))
+    real = done - {d for d, r in ahead.items() if r.ahead_of_source}
+    return max(real, default=None)
+
+
 def recorded_days(
     instance: dg.DagsterInstance, table: LakeTable, days: Iterable[dt.date]
 ) -> dict[dt.date, RecordedDay]:
