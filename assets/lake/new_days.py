@@ -96,12 +96,22 @@ def _content(content: DayContent, failures: int) -> str:
     return f"content-{content.content_hash}-try{1 + failures}"
 
 
+def default_status(tables: list[LakeTable]) -> dg.DefaultSensorStatus:
+    """Running when a source is open-ended (it grows by itself); stopped when every daily
+    source declares a last day (a frozen sample: started by hand to watch it released
+    day by day, so that a deployment of a frozen sample launches no replication of its
+    own)."""
+    if any(t.last_day is None for t in tables):
+        return dg.DefaultSensorStatus.RUNNING
+    return dg.DefaultSensorStatus.STOPPED
+
+
 def new_days_sensor(tables: list[LakeTable]) -> dg.SensorDefinition:
     @dg.sensor(
         name=LAKE_DAYS_SENSOR,
         minimum_interval_seconds=15 * 60,
         asset_selection=[lake_key(t.name) for t in tables],
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=default_status(tables),
         description="Replicates each day of the daily sources once the source has it, and "
         "a recent day again when its rows changed (refresh_days).",
     )

@@ -210,3 +210,13 @@ def test_a_dated_source_flows_and_a_failing_table_does_not_stop_the_others(
     assert isinstance(later, dg.SensorResult) and later.run_requests is not None
     (request,) = later.run_requests  # up to the declared last day, not today
     assert request.partition_key == YESTERDAY.isoformat()
+
+
+def test_the_sensor_runs_by_itself_only_for_a_growing_source(tmp_path: Path) -> None:
+    tables = lake_tables(write_project(tmp_path / "project", BEFORE))
+    dated = [dataclasses.replace(t, last_day=YESTERDAY) for t in tables.values()]
+    assert new_days_sensor(list(tables.values())).default_status == dg.DefaultSensorStatus.RUNNING
+    assert new_days_sensor(dated).default_status == dg.DefaultSensorStatus.STOPPED
+    assert new_days_sensor([dated[0], tables["sales"]]).default_status == (
+        dg.DefaultSensorStatus.RUNNING
+    )

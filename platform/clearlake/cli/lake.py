@@ -19,7 +19,7 @@ from clearlake.lake.replicate import check_day_range
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, get_table, lake_tables
-from clearlake.names import lake_key
+from clearlake.names import LAKE_DAYS_SENSOR, lake_key
 from clearlake.project.load import (
     current_project,
     sample_database_advancer,
@@ -77,6 +77,12 @@ def sample_db_advance(
     for name, held in present.items():
         span = f"{held[0]}..{held[-1]} ({len(held)} days)" if held else "no days"
         console.print(f"  {name:<9} {span}")
+    console.print(
+        f"{LAKE_DAYS_SENSOR} replicates them when running (a frozen sample's sensor starts "
+        f"stopped: `dagster sensor start {LAKE_DAYS_SENSOR}` or the UI), or run "
+        "`clearlake lake replicate`",
+        soft_wrap=True,
+    )
 
 
 def day_window(
