@@ -22,8 +22,10 @@ import yaml
 from assets.lake.new_days import new_days_sensor
 from assets.lake.replication import replication_asset
 from clearlake.lake.records import lake_newest_day, missing_days
+from clearlake.lake.replicate import replicate, source_content
+from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import LakeTable, lake_tables
+from clearlake.lake.tables import LakeTable, get_table, lake_tables
 from clearlake.project.load import load_project
 from clearlake.resources import LakeResource, SourceDatabaseResource
 from clearlake.runs import failure_message
@@ -311,3 +313,19 @@ def test_empty_days_written_ahead_of_the_source_do_not_hide_its_new_days(
     assert live.launch([request]) == [True]
     assert live.metadata(D[1])["dagster/row_count"] == 5
     assert live.tick() == []
+
+
+def test_the_source_fingerprint_of_a_day_is_the_hash_the_lake_recorded(
+    tmp_path: Path, sample_db: str
+) -> None:
+    """SQLite (text dates, its own driver's types) gives the same fingerprints as the
+    files written from it: a re-read of unchanged days requests nothing."""
+    table = get_table("flights")
+    days = [dt.date(2013, 1, 1) + dt.timedelta(days=i) for i in range(3)]
+    written = replicate(SourceDatabase(sample_db), LakeStore(str(tmp_path)), table, days)
+    newest, content = source_content(SourceDatabase(sample_db), table, trailing=3, through=days[-1])
+    assert newest == dt.date(2013, 12, 31)
+    assert {d: (c.rows, c.content_hash) for d, c in content.items()} == {
+        d: (w.written.row_count, w.written.content_hash[:16])
+        for d, w in zip(days, written, strict=True)
+    }
