@@ -268,7 +268,7 @@ def days_command(
     console.print(
         f"{table}: {source_line}; lake's newest day: {lake_newest or 'none'}", soft_wrap=True
     )
-    behind = [d for d in missing_days(configured, chosen, through=newest) if d] if newest else []
+    behind = missing_days(configured, chosen, through=newest) if newest else []
     if behind:
         console.print(
             f"the lake is behind the source: {len(behind)} day(s) not replicated "
