@@ -329,3 +329,23 @@ def test_the_source_fingerprint_of_a_day_is_the_hash_the_lake_recorded(
         d: (w.written.row_count, w.written.content_hash[:16])
         for d, w in zip(days, written, strict=True)
     }
+
+
+def test_a_pending_run_holds_its_days_until_it_ends(tmp_path: Path, postgres_db: str) -> None:
+    """A run created for a request but not started yet keeps its day out of later ticks,
+    even after a restart; once it fails, the day is requested again under a new key."""
+    tables = project_tables(tmp_path / "project", refresh_days=1)
+    live = Live(tmp_path, postgres_db, tables)
+    insert(postgres_db, D[0], 2, first_id=1)
+    (request,) = live.tick()
+    job = dg.Definitions(
+        assets=[replication_asset(tables["orders"])], resources=live.resources()
+    ).resolve_implicit_global_asset_job_def()
+    pending = live.instance.create_run_for_job(
+        job,
+        status=dg.DagsterRunStatus.NOT_STARTED,
+        tags={**request.tags, "dagster/run_key": str(request.run_key)},
+    )
+    assert live.tick() == []  # in flight: neither a new day nor a refresh
+    live.instance.report_run_failed(pending, message="the run worker was evicted")
+    assert keys(live.tick()) == [f"orders/{D[0]}/try2"]
