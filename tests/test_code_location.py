@@ -44,7 +44,7 @@ def test_local_definitions_hold_every_domain(clearlake_home: Path, sample_lake: 
         assert node.description, f"{key.to_user_string()} has no description"
         assert node.owners, f"{key.to_user_string()} has no owner"
     sensors = {s.name for s in definitions.sensors or []}
-    assert {names.COMMIT_SENSOR, names.DROP_SENSOR} <= sensors
+    assert {names.COMMIT_SENSOR, names.DROP_SENSOR, names.LAKE_DAYS_SENSOR} <= sensors
     jobs = {j.name for j in definitions.jobs or []}
     assert {
         names.evaluation_job("arrival_delay"),

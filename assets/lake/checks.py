@@ -2,11 +2,12 @@
 
 import dagster as dg
 
-from clearlake.lake.checks import freshness_finding
+from clearlake.lake.checks import lag_finding
+from clearlake.lake.records import lake_newest_day
 from clearlake.lake.tables import LakeTable, lake_tables
 from clearlake.names import lake_key
 from clearlake.project.load import current_project
-from clearlake.resources import LakeResource, SourceDatabaseResource
+from clearlake.resources import SourceDatabaseResource
 from clearlake.settings import load_settings
 
 
@@ -14,10 +15,16 @@ def freshness_check(table: LakeTable) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=lake_key(table.name),
         name="freshness",
-        description=f"The newest {table.name} partition is at most one day behind production.",
+        description=f"The newest {table.name} day is at most one day behind production "
+        "(from what Dagster recorded: an empty day written before the source had it does "
+        "not count).",
     )
-    def _freshness(lake: LakeResource, production: SourceDatabaseResource) -> dg.AssetCheckResult:
-        finding = freshness_finding(lake.store(), table, production.database().newest_day(table))
+    def _freshness(
+        context: dg.AssetCheckExecutionContext, production: SourceDatabaseResource
+    ) -> dg.AssetCheckResult:
+        source_newest = production.database().newest_day(table)
+        newest = lake_newest_day(context.instance, table, source_newest=source_newest)
+        finding = lag_finding(table, newest, source_newest)
         return dg.AssetCheckResult(
             passed=finding.passed,
             severity=dg.AssetCheckSeverity.WARN,

@@ -1,18 +1,32 @@
-"""Open-ended daily sources grow by themselves: each new day is replicated once it exists.
+"""Daily sources grow by themselves: each day is replicated once the source has it.
 
-The sensor asks every open-ended source for its newest day and requests the days after
-the newest one already in the lake (or already requested: the cursor), one run per
-table and tick, keyed by its days so that a day is never requested twice. A backlog (a
-table declared today with a year of history) is one ranged run, which the single-run
-backfill policy turns into one range query.
+Every tick asks each daily source for its newest day (and the content of its trailing
+``refresh_days``) and asks the instance what is materialised and which of the sensor's
+runs are in flight or failed; :func:`clearlake.lake.timeline.plan_table` decides. No
+cursor: the instance is the state, so a restart or a lost cursor re-requests nothing,
+and a failed run's days are requested again with a new run key. One unreachable source
+skips its table for this tick only.
 """
 
 import datetime as dt
-import json
+import logging
 
 import dagster as dg
 
-from clearlake.lake.tables import LakeTable, lake_tables, pending_days
+from clearlake.errors import SourceUnavailableError
+from clearlake.lake.records import (
+    DAYS_TAG,
+    TABLE_TAG,
+    SensorRuns,
+    days_tag,
+    materialized_days,
+    recorded_days,
+    sensor_runs,
+)
+from clearlake.lake.replicate import DayContent, source_content
+from clearlake.lake.source import SourceDatabase
+from clearlake.lake.tables import LakeTable, lake_tables
+from clearlake.lake.timeline import plan_table, refresh_window
 from clearlake.names import LAKE_DAYS_SENSOR, lake_key
 from clearlake.project.load import current_project
 from clearlake.resources import SourceDatabaseResource
@@ -22,27 +36,74 @@ RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 
 
-def _done_through(
-    instance: dg.DagsterInstance, table: LakeTable, requested: str | None
-) -> dt.date | None:
-    present = instance.get_materialized_partitions(lake_key(table.name))
-    newest = max([*present, *([requested] if requested else [])], default=None)
-    return dt.date.fromisoformat(newest) if newest else None
-
-
-def run_request(table: LakeTable, days: list[dt.date]) -> dg.RunRequest:
+def run_request(table: LakeTable, days: list[dt.date], *, attempt: str) -> dg.RunRequest:
+    """One run for consecutive ``days``; ``attempt`` makes the run key new for a retry or
+    for new content of a day already replicated."""
     first, last = days[0].isoformat(), days[-1].isoformat()
+    tags = {TABLE_TAG: table.name, DAYS_TAG: days_tag(days)}
     if first == last:
         return dg.RunRequest(
-            run_key=f"{table.name}/{first}",
+            run_key=f"{table.name}/{first}/{attempt}",
             asset_selection=[lake_key(table.name)],
             partition_key=first,
+            tags=tags,
         )
     return dg.RunRequest(
-        run_key=f"{table.name}/{first}..{last}",
+        run_key=f"{table.name}/{first}..{last}/{attempt}",
         asset_selection=[lake_key(table.name)],
-        tags={RANGE_START: first, RANGE_END: last},
+        tags={**tags, RANGE_START: first, RANGE_END: last},
     )
+
+
+def table_requests(
+    instance: dg.DagsterInstance,
+    source: SourceDatabase,
+    table: LakeTable,
+    today: dt.date,
+    log: logging.Logger,
+) -> list[dg.RunRequest]:
+    """What one table needs this tick (reads the source once, in one snapshot)."""
+    cap = min(today, table.last_day or today)
+    newest, content = source_content(source, table, trailing=table.refresh_days, through=cap)
+    materialized = materialized_days(instance, table)
+    end = min(newest, cap) if newest else None
+    window = refresh_window(table, end)
+    since = window[0] if window else end
+    recorded = recorded_days(instance, table, (d for d in materialized if not since or d >= since))
+    runs: SensorRuns = sensor_runs(instance, table)
+    plan = plan_table(
+        table,
+        source_newest=newest,
+        today=today,
+        materialized=materialized,
+        recorded=recorded,
+        runs=runs,
+        source=content,
+    )
+    for warning in plan.warnings:
+        log.warning(warning)
+    requests = [
+        run_request(table, days, attempt=f"try{1 + max(runs.failed[d] for d in days)}")
+        for days in plan.new_days
+    ]
+    requests += [
+        run_request(table, [day], attempt=_content(c, runs.failed[day])) for day, c in plan.refresh
+    ]
+    return requests
+
+
+def _content(content: DayContent, failures: int) -> str:
+    return f"content-{content.content_hash}-try{1 + failures}"
+
+
+def default_status(tables: list[LakeTable]) -> dg.DefaultSensorStatus:
+    """Running when a source is open-ended (it grows by itself); stopped when every daily
+    source declares a last day (a frozen sample: started by hand to watch it released
+    day by day, so that a deployment of a frozen sample launches no replication of its
+    own)."""
+    if any(t.last_day is None for t in tables):
+        return dg.DefaultSensorStatus.RUNNING
+    return dg.DefaultSensorStatus.STOPPED
 
 
 def new_days_sensor(tables: list[LakeTable]) -> dg.SensorDefinition:
@@ -50,29 +111,30 @@ def new_days_sensor(tables: list[LakeTable]) -> dg.SensorDefinition:
         name=LAKE_DAYS_SENSOR,
         minimum_interval_seconds=15 * 60,
         asset_selection=[lake_key(t.name) for t in tables],
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Replicates each new day of the open-ended daily sources once it exists.",
+        default_status=default_status(tables),
+        description="Replicates each day of the daily sources once the source has it, and "
+        "a recent day again when its rows changed (refresh_days).",
     )
     def _new_days(
         context: dg.SensorEvaluationContext, production: SourceDatabaseResource
     ) -> dg.SensorResult | dg.SkipReason:
-        cursor: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
         source = production.database()
         today = dt.datetime.now(dt.UTC).date()
-        requests = []
+        requests: list[dg.RunRequest] = []
         for table in tables:
-            days = pending_days(
-                table,
-                source_newest=source.newest_day(table),
-                done_through=_done_through(context.instance, table, cursor.get(table.name)),
-                today=today,
-            )
-            if days:
-                requests.append(run_request(table, days))
-                cursor[table.name] = days[-1].isoformat()
+            try:
+                requests += table_requests(context.instance, source, table, today, context.log)
+            except SourceUnavailableError as exc:
+                context.log.warning(f"{table.name}: skipped this tick, retried next tick. {exc}")
+            except Exception as exc:  # one table's failing read must not stop the others
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                context.log.warning(
+                    f"{table.name}: skipped this tick, retried next tick: reading the source "
+                    f"failed ({reason}); check the table or query of `sources.{table.name}`."
+                )
         if not requests:
-            return dg.SkipReason("every open-ended source is replicated up to its newest day")
-        return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))
+            return dg.SkipReason("every daily source is replicated up to its newest day")
+        return dg.SensorResult(run_requests=requests)
 
     return _new_days
 
@@ -80,5 +142,5 @@ def new_days_sensor(tables: list[LakeTable]) -> dg.SensorDefinition:
 @dg.definitions
 def defs() -> dg.Definitions:
     tables = lake_tables(current_project(load_settings()))
-    growing = [t for t in tables.values() if t.partitioned and t.last_day is None]
-    return dg.Definitions(sensors=[new_days_sensor(growing)] if growing else [])
+    daily = [t for t in tables.values() if t.partitioned and t.first_day is not None]
+    return dg.Definitions(sensors=[new_days_sensor(daily)] if daily else [])

@@ -5,12 +5,12 @@ raw but nothing downstream runs on it), nulls in key columns, and for daily tabl
 row count against the trailing days.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 
-from clearlake.lake import checks, conform, replicate, source, store
+from clearlake.lake import checks, conform, records, replicate, source, store
 from clearlake.lake.metadata import declared_table_schema, written_metadata
 from clearlake.lake.replicate import Replicated
 from clearlake.lake.tables import LakeTable, lake_tables
@@ -29,12 +29,14 @@ def declared_schema(table: LakeTable) -> dg.TableSchema:
     return declared_table_schema(table.schema)
 
 
-def replication_metadata(results: Sequence[Replicated]) -> dict[str, Any]:
+def replication_metadata(
+    results: Sequence[Replicated], previous: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     """What the run did as a whole; a single partition's facts are its own (see below)."""
     first, last = results[0], results[-1]
     drift = [f"{r.partition or 'snapshot'}: {p}" for r in results for p in r.drift]
     metadata: dict[str, Any] = {
-        **partition_metadata(first),
+        **partition_metadata(first, (previous or {}).get(first.partition or "")),
         "dagster/column_schema": dg.TableSchema(
             columns=[dg.TableColumn(f.name, str(f.type)) for f in last.written.schema]
         ),
@@ -43,6 +45,7 @@ def replication_metadata(results: Sequence[Replicated]) -> dict[str, Any]:
         "schema_drift": "; ".join(drift) or "none",
     }
     if len(results) > 1:
+        metadata.pop(records.ROWS_LOST, None)  # a day's own fact (added per partition)
         metadata["partition_range"] = f"{first.partition}..{last.partition}"
         metadata["range_row_count"] = sum(r.written.row_count for r in results)
         metadata["range_bytes"] = sum(r.written.byte_size for r in results)
@@ -50,9 +53,21 @@ def replication_metadata(results: Sequence[Replicated]) -> dict[str, Any]:
     return metadata
 
 
-def partition_metadata(result: Replicated) -> dict[str, Any]:
-    """One published partition: where it is, its size, its own content version."""
-    return {**written_metadata(result.written), "query_seconds": round(result.query_seconds, 3)}
+def partition_metadata(result: Replicated, previous_rows: int | None = None) -> dict[str, Any]:
+    """One published partition: where it is, its size, its own content version; for a
+    day, whether the source passed it without rows (``empty``), how far the source was,
+    and the rows a re-replication dropped (``rows_lost``, only when it did)."""
+    metadata = {
+        **written_metadata(result.written),
+        "query_seconds": round(result.query_seconds, 3),
+    }
+    if result.partition is not None:
+        metadata[records.EMPTY] = result.written.row_count == 0
+        if result.source_newest is not None:
+            metadata[records.SOURCE_NEWEST_DAY] = result.source_newest.isoformat()
+        if previous_rows is not None and previous_rows > result.written.row_count:
+            metadata[records.ROWS_LOST] = previous_rows - result.written.row_count
+    return metadata
 
 
 def check_results(
@@ -162,6 +177,8 @@ def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
                 context.log.info(f"{table.name}: {done}/{total} partitions published")
 
         lake_store = lake.store()
+        before = records.recorded_days(context.instance, table, days) if days else {}
+        previous = {d.isoformat(): r.rows for d, r in before.items()}
         results = replicate.replicate(
             production.database(), lake_store, table, days, progress=progress
         )
@@ -173,11 +190,12 @@ def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
             if len(results) == 1
             else digest(*(r.written.content_hash for r in results))
         )
-        metadata = replication_metadata(results)
+        metadata = replication_metadata(results, previous)
         if len(results) > 1:
             for result in results:
                 context.add_asset_metadata(
-                    partition_metadata(result), partition_key=result.partition
+                    partition_metadata(result, previous.get(result.partition or "")),
+                    partition_key=result.partition,
                 )
         metadata.update(
             provenance_metadata(

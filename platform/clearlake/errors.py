@@ -92,6 +92,19 @@ class PartitionRangeError(ClearlakeError):
         )
 
 
+class DayNotInSourceError(ClearlakeError):
+    """A day asked of a daily table that its source has not reached yet."""
+
+    def __init__(self, table: str, day: dt.date, newest: dt.date | None) -> None:
+        self.table, self.day, self.newest = table, day, newest
+        has = f"its newest day is {newest}" if newest else "it has no rows yet"
+        upto = f" or replicate up to {newest}" if newest else ""
+        super().__init__(
+            f"{table}: the source has not reached {day} ({has}); nothing was written: "
+            f"wait for the day{upto}."
+        )
+
+
 class LakeUnavailableError(ClearlakeError):
     """The lake's object store cannot be reached, or refuses the request."""
 

@@ -69,7 +69,8 @@ def failure_message(result: dg.ExecuteInProcessResult | dg.ExecuteJobResult) -> 
             error = error.cause
         chosen = next((e for e in chain if e.cls_name in ours), chain[-1] if chain else None)
         if chosen is not None:
-            return chosen.message.strip().removeprefix(f"{chosen.cls_name}: ")
+            message = chosen.message.strip()
+            return message.split(f"{chosen.cls_name}: ", 1)[-1]  # qualified or not
     return "see the run's logs in the Dagster UI (`clearlake ui`)"
 
 

@@ -52,7 +52,7 @@ def test_help_explains_itself(env: dict[str, str]) -> None:
 def test_replicate_then_read_and_sql(env: dict[str, str]) -> None:
     result = run(["lake", "replicate", "flights", "planes", "--end", "2013-01-05"], env)
     assert result.returncode == 0, result.stderr
-    assert "replicated flights, planes (first day..2013-01-05)" in result.stdout
+    assert "replicated flights (2013-01-01..2013-01-05), planes" in result.stdout
     store = LakeStore(str(Path(env["CLEARLAKE_HOME"]) / "lake"))
     assert store.list_partitions("flights")[-1] == "2013-01-05"
     tables = run(["lake", "tables"], env)
@@ -265,3 +265,55 @@ def test_serve_on_a_taken_port_fails_before_issuing_tokens(env: dict[str, str]) 
     assert f"Port {port} on 127.0.0.1 is already in use: stop the service" in result.stderr
     assert "clk_" not in result.stdout + result.stderr  # no token shown, and none issued
     assert not (Path(env["CLEARLAKE_HOME"]) / "api" / "tokens.yaml").exists()
+
+
+def test_a_sample_released_day_by_day_reaches_the_lake_no_further(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """build --through, replicate (an --end past the source clamped), advance, lake days."""
+    url = f"sqlite:///{tmp_path / 'released.sqlite'}"
+    env = {**env, "CLEARLAKE_SOURCE_URL": url}
+    built = run(["sample-db", "build", "--through", "2013-01-03"], env)
+    assert built.returncode == 0, built.stderr
+    assert "flights      2,699 rows" in built.stdout  # 842 + 943 + 914
+    assert "daily tables end on 2013-01-03" in built.stdout
+
+    clamped = run(["lake", "replicate", "flights", "--end", "2013-01-10"], env)
+    assert clamped.returncode == 0, clamped.stderr
+    assert (
+        "note: flights: --end 2013-01-10 is after the source's newest day 2013-01-03: "
+        "replicating up to 2013-01-03"
+    ) in clamped.stdout
+    store = LakeStore(str(Path(env["CLEARLAKE_HOME"]) / "lake"))
+    assert store.list_partitions("flights") == ["2013-01-01", "2013-01-02", "2013-01-03"]
+    assert "replicated flights (2013-01-01..2013-01-03)" in clamped.stdout
+
+    advanced = run(["sample-db", "advance", "--days", "2"], env)
+    assert advanced.returncode == 0, advanced.stderr
+    assert "flights   2013-01-01..2013-01-05 (5 days)" in advanced.stdout
+    assert "weather   2013-01-01..2013-01-05 (5 days)" in advanced.stdout
+
+    days = run(["lake", "days", "flights", "--last", "4"], env)
+    assert days.returncode == 0, days.stderr
+    lines = [" ".join(line.split()) for line in days.stdout.splitlines()]
+    assert "flights: source's newest day: 2013-01-05; lake's newest day: 2013-01-03" in lines[0]
+    assert "the lake is behind the source: 2 day(s) not replicated" in days.stdout
+    assert any(line.startswith("│ 2013-01-03 │ replicated │ 914 │ 2013-01-03") for line in lines)
+    assert any(line.startswith("│ 2013-01-05 │ not replicated yet │") for line in lines)
+    assert "2013-01-01" not in days.stdout  # --last 4: 01-02..01-05
+
+    caught_up = run(["lake", "replicate", "flights"], env)  # no dates: up to the source
+    assert caught_up.returncode == 0, caught_up.stderr
+    assert store.list_partitions("flights")[-1] == "2013-01-05"
+    assert "not replicated yet" not in run(["lake", "days", "flights"], env).stdout
+
+
+def test_sample_db_advances_a_postgresql_source(env: dict[str, str], postgres_db: str) -> None:
+    built = run(["sample-db", "build", "--through", "2013-01-02", "--url", postgres_db], env)
+    assert built.returncode == 0, built.stderr
+    advanced = run(["sample-db", "advance", "--url", postgres_db], env)
+    assert advanced.returncode == 0, advanced.stderr
+    assert "flights   2013-01-01..2013-01-03 (3 days)" in advanced.stdout
+    with psycopg.connect(postgres_db) as conn:
+        row = conn.execute("SELECT count(*), max(flight_date) FROM flights").fetchone()
+    assert row == (842 + 943 + 914, dt.date(2013, 1, 3))

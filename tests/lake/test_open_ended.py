@@ -1,28 +1,27 @@
-"""Open-ended daily sources on a real PostgreSQL database, declared only by configuration.
+"""Daily sources on a real PostgreSQL database, declared only by configuration.
 
 A source with rows for yesterday and today gets those partitions (no code, no year
 anywhere); a day that appears later is requested by the new-days sensor, evaluated on a
-real instance, exactly once.
+real instance, exactly once. The longer sequences are in test_live_days.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import psycopg
-import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 import yaml
 
 from assets.lake.new_days import new_days_sensor
 from assets.lake.replication import replication_asset
 from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import LakeTable, lake_tables, pending_days
+from clearlake.lake.tables import LakeTable, lake_tables
 from clearlake.project.load import Project, load_project
 from clearlake.resources import LakeResource, SourceDatabaseResource
 
@@ -105,11 +104,17 @@ class Lake:
         )
         assert result.success
 
-    def tick(self, cursor: str | None) -> dg.SensorResult | dg.SkipReason:
+    def tick(
+        self, cursor: str | None, *, warnings: list[str] | None = None
+    ) -> dg.SensorResult | dg.SkipReason:
         sensor = new_days_sensor(list(self.tables.values()))
         context = dg.build_sensor_context(
             instance=self.instance, cursor=cursor, resources=self.resources
         )
+        if warnings is not None:
+            handler = logging.Handler(logging.WARNING)
+            handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
+            context.log.addHandler(handler)
         result = sensor(context)
         assert isinstance(result, dg.SensorResult | dg.SkipReason)
         return result
@@ -164,42 +169,54 @@ def test_sensor_requests_each_new_day_once(tmp_path: Path, postgres_db: str) -> 
     first = lake.tick(None)  # a backlog: one ranged run
     assert isinstance(first, dg.SensorResult) and first.run_requests is not None
     (backlog,) = first.run_requests
-    assert backlog.run_key == f"events/{BEFORE}..{YESTERDAY}"
+    assert backlog.run_key == f"events/{BEFORE}..{YESTERDAY}/try1"
     assert backlog.tags["dagster/asset_partition_range_start"] == BEFORE.isoformat()
     assert backlog.tags["dagster/asset_partition_range_end"] == YESTERDAY.isoformat()
-    assert json.loads(first.cursor or "") == {"events": YESTERDAY.isoformat()}
-    assert isinstance(lake.tick(first.cursor), dg.SkipReason)  # requested: not again
     lake.run(backlog)
-    assert isinstance(lake.tick(None), dg.SkipReason)  # in the lake: not again either
+    assert isinstance(lake.tick(None), dg.SkipReason)  # in the lake: not again
 
     create_events(postgres_db, [TODAY], first_id=100)  # production has a new day
-    second = lake.tick(first.cursor)
+    second = lake.tick(None)
     assert isinstance(second, dg.SensorResult) and second.run_requests is not None
     (today,) = second.run_requests
-    assert (today.run_key, today.partition_key) == (f"events/{TODAY}", TODAY.isoformat())
+    assert (today.run_key, today.partition_key) == (f"events/{TODAY}/try1", TODAY.isoformat())
     lake.run(today)
     assert lake.store.list_partitions("events") == [
         d.isoformat() for d in (BEFORE, YESTERDAY, TODAY)
     ]
-    assert isinstance(lake.tick(second.cursor), dg.SkipReason)
+    assert isinstance(lake.tick(None), dg.SkipReason)
 
 
-@pytest.mark.parametrize(
-    ("newest", "done", "last", "expected"),
-    [
-        (TODAY, None, None, [BEFORE, YESTERDAY, TODAY]),
-        (TODAY, YESTERDAY, None, [TODAY]),
-        (TODAY, TODAY, None, []),
-        (TODAY + dt.timedelta(days=3), YESTERDAY, None, [TODAY]),  # never past today
-        (TODAY, None, BEFORE, [BEFORE]),  # never past a declared last day
-        (None, None, None, []),  # an empty source
-    ],
-)
-def test_pending_days(
-    newest: dt.date | None, done: dt.date | None, last: dt.date | None, expected: list[dt.date]
+def test_a_dated_source_flows_and_a_failing_table_does_not_stop_the_others(
+    tmp_path: Path, postgres_db: str
 ) -> None:
-    schema = pa.schema([("k", pa.int64()), ("d", pa.date32())])
-    table = LakeTable(
-        "t", schema, "", ("k",), partition_column="d", first_day=BEFORE, last_day=last
+    """A declared last day (a sample released day by day) flows too; a table whose query
+    fails is skipped for the tick, with one line naming it, while the others proceed."""
+    create_events(postgres_db, [BEFORE])
+    project = write_project(tmp_path / "project", BEFORE)
+    dated = dataclasses.replace(lake_tables(project)["events"], last_day=YESTERDAY)
+    broken = dataclasses.replace(dated, name="returns", source_table="returns_feed")
+    lake = Lake(tmp_path, postgres_db, {"returns": broken, "events": dated})
+    warnings: list[str] = []
+    result = lake.tick(None, warnings=warnings)
+    assert isinstance(result, dg.SensorResult) and result.run_requests is not None
+    assert [r.run_key for r in result.run_requests] == [f"events/{BEFORE}/try1"]
+    (line,) = warnings
+    assert line.startswith("returns: skipped this tick, retried next tick: reading the source")
+    assert line.endswith("check the table or query of `sources.returns`.")
+    lake.run(result.run_requests[0])
+    create_events(postgres_db, [YESTERDAY, TODAY], first_id=50)
+    later = lake.tick(None)
+    assert isinstance(later, dg.SensorResult) and later.run_requests is not None
+    (request,) = later.run_requests  # up to the declared last day, not today
+    assert request.partition_key == YESTERDAY.isoformat()
+
+
+def test_the_sensor_runs_by_itself_only_for_a_growing_source(tmp_path: Path) -> None:
+    tables = lake_tables(write_project(tmp_path / "project", BEFORE))
+    dated = [dataclasses.replace(t, last_day=YESTERDAY) for t in tables.values()]
+    assert new_days_sensor(list(tables.values())).default_status == dg.DefaultSensorStatus.RUNNING
+    assert new_days_sensor(dated).default_status == dg.DefaultSensorStatus.STOPPED
+    assert new_days_sensor([dated[0], tables["sales"]]).default_status == (
+        dg.DefaultSensorStatus.RUNNING
     )
-    assert pending_days(table, source_newest=newest, done_through=done, today=TODAY) == expected

@@ -9,6 +9,7 @@ and must never scan the whole table for it (production needs the same index).
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import io
 import zipfile
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from clearlake.errors import ConfigurationError
-from clearlake.lake.source import SourceDatabase
+from clearlake.lake.source import SourceDatabase, as_day
 from clearlake.lake.tables import LAKE_TABLES, LakeTable
 
 CSV_FILES = {
@@ -79,10 +80,27 @@ def read_csv(table: LakeTable) -> pa.Table:
     return data.select(table.schema.names).cast(table.schema)
 
 
+def _days(data: pa.Table, table: LakeTable, first: dt.date | None, last: dt.date) -> pa.Table:
+    """The rows of ``first`` (exclusive; None: from the start) through ``last`` (inclusive)."""
+    column = data[table.partition_column]
+    keep = pc.less_equal(column, pa.scalar(last, pa.date32()))
+    if first is not None:
+        keep = pc.and_(keep, pc.greater(column, pa.scalar(first, pa.date32())))
+    return data.filter(keep)
+
+
 def build_sample_db(
-    url: str, *, tables: list[str] | None = None, progress: Progress | None = None
+    url: str,
+    *,
+    tables: list[str] | None = None,
+    progress: Progress | None = None,
+    through: dt.date | None = None,
 ) -> dict[str, int]:
-    """(Re)create the sample production tables at ``url``; return rows per table."""
+    """(Re)create the sample production tables at ``url``; return rows per table.
+
+    ``through``: the daily tables hold the days up to that one only, so that
+    :func:`advance_sample_db` can release the rest day by day, as production would.
+    """
     source = SourceDatabase(url)
     if source.dialect == "sqlite":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +110,37 @@ def build_sample_db(
         if progress:
             progress(f"loading {name}")
         data = read_csv(table)
+        if through is not None and table.partition_column:
+            data = _days(data, table, None, through)
         source.replace_table(table, data)
         counts[name] = data.num_rows
     return counts
+
+
+def advance_sample_db(
+    url: str, *, days: int = 1, progress: Progress | None = None
+) -> dict[str, list[dt.date]]:
+    """Insert the next ``days`` days of every daily table (after its newest day, from the
+    full data) and return the days each daily table now holds."""
+    source = SourceDatabase(url)
+    present: dict[str, list[dt.date]] = {}
+    for table in LAKE_TABLES.values():
+        if table.partition_column is None or table.first_day is None:
+            continue
+        newest = source.newest_day(table)
+        start = newest or table.first_day - dt.timedelta(days=1)
+        upto = start + dt.timedelta(days=days)
+        if progress:
+            progress(f"adding {table.name} {start + dt.timedelta(days=1)}..{upto}")
+        source.append(table, _days(read_csv(table), table, start, upto))
+        present[table.name] = held_days(source, table)
+    return present
+
+
+def held_days(source: SourceDatabase, table: LakeTable) -> list[dt.date]:
+    """The days a daily table of the source has rows for."""
+    column = table.partition_column
+    query = f"SELECT DISTINCT {column} AS day FROM {table.name} ORDER BY 1"
+    with source.snapshot() as snapshot, snapshot.stream(query) as reader:
+        values = reader.read_all().column("day").to_pylist()
+    return [d for d in (as_day(v) for v in values) if d is not None]

@@ -11,15 +11,20 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from clearlake.errors import ClearlakeError, EmptyTableError
+from clearlake.errors import ClearlakeError, EmptyTableError, SourceUnavailableError
 from clearlake.lake import reader
 from clearlake.lake.infer import declaration, infer_source
+from clearlake.lake.records import RecordedDay, materialized_days, missing_days, recorded_days
 from clearlake.lake.replicate import check_day_range
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, get_table, lake_tables
-from clearlake.names import lake_key
-from clearlake.project.load import current_project, sample_database_builder
+from clearlake.names import LAKE_DAYS_SENSOR, lake_key
+from clearlake.project.load import (
+    current_project,
+    sample_database_advancer,
+    sample_database_builder,
+)
 from clearlake.settings import load_settings
 
 console = Console()
@@ -30,20 +35,79 @@ StartOption = Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (in
 EndOption = Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (inclusive).")]
 
 
+UrlOption = Annotated[
+    str | None, typer.Option(help="Target database URL (default: CLEARLAKE_SOURCE_URL).")
+]
+
+
 @sample_db_app.command("build")
 def sample_db_build(
-    url: Annotated[
-        str | None, typer.Option(help="Target database URL (default: CLEARLAKE_SOURCE_URL).")
+    url: UrlOption = None,
+    through: Annotated[
+        str | None,
+        typer.Option(help="Build the daily tables up to this day only, YYYY-MM-DD (default: all)."),
     ] = None,
 ) -> None:
     """(Re)create the project's sample production tables (its `demo.sample_database`)."""
     settings = load_settings()
     target = url or settings.source_url
     build_sample_db = sample_database_builder(current_project(settings))
+    last = reader.parse_day(through, "--through day")
+    extra = {"through": last} if last is not None else {}
     with console.status(f"building the sample database at {target}") as status:
-        counts = build_sample_db(target, progress=lambda m: status.update(m))
+        counts = build_sample_db(target, progress=lambda m: status.update(m), **extra)
     for name, rows in counts.items():
         console.print(f"  {name:<9} {rows:>8,} rows")
+    if last is not None:
+        console.print(f"daily tables end on {last}: `clearlake sample-db advance` adds days")
+
+
+@sample_db_app.command("advance")
+def sample_db_advance(
+    days: Annotated[int, typer.Option(min=1, help="Days to add to every daily table.")] = 1,
+    url: UrlOption = None,
+) -> None:
+    """Release the next DAYS days of every daily table, as production receives them (its
+    `demo.advance_sample_database`)."""
+    settings = load_settings()
+    target = url or settings.source_url
+    advance = sample_database_advancer(current_project(settings))
+    with console.status(f"advancing the sample database at {target}") as status:
+        present = advance(target, days=days, progress=lambda m: status.update(m))
+    for name, held in present.items():
+        span = f"{held[0]}..{held[-1]} ({len(held)} days)" if held else "no days"
+        console.print(f"  {name:<9} {span}")
+    console.print(
+        f"{LAKE_DAYS_SENSOR} replicates them when running (a frozen sample's sensor starts "
+        f"stopped: `dagster sensor start {LAKE_DAYS_SENSOR}` or the UI), or run "
+        "`clearlake lake replicate`",
+        soft_wrap=True,
+    )
+
+
+def day_window(
+    table: LakeTable,
+    start: dt.date | None,
+    end: dt.date | None,
+    *,
+    newest: dt.date | None,
+    today: dt.date,
+) -> tuple[tuple[dt.date, dt.date] | None, str | None]:
+    """The days of ``table`` to replicate, never past the source's ``newest`` day, and a
+    note when that cut what was asked (an explicit END past it is clamped, not refused:
+    the days the source has are still worth copying)."""
+    assert table.first_day is not None
+    if newest is None:
+        return None, f"{table.name}: the source has no rows yet: nothing replicated"
+    first = max(start or table.first_day, table.first_day)
+    last = min(end or today, table.last_day or today, newest)
+    note = None
+    if end is not None and end > newest:
+        note = f"{table.name}: --end {end} is after the source's newest day {newest}: "
+        note += f"replicating up to {newest}"
+    if first > last:
+        return None, f"{table.name}: the source's newest day is {newest}: nothing to replicate"
+    return (first, last), note
 
 
 def replicate_tables(
@@ -52,34 +116,41 @@ def replicate_tables(
     end: dt.date | None,
     *,
     console_: Console = console,
-) -> None:
-    """Materialise lake tables through Dagster (recorded in the instance), with progress.
+) -> dict[str, tuple[dt.date, dt.date] | None]:
+    """Materialise lake tables through Dagster (recorded in the instance), with progress;
+    return the days replicated per table (``None``: a snapshot).
 
-    A daily table gets ``start..end`` within its own days (default: all of them, up to
-    today for an open-ended one).
+    A daily table gets ``start..end`` within its own days (default: all of them), never
+    past the source's newest day.
     """
     from clearlake.cli.runs import failure_message, materialize
 
     today = dt.datetime.now(dt.UTC).date()
+    source = SourceDatabase(load_settings().source_url)
+    done: dict[str, tuple[dt.date, dt.date] | None] = {}
     with Progress(console=console_) as progress:
         task = progress.add_task("replicating", total=len(tables))
         for table in tables:
             progress.update(task, description=f"replicating {table.name}")
             window = None
             if table.first_day is not None:
-                first = max(start or table.first_day, table.first_day)
-                last = min(end or today, table.last_day or today)
-                if first > last:
+                window, note = day_window(
+                    table, start, end, newest=source.newest_day(table), today=today
+                )
+                if note:
+                    console_.print(f"note: {note}", soft_wrap=True)
+                if window is None:
                     progress.advance(task)
                     continue
-                window = (first, last)
             result = materialize([lake_key(table.name)], partition_range=window)
             if not result.success:
                 raise ClearlakeError(
                     f"Replicating {table.name} failed (run {result.run_id}): "
                     f"{failure_message(result)}"
                 )
+            done[table.name] = window
             progress.advance(task)
+    return done
 
 
 @lake_app.command("replicate")
@@ -106,9 +177,12 @@ def replicate(
                 valid_first=table.first_day,
                 valid_last=table.last_day,
             )
-    replicate_tables(chosen, first, last)
-    window = f" ({first or 'first day'}..{last or 'newest day'})"
-    console.print(f"[green]replicated[/] {', '.join(t.name for t in chosen)}{window}")
+    done = replicate_tables(chosen, first, last)
+    if not done:
+        console.print("nothing replicated")
+        return
+    parts = [f"{name} ({w[0]}..{w[1]})" if w else name for name, w in done.items()]
+    console.print(f"[green]replicated[/] {', '.join(parts)}", soft_wrap=True)
 
 
 @lake_app.command("infer-schema")
@@ -153,6 +227,64 @@ def tables_command() -> None:
             str(len(days)) if days else ("snapshot" if files else "empty"),
             days[0] if days else "",
             days[-1] if days else "",
+        )
+    console.print(view)
+
+
+def day_status(day: dt.date, recorded: RecordedDay | None, newest: dt.date | None) -> str:
+    """What ``clearlake lake days`` says of one day."""
+    if recorded is None:
+        if newest is not None and day <= newest:
+            return "not replicated yet"
+        return "not in the source yet"
+    if recorded.ahead_of_source:
+        return "empty, ahead of the source"  # written before Clearlake refused such days
+    return "empty" if recorded.empty else "replicated"
+
+
+@lake_app.command("days")
+def days_command(
+    table: Annotated[str, typer.Argument(help="A daily lake table.")],
+    last: Annotated[int, typer.Option(min=1, help="How many recent days to show.")] = 14,
+) -> None:
+    """Each recent day of TABLE: replicated (rows), empty, not replicated yet, or not in the
+    source yet, from what Dagster recorded (no lake file is opened)."""
+    from clearlake.cli.runs import instance
+
+    chosen = get_table(table)
+    if chosen.first_day is None:
+        raise ClearlakeError(f"{table} is a snapshot table: it has no days (`lake tables`).")
+    try:
+        newest = SourceDatabase(load_settings().source_url).newest_day(chosen)
+        source_line = f"source's newest day: {newest or 'none (no rows)'}"
+    except SourceUnavailableError as exc:
+        newest, source_line = None, f"source unreachable: {exc}"
+    configured = instance()
+    done = materialized_days(configured, chosen)
+    lake_newest = max(done, default=None)
+    today = dt.datetime.now(dt.UTC).date()
+    end = min(max([d for d in (newest, lake_newest) if d] or [today]), today)
+    days = [end - dt.timedelta(days=i) for i in range(last)]
+    days = sorted(d for d in days if d >= chosen.first_day)
+    recorded = recorded_days(configured, chosen, days)
+    console.print(
+        f"{table}: {source_line}; lake's newest day: {lake_newest or 'none'}", soft_wrap=True
+    )
+    behind = missing_days(configured, chosen, through=newest) if newest else []
+    if behind:
+        console.print(
+            f"the lake is behind the source: {len(behind)} day(s) not replicated "
+            f"(`clearlake lake replicate {table}`)",
+            soft_wrap=True,
+        )
+    view = Table("day", "status", "rows", "source newest then")
+    for day in days:
+        entry = recorded.get(day)
+        view.add_row(
+            day.isoformat(),
+            day_status(day, entry, newest),
+            f"{entry.rows:,}" if entry else "",
+            str(entry.source_newest or "") if entry else "",
         )
     console.print(view)
 

@@ -111,6 +111,13 @@ def freshness_finding(
     """The newest lake partition is at most ``max_lag_days`` behind production's newest day."""
     days = store.list_partitions(table.name)
     newest = dt.date.fromisoformat(days[-1]) if days else None
+    return lag_finding(table, newest, source_newest, max_lag_days)
+
+
+def lag_finding(
+    table: LakeTable, newest: dt.date | None, source_newest: dt.date | None, max_lag_days: int = 1
+) -> Finding:
+    """The lake's newest day (as recorded, or as listed) against production's newest day."""
     if source_newest is None:
         return Finding(True, f"Source table {table.name} is empty", {})
     if newest is None:

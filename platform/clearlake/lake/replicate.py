@@ -24,11 +24,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clearlake.errors import PartitionRangeError
+from clearlake.errors import DayNotInSourceError, PartitionRangeError
 from clearlake.lake.conform import Conformance, compare, conform_batches
 from clearlake.lake.prefetch import prefetch
 from clearlake.lake.source import Snapshot, SourceDatabase
-from clearlake.lake.store import LakeStore, WrittenPartition, date_partition
+from clearlake.lake.store import (
+    LakeStore,
+    WrittenPartition,
+    content_fingerprint,
+    date_partition,
+)
 from clearlake.lake.tables import LakeTable
 
 Progress = Callable[[int, int], None]
@@ -44,6 +49,8 @@ class Replicated:
     drift: list[str]
     snapshot_at: dt.datetime
     query_seconds: float
+    source_newest: dt.date | None = None
+    """The source's newest day in the snapshot this partition was read from."""
 
     @property
     def data_version(self) -> str:
@@ -160,6 +167,13 @@ def _conformed(
         )
 
 
+def _canonical_day(
+    table: LakeTable, conformance: Conformance, batches: list[pa.RecordBatch]
+) -> list[pa.RecordBatch]:
+    data = pa.Table.from_batches(batches, schema=conformance.output_schema)
+    return canonical_order(data, table).to_batches()
+
+
 def _write_day(
     store: LakeStore,
     table: LakeTable,
@@ -167,11 +181,52 @@ def _write_day(
     day: dt.date,
     batches: list[pa.RecordBatch],
 ) -> WrittenPartition:
-    schema = conformance.output_schema
-    data = pa.Table.from_batches(batches, schema=schema)
     return store.write(
-        table.name, date_partition(day), schema, canonical_order(data, table).to_batches()
+        table.name,
+        date_partition(day),
+        conformance.output_schema,
+        _canonical_day(table, conformance, batches),
     )
+
+
+@dataclass(frozen=True)
+class DayContent:
+    """What the source holds for one day, in the terms the lake records."""
+
+    rows: int
+    content_hash: str
+    """The first 16 hex digits, as recorded in a partition's ``content_hash``."""
+
+
+def source_content(
+    source: SourceDatabase, table: LakeTable, *, trailing: int, through: dt.date
+) -> tuple[dt.date | None, dict[dt.date, DayContent]]:
+    """The source's newest day and the content of the ``trailing`` days up to it (never
+    past ``through`` nor before the table's first day), read in one snapshot.
+
+    The rows go through the very conformance, canonical order and Parquet writer a
+    replication uses, so unchanged rows give the hash the lake recorded for the day.
+    """
+    assert table.partition_column is not None
+    with source.snapshot() as snapshot:
+        newest = snapshot.newest_day(table)
+        end = min(newest, through) if newest is not None else None
+        first = table.first_day or dt.date.min
+        wanted = [] if end is None else [end - dt.timedelta(days=i) for i in range(trailing)]
+        wanted = sorted(d for d in wanted if d >= first)
+        if not wanted:
+            return newest, {}
+        query, params = source_query(source, table, wanted[0], wanted[-1] + dt.timedelta(days=1))
+        found: dict[dt.date, DayContent] = {}
+        with _conformed(snapshot, query, params, table) as (conformance, batches):
+            for day_text, day_batches in _days_of(batches, table.partition_column):
+                day = dt.date.fromisoformat(day_text[:10])
+                rows, digest = content_fingerprint(
+                    conformance.output_schema, _canonical_day(table, conformance, day_batches)
+                )
+                found[day] = DayContent(rows, digest[:16])
+            _, empty = content_fingerprint(conformance.output_schema, [])
+    return newest, {d: found.get(d, DayContent(0, empty[:16])) for d in wanted}
 
 
 def replicate_days(
@@ -181,6 +236,7 @@ def replicate_days(
     table: LakeTable,
     days: Sequence[dt.date],
     progress: Progress | None = None,
+    newest: dt.date | None = None,
 ) -> list[Replicated]:
     """Copy the consecutive ``days`` of a daily table with one range query."""
     assert table.partition_column is not None
@@ -198,6 +254,7 @@ def replicate_days(
                 conformance.problems,
                 snapshot.started_at,
                 time.perf_counter() - started,
+                newest,
             )
             started = time.perf_counter()
             if progress:
@@ -205,7 +262,13 @@ def replicate_days(
     for day in sorted(set(days) - set(results)):  # days without rows are published empty
         written = _write_day(store, table, conformance, day, [])
         results[day] = Replicated(
-            table.name, day.isoformat(), written, conformance.problems, snapshot.started_at, 0.0
+            table.name,
+            day.isoformat(),
+            written,
+            conformance.problems,
+            snapshot.started_at,
+            0.0,
+            newest,
         )
     return [results[d] for d in sorted(days)]
 
@@ -264,6 +327,11 @@ def replicate(
 
     On PostgreSQL a long range is split between ``readers`` connections that all read
     the lead connection's exported snapshot: one consistent copy, read in parallel.
+
+    A daily partition is written only for a day the source has reached: the source's
+    newest day is read in the same snapshot, and a day after it is refused
+    (:class:`DayNotInSourceError`) before anything is written. A day the source has
+    passed without rows is published empty.
     """
     if days and table.partition_column is not None and table.first_day is not None:
         check_day_range(
@@ -277,10 +345,13 @@ def replicate(
         if days is None or table.partition_column is None:
             return [replicate_snapshot(snapshot, source, store, table)]
         ordered = sorted(days)
+        newest = snapshot.newest_day(table)
+        if newest is None or ordered[-1] > newest:
+            raise DayNotInSourceError(table.name, ordered[-1], newest)
         parts = min(readers, len(ordered) // MIN_DAYS_PER_READER)
         shared = snapshot.export() if parts > 1 else None
         if shared is None:
-            return replicate_days(snapshot, source, store, table, ordered, progress)
+            return replicate_days(snapshot, source, store, table, ordered, progress, newest)
         done = [0]
         lock = threading.Lock()
 
@@ -292,7 +363,7 @@ def replicate(
 
         def work(chunk: list[dt.date]) -> list[Replicated]:
             with source.snapshot(shared=shared) as mine:
-                return replicate_days(mine, source, store, table, chunk, tick)
+                return replicate_days(mine, source, store, table, chunk, tick, newest)
 
         with ThreadPoolExecutor(parts, thread_name_prefix="clearlake-replicate") as pool:
             results = list(pool.map(work, _chunks(ordered, parts)))

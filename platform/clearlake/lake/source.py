@@ -73,6 +73,13 @@ class Snapshot:
             cursor.execute(query, params or None)
             yield cursor.fetch_record_batch()
 
+    def newest_day(self, table: LakeTable) -> dt.date | None:
+        """The newest day of ``table``'s partition column in this snapshot (UTC)."""
+        assert table.partition_column is not None
+        query = f"SELECT MAX({table.partition_column}) AS newest FROM {table.relation}"
+        with self.stream(query) as reader:
+            return as_day(reader.read_all().column("newest")[0].as_py())
+
 
 class SourceDatabase:
     """A PostgreSQL (``postgresql://…``) or SQLite (``sqlite:///path``) source."""
@@ -149,25 +156,32 @@ class SourceDatabase:
 
     def newest_day(self, table: LakeTable) -> dt.date | None:
         """Production's newest day of ``table``'s partition column (UTC for timestamps)."""
-        assert table.partition_column is not None
-        with (
-            self.snapshot() as snapshot,
-            snapshot.stream(
-                f"SELECT MAX({table.partition_column}) AS newest FROM {table.relation}"
-            ) as reader,
-        ):
-            value = reader.read_all().column("newest")[0].as_py()
-        return as_day(value)
+        with self.snapshot() as snapshot:
+            return snapshot.newest_day(table)
+
+    def append(self, table: LakeTable, data: pa.Table) -> None:
+        """Insert rows into an existing table (the sample database receiving a day)."""
+        connection = self._writer()
+        try:
+            with connection.cursor() as cursor:
+                if self.dialect == "sqlite":
+                    data = _sqlite_representation(data)
+                cursor.adbc_ingest(table.name, data, mode="append")
+            connection.commit()
+        finally:
+            connection.close()
+
+    def _writer(self) -> Any:
+        if self.dialect == "sqlite":
+            import adbc_driver_sqlite.dbapi as sq
+
+            return sq.connect(self.url.removeprefix("sqlite:///"))
+        return self.connect()
 
     # -- used by the sample database and the tests ------------------------------------
     def replace_table(self, table: LakeTable, data: pa.Table) -> None:
         """Drop, create with declared types, bulk-load, index. Writes, so not snapshot."""
-        if self.dialect == "sqlite":
-            import adbc_driver_sqlite.dbapi as sq
-
-            connection = sq.connect(self.url.removeprefix("sqlite:///"))
-        else:
-            connection = self.connect()
+        connection = self._writer()
         types = _SQL_TYPES[self.dialect]
         columns = ", ".join(
             f"{f.name} {types[f.type]}{'' if f.nullable else ' NOT NULL'}" for f in table.schema

@@ -104,6 +104,39 @@ class _HashingSink:
         return self._size
 
 
+class _Discard:
+    """A sink that keeps nothing: for hashing what a partition's file would be."""
+
+    def write(self, data: memoryview) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _write_parquet(sink: _HashingSink, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+    rows = 0
+    with pq.ParquetWriter(sink, schema, **PARQUET_OPTIONS) as writer:
+        for batch in batches:
+            if batch.num_rows:
+                writer.write_batch(batch)
+                rows += batch.num_rows
+    return rows
+
+
+def content_fingerprint(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> tuple[int, str]:
+    """(rows, content hash) of the file :meth:`LakeStore.write` would publish, without
+    writing it: the same rows in the same order give the recorded ``content_hash``, so a
+    re-read day is compared with the lake without opening the lake."""
+    sink = _HashingSink(_Discard())
+    rows = _write_parquet(sink, schema, batches)
+    sink.close()
+    return rows, sink.hexdigest
+
+
 def date_partition(day: dt.date | str) -> str:
     value = day.isoformat() if isinstance(day, dt.date) else day
     return f"date={value}"
@@ -228,13 +261,8 @@ class LakeStore:
             self._remove_stale_tmp(staging_dir)
             raw = self.fs.open_output_stream(staging)
         sink = _HashingSink(raw)
-        rows = 0
         try:
-            with pq.ParquetWriter(sink, schema, **PARQUET_OPTIONS) as writer:
-                for batch in batches:
-                    if batch.num_rows:
-                        writer.write_batch(batch)
-                        rows += batch.num_rows
+            rows = _write_parquet(sink, schema, batches)
             with self._s3_errors("write"):
                 sink.close()
                 if self.is_local:

@@ -36,6 +36,8 @@ class LakeTable:
     """The production table when it is not named like the lake table."""
     query: str | None = None
     """A SELECT replicated instead of a table (read as a subquery)."""
+    refresh_days: int = 0
+    """Trailing days re-read for late rows by the new-days sensor."""
 
     @property
     def partitioned(self) -> bool:
@@ -67,26 +69,8 @@ class LakeTable:
             last_day=daily.last_day if daily else None,
             source_table=source.table,
             query=source.query,
+            refresh_days=daily.refresh_days if daily else 0,
         )
-
-
-def pending_days(
-    table: LakeTable,
-    *,
-    source_newest: dt.date | None,
-    done_through: dt.date | None,
-    today: dt.date,
-) -> list[dt.date]:
-    """Days the source has that the lake has not had yet: after ``done_through`` (the
-    newest day already replicated or requested), up to the source's newest day, never past
-    the table's last day or today. Older gaps are a backfill's job, not a new day's."""
-    if table.first_day is None or source_newest is None:
-        return []
-    start = table.first_day
-    if done_through is not None:
-        start = max(start, done_through + dt.timedelta(days=1))
-    end = min(source_newest, today, table.last_day or today)
-    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
 
 
 def lake_tables(project: Project | None = None) -> dict[str, LakeTable]:

@@ -98,6 +98,9 @@ class DailyPartitioning(_Model):
     column: str
     first_day: dt.date
     last_day: dt.date | None = None
+    refresh_days: int = Field(default=0, ge=0)
+    """Trailing days (up to the source's newest) re-read on every new-days tick: a day
+    whose rows changed since it was replicated (late rows) is replicated again."""
 
     @model_validator(mode="after")
     def _ordered(self) -> DailyPartitioning:
@@ -587,6 +590,13 @@ class DemoConfig(_Model):
     """``module:function(url: str, progress: Callable[[str], None]) -> dict[str, int]``:
     builds the sample production database at a SQLite or PostgreSQL URL and returns the
     row count of each table (``clearlake sample-db build`` and the demo call it)."""
+    advance_sample_database: str | None = Field(default=None, pattern=OBJECT_REF)
+    """``module:function(url: str, *, days: int, progress: Callable[[str], None]) ->
+    dict[str, list[datetime.date]]``: inserts the next ``days`` days of every daily table
+    into the sample database at ``url`` (a day at a time, as production receives them) and
+    returns the days each daily table now has (``clearlake sample-db advance``). The
+    ``sample_database`` builder then also takes ``through: datetime.date | None`` (build
+    the daily tables up to that day only)."""
     repositories: str | None = Field(default=None, pattern=OBJECT_REF)
     """``module:function(home: Path) -> None``: creates the demo algorithm repositories
     under CLEARLAKE_HOME (idempotent: same commits, same shas)."""

@@ -10,6 +10,7 @@ table order_features (columns: …)").
 from __future__ import annotations
 
 import copy as copy_module
+import datetime as dt
 import functools
 import importlib
 import posixpath
@@ -173,6 +174,21 @@ def sample_database_builder(project: Project) -> Callable[..., dict[str, int]]:
         demo.sample_database, what="sample database builder"
     )
     return builder
+
+
+def sample_database_advancer(project: Project) -> Callable[..., dict[str, list[dt.date]]]:
+    """The project's sample-database advancer (``demo.advance_sample_database``)."""
+    demo = project.config.demo
+    if demo is None or demo.advance_sample_database is None:
+        raise ConfigurationError(
+            f"Project {project.name} ({project.path}) declares no way to advance its sample "
+            "database (`demo.advance_sample_database: module:function`): add one, or insert "
+            "the rows into your source yourself."
+        )
+    advancer: Callable[..., dict[str, list[dt.date]]] = project.load_object(
+        demo.advance_sample_database, what="sample database advancer"
+    )
+    return advancer
 
 
 def _get(section: dict[str, Any], name: str, what: str, path: Path) -> Any:

@@ -1,0 +1,177 @@
+"""What Dagster recorded about a lake table's days: the one source of truth about the lake.
+
+The new-days sensor, ``clearlake lake days`` and ``clearlake build`` read the lake's state
+from the instance (materialisations and their metadata, runs and their tags), never from
+the files: a file can exist without a materialisation (a crashed run) and the recorded
+metadata says what a listing cannot (empty on purpose, how far the source was).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import dagster as dg
+
+from clearlake.lake.tables import LakeTable
+from clearlake.names import lake_key
+
+TABLE_TAG = "clearlake/lake_table"
+"""On runs the new-days sensor requests: the table they replicate."""
+DAYS_TAG = "clearlake/lake_days"
+"""On runs the new-days sensor requests: ``first..last`` (inclusive) of their days."""
+
+# Metadata keys every published daily partition records (see assets/lake/replication.py).
+ROW_COUNT = "dagster/row_count"
+CONTENT_HASH = "content_hash"
+EMPTY = "empty"
+SOURCE_NEWEST_DAY = "source_newest_day"
+ROWS_LOST = "rows_lost"
+
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.MANAGED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+FAILED = [dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+RECENT_RUNS = 200
+"""Runs of one table the sensor looks at: far more than a day's worth of ticks."""
+
+
+@dataclass(frozen=True)
+class RecordedDay:
+    """A day's latest materialisation, as its metadata tells it."""
+
+    day: dt.date
+    rows: int
+    content_hash: str | None
+    source_newest: dt.date | None
+    """``None`` for partitions published before Clearlake recorded it."""
+
+    @property
+    def empty(self) -> bool:
+        return self.rows == 0
+
+    @property
+    def ahead_of_source(self) -> bool:
+        """Published empty for a day the source had not reached (before Clearlake refused
+        such days): not a real day of the lake."""
+        return self.empty and (self.source_newest is None or self.source_newest < self.day)
+
+
+def materialized_days(instance: dg.DagsterInstance, table: LakeTable) -> set[dt.date]:
+    """Every day of ``table`` Dagster has a materialisation for."""
+    return {dt.date.fromisoformat(p) for p in instance.get_materialized_partitions(_key(table))}
+
+
+def missing_days(
+    instance: dg.DagsterInstance, table: LakeTable, *, through: dt.date
+) -> list[dt.date]:
+    """Days from the table's first day up to ``through`` that the lake has no
+    materialisation for (``through`` is the caller's: e.g. the source's newest day)."""
+    if table.first_day is None:
+        return []
+    done = materialized_days(instance, table)
+    count = (through - table.first_day).days + 1
+    days = (table.first_day + dt.timedelta(days=i) for i in range(max(count, 0)))
+    return [d for d in days if d not in done]
+
+
+def lake_newest_day(
+    instance: dg.DagsterInstance, table: LakeTable, *, source_newest: dt.date | None
+) -> dt.date | None:
+    """The lake's newest real day: the newest materialised day, not counting days published
+    empty before the source had them (a lake's files can run ahead of its source)."""
+    done = materialized_days(instance, table)
+    if source_newest is None:
+        return max(done, default=None)
+    ahead = recorded_days(instance, table, (d for d in done if d >= source_newest))
+    real = done - {d for d, r in ahead.items() if r.ahead_of_source}
+    return max(real, default=None)
+
+
+def recorded_days(
+    instance: dg.DagsterInstance, table: LakeTable, days: Iterable[dt.date]
+) -> dict[dt.date, RecordedDay]:
+    """The latest recorded facts of each of ``days`` that has a materialisation."""
+    wanted = {d.isoformat() for d in days}
+    found: dict[dt.date, RecordedDay] = {}
+    cursor = None
+    while wanted:
+        result = instance.fetch_materializations(
+            dg.AssetRecordsFilter(_key(table), asset_partitions=sorted(wanted)),
+            limit=max(len(wanted), 50),
+            cursor=cursor,
+        )
+        for record in result.records:  # newest first
+            event = record.event_log_entry.asset_materialization
+            if event is None or event.partition not in wanted:
+                continue
+            wanted.discard(event.partition)
+            day = dt.date.fromisoformat(event.partition)
+            found[day] = _recorded(day, event.metadata)
+        if not result.has_more:
+            break
+        cursor = result.cursor
+    return found
+
+
+def _recorded(day: dt.date, metadata: Mapping[str, dg.MetadataValue]) -> RecordedDay:
+    def value(key: str) -> object:
+        entry = metadata.get(key)
+        return None if entry is None else entry.value
+
+    rows = value(ROW_COUNT)
+    content = value(CONTENT_HASH)
+    newest = value(SOURCE_NEWEST_DAY)
+    return RecordedDay(
+        day=day,
+        rows=int(rows) if isinstance(rows, int | float) else 0,
+        content_hash=str(content) if content is not None else None,
+        source_newest=dt.date.fromisoformat(str(newest)) if newest else None,
+    )
+
+
+@dataclass(frozen=True)
+class SensorRuns:
+    """Days of the sensor's runs of one table that matter for the next tick."""
+
+    in_flight: set[dt.date]
+    failed: Counter[dt.date]
+    """Each day's count of failed runs (a retry gets a new run key from it)."""
+
+
+def sensor_runs(instance: dg.DagsterInstance, table: LakeTable) -> SensorRuns:
+    """Days with a run queued or in progress, and days whose runs failed."""
+    in_flight: set[dt.date] = set()
+    failed: Counter[dt.date] = Counter()
+    records = instance.get_run_records(
+        dg.RunsFilter(tags={TABLE_TAG: table.name}), limit=RECENT_RUNS
+    )
+    for record in records:
+        days = _tagged_days(record.dagster_run.tags.get(DAYS_TAG))
+        if record.dagster_run.status in UNFINISHED:
+            in_flight.update(days)
+        elif record.dagster_run.status in FAILED:
+            failed.update(days)
+    return SensorRuns(in_flight, failed)
+
+
+def days_tag(days: list[dt.date]) -> str:
+    return f"{days[0].isoformat()}..{days[-1].isoformat()}"
+
+
+def _tagged_days(tag: str | None) -> list[dt.date]:
+    if not tag or ".." not in tag:
+        return []
+    first, last = (dt.date.fromisoformat(t) for t in tag.split("..", 1))
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _key(table: LakeTable) -> dg.AssetKey:
+    return lake_key(table.name)
