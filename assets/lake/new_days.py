@@ -28,6 +28,7 @@ from clearlake.lake.source import SourceDatabase
 from clearlake.lake.tables import LakeTable, lake_tables
 from clearlake.lake.timeline import plan_table, refresh_window
 from clearlake.names import LAKE_DAYS_SENSOR, lake_key
+from clearlake.project.config import LiveConfig
 from clearlake.project.load import current_project
 from clearlake.resources import SourceDatabaseResource
 from clearlake.settings import load_settings
@@ -96,22 +97,32 @@ def _content(content: DayContent, failures: int) -> str:
     return f"content-{content.content_hash}-try{1 + failures}"
 
 
-def default_status(tables: list[LakeTable]) -> dg.DefaultSensorStatus:
-    """Running when a source is open-ended (it grows by itself); stopped when every daily
-    source declares a last day (a frozen sample: started by hand to watch it released
-    day by day, so that a deployment of a frozen sample launches no replication of its
-    own)."""
+def default_status(
+    tables: list[LakeTable], declared: LiveConfig | None = None
+) -> dg.DefaultSensorStatus:
+    """As the project's ``live.new_days`` says; by default running when a source is
+    open-ended (it grows by itself) and stopped when every daily source declares a last
+    day (a frozen sample: started by hand to watch it released day by day, so that a
+    deployment of a frozen sample launches no replication of its own)."""
+    if declared is not None and declared.new_days is not None:
+        return (
+            dg.DefaultSensorStatus.RUNNING
+            if declared.new_days == "running"
+            else dg.DefaultSensorStatus.STOPPED
+        )
     if any(t.last_day is None for t in tables):
         return dg.DefaultSensorStatus.RUNNING
     return dg.DefaultSensorStatus.STOPPED
 
 
-def new_days_sensor(tables: list[LakeTable]) -> dg.SensorDefinition:
+def new_days_sensor(tables: list[LakeTable], live: LiveConfig | None = None) -> dg.SensorDefinition:
+    live = live or LiveConfig()
+
     @dg.sensor(
         name=LAKE_DAYS_SENSOR,
-        minimum_interval_seconds=15 * 60,
+        minimum_interval_seconds=live.poll_seconds,
         asset_selection=[lake_key(t.name) for t in tables],
-        default_status=default_status(tables),
+        default_status=default_status(tables, live),
         description="Replicates each day of the daily sources once the source has it, and "
         "a recent day again when its rows changed (refresh_days).",
     )
@@ -141,6 +152,8 @@ def new_days_sensor(tables: list[LakeTable]) -> dg.SensorDefinition:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    tables = lake_tables(current_project(load_settings()))
+    project = current_project(load_settings())
+    tables = lake_tables(project)
     daily = [t for t in tables.values() if t.partitioned and t.first_day is not None]
-    return dg.Definitions(sensors=[new_days_sensor(daily)] if daily else [])
+    live = project.config.live
+    return dg.Definitions(sensors=[new_days_sensor(daily, live)] if daily else [])

@@ -22,6 +22,7 @@ from assets.lake.new_days import new_days_sensor
 from assets.lake.replication import replication_asset
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, lake_tables
+from clearlake.project.config import LiveConfig
 from clearlake.project.load import Project, load_project
 from clearlake.resources import LakeResource, SourceDatabaseResource
 
@@ -220,3 +221,10 @@ def test_the_sensor_runs_by_itself_only_for_a_growing_source(tmp_path: Path) -> 
     assert new_days_sensor([dated[0], tables["sales"]]).default_status == (
         dg.DefaultSensorStatus.RUNNING
     )
+    # The project decides when it says so, and how often the source is asked.
+    declared = new_days_sensor(dated, LiveConfig(new_days="running", poll_seconds=30))
+    assert declared.default_status == dg.DefaultSensorStatus.RUNNING
+    assert declared.minimum_interval_seconds == 30
+    stopped = new_days_sensor(list(tables.values()), LiveConfig(new_days="stopped"))
+    assert stopped.default_status == dg.DefaultSensorStatus.STOPPED
+    assert stopped.minimum_interval_seconds == 900

@@ -74,6 +74,7 @@ def project_config(git_url: str) -> dict[str, Any]:
     repository["location"] = f"{git_url}/{REPOSITORY}.git"
     repository["initial_history"] = 1
     config["repositories"] = [repository]
+    config["live"] = {"new_days": "stopped"}  # the test replicates what it needs itself
     return json.loads(json.dumps(config, default=str))  # dates as text, as in a values file
 
 

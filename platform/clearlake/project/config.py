@@ -583,6 +583,21 @@ class ReportsConfig(_Model):
     """Folder of the project's report templates (relative to the project)."""
 
 
+class LiveConfig(_Model):
+    """How new data flows by itself: the daemon's new-days and automation sensors."""
+
+    new_days: Literal["running", "stopped"] | None = None
+    """The new-days sensor's state on a fresh instance. Default: running when a daily
+    source is open-ended (it grows by itself), stopped when every one declares a last day
+    (a frozen sample; start it to watch days released by ``clearlake sample-db advance``)."""
+    poll_seconds: int = Field(default=900, ge=1)
+    """How often the new-days sensor asks each daily source for its newest day (and
+    re-reads its ``refresh_days``)."""
+    flow_seconds: int = Field(default=60, ge=1)
+    """How often the automation sensor looks for lake days to push downstream (feature
+    tables, rolling suites, monitors)."""
+
+
 class DemoConfig(_Model):
     """What ``clearlake demo`` prepares before running the loop on embedded defaults."""
 
@@ -622,6 +637,7 @@ class ProjectConfig(_Model):
     drops: dict[str, DropConfig] = {}
     api: ApiConfig = Field(default_factory=ApiConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    live: LiveConfig = Field(default_factory=LiveConfig)
     demo: DemoConfig | None = None
 
     @field_validator("sources", "features", "tasks", "drops")
