@@ -69,7 +69,7 @@ tasks:
     type: binary
     suites:
       train: {{start: {first}, end: {train_end}, role: train}}
-      recent: {{rolling_days: 3, label_delay_days: 1, role: test}}
+      holdout: {{start: {holdout_start}, end: {holdout_end}, role: test}}{rolling}
     metrics: [log_loss]
 """
 
@@ -99,12 +99,21 @@ def add_day(url: str, when: dt.date, *, orders: int = 5, amount: float = 10.0) -
             )
 
 
-def write_project(folder: Path, *, with_task: bool = False) -> Project:
+ROLLING = "\n      recent: {rolling_days: 3, label_delay_days: 1, role: test}"
+
+
+def write_project(folder: Path, *, with_task: bool = False, rolling: bool = False) -> Project:
     (folder / "features").mkdir(parents=True, exist_ok=True)
     (folder / "features" / "order_features.sql").write_text(FEATURE_SQL)
     text = CONFIG
     if with_task:
-        text += TASK.format(first=FIRST_DAY, train_end=day(4))
+        text += TASK.format(
+            first=FIRST_DAY,
+            train_end=day(4),
+            holdout_start=day(5),
+            holdout_end=day(7),
+            rolling=ROLLING if rolling else "",
+        )
     (folder / "clearlake.yaml").write_text(text)
     return load_project(folder)
 
