@@ -143,8 +143,17 @@ def plan(
             key = names.suite_key(task_name, suite_name)
             label = key.to_user_string()
             last = available.get(task.dataset)
-            if last is None or suite.end > last:
-                waiting.append(f"{label} waits for {task.dataset} through {suite.end}")
+            if suite.rolling:
+                step = _rolling_step(
+                    project, store, task_name, suite_name, last, built.get(task.dataset, [])
+                )
+                if isinstance(step, Step):
+                    steps.append(step)
+                elif step:
+                    waiting.append(step)
+                continue
+            if last is None or suite.span()[1] > last:
+                waiting.append(f"{label} waits for {task.dataset} through {suite.span()[1]}")
                 continue
             reason = _suite_stale(
                 project, store, instance, task_name, suite_name, built.get(task.dataset, [])
@@ -191,13 +200,13 @@ def _suite_stale(
     task = project.task(task_name)
     if record.code_version != suite_code_version(task, suite_name):
         return "its definition changed"
-    suite = task.suites[suite_name]
-    if any(suite.start <= day <= suite.end for day in rebuilt):
+    start, end = task.suites[suite_name].span()
+    if any(start <= day <= end for day in rebuilt):
         return "days of its window are built now"
     newer = instance.fetch_materializations(
         dg.AssetRecordsFilter(
             asset_key=names.feature_key(task.dataset),
-            asset_partitions=[d.isoformat() for d in suite.days],
+            asset_partitions=[d.isoformat() for d in task.suites[suite_name].days],
             after_storage_id=record.storage_id,
         ),
         limit=1,
@@ -205,6 +214,37 @@ def _suite_stale(
     if newer:
         return f"{task.dataset} {newer[0].partition_key} was rebuilt since"
     return None
+
+
+def _rolling_step(
+    project: Project,
+    store: LakeStore,
+    task_name: str,
+    suite_name: str,
+    last: dt.date | None,
+    rebuilt: Sequence[dt.date],
+) -> Step | str | None:
+    """A rolling suite's newest partition (the window ending at the newest feature day
+    with known labels) when it is missing or its days are rebuilt now; else why not."""
+    from clearlake.features.tables import feature_table  # features → lake, only here
+
+    task = project.task(task_name)
+    suite = task.suites[suite_name]
+    assert suite.rolling_days is not None
+    key = names.suite_key(task_name, suite_name)
+    label = key.to_user_string()
+    first = feature_table(project, task.dataset).first_day
+    first_partition = first + dt.timedelta(days=suite.rolling_days - 1 + suite.label_delay_days)
+    if last is None:
+        return f"{label} waits for {task.dataset}"
+    newest = last + dt.timedelta(days=suite.label_delay_days)
+    if newest < first_partition:
+        return f"{label} waits for {task.dataset} through {first_partition}"
+    start, end = suite.window_ending(newest)
+    path = store.partition_file("/".join(key.path), f"date={newest.isoformat()}")
+    if store.exists(path) and not any(start <= day <= end for day in rebuilt):
+        return None
+    return Step(f"{label} [{newest}] (window {start}..{end})", (key,), partition_key=str(newest))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from assets.evaluation.suites import suite_assets
 from assets.features.automation import new_days_sensor
 from assets.features.feature_tables import feature_asset
 from assets.lake.replication import replication_asset
+from clearlake.io_managers import LakeParquetIOManager
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import lake_tables
 from clearlake.project.load import Project, load_project
@@ -122,11 +123,13 @@ def definitions(project: Project, lake: LakeStore, source_url: str) -> dg.Defini
     assets = [replication_asset(t) for t in lake_tables(project).values()]
     assets += [feature_asset(project, name) for name in project.config.features]
     assets += suite_assets(project)
+    resource = LakeResource(url=lake.url)
     return dg.Definitions(
         assets=assets,
         sensors=[new_days_sensor()],
         resources={
-            "lake": LakeResource(url=lake.url),
+            "lake": resource,
+            "io_manager": LakeParquetIOManager(lake=resource),
             "production": SourceDatabaseResource(url=source_url),
         },
     )

@@ -21,7 +21,7 @@ from clearlake.project.load import load_project
 @pytest.fixture
 def live_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_db: str) -> Path:
     create_source(postgres_db)
-    write_project(tmp_path / "project", with_task=True)
+    write_project(tmp_path / "project", with_task=True, rolling=True)
     home = tmp_path / "home"
     (home / "dagster").mkdir(parents=True)
     for name, value in {
@@ -66,33 +66,37 @@ def test_build_fills_what_is_missing_and_then_finds_nothing(
             suite_name="train",
         )
     first = build()
-    assert "[1/4] building lake/orders 2024-03-01..2024-03-06" in first
-    assert "[2/4] building lake/zones (snapshot)" in first
-    assert "[3/4] building features/order_features 2024-03-01..2024-03-06" in first
-    assert "[4/4] building evaluation/returns/suites/train (missing)" in first
+    assert "[1/5] building lake/orders 2024-03-01..2024-03-06" in first
+    assert "[2/5] building lake/zones (snapshot)" in first
+    assert "[3/5] building features/order_features 2024-03-01..2024-03-06" in first
+    assert "[4/5] building evaluation/returns/suites/recent [2024-03-07] (window " in first
+    assert "(window 2024-03-04..2024-03-06)" in first
+    assert "[5/5] building evaluation/returns/suites/train (missing)" in first
     assert "not yet: evaluation/returns/suites/holdout waits for order_features through" in first
-    assert "built 4 step(s) (14 partition(s))" in first
+    assert "built 5 step(s) (15 partition(s))" in first
     assert lake.list_partitions("features/order_features") == [str(day(n)) for n in range(6)]
-    assert runs(live_home) == 4
+    assert runs(live_home) == 5
 
     again = build()
     assert "nothing to build" in again
-    assert runs(live_home) == 4
+    assert runs(live_home) == 5
 
     # Two new days in production: only they, and the suite whose window they complete.
     add_day(postgres_db, day(6))
     add_day(postgres_db, day(7))
     add_day(postgres_db, day(8))
     partial = build("--through", str(day(7)))
-    assert "[1/3] building lake/orders 2024-03-07..2024-03-08" in partial
-    assert "[2/3] building features/order_features 2024-03-07..2024-03-08" in partial
-    assert "[3/3] building evaluation/returns/suites/holdout (missing)" in partial
+    assert "[1/4] building lake/orders 2024-03-07..2024-03-08" in partial
+    assert "[2/4] building features/order_features 2024-03-07..2024-03-08" in partial
+    assert "[4/4] building evaluation/returns/suites/recent [2024-03-09]" in partial
+    assert "[3/4] building evaluation/returns/suites/holdout (missing)" in partial
     assert "suites/train" not in partial
     with dg.DagsterInstance.from_config(str(live_home / "dagster")) as instance:
         record = latest(instance, names.suite_key("returns", "holdout"))
     assert record is not None and record.code_version is not None
     rest = build()
-    assert "[1/2] building lake/orders 2024-03-09" in rest
+    assert "[1/3] building lake/orders 2024-03-09" in rest
+    assert "[3/3] building evaluation/returns/suites/recent [2024-03-10]" in rest
     assert "holdout" not in rest
     assert "nothing to build" in build()
     assert (

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from live_project import add_day, create_source, day, definitions, write_project
 
+from clearlake.evaluation.suites import load_suite
 from clearlake.lake.store import LakeStore
 from clearlake.names import NEW_DAYS_SENSOR, feature_key, lake_key
 
@@ -180,3 +181,46 @@ def test_nothing_runs_while_an_input_is_written_and_a_backlog_is_one_tick(
     daemon.run(backlog)
     assert lake.list_partitions("features/order_features") == [str(day(n)) for n in range(5)]
     assert daemon.tick() == {}
+
+
+def test_a_rolling_suite_follows_each_new_feature_day(tmp_path: Path, postgres_db: str) -> None:
+    create_source(postgres_db)
+    project = write_project(tmp_path / "project", with_task=True, rolling=True)
+    lake = LakeStore(str(tmp_path / "lake"))
+    (tmp_path / "dagster").mkdir()
+    instance = dg.DagsterInstance.local_temp(str(tmp_path / "dagster"))
+    defs = definitions(project, lake, postgres_db)
+    daemon = Daemon(defs, instance)
+    recent = "evaluation/returns/suites/recent"
+    spec = defs.resolve_assets_def(dg.AssetKey.from_user_string(recent)).specs_by_key
+    assert spec[dg.AssetKey.from_user_string(recent)].tags["flow"] == "new-days"
+
+    replicate(defs, instance, table=ZONES)
+    for n in range(4):
+        add_day(postgres_db, day(n))
+    replicate(defs, instance, 0, 1, 2, 3)
+    assert daemon.tick() == {"features/order_features": [str(day(n)) for n in range(4)]}
+    daemon.run({"features/order_features": [str(day(n)) for n in range(4)]})
+    # Partition D holds days D-3..D-1 (3 days, labels known a day later): D = day 3, day 4.
+    assert daemon.tick() == {recent: [str(day(3)), str(day(4))]}
+    daemon.run({recent: [str(day(3)), str(day(4))]})
+    assert daemon.tick() == {}
+    stored = lake.read_table(lake.partition_file(recent, f"date={day(4)}"))
+    assert sorted(set(stored.column("order_day").to_pylist())) == [day(1), day(2), day(3)]
+    assert load_suite(
+        lake,
+        task_name="returns",
+        task=project.task("returns"),
+        dataset=project.feature("order_features"),
+        suite_name="recent",
+    ).equals(stored)
+
+    # A new day: its feature partition, then the one rolling partition that ends on it.
+    add_day(postgres_db, day(4))
+    replicate(defs, instance, 4)
+    assert daemon.tick() == {"features/order_features": [str(day(4))]}
+    daemon.run({"features/order_features": [str(day(4))]})
+    assert daemon.tick() == {recent: [str(day(5))]}
+    daemon.run({recent: [str(day(5))]})
+    assert daemon.tick() == {}
+    assert lake.list_partitions(recent) == [str(day(n)) for n in (3, 4, 5)]
