@@ -50,6 +50,7 @@ from clearlake.evaluation import (
     runner,
     scoring,
     seeds,
+    windows,
 )
 from clearlake.evaluation.suites import current_window, row_id
 from clearlake.features.datasets import table_digest
@@ -295,6 +296,15 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                     "/".join(predictions_key(task_name).path), f"key={resolved.key}"
                 )
             ).to_pandas()
+            base_frame = windows.baseline_on_window(  # a rolling test suite may have moved
+                context,
+                project=project,
+                task_name=task_name,
+                key=resolved.key,
+                store=store,
+                baseline_predictions=base_frame,
+                candidate_predictions=candidate_predictions,
+            )
             spread = seeds.baseline_spread(
                 context,
                 project=project,
