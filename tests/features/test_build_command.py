@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from clearlake import names
 from clearlake.cli.main import app
+from clearlake.cli.runs import materialize
 from clearlake.evaluation.errors import SuiteNotMaterialisedError
 from clearlake.evaluation.suites import load_suite
 from clearlake.lake.store import LakeStore
@@ -99,13 +100,33 @@ def test_build_fills_what_is_missing_and_then_finds_nothing(
     assert "[3/3] building evaluation/returns/suites/recent [2024-03-10]" in rest
     assert "holdout" not in rest
     assert "nothing to build" in build()
-    assert (
-        load_suite(
-            lake,
-            task_name="returns",
-            task=task,
-            dataset=project.feature(task.dataset),
-            suite_name="train",
-        ).num_rows
-        == 5 * 5
+    current = load_suite(
+        lake,
+        task_name="returns",
+        task=task,
+        dataset=project.feature(task.dataset),
+        suite_name="recent",
     )
+    assert sorted({str(d) for d in current.column("order_day").to_pylist()}) == [
+        str(day(n)) for n in (6, 7, 8)
+    ]
+
+    # Stale pinned suites: a day of the window rebuilt, or the suite's definition edited.
+    result = materialize([names.feature_key("order_features")], partition_key=str(day(1)))
+    assert result.success
+    stale = build()
+    assert f"[1/1] building evaluation/returns/suites/train (order_features {day(1)} was " in stale
+    config = live_home.parent / "project" / "clearlake.yaml"
+    config.write_text(config.read_text().replace("role: train}", "role: train, description: x}"))
+    assert "[1/1] building evaluation/returns/suites/train (its definition changed)" in build()
+    assert "nothing to build" in build()
+    project = load_project(live_home.parent / "project")
+    task = project.task("returns")
+    train = load_suite(
+        lake,
+        task_name="returns",
+        task=task,
+        dataset=project.feature(task.dataset),
+        suite_name="train",
+    )
+    assert train.num_rows == 5 * 5
