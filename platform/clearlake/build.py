@@ -25,7 +25,7 @@ import dagster as dg
 from clearlake import names, runs
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.suites import suite_code_version
-from clearlake.features.tables import days_between, missing_days
+from clearlake.features.tables import days_between, feature_table, missing_days
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, lake_tables
 from clearlake.lineage import latest
@@ -96,82 +96,116 @@ def plan(
     """What ``clearlake build`` would run, in order (see the module's docstring)."""
     chosen, features = _wanted(project, tasks)
     tables = lake_tables(project)
-    needed = sorted({t for f in features for t in project.feature_inputs(f)})
-    if not tasks:
-        needed = list(tables)
+    needed = (
+        sorted({t for f in features for t in project.feature_inputs(f)}) if tasks else list(tables)
+    )
+    lake, reached = _lake_steps(store, [tables[n] for n in needed], newest_day, through)
+    feature_steps, available, rebuilt = _feature_steps(project, store, features, reached)
+    suite_steps, waiting = _suite_steps(project, store, instance, chosen, available, rebuilt)
+    return Plan([*lake, *feature_steps, *suite_steps], waiting)
+
+
+def _lake_steps(
+    store: LakeStore,
+    tables: Sequence[LakeTable],
+    newest_day: NewestDay,
+    through: dt.date | None,
+) -> tuple[list[Step], dict[str, dt.date | None]]:
+    """Missing snapshots and day ranges; per daily table, the last day it will have."""
     steps: list[Step] = []
     reached: dict[str, dt.date | None] = {}
-    for name in needed:
-        table = tables[name]
+    for table in tables:
+        key = names.lake_key(table.name)
         if not table.partitioned:
-            if not store.exists(store.partition_file(name, None)):
-                steps.append(Step(f"lake/{name} (snapshot)", (names.lake_key(name),)))
+            if not store.exists(store.partition_file(table.name, None)):
+                steps.append(Step(f"lake/{table.name} (snapshot)", (key,)))
             continue
         assert table.first_day is not None
-        newest = newest_day(table)
+        newest = newest_day(table)  # never past the source's newest day
         last = (
             min(d for d in (newest, table.last_day, through) if d is not None) if newest else None
         )
-        reached[name] = last
+        reached[table.name] = last
         if last is None or last < table.first_day:
             continue
-        for first, end in ranges(missing_days(store, name, table.first_day, last)):
-            steps.append(
-                Step(f"lake/{name} {_span(first, end)}", (names.lake_key(name),), (first, end))
-            )
+        for first, end in ranges(missing_days(store, table.name, table.first_day, last)):
+            steps.append(Step(f"lake/{table.name} {_span(first, end)}", (key,), (first, end)))
+    return steps, reached
 
-    built: dict[str, list[dt.date]] = {}
+
+def _feature_steps(
+    project: Project,
+    store: LakeStore,
+    features: Sequence[str],
+    reached: dict[str, dt.date | None],
+) -> tuple[list[Step], dict[str, dt.date | None], dict[str, list[dt.date]]]:
+    """Missing feature day ranges; per table, its last day and the days built now."""
+    steps: list[Step] = []
     available: dict[str, dt.date | None] = {}
+    rebuilt: dict[str, list[dt.date]] = {}
     for feature in features:
-        first_day, last = _feature_days(project, tables, feature, reached)
+        first_day, last = _feature_days(project, feature, reached)
         available[feature] = last
         if last is None or last < first_day:
             continue
         path = "/".join(names.feature_key(feature).path)
-        missing = missing_days(store, path, first_day, last)
-        built[feature] = missing
-        for first, end in ranges(missing):
+        rebuilt[feature] = missing_days(store, path, first_day, last)
+        for first, end in ranges(rebuilt[feature]):
             steps.append(
                 Step(f"{path} {_span(first, end)}", (names.feature_key(feature),), (first, end))
             )
+    return steps, available, rebuilt
 
+
+def _suite_steps(
+    project: Project,
+    store: LakeStore,
+    instance: dg.DagsterInstance,
+    tasks: Sequence[str],
+    available: dict[str, dt.date | None],
+    rebuilt: dict[str, list[dt.date]],
+) -> tuple[list[Step], list[str]]:
+    """Pinned suites missing or stale, rolling suites' newest partition; what must wait."""
+    steps: list[Step] = []
     waiting: list[str] = []
-    for task_name in chosen:
+    for task_name in tasks:
         task = project.task(task_name)
+        last, days = available.get(task.dataset), rebuilt.get(task.dataset, [])
         for suite_name in sorted(task.suites):
-            suite = task.suites[suite_name]
-            key = names.suite_key(task_name, suite_name)
-            label = key.to_user_string()
-            last = available.get(task.dataset)
-            if suite.rolling:
-                step = _rolling_step(
-                    project, store, task_name, suite_name, last, built.get(task.dataset, [])
-                )
-                if isinstance(step, Step):
-                    steps.append(step)
-                elif step:
-                    waiting.append(step)
-                continue
-            if last is None or suite.span()[1] > last:
-                waiting.append(f"{label} waits for {task.dataset} through {suite.span()[1]}")
-                continue
-            reason = _suite_stale(
-                project, store, instance, task_name, suite_name, built.get(task.dataset, [])
-            )
-            if reason:
-                steps.append(Step(f"{label} ({reason})", (key,)))
-    return Plan(steps, waiting)
+            if task.suites[suite_name].rolling:
+                found = _rolling_step(project, store, task_name, suite_name, last, days)
+            else:
+                found = _pinned_step(project, store, instance, task_name, suite_name, last, days)
+            if isinstance(found, Step):
+                steps.append(found)
+            elif found:
+                waiting.append(found)
+    return steps, waiting
+
+
+def _pinned_step(
+    project: Project,
+    store: LakeStore,
+    instance: dg.DagsterInstance,
+    task_name: str,
+    suite_name: str,
+    last: dt.date | None,
+    rebuilt: Sequence[dt.date],
+) -> Step | str | None:
+    """A pinned suite to (re)build once its window's days exist; else why not."""
+    task = project.task(task_name)
+    key = names.suite_key(task_name, suite_name)
+    end = task.suites[suite_name].span()[1]
+    if last is None or end > last:
+        return f"{key.to_user_string()} waits for {task.dataset} through {end}"
+    reason = _suite_stale(project, store, instance, task_name, suite_name, rebuilt)
+    return Step(f"{key.to_user_string()} ({reason})", (key,)) if reason else None
 
 
 def _feature_days(
-    project: Project,
-    tables: dict[str, LakeTable],
-    feature: str,
-    reached: dict[str, dt.date | None],
+    project: Project, feature: str, reached: dict[str, dt.date | None]
 ) -> tuple[dt.date, dt.date | None]:
     """A feature table's first day and the newest day all its daily inputs will have."""
-    from clearlake.features.tables import feature_table  # features → lake, only here
-
     table = feature_table(project, feature)
     lasts = [reached.get(name) for name, t in table.inputs.items() if t.partitioned]
     if any(d is None for d in lasts) or not lasts:
@@ -226,8 +260,6 @@ def _rolling_step(
 ) -> Step | str | None:
     """A rolling suite's newest partition (the window ending at the newest feature day
     with known labels) when it is missing or its days are rebuilt now; else why not."""
-    from clearlake.features.tables import feature_table  # features → lake, only here
-
     task = project.task(task_name)
     suite = task.suites[suite_name]
     assert suite.rolling_days is not None

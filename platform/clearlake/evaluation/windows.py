@@ -16,12 +16,17 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from clearlake.errors import ClearlakeError
 from clearlake.evaluation import candidates, predictions, runner
 from clearlake.evaluation.predictions import ROW_ID
 from clearlake.evaluation.suites import current_window, row_id
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
 from clearlake.settings import load_settings
+
+
+class WindowMovedError(ClearlakeError):
+    """The rolling test suite moved while a candidate was being evaluated."""
 
 
 def cache_table(task: str) -> str:
@@ -85,4 +90,11 @@ def baseline_on_window(
         table.schema,
         table.to_batches(),
     )
-    return table.to_pandas()
+    frame = table.to_pandas()
+    if not same_rows(frame, candidate_predictions):  # a new partition landed meanwhile
+        raise WindowMovedError(
+            f"The rolling suite {task_name}/{task.test_suite} moved to {window[0]}..{window[1]} "
+            "while this candidate was evaluated on an older window: evaluate it again "
+            "(re-execute the run), its baseline is then compared on the same window."
+        )
+    return frame
