@@ -18,6 +18,8 @@ from clearlake.lake.store import LakeStore
 from clearlake.lineage import latest
 from clearlake.project.load import load_project
 
+pytestmark = pytest.mark.slow  # the command as a user runs it: a sequence of ~15 real runs
+
 
 @pytest.fixture
 def live_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_db: str) -> Path:
