@@ -10,7 +10,10 @@ its state resets on the first evaluation and whenever the condition is redeploye
 day can be forgotten; ``any_deps_updated`` re-runs a day whose input was re-written with
 the same content. Here the trigger is a state change of the day itself ("missing, and
 every input now exists") or a new *data version* of an input, remembered until the day
-is requested or materialised (tests/features/test_new_days_flow.py holds it to this).
+is requested or materialised (tests/features/test_new_days_flow.py holds it to this). A
+day whose run failed is not requested again by itself (no retry storm every tick):
+``clearlake build`` or the UI re-runs it. A redeployed condition starts with no memory, so
+its first evaluation requests every ready missing day of the backlog window once.
 
 Snapshot (unpartitioned) inputs: a feature day needs them to exist and waits while one is
 being written, but a new version of a snapshot does not re-run the days already built
