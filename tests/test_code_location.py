@@ -44,7 +44,16 @@ def test_local_definitions_hold_every_domain(clearlake_home: Path, sample_lake: 
         assert node.description, f"{key.to_user_string()} has no description"
         assert node.owners, f"{key.to_user_string()} has no owner"
     sensors = {s.name for s in definitions.sensors or []}
-    assert {names.COMMIT_SENSOR, names.DROP_SENSOR, names.LAKE_DAYS_SENSOR} <= sensors
+    assert {
+        names.COMMIT_SENSOR,
+        names.DROP_SENSOR,
+        names.NEW_DAYS_SENSOR,
+        names.LAKE_DAYS_SENSOR,
+    } <= sensors
+    flow = definitions.resolve_sensor_def(names.NEW_DAYS_SENSOR)
+    assert isinstance(flow, dg.AutomationConditionSensorDefinition)
+    following = {k.to_user_string() for k in flow.asset_selection.resolve(graph)}
+    assert {k for k in keys if k.startswith("features/")} <= following  # every feature table
     jobs = {j.name for j in definitions.jobs or []}
     assert {
         names.evaluation_job("arrival_delay"),

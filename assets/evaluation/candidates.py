@@ -37,6 +37,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets.evaluation.suites import suite_dep
 from clearlake.evaluation import (
     baseline,
     candidate_process,
@@ -49,8 +50,9 @@ from clearlake.evaluation import (
     runner,
     scoring,
     seeds,
+    windows,
 )
-from clearlake.evaluation.suites import row_id
+from clearlake.evaluation.suites import current_window, row_id
 from clearlake.features.datasets import table_digest
 from clearlake.names import (
     REGRESSION_CHECK,
@@ -58,7 +60,6 @@ from clearlake.names import (
     comparison_key,
     predictions_key,
     scores_key,
-    suite_key,
 )
 from clearlake.partitions import candidate_partitions
 from clearlake.project.config import TaskConfig
@@ -132,7 +133,7 @@ def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             + "".join(f"{s.label}, " for s in task.subgroups)
             + "actual, prediction."
         ),
-        deps=[suite_key(task_name, task.train_suite), suite_key(task_name, task.test_suite)],
+        deps=[suite_dep(project, task_name, s) for s in (task.train_suite, task.test_suite)],
         code_version=code_version,
         kinds={"python", "pandas"},
         **common(task_name),
@@ -173,6 +174,9 @@ def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 "committed_at": dg.MetadataValue.timestamp(info.committed_at),
                 "entrypoint": candidate.repository.entrypoint,
                 "seed": task.seeds.seed,
+                "test_window": "..".join(
+                    map(str, current_window(store, task_name, task, task.test_suite) or ())
+                ),
                 "takes_seed": outcome.takes_seed,
                 "fit_seconds": round(outcome.fit_seconds, 3),
                 "predict_seconds": round(outcome.predict_seconds, 3),
@@ -292,6 +296,15 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                     "/".join(predictions_key(task_name).path), f"key={resolved.key}"
                 )
             ).to_pandas()
+            base_frame = windows.baseline_on_window(  # a rolling test suite may have moved
+                context,
+                project=project,
+                task_name=task_name,
+                key=resolved.key,
+                store=store,
+                baseline_predictions=base_frame,
+                candidate_predictions=candidate_predictions,
+            )
             spread = seeds.baseline_spread(
                 context,
                 project=project,

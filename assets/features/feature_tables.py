@@ -10,11 +10,12 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
+from clearlake.automation import new_days
 from clearlake.features import build, checks
 from clearlake.features.tables import FeatureTable, feature_table
 from clearlake.lake.metadata import declared_table_schema, written_metadata
 from clearlake.lake.store import date_partition
-from clearlake.names import feature_key, lake_key
+from clearlake.names import NEW_DAYS_TAGS, feature_key, lake_key
 from clearlake.partitions import daily_partitions, partition_days
 from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
@@ -80,7 +81,10 @@ def feature_asset(project: Project, name: str) -> dg.AssetsDefinition:
         code_version=table.code_version,
         kinds={"parquet", "duckdb" if table.sql is not None else "pandas"},
         owners=["team:data-science"],
-        tags={"layer": "features"},
+        tags={"layer": "features", **NEW_DAYS_TAGS},
+        automation_condition=new_days(
+            snapshots=[lake_key(t) for t, source in table.inputs.items() if not source.partitioned]
+        ),
         metadata={
             "dagster/column_schema": column_schema(table),
             "table": table.path,

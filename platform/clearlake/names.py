@@ -114,3 +114,13 @@ REGRESSION_REPORT_SENSOR = "regression_report_sensor"
 DROP_PARTITIONS = "drops"
 DROP_SENSOR = "drop_zone_sensor"
 DROP_JOB = "drop_ingestion"
+
+# -- live data: new lake days flow downstream ------------------------------------------
+
+FLOW_TAG = "flow"
+NEW_DAYS_FLOW = "new-days"
+"""Tag ``flow: new-days``: a daily asset that follows new lake days by itself (its
+automation condition is ``clearlake.automation.new_days``)."""
+NEW_DAYS_TAGS = {FLOW_TAG: NEW_DAYS_FLOW}
+NEW_DAYS_SENSOR = "new_days_automation_sensor"
+"""Evaluates the automation condition of every asset tagged ``flow: new-days``."""

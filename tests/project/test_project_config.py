@@ -191,6 +191,29 @@ CASES = [
         lambda raw: raw["tasks"]["late_arrival"]["suites"]["train"].update(end="2012-12-01"),
         r"start 2013-01-01 is after end 2012-12-01",
     ),
+    (
+        "suite both pinned and rolling",
+        lambda raw: raw["tasks"]["late_arrival"]["suites"]["holdout"].update(rolling_days=28),
+        r"tasks\.late_arrival\.suites\.holdout.*either pinned \(`start` and `end`\) or "
+        r"rolling \(`rolling_days`",
+    ),
+    (
+        "suite neither pinned nor rolling",
+        lambda raw: raw["tasks"]["late_arrival"]["suites"].update(recent={"role": "test"}),
+        r"tasks\.late_arrival\.suites\.recent.*exactly one of them",
+    ),
+    (
+        "label delay on a pinned suite",
+        lambda raw: raw["tasks"]["late_arrival"]["suites"]["holdout"].update(label_delay_days=1),
+        r"suites\.holdout.*`label_delay_days` is for rolling suites",
+    ),
+    (
+        "rolling train suite",
+        lambda raw: raw["tasks"]["late_arrival"]["suites"].update(
+            train={"rolling_days": 28, "role": "train"}
+        ),
+        r"tasks\.late_arrival.*the train suite 'train' is rolling",
+    ),
 ]
 
 

@@ -62,6 +62,19 @@ def check_entrypoints(project: Project, settings: Settings) -> None:
         )
 
 
+@config_app.command("reload")
+def reload(
+    port: Annotated[int, typer.Option(help="Port of the running Dagster UI.")] = 3000,
+    host: Annotated[str, typer.Option(help="Host of the running Dagster UI.")] = "127.0.0.1",
+) -> None:
+    """Validate the configuration, then reload it into a running Dagster UI."""
+    from clearlake.config_reload import RELOADED, reload_location
+
+    load_project(load_settings().config_path)  # an invalid edit is refused, not loaded
+    reload_location(host, port)
+    console.print(RELOADED)
+
+
 def describe(project: Project) -> list[Table]:
     """One table per section that the project declares."""
     config = project.config

@@ -124,7 +124,8 @@ def ensure_features_and_suites(
                 ),
                 f"materialising {table}",
             )
-        suites = [names.suite_key(name, suite) for suite in sorted(task.suites)]
+        pinned = [s for s in sorted(task.suites) if not task.suites[s].rolling]
+        suites = [names.suite_key(name, suite) for suite in pinned]  # rolling: `clearlake build`
         absent = [
             k for k in suites if not store.exists(store.partition_file("/".join(k.path), None))
         ]

@@ -55,8 +55,8 @@ class SuiteNotMaterialisedError(ClearlakeError):
         self.suite = suite
         super().__init__(
             f"Evaluation suite {suite!r} of task {task!r} is not available ({reason}). "
-            f"Materialise evaluation/{task}/suites/{suite} and the features it needs first "
-            "(for example with `clearlake demo`)."
+            f"Build it with `clearlake build --task {task}` (it builds the lake days and "
+            f"features evaluation/{task}/suites/{suite} needs first)."
         )
 
 

@@ -57,16 +57,23 @@ def candidate_columns(task: TaskConfig, dataset: FeatureConfig, *, train: bool) 
 
 
 def build_suite(
-    features: pa.Table, *, task: TaskConfig, dataset: FeatureConfig, suite: SuiteConfig
+    features: pa.Table,
+    *,
+    task: TaskConfig,
+    dataset: FeatureConfig,
+    suite: SuiteConfig,
+    window: tuple[dt.date, dt.date] | None = None,
 ) -> pa.Table:
-    """The rows of ``suite``'s window with a known target, ordered by row id."""
+    """The rows of ``suite``'s window (a rolling suite's: ``window``) with a known target,
+    ordered by row id."""
+    start, end = window or suite.span()
     dates = features.column(date_column(task, dataset))
     if pa.types.is_timestamp(dates.type):
         dates = pc.cast(dates, pa.date32())
     keep = pc.and_(
         pc.and_(
-            pc.greater_equal(dates, pa.scalar(suite.start)),
-            pc.less_equal(dates, pa.scalar(suite.end)),
+            pc.greater_equal(dates, pa.scalar(start)),
+            pc.less_equal(dates, pa.scalar(end)),
         ),
         pc.is_valid(features.column(task.target)),
     )
@@ -96,11 +103,14 @@ def suite_from_lake(
     task: TaskConfig,
     dataset: FeatureConfig,
     suite_name: str,
+    partition: dt.date | None = None,
 ) -> pa.Table:
-    """Build a suite from the published feature partitions (all must be present)."""
+    """Build a suite from the published feature partitions (all must be present); a
+    rolling suite's partition ``partition`` (see ``SuiteConfig.window_ending``)."""
     suite = task.suites[suite_name]
     table = feature_table(task.dataset)
-    absent = missing_days(store, task.dataset, suite.start, suite.end)
+    start, end = suite.window_ending(partition) if partition is not None else suite.span()
+    absent = missing_days(store, task.dataset, start, end)
     if absent:
         raise SuiteNotMaterialisedError(
             task_name,
@@ -109,9 +119,10 @@ def suite_from_lake(
             "materialise them first",
         )
     declared = arrow_schema(dataset.columns)
-    files = [store.partition_file(table, f"date={d.isoformat()}") for d in suite.days]
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    files = [store.partition_file(table, f"date={d.isoformat()}") for d in days]
     features = ds.dataset(files, format="parquet", filesystem=store.fs, schema=declared).to_table()
-    return build_suite(features, task=task, dataset=dataset, suite=suite)
+    return build_suite(features, task=task, dataset=dataset, suite=suite, window=(start, end))
 
 
 def suite_code_version(task: TaskConfig, suite_name: str) -> str:
@@ -121,17 +132,30 @@ def suite_code_version(task: TaskConfig, suite_name: str) -> str:
     )
     return digest(
         source_version(build_suite, suite_from_lake, suite_schema),
-        json_version(
-            {"name": suite_name, **task.suites[suite_name].model_dump(mode="json"), **selecting}
-        ),
+        json_version({"name": suite_name, **_definition(task.suites[suite_name]), **selecting}),
     )
+
+
+def _definition(suite: SuiteConfig) -> dict[str, object]:
+    """A suite's declaration as hashed; a pinned one as before rolling suites existed (so
+    adding them did not unsync every materialised suite)."""
+    rolling = {"rolling_days", "label_delay_days"}
+    return suite.model_dump(mode="json", exclude=None if suite.rolling else rolling)
 
 
 def load_suite(
     store: LakeStore, *, task_name: str, task: TaskConfig, dataset: FeatureConfig, suite_name: str
 ) -> pa.Table:
-    """The materialised suite; a clear error when it was never materialised or is stale."""
+    """The materialised suite (a rolling suite's current window: its newest partition); a
+    clear error when it was never materialised or is stale."""
     path = store.partition_file(suite_table(task_name, suite_name), None)
+    if task.suites[suite_name].rolling:
+        current = current_partition(store, task_name, suite_name)
+        if current is None:
+            raise SuiteNotMaterialisedError(
+                task_name, suite_name, "the rolling suite has no partition yet"
+            )
+        path = store.partition_file(suite_table(task_name, suite_name), f"date={current}")
     if not store.exists(path):
         raise SuiteNotMaterialisedError(task_name, suite_name, f"{path} is missing")
     table = store.read_table(path)
@@ -145,3 +169,20 @@ def load_suite(
             + ")",
         )
     return table
+
+
+def current_partition(store: LakeStore, task_name: str, suite_name: str) -> dt.date | None:
+    """A rolling suite's newest materialised partition: the window candidates are scored on."""
+    found = store.list_partitions(suite_table(task_name, suite_name))
+    return dt.date.fromisoformat(max(found)) if found else None
+
+
+def current_window(
+    store: LakeStore, task_name: str, task: TaskConfig, suite_name: str
+) -> tuple[dt.date, dt.date] | None:
+    """The days a suite's stored rows cover now (a rolling suite's current window)."""
+    suite = task.suites[suite_name]
+    if not suite.rolling:
+        return suite.span()
+    current = current_partition(store, task_name, suite_name)
+    return suite.window_ending(current) if current is not None else None

@@ -221,22 +221,56 @@ Direction = Literal["lower", "higher"]
 
 
 class SuiteConfig(_Model):
-    """A pinned window of dataset rows: a regression dataset with a version."""
+    """A window of dataset rows: pinned (``start``..``end``, a regression dataset with a
+    version) or rolling (the ``rolling_days`` before the newest day with known labels,
+    ``label_delay_days`` behind the lake: it moves with the lake, one partition a day)."""
 
-    start: dt.date
-    end: dt.date
+    start: dt.date | None = None
+    end: dt.date | None = None
+    rolling_days: int | None = Field(default=None, ge=1)
+    label_delay_days: int = Field(default=0, ge=0)
+    """Rolling: days a label takes to be known (partition D ends at D - label_delay_days)."""
     role: Literal["train", "test", "slice"] = "slice"
     description: str = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> SuiteConfig:
-        if self.start > self.end:
+        pinned = self.start is not None or self.end is not None
+        if pinned == (self.rolling_days is not None):
+            raise ValueError(
+                "declare the suite either pinned (`start` and `end`) or rolling "
+                "(`rolling_days`, optionally `label_delay_days`), exactly one of them"
+            )
+        if pinned and (self.start is None or self.end is None):
+            raise ValueError("a pinned suite declares both `start` and `end`")
+        if pinned and self.label_delay_days:
+            raise ValueError("`label_delay_days` is for rolling suites (with `rolling_days`)")
+        if self.start is not None and self.end is not None and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
         return self
 
     @property
+    def rolling(self) -> bool:
+        return self.rolling_days is not None
+
+    def span(self) -> tuple[dt.date, dt.date]:
+        """A pinned suite's first and last day."""
+        if self.start is None or self.end is None:
+            raise ValueError("a rolling suite has no fixed span: use window_ending(day)")
+        return self.start, self.end
+
+    def window_ending(self, day: dt.date) -> tuple[dt.date, dt.date]:
+        """A rolling suite's window in its partition ``day``: the ``rolling_days`` up to
+        ``day - label_delay_days``."""
+        if self.rolling_days is None:
+            return self.span()
+        last = day - dt.timedelta(days=self.label_delay_days)
+        return last - dt.timedelta(days=self.rolling_days - 1), last
+
+    @property
     def days(self) -> list[dt.date]:
-        return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+        start, end = self.span()
+        return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
 
 
 class MetricConfig(_Model):
@@ -428,6 +462,11 @@ class TaskConfig(_Model):
             raise ValueError(f"`classes` is for multiclass tasks, this one is {self.type}")
         if self.type != "binary" and self.positive_class is not None:
             raise ValueError(f"`positive_class` is for binary tasks, this one is {self.type}")
+        if self.suites[self.train_suite].rolling:
+            raise ValueError(
+                f"the train suite {self.train_suite!r} is rolling: candidates are fitted on a "
+                "pinned window (declare its `start` and `end`); roll the test suite instead"
+            )
         return self
 
     @property
@@ -443,8 +482,10 @@ class TaskConfig(_Model):
         return self.suites[self.test_suite]
 
     def window(self) -> tuple[dt.date, dt.date]:
-        """The days of the dataset every suite together needs."""
-        return min(s.start for s in self.suites.values()), max(s.end for s in self.suites.values())
+        """The days of the dataset every pinned suite together needs (rolling suites follow
+        the lake; the train suite is always pinned)."""
+        spans = [s.span() for s in self.suites.values() if not s.rolling]
+        return min(a for a, _ in spans), max(b for _, b in spans)
 
 
 # ---------------------------------------------------------------------------------------
