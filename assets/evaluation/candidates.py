@@ -280,7 +280,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         resolved = baseline.resolve_baseline(
             context.instance,
             candidate,
-            predictions=predictions_key(task_name),
+            comparison=key_of_comparison,
             timeout_seconds=task.baseline_wait_seconds,
         )
         started = time.perf_counter()
@@ -325,6 +325,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             candidate=key,
             baseline=resolved.key,
             baseline_note=resolved.note,
+            baseline_via=resolved.via,
             no_baseline=candidate.repository.no_baseline,
             seed_note=seed_note,
         )

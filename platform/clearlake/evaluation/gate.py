@@ -83,6 +83,9 @@ class GateOutcome:
     """Per metric, the declared minimum effect as text (``1% of the baseline``)."""
     seed_note: str = ""
     multiplicity: str = ""
+    baseline_via: str = ""
+    """Set when the policy's baseline was replaced (it was blocked or failed): why, for the
+    headline — ``nearest passing ancestor; parent def5678 was blocked``."""
 
     @property
     def passed(self) -> bool:
@@ -92,6 +95,8 @@ class GateOutcome:
     def headline(self) -> str:
         """The one line every surface prints."""
         against = f"vs {self.baseline}" if self.baseline else "without a baseline"
+        if self.baseline and self.baseline_via:
+            against += f" ({self.baseline_via})"
         if self.status == BLOCKED and self.reasons:
             more = f" (+{len(self.reasons) - 1} more)" if len(self.reasons) > 1 else ""
             return f"blocked {against}: {self.reasons[0].text()}{more}"
@@ -149,6 +154,7 @@ def decide(
     baseline_note: str,
     no_baseline: str = "allow",
     seed_note: str = "",
+    baseline_via: str = "",
 ) -> GateOutcome:
     """The gate outcome of a comparison frame (``scoring.COMPARISON_COLUMNS``)."""
     common: dict[str, Any] = {
@@ -157,6 +163,7 @@ def decide(
         "baseline_note": baseline_note,
         "min_effects": min_effect_texts(task),
         "seed_note": seed_note,
+        "baseline_via": baseline_via,
         "multiplicity": f"{task.verdict.multiplicity} across every metric and subgroup",
     }
     if baseline is None:
