@@ -39,6 +39,7 @@ import pandas as pd
 
 from clearlake.evaluation import (
     baseline,
+    calibration,
     candidate_process,
     candidates,
     gate,
@@ -52,10 +53,12 @@ from clearlake.evaluation import (
 )
 from clearlake.evaluation.suites import row_id
 from clearlake.features.datasets import table_digest
+from clearlake.lake.store import LakeStore
 from clearlake.names import (
     REGRESSION_CHECK,
     candidate_partitions_name,
     comparison_key,
+    gate_calibration_key,
     predictions_key,
     scores_key,
     suite_key,
@@ -237,7 +240,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     task = project.task(task_name)
     key_of_comparison = comparison_key(task_name)
     code_version = digest(
-        source_version(metrics, scoring, baseline, predictions, gate, seeds),
+        source_version(metrics, scoring, baseline, predictions, gate, seeds, calibration),
         task_version(task),
         custom_metric_sources(project, task),
     )
@@ -285,7 +288,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         )
         started = time.perf_counter()
         extra: dict[str, Any] = {}
-        seed_note = ""
+        seed_note = seed_warning = ""
         if resolved.key is not None:
             base_frame = store.read_table(
                 store.partition_file(
@@ -302,6 +305,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 metrics=task_metrics(project, task),
             )
             seed_note = spread.note
+            seed_warning = seeds.ignored_seed_warning(spread, candidate.repository.name)
             compared = scoring.compare_predictions(
                 candidate_predictions,
                 base_frame,
@@ -328,6 +332,8 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             baseline_via=resolved.via,
             no_baseline=candidate.repository.no_baseline,
             seed_note=seed_note,
+            seed_warning=seed_warning,
+            **calibrated(store, task_name),
         )
         gate.save_outcome(store, task_name, outcome)
         context.log.info(f"{key}: gate {outcome.headline()}")
@@ -367,6 +373,12 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         )
 
     return _comparison
+
+
+def calibrated(store: LakeStore, task_name: str) -> dict[str, Any]:
+    """The task's latest calibrated false-alarm rate, as ``gate.decide`` takes it."""
+    rate, source = calibration.false_alarm(store, gate_calibration_key(task_name))
+    return {"false_alarm_rate": rate, "calibration": source}
 
 
 def candidate_assets(project: Project) -> list[dg.AssetsDefinition]:

@@ -105,3 +105,13 @@ def test_second_push_is_compared_with_the_last_passing_commit(shop: Shop) -> Non
     assert overall.delta / log_loss(shop, a) > 0.09  # both steps, not the last one
     assert f"parent {b} was blocked" in second.baseline_note
     assert not shop.outcomes[c].success  # the blocking check failed C's run
+
+
+def test_the_ignored_seed_and_the_missing_calibration_are_in_the_headline(shop: Shop) -> None:
+    """The logistic regression takes no seed and its seed run reproduced it exactly."""
+    for key in shop.keys[2:]:
+        headline = outcome(shop, key).headline()
+        assert f"; seed ignored: {SHOP_REPO}'s fit takes no seed and reproduced exactly" in headline
+        assert headline.endswith(
+            f"; false-alarm rate not calibrated (clearlake gate calibrate {SHOP_TASK})"
+        )

@@ -176,6 +176,18 @@ def load(store: LakeStore, key: dg.AssetKey) -> Calibration | None:
     return None if found is None else Calibration.from_json(found)
 
 
+def false_alarm(store: LakeStore, key: dg.AssetKey) -> tuple[float | None, str]:
+    """The latest calibrated false-alarm rate of a task and where it comes from, for every
+    gate outcome (None: never calibrated)."""
+    found = load(store, key)
+    if found is None or not found.trials:
+        return None, ""
+    source = f"{found.blocked}/{found.trials} A/A trials of {found.champion} blocked"
+    if found.kind == "identical":
+        source += ", its refits reproduce it exactly"
+    return found.false_alarm_rate, f"{source}, {found.calibrated_at[:10]}"
+
+
 # -- the champion -----------------------------------------------------------------------
 
 

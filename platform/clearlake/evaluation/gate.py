@@ -86,6 +86,14 @@ class GateOutcome:
     baseline_via: str = ""
     """Set when the policy's baseline was replaced (it was blocked or failed): why, for the
     headline — ``nearest passing ancestor; parent def5678 was blocked``."""
+    seed_warning: str = ""
+    """Set when the algorithm ignores the platform's seed: its training randomness is not
+    in the verdict. Said in the headline, so every surface carries it."""
+    false_alarm_rate: float | None = None
+    """The task's latest A/A-calibrated false-alarm rate (share of trials blocked); None
+    when the task was never calibrated."""
+    calibration: str = ""
+    """Where that rate comes from (``3/40 A/A trials of r@abc blocked, 2026-12-01``)."""
 
     @property
     def passed(self) -> bool:
@@ -93,7 +101,29 @@ class GateOutcome:
         return self.status != BLOCKED
 
     def headline(self) -> str:
-        """The one line every surface prints."""
+        """The one line every surface prints: the outcome, then what qualifies it (an
+        ignored seed, the calibrated false-alarm rate)."""
+        return "; ".join([self._core(), *self.qualifiers()])
+
+    def qualifiers(self) -> list[str]:
+        """What a reader must know beside the verdict, in full."""
+        found = [self.seed_warning] if self.seed_warning else []
+        if self.false_alarm_rate is None:
+            found.append(f"false-alarm rate not calibrated (clearlake gate calibrate {self.task})")
+        else:
+            found.append(f"false-alarm rate {self.false_alarm_rate:.0%} ({self.calibration})")
+        return found
+
+    def status_line(self, limit: int) -> str:
+        """The headline in ``limit`` characters (a commit status holds 140 on GitHub): the
+        qualifiers come first, short, so cutting the detail never cuts them."""
+        rate = self.false_alarm_rate
+        short = ["seed ignored"] if self.seed_warning else []
+        short.append("false alarms not calibrated" if rate is None else f"false alarms {rate:.0%}")
+        text = f"{', '.join(short)} · {self._core()}"
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def _core(self) -> str:
         against = f"vs {self.baseline}" if self.baseline else "without a baseline"
         if self.baseline and self.baseline_via:
             against += f" ({self.baseline_via})"
@@ -155,6 +185,9 @@ def decide(
     no_baseline: str = "allow",
     seed_note: str = "",
     baseline_via: str = "",
+    seed_warning: str = "",
+    false_alarm_rate: float | None = None,
+    calibration: str = "",
 ) -> GateOutcome:
     """The gate outcome of a comparison frame (``scoring.COMPARISON_COLUMNS``)."""
     common: dict[str, Any] = {
@@ -164,6 +197,9 @@ def decide(
         "min_effects": min_effect_texts(task),
         "seed_note": seed_note,
         "baseline_via": baseline_via,
+        "seed_warning": seed_warning,
+        "false_alarm_rate": false_alarm_rate,
+        "calibration": calibration,
         "multiplicity": f"{task.verdict.multiplicity} across every metric and subgroup",
     }
     if baseline is None:

@@ -46,6 +46,17 @@ class SeedSpread:
     """``measured`` | ``deterministic`` | ``unmeasurable`` | ``off``."""
 
 
+def ignored_seed_warning(spread: SeedSpread, repository: str) -> str:
+    """The warning every surface shows when ``repository``'s algorithm ignores the seed."""
+    if spread.kind != "unmeasurable":
+        return ""
+    return (
+        f"seed ignored: {repository}'s fit takes no seed and reproduced exactly under "
+        "another, so its training randomness is not in this verdict (take fit(train, seed) "
+        "and use it)"
+    )
+
+
 def spread_path(store: LakeStore, task: str, key: str) -> str:
     return f"{store.table_dir(f'evaluation/{task}/seed_spread')}/{key}.json"
 
