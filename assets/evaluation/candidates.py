@@ -304,14 +304,17 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 baseline_predictions=base_frame,
                 metrics=task_metrics(project, task),
             )
-            seed_note = spread.note
+            noise = seeds.seed_noise(
+                store, task_name=task_name, task=task, spread=spread, sides=[resolved.key, key]
+            )
+            seed_note = "; ".join(t for t in (spread.note, noise.method) if t)
             seed_warning = seeds.ignored_seed_warning(spread, candidate.repository.name)
             compared = scoring.compare_predictions(
                 candidate_predictions,
                 base_frame,
                 task,
                 task_metrics(project, task),
-                seed_spread=spread.frame,
+                seed_spread=noise.frame,
             )
             frame = compared.frame
             extra = {

@@ -7,8 +7,9 @@ Method (documented for users in the candidate report as well):
   share cancels; ``se_rows`` is the bootstrap standard deviation of the delta.
 * **Training seed.** The bootstrap sees fixed models: two runs of one stochastic algorithm
   under different seeds differ by more than it says (the issue measured 7 of 20 seed-only
-  commits blocked). The baseline's seed-to-seed standard deviation ``seed_sd`` (per
-  metric and subgroup, from a few seeded runs cached per baseline commit) enters as
+  commits blocked). The seed-to-seed standard deviation ``seed_sd`` (per metric and
+  subgroup: the chi-square upper bound of the variance pooled from seeded runs of the
+  repository's commits, :func:`.seeds.seed_noise`) enters as
   ``se = sqrt(se_rows² + 2·seed_sd²)``: candidate and baseline are each one draw.
 * **Multiplicity.** One family per comparison: every metric x every subgroup, overall
   included. Holm (family-wise) or Benjamini-Hochberg (false discoveries) adjust the
