@@ -15,13 +15,15 @@ lake IO manager at ``<lake>/evaluation/<task>/<asset>/key=<key>/data.parquet``):
     overall), ``value``, ``ci_low``, ``ci_high``, ``n_rows``. Metadata: ``overall_<metric>``.
 ``evaluation/<task>/candidate_comparison``
     ``metric``, ``subgroup_kind``, ``subgroup``, ``candidate_value``, ``baseline_value``,
-    ``delta``, ``ci_low``, ``ci_high`` (CI of the delta), ``verdict`` ('improved' |
-    'regressed' | 'no significant change' | 'inconclusive' | 'no baseline'), ``n_rows``,
-    ``se``, ``seed_sd``, ``mde``, ``min_effect``, ``p_adjusted``. Metadata: ``candidate``,
-    ``baseline`` (key or 'none'), ``baseline_status`` (a fallback named), ``gate``,
-    ``gate_summary``, ``gate_record`` (:mod:`clearlake.evaluation.gate`), ``min_effects``,
-    ``overall_verdict``, ``regressions``; blocking check ``REGRESSION_CHECK`` passes unless
-    the gate is blocked. Notifiers of the repository are told after the check.
+    ``delta``, ``ci_low``, ``ci_high`` (simultaneous, seed-inflated CI of the delta: metadata
+    ``interval`` says so), ``boot_low``, ``boot_high`` (per-row bootstrap percentile),
+    ``verdict`` ('improved' | 'regressed' | 'no significant change' | 'inconclusive' |
+    'no baseline'), ``n_rows``, ``se``, ``seed_sd``, ``mde``, ``min_effect``, ``p_adjusted``.
+    Metadata: ``candidate``, ``baseline`` (key or 'none'), ``baseline_status`` (a fallback
+    named), ``gate``, ``gate_summary``, ``gate_record`` (:mod:`clearlake.evaluation.gate`),
+    ``min_effects``, ``interval``, ``overall_verdict``, ``regressions``; blocking check
+    ``REGRESSION_CHECK`` passes unless the gate is blocked. Notifiers of the repository are
+    told after the check.
 
 Code versions hash the evaluation code and *this task's* configuration (and a custom
 metric's source), so editing one task unsyncs nothing of another; the candidate's own
@@ -318,6 +320,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             )
             frame = compared.frame
             extra = {
+                "interval": compared.interval,
                 "rows_compared": compared.rows_compared,
                 "rows_only_candidate": compared.rows_only_candidate,
                 "rows_only_baseline": compared.rows_only_baseline,
@@ -336,6 +339,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             no_baseline=candidate.repository.no_baseline,
             seed_note=seed_note,
             seed_warning=seed_warning,
+            interval=extra.get("interval", ""),
             **calibrated(store, task_name),
         )
         gate.save_outcome(store, task_name, outcome)

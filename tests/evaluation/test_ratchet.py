@@ -18,7 +18,8 @@ from flights_example.demo_repos import SampleCommit, add_commit
 from clearlake.demo import loop
 from clearlake.evaluation import gate
 from clearlake.evaluation.results import stored_frame
-from clearlake.names import scores_key
+from clearlake.names import comparison_key, scores_key
+from clearlake.reports import candidate as candidate_report
 
 pytestmark = pytest.mark.slow
 
@@ -115,3 +116,25 @@ def test_the_ignored_seed_and_the_missing_calibration_are_in_the_headline(shop: 
         assert headline.endswith(
             f"; false-alarm rate not calibrated (clearlake gate calibrate {SHOP_TASK})"
         )
+
+
+def test_the_interval_says_its_kind_and_the_percentile_one_sits_beside_it(shop: Shop) -> None:
+    b = shop.keys[2]
+    frame = stored_frame(shop.store, comparison_key(SHOP_TASK), b)
+    assert frame is not None
+    shown = list(candidate_report.overall(frame, ["log_loss"]).columns)
+    assert shown[shown.index("ci_high") + 1 : shown.index("ci_high") + 3] == [
+        "boot_low",
+        "boot_high",
+    ]
+    family = len(frame)
+    label = f"simultaneous 95% normal interval over the family's {family} rows (Bonferroni z = "
+    blocked = outcome(shop, b)
+    assert blocked.interval.startswith(label) and "seed-inflated" in blocked.interval
+    assert f"intervals: {blocked.interval}" in blocked.details()
+    assert "(simultaneous CI " in blocked.reasons[0].text()
+    assert (frame["boot_low"] <= frame["delta"]).all() and (
+        frame["delta"] <= frame["boot_high"]
+    ).all()
+    # Simultaneous over the family: wider than each row's own percentile interval.
+    assert ((frame["ci_high"] - frame["ci_low"]) >= (frame["boot_high"] - frame["boot_low"])).all()

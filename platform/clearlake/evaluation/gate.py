@@ -63,7 +63,7 @@ class Reason:
         # No square brackets: rich consoles would read them as markup.
         where = self.subgroup if self.subgroup == "overall" else f"for {self.subgroup}"
         return (
-            f"{self.metric} {where} {self.delta:+.4g} (CI {self.ci_low:.4g}..."
+            f"{self.metric} {where} {self.delta:+.4g} (simultaneous CI {self.ci_low:.4g}..."
             f"{self.ci_high:.4g}, n={self.n_rows}, minimum effect {self.min_effect:.4g})"
         )
 
@@ -94,6 +94,8 @@ class GateOutcome:
     when the task was never calibrated."""
     calibration: str = ""
     """Where that rate comes from (``3/40 A/A trials of r@abc blocked, 2026-12-01``)."""
+    interval: str = ""
+    """The kind of every interval of the outcome (``scoring.interval_label``)."""
 
     @property
     def passed(self) -> bool:
@@ -151,6 +153,8 @@ class GateOutcome:
             lines.append(f"training seed: {self.seed_note}")
         if self.multiplicity:
             lines.append(f"multiplicity: {self.multiplicity}")
+        if self.interval:
+            lines.append(f"intervals: {self.interval}")
         return lines
 
     def to_json(self) -> dict[str, Any]:
@@ -188,6 +192,7 @@ def decide(
     seed_warning: str = "",
     false_alarm_rate: float | None = None,
     calibration: str = "",
+    interval: str = "",
 ) -> GateOutcome:
     """The gate outcome of a comparison frame (``scoring.COMPARISON_COLUMNS``)."""
     common: dict[str, Any] = {
@@ -200,6 +205,7 @@ def decide(
         "seed_warning": seed_warning,
         "false_alarm_rate": false_alarm_rate,
         "calibration": calibration,
+        "interval": interval,
         "multiplicity": f"{task.verdict.multiplicity} across every metric and subgroup",
     }
     if baseline is None:
