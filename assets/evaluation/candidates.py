@@ -52,6 +52,7 @@ from clearlake.evaluation import (
     runner,
     scoring,
     seeds,
+    sequential,
 )
 from clearlake.evaluation.suites import row_id
 from clearlake.features.datasets import table_digest
@@ -242,7 +243,9 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     task = project.task(task_name)
     key_of_comparison = comparison_key(task_name)
     code_version = digest(
-        source_version(metrics, scoring, baseline, predictions, gate, seeds, calibration),
+        source_version(
+            metrics, scoring, baseline, predictions, gate, seeds, sequential, calibration
+        ),
         task_version(task),
         custom_metric_sources(project, task),
     )
@@ -306,20 +309,22 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 baseline_predictions=base_frame,
                 metrics=task_metrics(project, task),
             )
-            noise = seeds.seed_noise(
-                store, task_name=task_name, task=task, spread=spread, sides=[resolved.key, key]
+            bought = sequential.buy_seed_runs(
+                context,
+                project=project,
+                task_name=task_name,
+                store=store,
+                sides=(resolved.key, key),
+                frames=(base_frame, candidate_predictions),
+                spread=spread,
+                metrics=task_metrics(project, task),
             )
+            compared, noise = bought.comparison, bought.noise
             seed_note = "; ".join(t for t in (spread.note, noise.method) if t)
             seed_warning = seeds.ignored_seed_warning(spread, candidate.repository.name)
-            compared = scoring.compare_predictions(
-                candidate_predictions,
-                base_frame,
-                task,
-                task_metrics(project, task),
-                seed_spread=noise.frame,
-            )
             frame = compared.frame
             extra = {
+                "seed_budget": bought.note(task.seeds.budget_runs),
                 "interval": compared.interval,
                 "rows_compared": compared.rows_compared,
                 "rows_only_candidate": compared.rows_only_candidate,
@@ -340,6 +345,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             seed_note=seed_note,
             seed_warning=seed_warning,
             interval=extra.get("interval", ""),
+            seed_budget=extra.get("seed_budget", ""),
             **calibrated(store, task_name),
         )
         gate.save_outcome(store, task_name, outcome)

@@ -96,6 +96,12 @@ class GateOutcome:
     """Where that rate comes from (``3/40 A/A trials of r@abc blocked, 2026-12-01``)."""
     interval: str = ""
     """The kind of every interval of the outcome (``scoring.interval_label``)."""
+    seed_budget: str = ""
+    """Extra seed runs bought for this comparison and how the level was split
+    (``sequential.Resolved.note``); empty without a budget."""
+    to_resolve: str = ""
+    """For an inconclusive outcome: what would resolve it (more seeds, a larger suite, a
+    bigger minimum effect), from the primary row's parts of its MDE."""
 
     @property
     def passed(self) -> bool:
@@ -110,6 +116,9 @@ class GateOutcome:
     def qualifiers(self) -> list[str]:
         """What a reader must know beside the verdict, in full."""
         found = [self.seed_warning] if self.seed_warning else []
+        found += [self.seed_budget] if self.seed_budget else []
+        if self.status == GATE_INCONCLUSIVE and self.to_resolve:
+            found.append(f"to resolve: {self.to_resolve}")
         if self.false_alarm_rate is None:
             found.append(f"false-alarm rate not calibrated (clearlake gate calibrate {self.task})")
         else:
@@ -193,6 +202,7 @@ def decide(
     false_alarm_rate: float | None = None,
     calibration: str = "",
     interval: str = "",
+    seed_budget: str = "",
 ) -> GateOutcome:
     """The gate outcome of a comparison frame (``scoring.COMPARISON_COLUMNS``)."""
     common: dict[str, Any] = {
@@ -206,6 +216,7 @@ def decide(
         "false_alarm_rate": false_alarm_rate,
         "calibration": calibration,
         "interval": interval,
+        "seed_budget": seed_budget,
         "multiplicity": f"{task.verdict.multiplicity} across every metric and subgroup",
     }
     if baseline is None:
@@ -238,10 +249,29 @@ def decide(
         status = GATE_INCONCLUSIVE
         first = [t for t in inconclusive if t.startswith(f"{task.primary} overall")]
         inconclusive = first + [t for t in inconclusive if t not in first]
+        common["to_resolve"] = resolve_hint(_records(frame[primary])[0])
     else:
         status = PASSED
     return GateOutcome(
         status=status, baseline=baseline, reasons=reasons, inconclusive=inconclusive, **common
+    )
+
+
+def resolve_hint(row: dict[str, Any]) -> str:
+    """What would make an inconclusive row conclusive: the MDE splits into the test rows'
+    part and the seed term's, ``se² = se_rows² + 2·seed_sd²``."""
+    se, seed_sd = float(row["se"]), float(row["seed_sd"])
+    mde, floor = float(row["mde"]), float(row["min_effect"])
+    if not (np.isfinite(mde) and np.isfinite(se) and se > 0):
+        return "its MDE cannot be measured (too few rows with a defined metric): a larger suite"
+    seed_sd = seed_sd if np.isfinite(seed_sd) else 0.0
+    rows_only = mde * float(np.sqrt(max(se**2 - 2 * seed_sd**2, 0.0))) / se
+    bigger = f"a minimum effect of at least {_num(mde)} (now {_num(floor)})"
+    if rows_only > floor:
+        return f"a larger test suite (the rows alone give MDE {_num(rows_only)}) or {bigger}"
+    return (
+        f"more seed runs (seeds.budget_runs: without the seed term the MDE is "
+        f"{_num(rows_only)}) or {bigger}"
     )
 
 

@@ -93,6 +93,7 @@ def seed_noise(
     task: TaskConfig,
     spread: SeedSpread,
     sides: Sequence[str],
+    extra: Sequence[pd.DataFrame] = (),
 ) -> SeedNoise:
     """The seed sd a comparison of ``sides`` (baseline first) uses: the upper confidence
     bound of the variance pooled from the measured spreads of the sides and, with
@@ -104,7 +105,7 @@ def seed_noise(
     frames, used = _measured_spreads(store, task_name=task_name, task=task, sides=sides)
     if not frames:
         frames, used = [spread.frame], [sides[0]]
-    every = pd.concat(frames, ignore_index=True)
+    every = pd.concat([*frames, *extra], ignore_index=True)
     every["df"] = (every["runs"] - 1).clip(lower=0)
     every["ss"] = every["df"] * every["seed_sd"].astype(float) ** 2
     pooled = every.groupby(KEYS, sort=False).agg(df=("df", "sum"), ss=("ss", "sum")).reset_index()
@@ -128,6 +129,8 @@ def seed_noise(
         if len(used) <= 3
         else (f"{len(used)} recent commits of {CandidateKey.parse(used[0]).repo}")
     )
+    if extra:
+        scope += f" and {len(extra)} batch(es) of extra seed runs bought for this comparison"
     method = (
         f"seed sd = one-sided {1 - level:.0%} chi-square upper bound of the seed variance "
         f"pooled over {scope}, {df} degrees of freedom: {task.primary} overall sd "

@@ -343,6 +343,11 @@ class SeedConfig(_Model):
     pool: bool = True
     """Pool the seed runs of the recent commits of the same repository (same task and seed
     settings; both sides of a comparison included) into one variance estimate."""
+    budget_runs: int = Field(default=0, ge=0, le=40)
+    """Extra seed runs a comparison may buy (4 per look: 2 of the candidate, 2 of the
+    baseline) while its gate is inconclusive only for want of seed runs. With a budget the
+    level is split evenly over the planned looks (Bonferroni over looks), the first one
+    included, so the family-wise error holds however many looks are taken."""
 
 
 class CalibrationConfig(_Model):
