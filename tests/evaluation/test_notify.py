@@ -197,7 +197,7 @@ def test_every_text_carries_the_seed_warning_and_the_false_alarm_rate(
     ignored = dataclasses.replace(
         outcome(),
         reasons=[long_reason],
-        seed_warning=SEED_WARNING + ", so its training randomness is not in this verdict",
+        seed_warning=SEED_WARNING + "; any training randomness it fixes itself is not in it",
         false_alarm_rate=0.04,
         calibration="2/50 A/A trials of model@ccccccc blocked, 2026-12-01",
     )

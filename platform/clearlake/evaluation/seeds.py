@@ -63,8 +63,8 @@ def ignored_seed_warning(spread: SeedSpread, repository: str) -> str:
         return ""
     return (
         f"seed ignored: {repository}'s fit takes no seed and reproduced exactly under "
-        "another, so its training randomness is not in this verdict (take fit(train, seed) "
-        "and use it)"
+        "another; any training randomness it fixes itself is not in this verdict (take "
+        "fit(train, seed) and use it)"
     )
 
 
