@@ -4,6 +4,7 @@ its planned looks; the headline says what was spent and what would resolve the r
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -61,6 +62,10 @@ def frame(verdict: str, *, se: float = 1.0, seed_sd: float = 0.6, mde: float = 2
     )
 
 
+def row(found: pd.DataFrame) -> dict[str, Any]:
+    return {str(k): v for k, v in found.iloc[0].items()}
+
+
 def test_looks_split_the_level_and_stop_at_the_budget() -> None:
     task = task_with(8)
     assert sequential.planned_looks(task) == 3
@@ -92,12 +97,12 @@ def test_only_rows_held_back_by_the_seed_term_buy_runs() -> None:
     # a small suite: rows alone give MDE 2.8 > 2.0 → more seeds cannot help
     assert not sequential.seed_limited(frame(INCONCLUSIVE, seed_sd=0.0)).any()
     assert not sequential.seed_limited(frame(NO_CHANGE)).any()
-    hint = gate.resolve_hint(frame(INCONCLUSIVE).iloc[0].to_dict())
+    hint = gate.resolve_hint(row(frame(INCONCLUSIVE)))
     assert hint == (
         "more seed runs (seeds.budget_runs: without the seed term the MDE is 1.482) or a "
         "minimum effect of at least 2.8 (now 2)"
     )
-    small = gate.resolve_hint(frame(INCONCLUSIVE, seed_sd=0.0).iloc[0].to_dict())
+    small = gate.resolve_hint(row(frame(INCONCLUSIVE, seed_sd=0.0)))
     assert small.startswith("a larger test suite (the rows alone give MDE 2.8)")
 
 

@@ -105,20 +105,7 @@ def seed_noise(
     frames, used = _measured_spreads(store, task_name=task_name, task=task, sides=sides)
     if not frames:
         frames, used = [spread.frame], [sides[0]]
-    every = pd.concat([*frames, *extra], ignore_index=True)
-    every["df"] = (every["runs"] - 1).clip(lower=0)
-    every["ss"] = every["df"] * every["seed_sd"].astype(float) ** 2
-    pooled = every.groupby(KEYS, sort=False).agg(df=("df", "sum"), ss=("ss", "sum")).reset_index()
-    own = spread.frame.set_index(KEYS)["seed_sd"].astype(float) ** 2
-    bound = np.where(
-        pooled["df"] > 0,
-        pooled["ss"] / chi2.ppf(level, pooled["df"].clip(lower=1)),
-        np.nan,
-    )
-    floor = own.reindex(pd.MultiIndex.from_frame(pooled[KEYS])).fillna(0.0).to_numpy()
-    variance = np.fmax(np.nan_to_num(bound, nan=0.0), floor)
-    frame = pooled[KEYS].assign(seed_sd=np.sqrt(variance), runs=(pooled["df"] + 1).astype(int))
-    frame = frame[[c for c in spread.frame.columns]]
+    frame, pooled = upper_bound([*frames, *extra], own=spread.frame, level=level)
     primary = (frame["metric"] == task.primary) & (frame["subgroup_kind"] == "overall")
     first = pooled[primary.to_numpy()]
     df = int(first["df"].iloc[0]) if len(first) else 0
@@ -137,6 +124,29 @@ def seed_noise(
         f"{measured:.4g} measured, {upper:.4g} used"
     )
     return SeedNoise(frame, method)
+
+
+def upper_bound(
+    frames: Sequence[pd.DataFrame], *, own: pd.DataFrame, level: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Spread frames (``SPREAD_SCHEMA``) pooled per metric and subgroup, each row's seed sd
+    the one-sided ``1 - level`` chi-square upper bound ``sqrt(ss / χ²(level, df))`` of the
+    pooled variance (``ss = Σ(runs-1)·sd²``, ``df = Σ(runs-1)``), never below ``own``'s
+    sample sd; also the pooled ``df`` and ``ss`` per row."""
+    every = pd.concat(list(frames), ignore_index=True)
+    every["df"] = (every["runs"] - 1).clip(lower=0)
+    every["ss"] = every["df"] * every["seed_sd"].astype(float) ** 2
+    pooled = every.groupby(KEYS, sort=False).agg(df=("df", "sum"), ss=("ss", "sum")).reset_index()
+    own_variance = own.set_index(KEYS)["seed_sd"].astype(float) ** 2
+    bound = np.where(
+        pooled["df"] > 0,
+        pooled["ss"] / chi2.ppf(level, pooled["df"].clip(lower=1)),
+        np.nan,
+    )
+    floor = own_variance.reindex(pd.MultiIndex.from_frame(pooled[KEYS])).fillna(0.0).to_numpy()
+    variance = np.fmax(np.nan_to_num(bound, nan=0.0), floor)
+    frame = pooled[KEYS].assign(seed_sd=np.sqrt(variance), runs=(pooled["df"] + 1).astype(int))
+    return frame[list(own.columns)], pooled
 
 
 def _measured_spreads(
