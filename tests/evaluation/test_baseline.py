@@ -9,10 +9,16 @@ import pytest
 from flights_example.demo_repos import SampleCommit, add_commit, create_sample_repository
 
 from clearlake.evaluation import gate
-from clearlake.evaluation.baseline import await_baseline, baseline_commit, baseline_status
+from clearlake.evaluation.baseline import (
+    await_baseline,
+    baseline_commit,
+    baseline_status,
+    resolve_baseline,
+)
+from clearlake.evaluation.candidates import CandidateKey, ResolvedCandidate
 from clearlake.evaluation.git import GitRepository
 from clearlake.names import comparison_key, evaluation_job
-from clearlake.project.config import RepositoryConfig
+from clearlake.project.config import BaselineConfig, RepositoryConfig
 from clearlake.settings import load_settings
 
 KEY = "flight-delays@3baebfc"
@@ -88,15 +94,57 @@ def test_baseline_status_and_wait() -> None:
     assert await_baseline(instance, KEY, comparison=COMPARISON, timeout_seconds=5).ready
 
 
-def record(instance: dg.DagsterInstance, status: str, baseline: str | None = "r@1234567") -> None:
-    """A comparison of KEY whose stored gate outcome is ``status``."""
+def record(
+    instance: dg.DagsterInstance,
+    status: str,
+    baseline: str | None = "r@1234567",
+    *,
+    key: str = KEY,
+) -> None:
+    """A comparison of ``key`` whose stored gate outcome is ``status``."""
     outcome = gate.GateOutcome(
-        status=status, candidate=KEY, task="arrival_delay", baseline=baseline, baseline_note=""
+        status=status, candidate=key, task="arrival_delay", baseline=baseline, baseline_note=""
     )
     metadata = {"gate_record": dg.MetadataValue.json(outcome.to_json())}
     instance.report_runless_asset_event(
-        dg.AssetMaterialization(COMPARISON, partition=KEY, metadata=metadata)
+        dg.AssetMaterialization(COMPARISON, partition=key, metadata=metadata)
     )
+
+
+@pytest.mark.parametrize(
+    ("policy", "role"),
+    [
+        ({"policy": "champion", "commit": "CHAMPION"}, "champion"),
+        ({"policy": "branch", "branch": "main"}, "parent"),  # main's head is its parent
+    ],
+)
+def test_no_policy_takes_a_blocked_baseline(
+    git: tuple[GitRepository, list[str]], policy: dict[str, str], role: str
+) -> None:
+    """Champion and branch head blocked: the nearest ancestor whose gate passed is used."""
+    repo, shas = git
+    feature = add_commit(Path(repo.location), SampleCommit("Try", {"t.txt": "1"}), branch="feature")
+    policy = {k: shas[2] if v == "CHAMPION" else v for k, v in policy.items()}
+    config = RepositoryConfig(
+        name="flight-delays",
+        location=repo.location,
+        entrypoint="m:C",
+        baseline=BaselineConfig.model_validate(policy),
+    )
+    candidate = ResolvedCandidate(
+        CandidateKey.of("flight-delays", feature), config, repo, feature, {}
+    )
+    keys = [str(CandidateKey.of("flight-delays", sha)) for sha in shas]
+    instance = dg.DagsterInstance.ephemeral()
+    record(instance, gate.PASSED, key=keys[0])
+    record(instance, gate.BLOCKED, key=keys[1])  # blocked: skipped as well
+    record(instance, gate.BLOCKED, key=keys[2])
+    found = resolve_baseline(instance, candidate, comparison=COMPARISON, timeout_seconds=1)
+    assert found.key == keys[0]
+    assert found.via == f"nearest passing ancestor; {role} {shas[2][:7]} was blocked"
+    record(instance, gate.PASSED, key=keys[2])  # its latest outcome passed: usable again
+    again = resolve_baseline(instance, candidate, comparison=COMPARISON, timeout_seconds=1)
+    assert (again.key, again.via) == (keys[2], "")
 
 
 def test_a_blocked_commit_is_never_a_baseline() -> None:
