@@ -26,6 +26,14 @@
 
 Run: ``uv run python benchmarks/gate_reliability.py`` (writes
 ``benchmarks/results/gate_reliability.json``; ~25 min on 2 cores).
+
+4. **Seed noise's own uncertainty** (``--seed-bound``, alone, a few minutes; writes
+   ``gate_reliability_seed_bound.json``): the A/A commits of part 1 judged three ways — the
+   seed sd of 3 runs taken as exact (the gate before the bound), its one-sided 95%
+   chi-square upper bound, and that bound pooled over the repository's previous commits
+   (``seeds.upper_bound``, as ``seeds.seed_noise`` does) — counting blocked commits,
+   significant rows (every metric x subgroup, overall included) and inconclusive primary
+   rows; and the primary metric's sd across the 21 seed-only commits next to the estimates.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ import yaml
 from scipy.special import ndtr
 from sklearn.ensemble import GradientBoostingRegressor
 
-from clearlake.evaluation import gate, scoring
+from clearlake.evaluation import gate, scoring, seeds
 from clearlake.evaluation.metrics import BUILTIN
 from clearlake.project.config import TaskConfig
 
@@ -417,6 +425,62 @@ def cost() -> dict[str, Any]:
     }
 
 
+def aa_seed_bound(started: float) -> dict[str, Any]:
+    """Part 4 (see the module docstring)."""
+    data = flights()
+    train, test = data[data["month"] == 1], data[data["month"] > 1].reset_index(drop=True)
+    test = test.assign(size_band="rest")
+    runs = [frame_of(test, fit_predict(train, test, seed=0, draws=k)) for k in range(COMMITS + 1)]
+    print(f"{len(runs)} commits fitted ({time.perf_counter() - started:.0f} s)", flush=True)
+    variants = ("point", "bound", "pooled_bound")
+    counts = {
+        v: {"blocked": 0, "rows_flagged": 0, "rows": 0, "primary_inconclusive": 0} for v in variants
+    }
+    spreads: list[pd.DataFrame] = []
+    used: dict[str, list[float]] = {v: [] for v in variants}
+    level = NEW.seeds.upper_bound_level
+    for k in range(1, COMMITS + 1):
+        parent, child = runs[k - 1], runs[k]
+        seeded = [frame_of(test, fit_predict(train, test, seed=s, draws=k - 1)) for s in (1, 2)]
+        spread = scoring.seed_spread([parent, *seeded], NEW, METRICS)
+        spreads.append(spread)
+        judged = {
+            "point": spread,
+            "bound": seeds.upper_bound([spread], own=spread, level=level)[0],
+            "pooled_bound": seeds.upper_bound(
+                spreads[-seeds.POOL_LIMIT :], own=spread, level=level
+            )[0],
+        }
+        for name, sd in judged.items():
+            frame = scoring.compare_predictions(child, parent, NEW, METRICS, seed_spread=sd).frame
+            tally = counts[name]
+            tally["blocked"] += blocked_new(frame, parent=f"k{k - 1}", child=f"k{k}")
+            tally["rows_flagged"] += int(frame["verdict"].isin(["regressed", "improved"]).sum())
+            tally["rows"] += len(frame)
+            primary = frame[
+                (frame["metric"] == "mae") & (frame["subgroup_kind"] == "overall")
+            ].iloc[0]
+            tally["primary_inconclusive"] += primary["verdict"] == "inconclusive"
+            used[name].append(float(primary["seed_sd"]))
+    overall_mae = [float(np.mean(np.abs(r["actual"] - r["prediction"]))) for r in runs]
+    declared = 1 - NEW.verdict.bootstrap.confidence
+    result = {
+        "commits": COMMITS,
+        "declared_level": declared,
+        "seed_runs_per_baseline": 3,
+        "upper_bound_level": level,
+        "mae_overall_sd_across_commits": statistics.stdev(overall_mae),
+        "mae_overall_seed_sd_used_median": {v: statistics.median(used[v]) for v in variants},
+        "variants": {
+            v: {**c, "significant_row_rate": c["rows_flagged"] / max(c["rows"], 1)}
+            for v, c in counts.items()
+        },
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    print(json.dumps(result, indent=2), flush=True)
+    return result
+
+
 def main() -> dict[str, Any]:
     started = time.perf_counter()
     result = aa_and_power(started)
@@ -428,5 +492,11 @@ def main() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    if "--seed-bound" in sys.argv:
+        found = aa_seed_bound(time.perf_counter())
+        (HERE / "results" / "gate_reliability_seed_bound.json").write_text(
+            json.dumps(found, indent=2) + "\n"
+        )
+        sys.exit(0)
     print(json.dumps(main(), indent=2))
     sys.exit(0)

@@ -15,13 +15,15 @@ lake IO manager at ``<lake>/evaluation/<task>/<asset>/key=<key>/data.parquet``):
     overall), ``value``, ``ci_low``, ``ci_high``, ``n_rows``. Metadata: ``overall_<metric>``.
 ``evaluation/<task>/candidate_comparison``
     ``metric``, ``subgroup_kind``, ``subgroup``, ``candidate_value``, ``baseline_value``,
-    ``delta``, ``ci_low``, ``ci_high`` (CI of the delta), ``verdict`` ('improved' |
-    'regressed' | 'no significant change' | 'inconclusive' | 'no baseline'), ``n_rows``,
-    ``se``, ``seed_sd``, ``mde``, ``min_effect``, ``p_adjusted``. Metadata: ``candidate``,
-    ``baseline`` (key or 'none'), ``baseline_status`` (a fallback named), ``gate``,
-    ``gate_summary``, ``gate_record`` (:mod:`clearlake.evaluation.gate`), ``min_effects``,
-    ``overall_verdict``, ``regressions``; blocking check ``REGRESSION_CHECK`` passes unless
-    the gate is blocked. Notifiers of the repository are told after the check.
+    ``delta``, ``ci_low``, ``ci_high`` (simultaneous, seed-inflated CI of the delta: metadata
+    ``interval`` says so), ``boot_low``, ``boot_high`` (per-row bootstrap percentile),
+    ``verdict`` ('improved' | 'regressed' | 'no significant change' | 'inconclusive' |
+    'no baseline'), ``n_rows``, ``se``, ``seed_sd``, ``mde``, ``min_effect``, ``p_adjusted``.
+    Metadata: ``candidate``, ``baseline`` (key or 'none'), ``baseline_status`` (a fallback
+    named), ``gate``, ``gate_summary``, ``gate_record`` (:mod:`clearlake.evaluation.gate`),
+    ``min_effects``, ``interval``, ``overall_verdict``, ``regressions``; blocking check
+    ``REGRESSION_CHECK`` passes unless the gate is blocked. Notifiers of the repository are
+    told after the check.
 
 Code versions hash the evaluation code and *this task's* configuration (and a custom
 metric's source), so editing one task unsyncs nothing of another; the candidate's own
@@ -40,6 +42,7 @@ import pandas as pd
 from assets.evaluation.suites import suite_dep
 from clearlake.evaluation import (
     baseline,
+    calibration,
     candidate_process,
     candidates,
     gate,
@@ -50,14 +53,17 @@ from clearlake.evaluation import (
     runner,
     scoring,
     seeds,
+    sequential,
     windows,
 )
 from clearlake.evaluation.suites import current_window, row_id
 from clearlake.features.datasets import table_digest
+from clearlake.lake.store import LakeStore
 from clearlake.names import (
     REGRESSION_CHECK,
     candidate_partitions_name,
     comparison_key,
+    gate_calibration_key,
     predictions_key,
     scores_key,
 )
@@ -241,7 +247,9 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     task = project.task(task_name)
     key_of_comparison = comparison_key(task_name)
     code_version = digest(
-        source_version(metrics, scoring, baseline, predictions, gate, seeds),
+        source_version(
+            metrics, scoring, baseline, predictions, gate, seeds, sequential, calibration
+        ),
         task_version(task),
         custom_metric_sources(project, task),
     )
@@ -284,12 +292,12 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         resolved = baseline.resolve_baseline(
             context.instance,
             candidate,
-            predictions=predictions_key(task_name),
+            comparison=key_of_comparison,
             timeout_seconds=task.baseline_wait_seconds,
         )
         started = time.perf_counter()
         extra: dict[str, Any] = {}
-        seed_note = ""
+        seed_note = seed_warning = ""
         if resolved.key is not None:
             base_frame = store.read_table(
                 store.partition_file(
@@ -314,16 +322,23 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 baseline_predictions=base_frame,
                 metrics=task_metrics(project, task),
             )
-            seed_note = spread.note
-            compared = scoring.compare_predictions(
-                candidate_predictions,
-                base_frame,
-                task,
-                task_metrics(project, task),
-                seed_spread=spread.frame,
+            bought = sequential.buy_seed_runs(
+                context,
+                project=project,
+                task_name=task_name,
+                store=store,
+                sides=(resolved.key, key),
+                frames=(base_frame, candidate_predictions),
+                spread=spread,
+                metrics=task_metrics(project, task),
             )
+            compared, noise = bought.comparison, bought.noise
+            seed_note = "; ".join(t for t in (spread.note, noise.method) if t)
+            seed_warning = seeds.ignored_seed_warning(spread, candidate.repository.name)
             frame = compared.frame
             extra = {
+                "seed_budget": bought.note(task.seeds.budget_runs),
+                "interval": compared.interval,
                 "rows_compared": compared.rows_compared,
                 "rows_only_candidate": compared.rows_only_candidate,
                 "rows_only_baseline": compared.rows_only_baseline,
@@ -338,8 +353,13 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             candidate=key,
             baseline=resolved.key,
             baseline_note=resolved.note,
+            baseline_via=resolved.via,
             no_baseline=candidate.repository.no_baseline,
             seed_note=seed_note,
+            seed_warning=seed_warning,
+            interval=extra.get("interval", ""),
+            seed_budget=extra.get("seed_budget", ""),
+            **calibrated(store, task_name),
         )
         gate.save_outcome(store, task_name, outcome)
         context.log.info(f"{key}: gate {outcome.headline()}")
@@ -379,6 +399,12 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         )
 
     return _comparison
+
+
+def calibrated(store: LakeStore, task_name: str) -> dict[str, Any]:
+    """The task's latest calibrated false-alarm rate, as ``gate.decide`` takes it."""
+    rate, source = calibration.false_alarm(store, gate_calibration_key(task_name))
+    return {"false_alarm_rate": rate, "calibration": source}
 
 
 def candidate_assets(project: Project) -> list[dg.AssetsDefinition]:

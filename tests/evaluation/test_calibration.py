@@ -12,14 +12,15 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
-from evaluation_env import SHOP_BASE_RATE, SHOP_TASK, Shop, shop_environment
+from evaluation_env import SHOP_BASE_RATE, SHOP_REPO, SHOP_TASK, Shop, shop_environment
 from typer.testing import CliRunner, Result
 
 from clearlake import runs
 from clearlake.cli.main import app
 from clearlake.code_location import load_definitions
-from clearlake.demo.repos import SampleCommit
-from clearlake.evaluation import calibration, seeds
+from clearlake.demo import loop
+from clearlake.demo.repos import SampleCommit, add_commit
+from clearlake.evaluation import calibration, gate, seeds
 from clearlake.evaluation.candidates import read_json
 from clearlake.evaluation.metrics import BUILTIN
 from clearlake.evaluation.results import stored_frame
@@ -96,6 +97,21 @@ def test_calibrate_records_false_alarms_and_mde_per_subgroup(
     assert metadata["false_alarm_rate"].value == found.false_alarm_rate
     assert "region=west" in str(metadata["mde_per_subgroup"].value)
     assert metadata["dagster/row_count"].value == len(table)
+
+
+def test_the_next_verdict_carries_the_calibrated_rate(shop: Shop, calibrated: Result) -> None:
+    assert calibrated.exit_code == 0, calibrated.output
+    found = calibration.load(shop.store, KEY)
+    assert found is not None
+    refactor = SampleCommit("Refactor", {**BOOSTING.files, "NOTES.md": "A refactor.\n"})
+    sha = add_commit(shop.home / SHOP_REPO, refactor, timestamp=1_714_600_000)
+    loop.run_until_quiet(shop.definitions, shop.instance, lambda _: None)
+    outcome = gate.load_outcome(shop.store, SHOP_TASK, f"{SHOP_REPO}@{sha[:7]}")
+    assert outcome is not None and outcome.false_alarm_rate == found.false_alarm_rate
+    source = f"{found.blocked}/{TRIALS} A/A trials of {found.champion} blocked"
+    rate = f"false-alarm rate {found.false_alarm_rate:.0%} ({source}, {found.calibrated_at[:10]})"
+    assert outcome.headline().endswith(rate)
+    assert outcome.seed_warning == ""  # it takes the seed and its seed runs differ
 
 
 def test_a_second_calibration_refits_nothing(shop: Shop, calibrated: Result) -> None:

@@ -62,7 +62,9 @@ def test_crashed_parent_then_much_worse_commit_is_blocked(
     worse = outcome(environment, gated[3])
     assert worse.status == gate.BLOCKED
     assert worse.baseline == gated[1]
-    assert f"fell back to the nearest evaluated ancestor {gated[1]}" in worse.baseline_note
+    assert "failed; compared with the nearest ancestor whose gate passed" in worse.baseline_note
+    crashed = gated[2].split("@")[1]
+    assert worse.baseline_via == f"nearest passing ancestor; parent {crashed} failed"
     assert any(r.metric == "mae" and r.subgroup == "overall" for r in worse.reasons)
     records = environment.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=comparison_key(TASK), asset_partitions=[gated[3]]),

@@ -3,6 +3,7 @@ statuses, one comment updated in place, retries with backoff, failures logged on
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -168,7 +169,9 @@ def test_status_comment_and_webhook_payloads(server: tuple[str, Recorded], token
     by_path = {(m, p): body for m, p, body, _ in state.calls}
     github = by_path[("POST", f"/gh/repos/acme/model/statuses/{SHA}")]
     assert github["state"] == "failure" and github["context"] == "clearlake/arrival_delay"
-    assert github["description"].startswith("blocked vs model@bbbbbbb: mae for carrier=UA +2.5")
+    assert github["description"].startswith(
+        "false alarms not calibrated · blocked vs model@bbbbbbb: mae for carrier=UA +2.5"
+    )
     assert github["target_url"] == "http://reports/x"
     gitlab = by_path[("POST", f"/gl/projects/acme%2Fmodel/statuses/{SHA}")]
     assert gitlab["state"] == "failed" and gitlab["name"] == "clearlake/arrival_delay"
@@ -180,6 +183,47 @@ def test_status_comment_and_webhook_payloads(server: tuple[str, Recorded], token
     assert headers["authorization"] == "Bearer secret-token"
     assert len(state.comments) == 1 and len(state.notes) == 1
     assert marker(outcome()) in state.comments[1] and "minimum effects" in state.comments[1]
+
+
+SEED_WARNING = "seed ignored: model's fit takes no seed and reproduced exactly under another"
+
+
+def test_every_text_carries_the_seed_warning_and_the_false_alarm_rate(
+    server: tuple[str, Recorded], tokens: None
+) -> None:
+    """Status description, comment and webhook text each say it, however long the rest."""
+    url, state = server
+    long_reason = Reason("mae", "carrier=" + "X" * 200, 2.5, 1.1, 3.9, 585, 0.24)
+    ignored = dataclasses.replace(
+        outcome(),
+        reasons=[long_reason],
+        seed_warning=SEED_WARNING + "; any training randomness it fixes itself is not in it",
+        false_alarm_rate=0.04,
+        calibration="2/50 A/A trials of model@ccccccc blocked, 2026-12-01",
+    )
+    assert notify_all(repository(url), ignored, sha=SHA, target_url="", log=Log()) == []
+    by_path = {(m, p): body for m, p, body, _ in state.calls}
+    github = by_path[("POST", f"/gh/repos/acme/model/statuses/{SHA}")]["description"]
+    gitlab = by_path[("POST", f"/gl/projects/acme%2Fmodel/statuses/{SHA}")]["description"]
+    assert len(github) == 140 and github.endswith("…")
+    for description in (github, gitlab):
+        assert description.startswith("seed ignored, false alarms 4% · blocked vs model@bbbbbbb")
+    for text in (state.comments[1], state.notes[1], by_path[("POST", "/hook")]["text"]):
+        assert SEED_WARNING in text
+        assert "false-alarm rate 4% (2/50 A/A trials of model@ccccccc blocked, 2026-12-01)" in text
+    hook = by_path[("POST", "/hook")]["clearlake"]
+    assert hook["false_alarm_rate"] == 0.04 and hook["seed_warning"].startswith(SEED_WARNING)
+
+
+def test_an_uncalibrated_task_says_so(server: tuple[str, Recorded], tokens: None) -> None:
+    url, state = server
+    notify_all(repository(url), outcome(PASSED), sha=SHA, target_url="", log=Log())
+    hook = next(body for m, p, body, _ in state.calls if p == "/hook")
+    assert hook["text"].endswith(
+        "passed vs model@bbbbbbb: no significant regression; false-alarm rate not "
+        "calibrated (clearlake gate calibrate arrival_delay)"
+    )
+    assert "seed ignored" not in hook["text"] and "seed ignored" not in state.comments[1]
 
 
 def test_one_comment_updated_in_place(server: tuple[str, Recorded], tokens: None) -> None:

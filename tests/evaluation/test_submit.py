@@ -19,15 +19,17 @@ from evaluation_env import SUBMITTED, Environment, stochastic
 from flights_example.demo_repos import SAMPLE_COMMITS, add_commit
 from typer.testing import CliRunner
 
+from clearlake import runs
 from clearlake.cli.main import app
 from clearlake.demo import loop
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import candidate_parameters
-from clearlake.evaluation.submit import SubmitError, Submitted
+from clearlake.evaluation.submit import SubmitError, Submitted, wait_for_outcome
 from clearlake.evaluation.submit import submit as submit_commit
 from clearlake.names import (
     COMMIT_SENSOR,
     candidate_partitions_name,
+    comparison_key,
     evaluation_job,
     scores_key,
 )
@@ -217,6 +219,26 @@ def test_submit_wait_exit_codes(environment: Environment, webserver: str) -> Non
     assert blocked.exit_code == 1, blocked.output
     assert "gate blocked vs submitted-model@" in blocked.output
     assert "mae overall +" in blocked.output
+
+    # A later run of the same candidate that stores no gate outcome (as the follow-up
+    # report run of a blocked commit does) must not change the answer.
+    key = f"{SUBMITTED}@{worse[:7]}"
+    later_run = runs.materialize(
+        environment.definitions, environment.instance, [scores_key(TASK)], partition_key=key
+    )
+    assert later_run.success
+    again = runner.invoke(app, [*base, "--commit", worse])
+    assert again.exit_code == 1, again.output
+    assert "already evaluated or running" in again.output
+    assert "gate blocked vs submitted-model@" in again.output
+    answered = wait_for_outcome(
+        webserver,
+        run_id=later_run.run_id,
+        key=key,
+        comparison=list(comparison_key(TASK).path),
+        timeout_seconds=60,
+    )
+    assert answered.status == "blocked" and answered.candidate == key
 
     unknown = runner.invoke(app, [*base, "--commit", "0123456789abcdef"])
     assert unknown.exit_code == 2, unknown.output

@@ -27,7 +27,13 @@ def demo() -> None:
     def progress(message: str) -> None:
         console.print(f"[dim]{time.monotonic() - started:6.1f}s[/] {message}")
 
-    run_demo(settings, progress, output=console.print)
+    try:
+        run_demo(settings, progress, output=console.print)
+    except KeyboardInterrupt:  # SIGINT or SIGTERM: the current run was canceled
+        console.print(
+            "[yellow]stopped[/]: nothing queued is lost; `clearlake demo` again resumes it."
+        )
+        raise typer.Exit(130) from None
     console.print(
         f"[green]done[/] in {time.monotonic() - started:.0f} s. Explore it: `make ui` "
         "(Dagster UI), `uv run clearlake why evaluation/<task>/candidate_comparison "

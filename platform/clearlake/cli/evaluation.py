@@ -84,6 +84,7 @@ def submit(
         parameters=parameters or None,
         store=LakeStore(settings.lake_url) if parameters else None,
         force=force,
+        comparison=list(names.comparison_key(task).path),
     )
     state = "launched" if done.new else "already evaluated or running"
     console.print(f"{done.key} (task {task}): {state} (run {done.run_id})", markup=False)

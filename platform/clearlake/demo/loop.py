@@ -6,12 +6,22 @@ recorded in the instance: ``clearlake why`` and the UI see them. A sensor tick h
 what the daemon does, through public API: evaluate the sensor with a context, add the
 dynamic partitions it asks for, keep its cursor (in a file under the instance's folder),
 launch each request once (run keys).
+
+Stopping is safe at any moment: a sensor's cursor is saved only after every request of its
+tick has run, so a stop mid-batch leaves those commits to be requested again; a request
+whose run finished (passed, blocked or crashed) is never run again, and a run cut short by
+SIGTERM/SIGINT is marked canceled and runs again on the next start. :func:`stop_on_signals`
+makes SIGTERM behave as SIGINT (Dagster's own handler cancels the current run's step, whose
+candidate process group is killed) and :func:`launch` then stops the whole loop instead of
+going on with the next request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,6 +157,22 @@ def tick(
     sensor_name: str = names.COMMIT_SENSOR,
 ) -> list[dg.RunRequest]:
     """One evaluation of a sensor, as the daemon would do it (partitions, cursor)."""
+    requests, cursor = plan(definitions, instance, sensor_name=sensor_name)
+    save_cursor(instance, sensor_name, cursor)
+    return requests
+
+
+def save_cursor(instance: dg.DagsterInstance, sensor_name: str, cursor: str | None) -> None:
+    if cursor is not None:
+        cursor_file = _cursor_file(instance, sensor_name)
+        cursor_file.parent.mkdir(parents=True, exist_ok=True)
+        cursor_file.write_text(cursor)
+
+
+def plan(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, *, sensor_name: str
+) -> tuple[list[dg.RunRequest], str | None]:
+    """A sensor's requests and the cursor to save once they have run (partitions added)."""
     sensor = definitions.resolve_sensor_def(sensor_name)
     cursor_file = _cursor_file(instance, sensor_name)
     cursor = cursor_file.read_text() if cursor_file.exists() else None
@@ -159,10 +185,44 @@ def tick(
             instance.add_dynamic_partitions(
                 request.partitions_def_name, list(request.partition_keys)
             )
-    if result.cursor is not None:
-        cursor_file.parent.mkdir(parents=True, exist_ok=True)
-        cursor_file.write_text(result.cursor)
-    return [r for r in result.run_requests or [] if isinstance(r, dg.RunRequest)]
+    requests = [r for r in result.run_requests or [] if isinstance(r, dg.RunRequest)]
+    return requests, result.cursor
+
+
+class Stopped(KeyboardInterrupt):
+    """The loop was stopped by a signal; what it had not finished runs on the next start."""
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt as SIGINT does (restored on exit)."""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Did a signal end the run (Dagster's interrupt, not the step's own failure)?"""
+    errors = [e.step_failure_data.error for e in result.get_step_failure_events()]
+    failure = result.get_run_failure_event()
+    errors.append(getattr(failure.event_specific_data, "error", None) if failure else None)
+    for error in errors:
+        while error is not None:
+            if error.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt"):
+                return True
+            error = error.cause
+    return False
+
+
+def _done_before(instance: dg.DagsterInstance, run_key: str, sensor_name: str) -> bool:
+    """A run of this request finished before (a canceled one does not count)."""
+    previous = instance.get_runs(
+        dg.RunsFilter(tags={"dagster/run_key": run_key, "dagster/sensor_name": sensor_name}),
+        limit=20,
+    )
+    return any(run.status != dg.DagsterRunStatus.CANCELED for run in previous)
 
 
 @dataclass(frozen=True)
@@ -190,11 +250,7 @@ def launch(
         if key is None or request.job_name is None:
             raise LoopError(f"{sensor_name} asked for a run without a partition or job: {request}")
         run_key = request.run_key or key
-        previous = instance.get_runs(
-            dg.RunsFilter(tags={"dagster/run_key": run_key, "dagster/sensor_name": sensor_name}),
-            limit=1,
-        )
-        if previous:
+        if _done_before(instance, run_key, sensor_name):
             continue
         progress(f"{doing} {key} ({request.tags.get('clearlake/reason', 'requested')})")
         job = definitions.resolve_job_def(request.job_name)
@@ -208,6 +264,12 @@ def launch(
             run_config=run_config,
             raise_on_error=False,
         )
+        if not result.success and _interrupted(result):
+            run = instance.get_run_by_id(result.run_id)
+            if run is not None:
+                instance.report_run_canceled(run, message="stopped by a signal; runs again")
+            progress(f"stopped while {doing} {key}: it runs again on the next start")
+            raise Stopped()
         error = None if result.success else failure_message(result)
         done.append(Evaluated(key, request.job_name, result.run_id, result.success, error))
     return done
@@ -240,10 +302,12 @@ def run_until_quiet(
     """Tick the commit sensor and evaluate until a tick finds nothing new."""
     evaluated: list[Evaluated] = []
     for _ in range(max_ticks):
-        requests = tick(definitions, instance)
+        requests, cursor = plan(definitions, instance, sensor_name=names.COMMIT_SENSOR)
         if not requests:
+            save_cursor(instance, names.COMMIT_SENSOR, cursor)
             break
         evaluated += evaluate(definitions, instance, requests, progress)
+        save_cursor(instance, names.COMMIT_SENSOR, cursor)  # only once all of them ran
     return evaluated
 
 
@@ -258,14 +322,17 @@ def render_reports(
     sensor = names.REGRESSION_REPORT_SENSOR
     if sensor not in {getattr(s, "name", None) for s in definitions.sensors or []}:
         return []
-    return launch(
+    requests, cursor = plan(definitions, instance, sensor_name=sensor)
+    done = launch(
         definitions,
         instance,
-        tick(definitions, instance, sensor_name=sensor),
+        requests,
         progress,
         sensor_name=sensor,
         doing="rendering the report of",
     )
+    save_cursor(instance, sensor, cursor)
+    return done
 
 
 def refresh_leaderboards(

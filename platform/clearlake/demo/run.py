@@ -13,7 +13,8 @@
 
 Everything is recorded in the local Dagster instance, so ``clearlake ui``, ``clearlake why``
 and ``clearlake diff`` show the same history. A second run finds the same commits (their
-shas are fixed) and evaluates nothing again.
+shas are fixed) and evaluates nothing again. Stopped at any moment (SIGTERM, SIGINT), it
+cancels the current run and exits; the next start resumes what was pending (``loop``).
 """
 
 from __future__ import annotations
@@ -123,15 +124,16 @@ def run_demo(
         project.load_object(demo.repositories, what="demo repositories")(settings.home)
     store = LakeStore(settings.lake_url)
     definitions = load_definitions()
-    loop.ensure_lake(definitions, instance, store, project, progress)
-    loop.ensure_features_and_suites(definitions, instance, store, project, progress)
-    evaluated = loop.run_until_quiet(definitions, instance, progress)
-    reported = loop.render_reports(definitions, instance, progress)
-    progress("refreshing the leaderboards")
-    loop.refresh_leaderboards(definitions, instance, project)
-    if definitions.resolve_asset_graph().has(names.GALLERY):
-        progress("refreshing the report gallery")
-        loop.materialise(definitions, instance, [names.GALLERY])
+    with loop.stop_on_signals():  # SIGTERM/SIGINT: cancel the current run and stop
+        loop.ensure_lake(definitions, instance, store, project, progress)
+        loop.ensure_features_and_suites(definitions, instance, store, project, progress)
+        evaluated = loop.run_until_quiet(definitions, instance, progress)
+        reported = loop.render_reports(definitions, instance, progress)
+        progress("refreshing the leaderboards")
+        loop.refresh_leaderboards(definitions, instance, project)
+        if definitions.resolve_asset_graph().has(names.GALLERY):
+            progress("refreshing the report gallery")
+            loop.materialise(definitions, instance, [names.GALLERY])
     summary = _summarise(instance, settings, project, evaluated)
     summary.reported = reported
     output(summary.render())

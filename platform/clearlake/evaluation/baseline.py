@@ -1,4 +1,4 @@
-"""Which algorithm version a candidate is compared with, and waiting for its predictions.
+"""Which algorithm version a candidate is compared with, and waiting for its outcome.
 
 Policies (per repository): ``parent`` (the commit's first parent), ``branch`` (the head of a
 named branch; the parent when the candidate *is* that head) and ``champion`` (a pinned
@@ -6,13 +6,16 @@ commit). A candidate with parameters is compared with the same commit without pa
 (did this parameter set beat the default?). A repository's first commit and the champion
 itself have no baseline.
 
-The baseline's own partition must have been evaluated. The commit sensor requests it
-first; when both run concurrently the comparison waits (up to
-the task's ``baseline_wait_seconds``) while the baseline's run is queued or in progress.
-A baseline that failed or was never evaluated must not let a candidate pass silently
-(a crashed parent once let a 94% worse commit through as "no baseline"): the comparison
-falls back to the nearest first-parent ancestor with evaluated predictions and names it;
-only when there is none is it "no baseline", whose gate effect each repository declares.
+Baselines never ratchet: a commit is a yardstick only once its own gate outcome is stored
+and did not block it for a regression. Under the old rule ("evaluated predictions") a
+commit 6% worse than its parent was blocked, and its child, another 5% worse, passed
+against it: the two-push regression. Now the policy's commit that was blocked, failed or
+never evaluated is replaced by the nearest first-parent ancestor whose gate passed, and
+the headline names both (``vs r@abc1234 (nearest passing ancestor; parent def5678 was
+blocked)``). A commit blocked only for lacking a baseline (``no_baseline: block``) regressed
+against nothing and stays usable. While the policy's commit is still being evaluated, the
+comparison waits (up to the task's ``baseline_wait_seconds``) for its outcome. Only when no
+ancestor passed is it "no baseline", whose gate effect each repository declares.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from clearlake.evaluation import gate
 from clearlake.evaluation.candidates import CandidateKey, ResolvedCandidate
+from clearlake.evaluation.gate import GateOutcome
 from clearlake.evaluation.git import GitRepository
 
 MAX_ANCESTORS = 50
@@ -53,9 +58,10 @@ def baseline_commit(
     return parents[0] if parents else None
 
 
-def baseline_key(candidate: ResolvedCandidate) -> CandidateKey | None:
+def baseline_key(candidate: ResolvedCandidate) -> tuple[CandidateKey | None, str]:
+    """The policy's baseline and what it is to the candidate (``parent``, ``champion``…)."""
     if candidate.key.param_hash is not None:
-        return candidate.key.without_parameters()
+        return candidate.key.without_parameters(), "the commit without parameters"
     config = candidate.repository.baseline
     sha = baseline_commit(
         candidate.git,
@@ -64,7 +70,15 @@ def baseline_key(candidate: ResolvedCandidate) -> CandidateKey | None:
         branch=config.branch,
         champion=config.commit,
     )
-    return None if sha is None else CandidateKey.of(candidate.key.repo, sha)
+    role = {"parent": "parent", "branch": f"head of {config.branch}", "champion": "champion"}
+    found = None if sha is None else CandidateKey.of(candidate.key.repo, sha)
+    if (
+        found is not None
+        and config.policy == "branch"
+        and sha in candidate.git.commit_info(candidate.sha).parents
+    ):
+        return found, "parent"
+    return found, role.get(config.policy, config.policy)
 
 
 @dataclass(frozen=True)
@@ -72,30 +86,56 @@ class BaselineStatus:
     key: str
     ready: bool
     reason: str
+    """Why it cannot be a baseline, as a sentence (empty when ready)."""
+    short: str = ""
+    """The same in a few words for the headline: ``was blocked``, ``failed``…"""
+
+
+def stored_outcome(
+    instance: dg.DagsterInstance, key: str, *, comparison: dg.AssetKey
+) -> GateOutcome | None:
+    """The gate outcome of candidate ``key`` in the event log (its latest comparison)."""
+    found = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=comparison, asset_partitions=[key]), limit=1
+    )
+    for record in found.records:
+        materialization = record.asset_materialization
+        if materialization is not None:
+            return gate.from_metadata(dict(materialization.metadata))
+    return None
+
+
+def usable(outcome: GateOutcome) -> bool:
+    """May this outcome's candidate be a yardstick? Not when its gate blocked a regression."""
+    return outcome.status != gate.BLOCKED or outcome.baseline is None
 
 
 def baseline_status(
-    instance: dg.DagsterInstance, key: str, *, predictions: dg.AssetKey
+    instance: dg.DagsterInstance, key: str, *, comparison: dg.AssetKey
 ) -> BaselineStatus | None:
-    """Ready, or why not; None while a run of the baseline is still unfinished.
+    """Usable, or why not; None while a run of the candidate is still unfinished.
 
-    ``predictions`` is the task's predictions asset (the baseline is ready once it exists).
+    ``comparison`` is the task's comparison asset: its stored gate outcome decides.
     """
-    done = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=predictions, asset_partitions=[key]), limit=1
-    )
-    if done.records:
-        return BaselineStatus(key, True, "evaluated")
+    outcome = stored_outcome(instance, key, comparison=comparison)
+    if outcome is not None and usable(outcome):
+        return BaselineStatus(key, True, "")
     runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": key}), limit=20)
-    if any(run.status in UNFINISHED for run in runs):
+    if outcome is None and any(run.status in UNFINISHED for run in runs):
         return None
+    if outcome is not None:
+        return BaselineStatus(
+            key, False, f"{key} was blocked ({outcome.headline()})", "was blocked"
+        )
     if runs:
-        return BaselineStatus(key, False, f"the evaluation of baseline {key} failed")
+        return BaselineStatus(key, False, f"the evaluation of {key} failed", "failed")
+    parsed = CandidateKey.parse(key)
     return BaselineStatus(
         key,
         False,
-        f"baseline {key} was never evaluated (submit it: clearlake submit --repo "
-        f"{CandidateKey.parse(key).repo} --commit {CandidateKey.parse(key).commit})",
+        f"{key} was never evaluated (submit it: clearlake submit --repo "
+        f"{parsed.repo} --commit {parsed.commit})",
+        "was never evaluated",
     )
 
 
@@ -103,18 +143,21 @@ def await_baseline(
     instance: dg.DagsterInstance,
     key: str,
     *,
-    predictions: dg.AssetKey,
+    comparison: dg.AssetKey,
     timeout_seconds: float,
     poll_seconds: float = 2.0,
 ) -> BaselineStatus:
     deadline = time.monotonic() + timeout_seconds
     while True:
-        status = baseline_status(instance, key, predictions=predictions)
+        status = baseline_status(instance, key, comparison=comparison)
         if status is not None:
             return status
         if time.monotonic() >= deadline:
             return BaselineStatus(
-                key, False, f"baseline {key} was still running after {timeout_seconds:g} s"
+                key,
+                False,
+                f"{key} was still being evaluated after {timeout_seconds:g} s",
+                "was still running",
             )
         time.sleep(poll_seconds)
 
@@ -125,26 +168,27 @@ class ResolvedBaseline:
     """The baseline compared with (None: no baseline at all)."""
     note: str
     """Why this one (a fallback names the unusable baseline and the ancestor used)."""
+    via: str = ""
+    """For the headline when the policy's commit was replaced: ``nearest passing ancestor;
+    parent def5678 was blocked``."""
 
 
 def resolve_baseline(
     instance: dg.DagsterInstance,
     candidate: ResolvedCandidate,
     *,
-    predictions: dg.AssetKey,
+    comparison: dg.AssetKey,
     timeout_seconds: float,
 ) -> ResolvedBaseline:
-    """The baseline to compare with, falling back to the nearest evaluated ancestor."""
-    base = baseline_key(candidate)
+    """The policy's baseline if its gate passed, else the nearest passing ancestor of it."""
+    base, role = baseline_key(candidate)
     if base is None:
         return ResolvedBaseline(None, "first commit (or the champion itself): nothing to compare")
     status = await_baseline(
-        instance, str(base), predictions=predictions, timeout_seconds=timeout_seconds
+        instance, str(base), comparison=comparison, timeout_seconds=timeout_seconds
     )
     if status.ready:
-        return ResolvedBaseline(str(base), f"compared with {base}")
-    if candidate.repository.baseline.policy == "champion":
-        return ResolvedBaseline(None, f"{status.reason}; the pinned champion has no fallback")
+        return ResolvedBaseline(str(base), f"compared with {base} ({role})")
     sha = candidate.git.resolve(base.commit)
     for _ in range(MAX_ANCESTORS):
         parents = candidate.git.commit_info(sha).parents
@@ -152,13 +196,16 @@ def resolve_baseline(
             break
         sha = parents[0]
         key = str(CandidateKey.of(candidate.key.repo, sha))
-        found = baseline_status(instance, key, predictions=predictions)
+        found = baseline_status(instance, key, comparison=comparison)
         if found is not None and found.ready:
             return ResolvedBaseline(
                 key,
-                f"{status.reason}; fell back to the nearest evaluated ancestor {key}",
+                f"{role} {status.reason}; compared with the nearest ancestor whose gate "
+                f"passed, {key}",
+                via=f"nearest passing ancestor; {role} {base.commit} {status.short}",
             )
     return ResolvedBaseline(
         None,
-        f"{status.reason}, and no ancestor of {candidate.key} was evaluated successfully",
+        f"{role} {status.reason}, and no ancestor of it within {MAX_ANCESTORS} commits passed "
+        "its gate",
     )

@@ -4,7 +4,8 @@ The task's champion is compared with itself, so every alarm is false:
 
 * **Baseline**: the champion's stored predictions (seed ``seeds.seed``) with its seed
   spread — the cached one a seed-only child commit's verdict uses (:mod:`.seeds`),
-  measured now if it never was.
+  measured now if it never was, through the same pooled upper bound
+  (:func:`.seeds.seed_noise`) a verdict applies.
 * **Trials**: the champion refitted under fresh seeds ``seed+runs+1…`` (none of them in the
   spread), each compared with the baseline through the gate's own code
   (``scoring.compare_predictions``, ``gate.decide``) on other bootstrap resamples (the
@@ -174,6 +175,18 @@ def load(store: LakeStore, key: dg.AssetKey) -> Calibration | None:
     """The latest calibration stored for ``key`` (None: never calibrated)."""
     found = read_json(store, summary_path(store, key))
     return None if found is None else Calibration.from_json(found)
+
+
+def false_alarm(store: LakeStore, key: dg.AssetKey) -> tuple[float | None, str]:
+    """The latest calibrated false-alarm rate of a task and where it comes from, for every
+    gate outcome (None: never calibrated)."""
+    found = load(store, key)
+    if found is None or not found.trials:
+        return None, ""
+    source = f"{found.blocked}/{found.trials} A/A trials of {found.champion} blocked"
+    if found.kind == "identical":
+        source += ", its refits reproduce it exactly"
+    return found.false_alarm_rate, f"{source}, {found.calibrated_at[:10]}"
 
 
 # -- the champion -----------------------------------------------------------------------
@@ -386,6 +399,9 @@ def calibrate(
         baseline_predictions=frame,
         metrics=metrics,
     )
+    noise = seeds.seed_noise(
+        store, task_name=task_name, task=task, spread=spread, sides=[champion]
+    )  # the estimate every verdict uses, upper bound included
     wanted = trial_seeds(task, trials)
     runs, note, fits = _refits(
         context,
@@ -405,7 +421,7 @@ def calibrate(
         task_name=task_name,
         key=champion,
         metrics=metrics,
-        spread=spread.frame,
+        spread=noise.frame,
     )
     if runs is None:  # one structural comparison: zero alarms over every trial, no MDE
         table = table.assign(trials=trials, mde=np.nan, mde_relative=np.nan)
@@ -419,7 +435,7 @@ def calibrate(
         trial_seed_list=wanted,
         kind=kind,
         note=note,
-        seed_note=spread.note,
+        seed_note="; ".join(t for t in (spread.note, noise.method) if t),
         fits=fits,
     )
     context.log.info(result.headline())

@@ -63,7 +63,7 @@ class Reason:
         # No square brackets: rich consoles would read them as markup.
         where = self.subgroup if self.subgroup == "overall" else f"for {self.subgroup}"
         return (
-            f"{self.metric} {where} {self.delta:+.4g} (CI {self.ci_low:.4g}..."
+            f"{self.metric} {where} {self.delta:+.4g} (simultaneous CI {self.ci_low:.4g}..."
             f"{self.ci_high:.4g}, n={self.n_rows}, minimum effect {self.min_effect:.4g})"
         )
 
@@ -83,6 +83,25 @@ class GateOutcome:
     """Per metric, the declared minimum effect as text (``1% of the baseline``)."""
     seed_note: str = ""
     multiplicity: str = ""
+    baseline_via: str = ""
+    """Set when the policy's baseline was replaced (it was blocked or failed): why, for the
+    headline — ``nearest passing ancestor; parent def5678 was blocked``."""
+    seed_warning: str = ""
+    """Set when the algorithm ignores the platform's seed: its training randomness is not
+    in the verdict. Said in the headline, so every surface carries it."""
+    false_alarm_rate: float | None = None
+    """The task's latest A/A-calibrated false-alarm rate (share of trials blocked); None
+    when the task was never calibrated."""
+    calibration: str = ""
+    """Where that rate comes from (``3/40 A/A trials of r@abc blocked, 2026-12-01``)."""
+    interval: str = ""
+    """The kind of every interval of the outcome (``scoring.interval_label``)."""
+    seed_budget: str = ""
+    """Extra seed runs bought for this comparison and how the level was split
+    (``sequential.Resolved.note``); empty without a budget."""
+    to_resolve: str = ""
+    """For an inconclusive outcome: what would resolve it (more seeds, a larger suite, a
+    bigger minimum effect), from the primary row's parts of its MDE."""
 
     @property
     def passed(self) -> bool:
@@ -90,8 +109,35 @@ class GateOutcome:
         return self.status != BLOCKED
 
     def headline(self) -> str:
-        """The one line every surface prints."""
+        """The one line every surface prints: the outcome, then what qualifies it (an
+        ignored seed, the calibrated false-alarm rate)."""
+        return "; ".join([self._core(), *self.qualifiers()])
+
+    def qualifiers(self) -> list[str]:
+        """What a reader must know beside the verdict, in full."""
+        found = [self.seed_warning] if self.seed_warning else []
+        found += [self.seed_budget] if self.seed_budget else []
+        if self.status == GATE_INCONCLUSIVE and self.to_resolve:
+            found.append(f"to resolve: {self.to_resolve}")
+        if self.false_alarm_rate is None:
+            found.append(f"false-alarm rate not calibrated (clearlake gate calibrate {self.task})")
+        else:
+            found.append(f"false-alarm rate {self.false_alarm_rate:.0%} ({self.calibration})")
+        return found
+
+    def status_line(self, limit: int) -> str:
+        """The headline in ``limit`` characters (a commit status holds 140 on GitHub): the
+        qualifiers come first, short, so cutting the detail never cuts them."""
+        rate = self.false_alarm_rate
+        short = ["seed ignored"] if self.seed_warning else []
+        short.append("false alarms not calibrated" if rate is None else f"false alarms {rate:.0%}")
+        text = f"{', '.join(short)} · {self._core()}"
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def _core(self) -> str:
         against = f"vs {self.baseline}" if self.baseline else "without a baseline"
+        if self.baseline and self.baseline_via:
+            against += f" ({self.baseline_via})"
         if self.status == BLOCKED and self.reasons:
             more = f" (+{len(self.reasons) - 1} more)" if len(self.reasons) > 1 else ""
             return f"blocked {against}: {self.reasons[0].text()}{more}"
@@ -116,6 +162,8 @@ class GateOutcome:
             lines.append(f"training seed: {self.seed_note}")
         if self.multiplicity:
             lines.append(f"multiplicity: {self.multiplicity}")
+        if self.interval:
+            lines.append(f"intervals: {self.interval}")
         return lines
 
     def to_json(self) -> dict[str, Any]:
@@ -149,6 +197,12 @@ def decide(
     baseline_note: str,
     no_baseline: str = "allow",
     seed_note: str = "",
+    baseline_via: str = "",
+    seed_warning: str = "",
+    false_alarm_rate: float | None = None,
+    calibration: str = "",
+    interval: str = "",
+    seed_budget: str = "",
 ) -> GateOutcome:
     """The gate outcome of a comparison frame (``scoring.COMPARISON_COLUMNS``)."""
     common: dict[str, Any] = {
@@ -157,6 +211,12 @@ def decide(
         "baseline_note": baseline_note,
         "min_effects": min_effect_texts(task),
         "seed_note": seed_note,
+        "baseline_via": baseline_via,
+        "seed_warning": seed_warning,
+        "false_alarm_rate": false_alarm_rate,
+        "calibration": calibration,
+        "interval": interval,
+        "seed_budget": seed_budget,
         "multiplicity": f"{task.verdict.multiplicity} across every metric and subgroup",
     }
     if baseline is None:
@@ -189,10 +249,29 @@ def decide(
         status = GATE_INCONCLUSIVE
         first = [t for t in inconclusive if t.startswith(f"{task.primary} overall")]
         inconclusive = first + [t for t in inconclusive if t not in first]
+        common["to_resolve"] = resolve_hint(_records(frame[primary])[0])
     else:
         status = PASSED
     return GateOutcome(
         status=status, baseline=baseline, reasons=reasons, inconclusive=inconclusive, **common
+    )
+
+
+def resolve_hint(row: dict[str, Any]) -> str:
+    """What would make an inconclusive row conclusive: the MDE splits into the test rows'
+    part and the seed term's, ``se² = se_rows² + 2·seed_sd²``."""
+    se, seed_sd = float(row["se"]), float(row["seed_sd"])
+    mde, floor = float(row["mde"]), float(row["min_effect"])
+    if not (np.isfinite(mde) and np.isfinite(se) and se > 0):
+        return "its MDE cannot be measured (too few rows with a defined metric): a larger suite"
+    seed_sd = seed_sd if np.isfinite(seed_sd) else 0.0
+    rows_only = mde * float(np.sqrt(max(se**2 - 2 * seed_sd**2, 0.0))) / se
+    bigger = f"a minimum effect of at least {_num(mde)} (now {_num(floor)})"
+    if rows_only > floor:
+        return f"a larger test suite (the rows alone give MDE {_num(rows_only)}) or {bigger}"
+    return (
+        f"more seed runs (seeds.budget_runs: without the seed term the MDE is "
+        f"{_num(rows_only)}) or {bigger}"
     )
 
 

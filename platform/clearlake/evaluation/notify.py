@@ -131,7 +131,7 @@ def _github(send: Sender, config: GitHubNotifier, outcome: GateOutcome, sha: str
     state = {BLOCKED: "failure"}.get(outcome.status, "success")
     status = {
         "state": state,
-        "description": outcome.headline()[:140],
+        "description": outcome.status_line(140),
         "context": f"clearlake/{outcome.task}",
     }
     if url.startswith("http"):
@@ -153,7 +153,7 @@ def _gitlab(send: Sender, config: GitLabNotifier, outcome: GateOutcome, sha: str
     status = {
         "state": "failed" if outcome.status == BLOCKED else "success",
         "name": f"clearlake/{outcome.task}",
-        "description": outcome.headline()[:255],
+        "description": outcome.status_line(255),
     }
     if url.startswith("http"):
         status["target_url"] = url

@@ -7,13 +7,17 @@ Method (documented for users in the candidate report as well):
   share cancels; ``se_rows`` is the bootstrap standard deviation of the delta.
 * **Training seed.** The bootstrap sees fixed models: two runs of one stochastic algorithm
   under different seeds differ by more than it says (the issue measured 7 of 20 seed-only
-  commits blocked). The baseline's seed-to-seed standard deviation ``seed_sd`` (per
-  metric and subgroup, from a few seeded runs cached per baseline commit) enters as
+  commits blocked). The seed-to-seed standard deviation ``seed_sd`` (per metric and
+  subgroup: the chi-square upper bound of the variance pooled from seeded runs of the
+  repository's commits, :func:`.seeds.seed_noise`) enters as
   ``se = sqrt(se_rows² + 2·seed_sd²)``: candidate and baseline are each one draw.
 * **Multiplicity.** One family per comparison: every metric x every subgroup, overall
   included. Holm (family-wise) or Benjamini-Hochberg (false discoveries) adjust the
   normal p-values of ``delta / se``; Bonferroni multiplies them by the family size. The
-  interval shown is ``delta ± z(alpha / 2m)·se``.
+  interval stored (``ci_low``/``ci_high``) and shown is ``delta ± z(alpha / 2m)·se``: a
+  *simultaneous* (Bonferroni) normal interval over the family, seed-inflated — its text
+  label is :func:`interval_label`. Beside it, ``boot_low``/``boot_high`` keep the per-row
+  paired bootstrap percentile interval (test rows only, no multiplicity, no seed).
 * **Minimum effect and power.** A verdict needs the delta to exceed the metric's minimum
   effect (absolute, or relative to the baseline's value). A row whose minimum detectable
   effect ``MDE = (z(alpha / 2m) + z(power))·se`` exceeds that minimum is *inconclusive*
@@ -64,6 +68,8 @@ COMPARISON_SCHEMA = pa.schema(
         ("delta", pa.float64()),
         ("ci_low", pa.float64()),
         ("ci_high", pa.float64()),
+        ("boot_low", pa.float64()),
+        ("boot_high", pa.float64()),
         ("verdict", pa.string()),
         ("n_rows", pa.int64()),
         ("se", pa.float64()),
@@ -84,6 +90,8 @@ SPREAD_SCHEMA = pa.schema(
 )
 SCORES_COLUMNS: list[str] = SCORES_SCHEMA.names
 COMPARISON_COLUMNS: list[str] = COMPARISON_SCHEMA.names
+PERCENTILE_COLUMNS = ("boot_low", "boot_high")
+"""Added after the first comparisons were stored: readers treat them as optional."""
 IMPROVED, REGRESSED, NO_CHANGE, INCONCLUSIVE, NO_BASELINE = (
     "improved",
     "regressed",
@@ -187,6 +195,18 @@ class Comparison:
     rows_compared: int
     rows_only_candidate: int
     rows_only_baseline: int
+    interval: str = ""
+    """What ``ci_low``/``ci_high`` are (:func:`interval_label`)."""
+
+
+def interval_label(*, confidence: float, family: int, z: float) -> str:
+    """The kind of the stored interval, said wherever it is shown."""
+    return (
+        f"simultaneous {confidence:.0%} normal interval over the family's {family} rows "
+        f"(Bonferroni z = {z:.3g}), seed-inflated: se = sqrt(bootstrap se² + 2·seed sd²); "
+        f"boot_low/boot_high: per-row {confidence:.0%} paired bootstrap percentile interval "
+        "(test rows only)"
+    )
 
 
 def compare_predictions(
@@ -232,6 +252,7 @@ def compare_predictions(
             paired = boots[2 * i] - boots[2 * i + 1]
             paired = paired[np.isfinite(paired)]
             se_rows = float(np.std(paired, ddof=1)) if len(paired) > 1 else float("nan")
+            boot_low, boot_high = _interval(paired, alpha)
             seed_sd = spread.get((metric.name, kind, subgroup), 0.0)
             se = float(np.sqrt(se_rows**2 + 2 * seed_sd**2))
             relative, absolute = min_effects(task, metric.name)
@@ -243,6 +264,8 @@ def compare_predictions(
                     "candidate_value": value,
                     "baseline_value": base,
                     "delta": delta,
+                    "boot_low": boot_low,
+                    "boot_high": boot_high,
                     "n_rows": len(index),
                     "se": se,
                     "seed_sd": seed_sd,
@@ -265,6 +288,7 @@ def compare_predictions(
         rows_compared=len(joined),
         rows_only_candidate=len(candidate) - len(joined),
         rows_only_baseline=len(baseline) - len(joined),
+        interval=interval_label(confidence=1 - alpha, family=family, z=z),
     )
 
 
@@ -340,6 +364,8 @@ def without_baseline(scores: pd.DataFrame) -> pd.DataFrame:
             "delta": np.nan,
             "ci_low": np.nan,
             "ci_high": np.nan,
+            "boot_low": np.nan,
+            "boot_high": np.nan,
             "verdict": NO_BASELINE,
             "n_rows": scores["n_rows"],
             "se": np.nan,
@@ -373,6 +399,6 @@ def regressions(comparison: pd.DataFrame) -> list[str]:
     return [
         f"{r.metric} "
         + ("overall" if r.subgroup_kind == "overall" else f"for {r.subgroup_kind}={r.subgroup}")
-        + f" {r.delta:+.4g} (CI {r.ci_low:.4g}..{r.ci_high:.4g}, n={r.n_rows})"
+        + f" {r.delta:+.4g} (simultaneous CI {r.ci_low:.4g}..{r.ci_high:.4g}, n={r.n_rows})"
         for r in bad.itertuples()
     ]

@@ -118,9 +118,16 @@ def submit(
     parameters: Mapping[str, Any] | None = None,
     store: LakeStore | None = None,
     force: bool = False,
+    comparison: list[str] | None = None,
 ) -> Submitted:
     """Register ``repo@commit`` (with ``parameters``) in ``partitions`` and launch ``job``
-    (the evaluation job of the repository's task), tagged as ``sensor``'s run."""
+    (the evaluation job of the repository's task), tagged as ``sensor``'s run.
+
+    Unless ``force``, a candidate already evaluated is not launched again: the run that
+    stored its gate outcome (in ``comparison``, the task's comparison asset path) is
+    returned — a blocked candidate's run *failed* (its blocking check), and later runs of
+    the same partition (a follow-up report) store no outcome, so neither "the newest
+    run" nor "a successful run" is the one to answer from."""
     if len(commit) < 7 or any(c not in "0123456789abcdef" for c in commit.lower()):
         raise ClearlakeError(f"{commit!r} is not a commit sha: give at least 7 hex digits.")
     key = str(CandidateKey.of(repo, commit, parameters))
@@ -130,6 +137,10 @@ def submit(
         register_parameters(store, key, parameters)
     client = DagsterGraphQL(url)
     selector = find_location(client, job)
+    if not force and comparison is not None:
+        stored = _stored_record(client, comparison, key)
+        if stored is not None:
+            return Submitted(key, stored[0], new=False)
     if not force:
         runs = client(RUNS, {"tags": [{"key": "dagster/partition", "value": key}]})
         results = payload(runs, "runsOrError", client.url, "Runs")["results"]
@@ -176,6 +187,18 @@ query($path: [String!]!, $key: String!) { assetOrError(assetKey: {path: $path}) 
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
+def _stored_record(
+    client: DagsterGraphQL, comparison: list[str], key: str
+) -> tuple[str, GateOutcome] | None:
+    """The run id and gate outcome of candidate ``key``'s latest comparison, if any."""
+    found = client(GATE_RECORD, {"path": comparison, "key": key})["assetOrError"]
+    for record in found.get("assetMaterializations") or []:
+        for entry in record["metadataEntries"]:
+            if entry["label"] == "gate_record" and entry.get("jsonString"):
+                return str(record["runId"]), GateOutcome.from_json(json.loads(entry["jsonString"]))
+    return None
+
+
 def _run_failure(run: dict[str, Any]) -> str:
     for event in (run.get("eventConnection") or {}).get("events", []):
         error = event.get("error")
@@ -211,13 +234,12 @@ def wait_for_outcome(
                 f"{run['status']}); raise --timeout or look at {client.url}/runs/{run_id}",
             )
         time.sleep(poll_seconds)
-    found = client(GATE_RECORD, {"path": comparison, "key": key})["assetOrError"]
-    for record in found.get("assetMaterializations") or []:
-        if record["runId"] != run_id:
-            continue
-        for entry in record["metadataEntries"]:
-            if entry["label"] == "gate_record" and entry.get("jsonString"):
-                return GateOutcome.from_json(json.loads(entry["jsonString"]))
+    stored = _stored_record(client, comparison, key)
+    # This run's outcome; or, after a run that ended well without one (a follow-up report
+    # run of a blocked candidate), the candidate's stored outcome. A run that failed
+    # without storing one failed before comparing: an older outcome would not answer it.
+    if stored is not None and (stored[0] == run_id or run["status"] == "SUCCESS"):
+        return stored[1]
     raise SubmitError(
         url,
         f"run {run_id} of {key} ended {run['status']} without a gate outcome: "

@@ -373,6 +373,18 @@ class SeedConfig(_Model):
     """Extra runs of a baseline with seeds ``seed+1…seed+runs`` (cached per baseline
     commit) that measure its seed-to-seed spread; 0 ignores training randomness. A
     deterministic baseline stops after the first run."""
+    upper_bound_level: float = Field(default=0.05, gt=0.0, lt=0.5)
+    """The seed variance a verdict uses is its one-sided ``1 - upper_bound_level`` upper
+    confidence bound, ``(n-1)s²/χ²(upper_bound_level, n-1)``: three runs widen the
+    interval (x3.1 on the sd at 0.05) instead of being taken as exact."""
+    pool: bool = True
+    """Pool the seed runs of the recent commits of the same repository (same task and seed
+    settings; both sides of a comparison included) into one variance estimate."""
+    budget_runs: int = Field(default=0, ge=0, le=40)
+    """Extra seed runs a comparison may buy (4 per look: 2 of the candidate, 2 of the
+    baseline) while its gate is inconclusive only for want of seed runs. With a budget the
+    level is split evenly over the planned looks (Bonferroni over looks), the first one
+    included, so the family-wise error holds however many looks are taken."""
 
 
 class CalibrationConfig(_Model):

@@ -30,7 +30,7 @@ from clearlake.evaluation.candidates import (
     candidate_parameters,
 )
 from clearlake.evaluation.gate import GateOutcome, load_outcome
-from clearlake.evaluation.scoring import COMPARISON_COLUMNS
+from clearlake.evaluation.scoring import COMPARISON_COLUMNS, PERCENTILE_COLUMNS
 from clearlake.lake.store import LakeStore
 from clearlake.project import TaskConfig
 from clearlake.settings import load_settings
@@ -38,7 +38,8 @@ from clearlake.settings import load_settings
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-COLUMNS = tuple(COMPARISON_COLUMNS)
+COLUMNS = tuple(c for c in COMPARISON_COLUMNS if c not in PERCENTILE_COLUMNS)
+"""Required; the percentile interval is shown when the comparison has it."""
 VERDICT_COLOURS = {
     "improved": "#2e7d32",
     "regressed": "#c62828",
@@ -80,7 +81,7 @@ def subgroup_kinds(frame: pd.DataFrame, kinds: Sequence[str] | None = None) -> l
 
 def overall(frame: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     rows = frame[(frame["subgroup_kind"] == "overall") & frame["metric"].isin(metrics)]
-    shown = [c for c in COMPARISON_COLUMNS if c not in ("subgroup_kind", "subgroup")]
+    shown = [c for c in COMPARISON_COLUMNS if c not in ("subgroup_kind", "subgroup") and c in frame]
     return rows[shown].reset_index(drop=True)
 
 

@@ -1,0 +1,134 @@
+"""An inconclusive comparison buys seed runs within its budget, with the level split over
+its planned looks; the headline says what was spent and what would resolve the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+from evaluation_env import SHOP_BASE_RATE, SHOP_TASK, Shop, shop_environment
+
+from clearlake.demo.repos import SampleCommit
+from clearlake.evaluation import gate, sequential
+from clearlake.evaluation.scoring import INCONCLUSIVE, NO_CHANGE, Comparison
+from clearlake.evaluation.seeds import SeedNoise
+from clearlake.project.config import TaskConfig
+
+BOOSTING = """import numpy as np
+from sklearn.ensemble import GradientBoostingClassifier
+
+DRAWS = {draws}
+
+class Model:
+    def _x(self, frame):
+        west = (frame['region'] == 'west').to_numpy(float)
+        return np.column_stack([frame['amount'].to_numpy(float), west])
+    def fit(self, train, seed=None):
+        rng = np.random.RandomState(seed)
+        rng.random_sample(DRAWS)  # a harmless refactor: the random stream moves on
+        self.model = GradientBoostingClassifier(
+            n_estimators=20, max_depth=2, subsample=0.5, random_state=rng
+        ).fit(self._x(train), train['returned'])
+    def predict(self, frame):
+        return np.clip(self.model.predict_proba(self._x(frame))[:, 1], 0.01, 0.99)
+"""
+
+
+def boosting(message: str, draws: int) -> SampleCommit:
+    return SampleCommit(message, {"model.py": BOOSTING.format(draws=draws)})
+
+
+def task_with(budget: int) -> TaskConfig:
+    return TaskConfig.model_validate(
+        {
+            "dataset": "d",
+            "target": "y",
+            "type": "binary",
+            "suites": {
+                "train": {"start": "2024-01-01", "end": "2024-01-02", "role": "train"},
+                "holdout": {"start": "2024-01-03", "end": "2024-01-04", "role": "test"},
+            },
+            "metrics": ["log_loss"],
+            "seeds": {"budget_runs": budget},
+        }
+    )
+
+
+def frame(verdict: str, *, se: float = 1.0, seed_sd: float = 0.6, mde: float = 2.8) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"verdict": verdict, "se": se, "seed_sd": seed_sd, "mde": mde, "min_effect": 2.0}]
+    )
+
+
+def row(found: pd.DataFrame) -> dict[str, Any]:
+    return {str(k): v for k, v in found.iloc[0].items()}
+
+
+def test_looks_split_the_level_and_stop_at_the_budget() -> None:
+    task = task_with(8)
+    assert sequential.planned_looks(task) == 3
+    judged = sequential.look_task(task)
+    assert judged.verdict.bootstrap.confidence == pytest.approx(1 - 0.05 / 3)
+    asked: list[list[int]] = []
+
+    def compare(extra: list[pd.DataFrame]) -> tuple[Comparison, SeedNoise]:
+        return Comparison(frame(INCONCLUSIVE), 1, 0, 0), SeedNoise(None, f"{len(extra)}")
+
+    def more(seeds: list[int]) -> list[pd.DataFrame]:
+        asked.append(seeds)
+        return [pd.DataFrame(), pd.DataFrame()]
+
+    done = sequential.resolve(task, compare=compare, more=more)
+    assert (done.spent, done.looks, asked) == (8, 3, [[1000, 1001], [1002, 1003]])
+    assert done.noise.method == "4"  # every batch of both sides reached the last look
+    assert done.note(8) == (
+        "seed budget: 8 of 8 extra seed runs spent in 2 extra look(s); level split over 3 "
+        "planned looks (0.0167 each)"
+    )
+    assert sequential.planned_looks(task_with(0)) == 1 and sequential.look_task(task_with(0))
+    assert sequential.resolve(task_with(0), compare=compare, more=more).note(0) == ""
+
+
+def test_only_rows_held_back_by_the_seed_term_buy_runs() -> None:
+    # se_rows = sqrt(1 - 2·0.36) = 0.53: the rows alone give MDE 1.48 < 2.0 → seed-limited
+    assert sequential.seed_limited(frame(INCONCLUSIVE)).all()
+    # a small suite: rows alone give MDE 2.8 > 2.0 → more seeds cannot help
+    assert not sequential.seed_limited(frame(INCONCLUSIVE, seed_sd=0.0)).any()
+    assert not sequential.seed_limited(frame(NO_CHANGE)).any()
+    hint = gate.resolve_hint(row(frame(INCONCLUSIVE)))
+    assert hint == (
+        "more seed runs (seeds.budget_runs: without the seed term the MDE is 1.482) or a "
+        "minimum effect of at least 2.8 (now 2)"
+    )
+    small = gate.resolve_hint(row(frame(INCONCLUSIVE, seed_sd=0.0)))
+    assert small.startswith("a larger test suite (the rows alone give MDE 2.8)")
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    home = tmp_path_factory.mktemp("seed-budget")
+    commits = [SHOP_BASE_RATE, boosting("Boosting", 0), boosting("Refactor", 3)]
+    with shop_environment(home, commits, seeds={"runs": 2, "budget_runs": 8}) as env:
+        yield env
+
+
+@pytest.mark.slow
+def test_a_seed_only_change_buys_runs_and_says_so(shop: Shop) -> None:
+    """Boosting reseeded by a refactor: its log loss is held back by the seed term, so the
+    comparison buys both looks (8 runs), pooling 2 df from the baseline's own seed runs and
+    1 per side per look; still inconclusive, the headline says what would resolve it."""
+    found = gate.load_outcome(shop.store, SHOP_TASK, shop.keys[2])
+    assert found is not None and found.baseline == shop.keys[1]
+    assert found.status == gate.GATE_INCONCLUSIVE, found.details()
+    assert found.seed_budget == (
+        "seed budget: 8 of 8 extra seed runs spent in 2 extra look(s); level split over 3 "
+        "planned looks (0.0167 each)"
+    )
+    assert "and 4 batch(es) of extra seed runs bought for this comparison, 6 degrees of " in (
+        found.seed_note
+    )
+    headline = found.headline()
+    assert headline.startswith(f"inconclusive vs {shop.keys[1]}: log_loss overall (n=3000)")
+    assert f"; {found.seed_budget}; to resolve: more seed runs (seeds.budget_runs" in headline
