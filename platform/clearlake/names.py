@@ -114,3 +114,23 @@ REGRESSION_REPORT_SENSOR = "regression_report_sensor"
 DROP_PARTITIONS = "drops"
 DROP_SENSOR = "drop_zone_sensor"
 DROP_JOB = "drop_ingestion"
+
+# -- monitoring (per task with a ``monitor:``) ------------------------------------------
+
+
+def monitor_predictions_key(task: str) -> dg.AssetKey:
+    """The watched model's predictions of each day (daily, as soon as the features exist)."""
+    return dg.AssetKey(["monitor", task, "predictions"])
+
+
+def monitor_performance_key(task: str) -> dg.AssetKey:
+    """Each day's labelled predictions and scores (once its labels matured)."""
+    return dg.AssetKey(["monitor", task, "performance"])
+
+
+def monitor_status_key(task: str) -> dg.AssetKey:
+    """Recent windows against the reference, drift, alert episodes and their messages."""
+    return dg.AssetKey(["monitor", task, "status"])
+
+
+MONITORING_GROUP = "monitoring"

@@ -45,10 +45,10 @@ def explainer(
     metric over its window, split by the subgroup kind (the first kind for ``overall``)."""
     by_name = {m.name: m for m in metrics}
 
-    def explain(kind: str, _subgroup: str, evidence: dict[str, Any]) -> str:
+    def explain(kind: str, _subgroup: str, evidence: dict[str, Any]) -> dict[str, Any]:
         split = kind if kind != "overall" else (task.subgroups[0].label if task.subgroups else "")
         if not split:
-            return ""
+            return {}
         rows = detection.trailing(
             labelled, dt.date.fromisoformat(evidence["window_end"]), int(evidence["window_days"])
         )
@@ -60,7 +60,13 @@ def explainer(
             new_groups=rows[split].to_numpy(),
             kind=split,
         )
-        return f"{evidence['metric']} {parts.text()}"
+        return {
+            **parts.to_json(),
+            "metric": evidence["metric"],
+            "window_start": evidence["window_start"],
+            "window_end": evidence["window_end"],
+            "text": f"{evidence['metric']} {parts.text()}",
+        }
 
     return explain
 

@@ -46,6 +46,8 @@ class Episode:
     """The degraded test of each metric when it opened (effect, interval, window, test)."""
     explanation: str = ""
     """The mix-shift / within-subgroup split of the overall change at opening."""
+    decomposition: dict[str, Any] = field(default_factory=dict)
+    """The same split as numbers (:meth:`Decomposition.to_json`, plus its metric)."""
     status: str = OPEN
     resolved: str | None = None
     resolution: list[dict[str, Any]] = field(default_factory=list)
@@ -129,12 +131,13 @@ def step(
     tests: pd.DataFrame,
     worse: pd.DataFrame,
     resolve_days: int,
-    explain: Callable[[str, str, dict[str, Any]], str],
+    explain: Callable[[str, str, dict[str, Any]], dict[str, Any]],
 ) -> list[tuple[Episode, str]]:
     """Advance the episodes by the decision of ``day``; returns the new events.
 
     ``tests``: every window's decided tests; ``worse``: :func:`still_worse` of the resolving
-    window; ``explain(kind, subgroup, evidence)``: the decomposition text of an opening.
+    window; ``explain(kind, subgroup, evidence)``: the decomposition of an opening (with
+    its ``text``), ``{}`` when there is none.
     """
     events: list[tuple[Episode, str]] = []
     iso = day.isoformat()
@@ -179,7 +182,9 @@ def step(
             metrics=[e["metric"] for e in evidence],
             evidence=evidence,
         )
-        episode.explanation = explain(str(kind), str(subgroup), evidence[0])
+        split = explain(kind, subgroup, evidence[0])
+        episode.explanation = str(split.pop("text", ""))
+        episode.decomposition = split
         state.episodes.append(episode)
         events.append((episode, OPENED_EVENT))
     state.last_decision = iso
