@@ -52,9 +52,10 @@ def resolve_watched(
         key = str(CandidateKey.of(repo, sha))
         resolved = resolve_candidate(key, project=project, settings=settings, store=store)
     except ClearlakeError as exc:
+        cause = str(exc).rstrip(".")
         raise MonitorError(
             task_name,
-            f"the watched model {watch!r} cannot be found ({exc}). Fix `monitor.watch` of the "
-            "task (an existing commit or branch), or evaluate a champion first.",
+            f"the watched model {watch!r} cannot be found ({cause}). Fix `monitor.watch` of "
+            "the task (an existing commit or branch), or evaluate a champion first.",
         ) from None
     return resolved
