@@ -33,7 +33,9 @@ from clearlake.monitoring import (
     frames,
     service,
     statistics,
+    storage,
 )
+from clearlake.monitoring.page import render_page
 from clearlake.names import (
     MONITORING_GROUP,
     feature_key,
@@ -239,6 +241,9 @@ def status_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             ),
             log=context.log,
         )
+        settings = load_settings()
+        alerts = storage.load_state(lake.store(), task_name).to_json()
+        page = render_page(settings.reports_root, status, alerts)
         return dg.MaterializeResult(
             metadata={
                 "watched": status.get("watched") or "none",
@@ -250,6 +255,7 @@ def status_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 )
                 or "none",
                 "delivered": len(status.get("delivered", [])),
+                "page": dg.MetadataValue.path(str(page)),
             }
         )
 

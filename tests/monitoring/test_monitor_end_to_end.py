@@ -3,20 +3,29 @@ degradation in one subgroup is told once when it opens and once when it ends."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from clearlake import runs
+from clearlake.api.app import create_app
+from clearlake.api.config import load_api_config
+from clearlake.api.tokens import issue_token
+from clearlake.cli.main import app
 from clearlake.monitoring import storage
 from clearlake.names import (
     monitor_performance_key,
     monitor_predictions_key,
     monitor_status_key,
 )
+from clearlake.settings import load_settings
+from tests.api.live_api import MASK_KEY, app_in_thread
 from tests.monitoring.monitor_env import TASK, Monitored, monitored, receiver
 
 PREDICTIONS, PERFORMANCE, STATUS = (
@@ -116,6 +125,74 @@ def test_one_alert_when_a_subgroup_degrades_and_one_when_it_recovers(tmp_path: P
             )
         )
         assert env.day(66).isoformat() not in {s["day"] for s in recovered["scores"]}
+
+        views(env)
+
+
+POLICY = """\
+version: 1
+classes: [public]
+default_class: public
+reports: authenticated
+datasets:
+  orders: {default_class: public}
+  other: {default_class: public}
+roles:
+  analyst: {datasets: [orders], classes: {public: allow}}
+  outsider: {datasets: [other], classes: {public: allow}}
+"""
+
+
+def views(env: Monitored) -> None:
+    """The same status through the CLI, the gallery page and the Data API."""
+    shown = CliRunner().invoke(app, ["monitor", TASK], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    assert f"watching returns-model@{env.sha[:7]}" in shown.output
+    assert "open alerts: none" in shown.output and "drift of" in shown.output
+    as_json = json.loads(CliRunner().invoke(app, ["monitor", TASK, "--json"]).output)
+    assert [e["status"] for e in as_json["alerts"]["episodes"]] == ["resolved"]
+
+    settings = load_settings()
+    page = settings.reports_root / "monitoring" / TASK / "index.html"
+    assert "Monitor of returns" in page.read_text()
+    assert (page.parent / "log_loss.png").stat().st_size > 1000
+    assert "region=west@" in page.read_text()
+
+    policy = env.home / "policy.yaml"
+    policy.write_text(POLICY)
+    tokens = env.home / "tokens.yaml"
+    analyst = issue_token(tokens, principal="ada", roles=["analyst"])
+    outsider = issue_token(tokens, principal="eve", roles=["outsider"])
+    api_settings = load_settings(
+        {
+            "CLEARLAKE_HOME": str(env.home),
+            "CLEARLAKE_LAKE_URL": env.store.url,
+            "CLEARLAKE_CONFIG": str(env.project.path),
+            "CLEARLAKE_API_POLICY": str(policy),
+            "CLEARLAKE_API_TOKENS_FILE": str(tokens),
+            "CLEARLAKE_API_MASK_KEY": MASK_KEY,
+        }
+    )
+    with app_in_thread(create_app(load_api_config(api_settings))) as url:
+        path = f"{url}/v1/monitors/{TASK}"
+        assert httpx.get(path).status_code == 401
+        refused = httpx.get(path, headers={"Authorization": f"Bearer {outsider}"})
+        assert refused.status_code == 403 and "not granted to 'eve'" in refused.json()["detail"]
+        got = httpx.get(path, headers={"Authorization": f"Bearer {analyst}"})
+        assert got.status_code == 200
+        episodes = got.json()["alerts"]["episodes"]
+        assert [(e["subgroup"], e["delivered"]) for e in episodes] == [
+            ("west", ["opened", "resolved"])
+        ]
+        unknown = httpx.get(
+            f"{url}/v1/monitors/nope", headers={"Authorization": f"Bearer {analyst}"}
+        )
+        assert unknown.status_code == 404
+        image = httpx.get(
+            f"{url}/reports/monitoring/{TASK}/log_loss.png",
+            headers={"Authorization": f"Bearer {outsider}"},
+        )
+        assert image.status_code == 403
 
 
 def episode_model(env: Monitored) -> str:
