@@ -14,9 +14,11 @@
     performance day lands.
 
 The daily assets carry the tag ``flow: new-days`` and the shared automation condition
-:func:`clearlake.automation.new_days`, so a new lake day flows through them by itself.
+:func:`clearlake.automation.new_days` (performance: also :func:`labels_mature`), so a new
+lake day flows through them by itself.
 """
 
+import datetime as dt
 from typing import Any
 
 import dagster as dg
@@ -67,13 +69,20 @@ def _partitions(project: Project, task_name: str) -> dg.PartitionsDefinition:
 def status_condition() -> dg.AutomationCondition:  # type: ignore[type-arg]
     """Refresh when a performance day landed (never while it or an input runs)."""
     return (
-        (
-            dg.AutomationCondition.any_deps_updated().since_last_handled()
-            | dg.AutomationCondition.newly_missing()
-        )
+        dg.AutomationCondition.any_deps_updated().since_last_handled()
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
     ).with_label("new monitored day")
+
+
+def labels_mature(delay: int) -> dg.AutomationCondition:  # type: ignore[type-arg]
+    """:func:`new_days`, and not one of the latest ``delay`` days: the feature day D + delay
+    that matures day D's labels must exist (a partition mapping alone cannot say it, since
+    Dagster drops an upstream partition that does not exist yet)."""
+    if delay == 0:
+        return new_days()
+    recent = dg.AutomationCondition.in_latest_time_window(dt.timedelta(days=delay))
+    return (new_days() & ~recent).with_label(f"new lake day, labels mature ({delay} day(s))")
 
 
 def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
@@ -166,7 +175,7 @@ def performance_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 ),
             ),
         ],
-        automation_condition=new_days(),
+        automation_condition=labels_mature(delay),
         code_version=code_version,
         kinds={"python", "parquet"},
         tags={**FLOW, "task": task_name},

@@ -274,6 +274,31 @@ METHOD = (
 )
 
 
+RECENT = 7
+"""Days whose scores a status re-reads every time (a late label revises them); older days
+of the shown history come from the previous status, so a refresh reads a bounded number
+of files however long the lake is."""
+
+
+def _history(store: LakeStore, *, task_name: str, shown: list[str]) -> list[dict[str, Any]]:
+    previous = storage.load_status(store, task_name) or {}
+    recent = set(shown[-RECENT:])
+    kept = [
+        s
+        for s in previous.get("scores") or []
+        if s.get("day") in set(shown) and s.get("day") not in recent
+    ]
+    known = {s["day"] for s in kept}
+    fresh = storage.read_days(
+        store,
+        storage.monitor_table(task_name, PERFORMANCE),
+        [d for d in shown if d not in known],
+        storage.DAY_FILE_SCORES,
+    )
+    rows = fresh.replace({np.nan: None}).to_dict("records") if len(fresh) else []
+    return sorted(kept + rows, key=lambda s: (s["day"], s["metric"], s["subgroup_kind"]))
+
+
 def _status(
     store: LakeStore,
     *,
@@ -284,9 +309,7 @@ def _status(
     tests: pd.DataFrame,
 ) -> dict[str, Any]:
     shown = listed[-monitor.history_days :]
-    scores = storage.read_days(
-        store, storage.monitor_table(task_name, PERFORMANCE), shown, storage.DAY_FILE_SCORES
-    )
+    scores = _history(store, task_name=task_name, shown=shown)
     drift = storage.read_days(
         store, storage.monitor_table(task_name, PREDICTIONS), shown[-7:], storage.DAY_FILE_DRIFT
     )
@@ -311,7 +334,7 @@ def _status(
             family=statistics.window_level(monitor),
         ),
         "tests": latest_tests,
-        "scores": scores.replace({np.nan: None}).to_dict("records") if len(scores) else [],
+        "scores": scores,
         "drift": drift.replace({np.nan: None}).to_dict("records") if len(drift) else [],
         "open": [
             {"id": e.id, "where": where(e.subgroup_kind, e.subgroup), "since": e.opened}
