@@ -302,7 +302,6 @@ def cross_checks(project: Project) -> Iterator[tuple[str, str]]:
     yield from _feature_checks(project)
     for name, task in config.tasks.items():
         yield from _task_checks(project, name, task)
-        yield from _monitor_checks(project, name, task)
     names = [r.name for r in config.repositories]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         yield "repositories", f"repository name {dup!r} is used twice"
@@ -320,6 +319,8 @@ def cross_checks(project: Project) -> Iterator[tuple[str, str]]:
             )
     if config.api.policy and not project.resolve(config.api.policy).is_file():
         yield "api.policy", f"no policy file at {project.resolve(config.api.policy)}"
+    for name, task in config.tasks.items():  # after the repositories: a monitor watches one
+        yield from _monitor_checks(project, name, task)
 
 
 def _feature_checks(project: Project) -> Iterator[tuple[str, str]]:
@@ -462,11 +463,7 @@ def _monitor_checks(project: Project, name: str, task: TaskConfig) -> Iterator[t
                 f"{column!r} is not a column of feature table {task.dataset} "
                 f"(columns: {', '.join(columns)})",
             )
-    repositories = (
-        [r.name for r in project.repositories_of(name)]
-        if not any(problem for problem in _repository_task_problems(project))
-        else []
-    )
+    repositories = [r.name for r in project.repositories_of(name)]
     if monitor.watch == "champion":
         if not repositories and task.calibration.champion is None:
             yield (
@@ -508,13 +505,3 @@ def _monitor_checks(project: Project, name: str, task: TaskConfig) -> Iterator[t
             f"{monitor.label_delay_days} days is longer than feature table {task.dataset}'s "
             f"{(last - first).days + 1} days: no day would ever have mature labels",
         )
-
-
-def _repository_task_problems(project: Project) -> list[str]:
-    config = project.config
-    return [
-        r.name
-        for r in config.repositories
-        if (r.task is None and len(config.tasks) != 1)
-        or (r.task is not None and r.task not in config.tasks)
-    ]
