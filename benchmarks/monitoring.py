@@ -36,6 +36,7 @@ import platform
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -349,63 +350,99 @@ class _Quiet:
         pass
 
 
-def one_new_day(history: int) -> dict[str, Any]:
+@dataclass
+class CostLake:
+    """A lake holding ``history`` monitored days, status refreshed: ready for a new day."""
+
+    history: int
+    store: LakeStore
+    project: Any
+    next_day: dt.date
+    rng: np.random.Generator
+    seconds: list[float] = field(default_factory=list)
+    files_read: list[int] = field(default_factory=list)
+
+
+def cost_lake(root: Path, history: int) -> CostLake:
     first = dt.date(2024, 1, 1)
     rng = np.random.default_rng(history)
-    with tempfile.TemporaryDirectory() as tmp:
-        store = LakeStore(tmp)
-        project = _cost_project(Path(tmp), first)
-        reference = pa.table(
-            {
-                "row_id": [f"ref-{i}" for i in range(20000)],
-                "region": rng.choice(["a", "b", "c"], 20000),
-                "actual": rng.normal(0, 1.41, 20000),
-                "prediction": np.zeros(20000),
-                "drift__x": rng.normal(0, 1, 20000),
-                "model": ["m@1234567"] * 20000,
-            }
-        )
-        storage.write_table_file(store, storage.reference_file(store, "t", "m@1234567"), reference)
-        days = [first + dt.timedelta(days=i) for i in range(history)]
-        for day in days:
-            _write_day(store, day, rng)
-        service.label_days(
-            project=project,
-            task_name="t",
-            days=[d.isoformat() for d in days],
-            store=store,
-            metrics=[MAE],
-        )
-        service.refresh_status(
-            project=project, task_name="t", store=store, metrics=[MAE], log=_Quiet()
-        )
-        seconds = []
-        for i in range(5):
-            day = first + dt.timedelta(days=history + i)
-            _write_day(store, day, rng)
-            started = time.perf_counter()
-            service.label_days(
-                project=project, task_name="t", days=[day.isoformat()], store=store, metrics=[MAE]
-            )
-            service.refresh_status(
-                project=project, task_name="t", store=store, metrics=[MAE], log=_Quiet()
-            )
-            seconds.append(time.perf_counter() - started)
-    return {"history_days": history, "seconds": [round(s, 3) for s in seconds]}
+    store = LakeStore(str(root))
+    project = _cost_project(root, first)
+    reference = pa.table(
+        {
+            "row_id": [f"ref-{i}" for i in range(20000)],
+            "region": rng.choice(["a", "b", "c"], 20000),
+            "actual": rng.normal(0, 1.41, 20000),
+            "prediction": np.zeros(20000),
+            "drift__x": rng.normal(0, 1, 20000),
+            "model": ["m@1234567"] * 20000,
+        }
+    )
+    storage.write_table_file(store, storage.reference_file(store, "t", "m@1234567"), reference)
+    days = [first + dt.timedelta(days=i) for i in range(history)]
+    for day in days:
+        _write_day(store, day, rng)
+    service.label_days(
+        project=project,
+        task_name="t",
+        days=[d.isoformat() for d in days],
+        store=store,
+        metrics=[MAE],
+    )
+    service.refresh_status(project=project, task_name="t", store=store, metrics=[MAE], log=_Quiet())
+    return CostLake(history, store, project, first + dt.timedelta(days=history), rng)
 
 
-def cost() -> dict[str, Any]:
-    short, long = one_new_day(30), one_new_day(365)
-    ratio = statistics.median(long["seconds"]) / statistics.median(short["seconds"])
+def new_day(lake: CostLake) -> None:
+    """One new day: its features and predictions land, then what the performance and status
+    assets run for it (timed), counting the files read."""
+    _write_day(lake.store, lake.next_day, lake.rng)
+    reads = {"n": 0}
+    read_table = lake.store.read_table
+
+    def counted(path: str, columns: list[str] | None = None) -> pa.Table:
+        reads["n"] += 1
+        return read_table(path, columns)
+
+    lake.store.read_table = counted  # type: ignore[method-assign]
+    started = time.perf_counter()
+    service.label_days(
+        project=lake.project,
+        task_name="t",
+        days=[lake.next_day.isoformat()],
+        store=lake.store,
+        metrics=[MAE],
+    )
+    service.refresh_status(
+        project=lake.project, task_name="t", store=lake.store, metrics=[MAE], log=_Quiet()
+    )
+    lake.seconds.append(round(time.perf_counter() - started, 3))
+    lake.store.read_table = read_table  # type: ignore[method-assign]
+    lake.files_read.append(reads["n"])
+    lake.next_day += dt.timedelta(days=1)
+
+
+def cost(repeats: int = 9) -> dict[str, Any]:
+    """Both lakes built first, then their new days interleaved (machine load hits both)."""
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        short, long = cost_lake(Path(a), 30), cost_lake(Path(b), 365)
+        for _ in range(repeats):
+            new_day(short)
+            new_day(long)
+    ratio = statistics.median(long.seconds) / statistics.median(short.seconds)
     return {
         "rows_per_day": COST_ROWS,
-        "lake_30_days": short,
-        "lake_365_days": long,
-        "median_seconds_30": statistics.median(short["seconds"]),
-        "median_seconds_365": statistics.median(long["seconds"]),
+        "repeats": repeats,
+        "lake_30_days": {"seconds": short.seconds, "files_read": short.files_read},
+        "lake_365_days": {"seconds": long.seconds, "files_read": long.files_read},
+        "median_seconds_30": statistics.median(short.seconds),
+        "median_seconds_365": statistics.median(long.seconds),
         "ratio_365_vs_30": round(ratio, 3),
         "target_ratio_max": 1.25,
         "met": ratio <= 1.25,
+        "note": "Both lakes read the same files per new day (trailing 28 days, the "
+        "reference, the recent scores and drift); the time ratio carries the machine's "
+        "load (2 cores shared), the file counts do not.",
     }
 
 
@@ -413,6 +450,13 @@ def main() -> dict[str, Any]:
     started = time.perf_counter()
     delays = detection()
     checks = [library_path_agrees(2000, 0.10, seed=s) for s in (1, 2)]
+    simulated = next(
+        d for d in delays if d["subgroup_rows_per_day"] == 2000 and d["effect_relative"] == 0.10
+    )
+    for check in checks:
+        check["simulated_p80"] = simulated["delay_days_p80"]
+        day = check["library_first_alert_day"]
+        check["agrees"] = day is not None and day <= max(1.0, 1.5 * simulated["delay_days_p80"])
     result = {
         "benchmark": "monitoring",
         "description": (__doc__ or "").splitlines()[0],
@@ -439,6 +483,7 @@ def main() -> dict[str, Any]:
     }
     result["meets_targets"] = bool(
         all(d["met"] for d in delays)
+        and all(c["agrees"] for c in checks)
         and result["false_alerts"]["met"]  # type: ignore[index]
         and result["cost_of_one_day"]["met"]  # type: ignore[index]
     )

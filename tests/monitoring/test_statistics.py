@@ -202,3 +202,19 @@ def test_weekly_cadence_decides_on_sundays() -> None:
     labelled_days = [(FIRST + dt.timedelta(days=i)).isoformat() for i in range(14)]
     pending = decisions.pending_days(labelled_days, state, monitor(cadence="week"))
     assert [d.isoweekday() for d in pending] == [7, 7]
+
+
+def test_a_new_watched_model_closes_the_old_ones_episodes_once() -> None:
+    state = episodes.MonitorState(task="t", watched="m@1111111")
+    state.episodes.append(
+        episodes.Episode("region", "west", "2025-02-01", ["mae"], [], delivered=["opened"])
+    )
+    state.evidence_from["region=west"] = "2025-01-20"
+    events = episodes.replace_model(state, "m@2222222", day="2025-02-10")
+    assert [(e.id, event) for e, event in events] == [("region=west@2025-02-01", "resolved")]
+    assert state.open_episodes() == [] and state.evidence_from == {}
+    text = episodes.message("t", "m@2222222", events[0][0], "resolved")
+    assert "closed for region=west on 2025-02-10" in text
+    assert "the watched model changed from m@1111111 to m@2222222" in text
+    assert events[0][0].pending() == ["resolved"]
+    assert episodes.replace_model(state, "m@2222222", day="2025-02-11") == []

@@ -24,6 +24,7 @@ router = APIRouter(tags=["monitoring"])
 @router.get(
     "/v1/monitors/{task}",
     responses={
+        400: {"model": ErrorBody, "description": "Not a task name."},
         401: {"model": ErrorBody, "description": "Token required."},
         403: {"model": ErrorBody, "description": "The task's dataset is not granted to you."},
         404: {"model": ErrorBody, "description": "No such task, or no monitor status yet."},

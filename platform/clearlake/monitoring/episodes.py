@@ -53,6 +53,8 @@ class Episode:
     resolution: list[dict[str, Any]] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)
     """Events whose message every notifier accepted (``opened``, ``resolved``)."""
+    note: str = ""
+    """Why it resolved, when not by the evidence (the watched model was replaced)."""
 
     @property
     def id(self) -> str:
@@ -122,6 +124,19 @@ def _record(row: Any) -> dict[str, Any]:
     )
     out = {k: row[k] for k in keys if k in row}
     return {k: (v.item() if hasattr(v, "item") else v) for k, v in out.items()}
+
+
+def replace_model(state: MonitorState, model: str, *, day: str) -> list[tuple[Episode, str]]:
+    """A new watched model starts with no open episode and no remembered evidence: the
+    old model's open episodes close, saying why."""
+    events = []
+    for episode in state.open_episodes():
+        episode.status, episode.resolved = RESOLVED, day
+        episode.note = f"the watched model changed from {state.watched} to {model}"
+        events.append((episode, RESOLVED_EVENT))
+    state.evidence_from.clear()
+    state.watched = model
+    return events
 
 
 def step(
@@ -194,6 +209,11 @@ def step(
 def message(task: str, watched: str, episode: Episode, event: str) -> str:
     """The one line (or few) a person reads: the effect, interval, window, test, split."""
     place = where(episode.subgroup_kind, episode.subgroup)
+    if event == RESOLVED_EVENT and episode.note:
+        return (
+            f"Clearlake monitor {task}: closed for {place} on {episode.resolved} (opened "
+            f"{episode.opened}): {episode.note}."
+        )
     if event == RESOLVED_EVENT:
         return (
             f"Clearlake monitor {task} ({watched}): resolved for {place} on {episode.resolved} "

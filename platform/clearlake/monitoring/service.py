@@ -30,7 +30,15 @@ from clearlake.evaluation.notify import Log
 from clearlake.evaluation.predictions import ACTUAL, encode_actual
 from clearlake.evaluation.suites import candidate_columns, load_suite
 from clearlake.lake.store import LakeStore, WrittenPartition, date_partition
-from clearlake.monitoring import alerts, decisions, detection, frames, statistics, storage
+from clearlake.monitoring import (
+    alerts,
+    decisions,
+    detection,
+    episodes,
+    frames,
+    statistics,
+    storage,
+)
 from clearlake.monitoring.drift import drift_rows
 from clearlake.monitoring.episodes import where
 from clearlake.monitoring.watched import MonitorError, resolve_watched
@@ -238,9 +246,10 @@ def refresh_status(
         reference = statistics.Sample(reference_frame.to_pandas(), watched_task)
         if state.watched and state.watched != model:
             log.warning(f"monitor {task_name}: watched model changed {state.watched} → {model}")
+            events += episodes.replace_model(state, model, day=listed[-1])
         state.watched = model
         labelled = labelled[labelled[frames.MODEL] == model].reset_index(drop=True)
-        events, tests = decisions.run(
+        decided, tests = decisions.run(
             state,
             labelled,
             reference,
@@ -249,6 +258,7 @@ def refresh_status(
             monitor=monitor,
             metrics=metrics,
         )
+        events += decided
     storage.save_state(store, state)  # decided before anything is told
     delivered = alerts.deliver(state, monitor, log=log)
     storage.save_state(store, state)
