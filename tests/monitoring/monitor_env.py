@@ -57,7 +57,7 @@ MODEL = SampleCommit(
 )
 
 
-def config(monitor: dict[str, Any]) -> dict[str, Any]:
+def config(monitor: dict[str, Any], *, days: int = DAYS) -> dict[str, Any]:
     return {
         "project": {"name": "shop"},
         "sources": {
@@ -65,7 +65,7 @@ def config(monitor: dict[str, Any]) -> dict[str, Any]:
                 "partition": {
                     "column": "order_date",
                     "first_day": FIRST.isoformat(),
-                    "last_day": (FIRST + dt.timedelta(days=DAYS - 1)).isoformat(),
+                    "last_day": (FIRST + dt.timedelta(days=days - 1)).isoformat(),
                 },
                 "keys": ["order_id"],
                 "columns": {"order_id": "string not null", "order_date": "date32 not null"},
@@ -111,6 +111,8 @@ def write_days(
     *,
     flip_west: tuple[int, int] | None = None,
     unlabelled: tuple[int, ...] = (),
+    days: int = DAYS,
+    rows: int = ROWS,
 ) -> None:
     """Orders whose return probability grows with the amount and is high in 'west'; on the
     days ``flip_west`` = ``(from, until)`` west's orders are almost never returned any more
@@ -126,20 +128,20 @@ def write_days(
             pa.field("returned", pa.bool_()),
         ]
     )
-    for i in range(DAYS):
+    for i in range(days):
         day = FIRST + dt.timedelta(days=i)
-        region = rng.choice(REGIONS, ROWS, p=MIX)
-        amount = rng.gamma(2.0, 50.0, ROWS)
+        region = rng.choice(REGIONS, rows, p=MIX)
+        amount = rng.gamma(2.0, 50.0, rows)
         logit = -2.0 + amount / 80 + np.where(region == "west", 1.0, 0.0)
-        returned = rng.random(ROWS) < 1 / (1 + np.exp(-logit))
-        rare = rng.random(ROWS) < 0.05
+        returned = rng.random(rows) < 1 / (1 + np.exp(-logit))
+        rare = rng.random(rows) < 0.05
         if flip_west and flip_west[0] <= i < flip_west[1]:
             returned = np.where(region == "west", rare, returned)
-        labels: list[bool | None] = [None] * ROWS if i in unlabelled else returned.tolist()
+        labels: list[bool | None] = [None] * rows if i in unlabelled else returned.tolist()
         table = pa.table(
             {
-                "order_id": [f"{day:%Y%m%d}-{n:04d}" for n in range(ROWS)],
-                "order_date": [day] * ROWS,
+                "order_id": [f"{day:%Y%m%d}-{n:04d}" for n in range(rows)],
+                "order_date": [day] * rows,
                 "region": region.tolist(),
                 "amount": amount,
                 "returned": labels,
@@ -211,7 +213,7 @@ def monitored(home: Path, monitor: dict[str, Any], **data: Any) -> Iterator[Moni
     repo = home / REPO
     init_repository(repo)
     sha = add_commit(repo, MODEL, timestamp=1_714_557_600)
-    raw = config(monitor)
+    raw = config(monitor, days=data.get("days", DAYS))
     raw["repositories"][0]["location"] = str(repo)
     (home / "project").mkdir(parents=True)
     path = home / "project" / "clearlake.yaml"

@@ -210,3 +210,16 @@ def test_a_watched_commit_that_does_not_exist_is_one_line(tmp_path: Path) -> Non
             "(Repository 'returns-model' has no commit 'deadbee'"
         ) in text
         assert "\n" not in text and "Fix `monitor.watch`" in text
+
+
+def test_sixty_two_stable_days_raise_no_alert(tmp_path: Path) -> None:
+    with receiver() as hook, monitored(tmp_path, monitor(hook.url), days=91, rows=250) as env:
+        for key, first, last in ((PREDICTIONS, 28, 90), (PERFORMANCE, 28, 89)):
+            done = env.run(key, first, last)  # a backlog: one run, one runner call
+            assert done.success, runs.failure_message(done)
+        assert env.run(STATUS).success
+        status = storage.load_status(env.store, TASK)
+        assert status is not None and status["days"] == 62
+        assert status["last_decision"] == env.day(89).isoformat()
+        assert status["open"] == [] and hook.received == []
+        assert storage.load_state(env.store, TASK).episodes == []
