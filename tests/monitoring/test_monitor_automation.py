@@ -33,7 +33,7 @@ def test_days_flow_through_the_monitor_as_the_lake_grows(tmp_path: Path) -> None
         predictions, performance = monitor_predictions_key(TASK), monitor_performance_key(TASK)
         cursor = None
 
-        def tick(day: int) -> dict[dg.AssetKey, set[str]]:
+        def tick(day: int) -> dict[dg.AssetKey, set[str | None]]:
             """An evaluation of the daemon at noon of ``day`` (days before it exist)."""
             nonlocal cursor
             result = dg.evaluate_automation_conditions(
@@ -59,7 +59,7 @@ def test_days_flow_through_the_monitor_as_the_lake_grows(tmp_path: Path) -> None
                     )
                 )
 
-        def iso(*days: int) -> set[str]:
+        def iso(*days: int) -> set[str | None]:
             return {env.day(d).isoformat() for d in days}
 
         assert tick(37) == {}  # the first look: nothing has landed
