@@ -17,7 +17,7 @@
 (b) **False alerts.** 90 stable days, the same family: the share of repetitions with any
     alert, against the declared level 0.05.
 (c) **Cost of one new day.** Labelling and scoring a new day and refreshing the status
-    (``clearlake.monitoring.service.label_days`` + ``refresh_status``: what the performance
+    (``clearlake.monitoring.service.label_days`` + ``status.refresh_status``: what the performance
     and status assets run) in a lake holding 30 vs 365 days of monitored history: at most
     1.25x. (The predictions step fits the watched model and predicts the new day's rows
     only — the reference predictions are cached per model — so it does not read history.)
@@ -49,6 +49,7 @@ from clearlake.evaluation.scoring import adjusted_p_values
 from clearlake.lake.store import LakeStore, date_partition
 from clearlake.monitoring import decisions, episodes, service, storage
 from clearlake.monitoring import statistics as stats
+from clearlake.monitoring import status as monitor_status
 from clearlake.project.config import MonitorConfig, TaskConfig
 from clearlake.project.load import parse_project
 
@@ -389,7 +390,9 @@ def cost_lake(root: Path, history: int) -> CostLake:
         store=store,
         metrics=[MAE],
     )
-    service.refresh_status(project=project, task_name="t", store=store, metrics=[MAE], log=_Quiet())
+    monitor_status.refresh_status(
+        project=project, task_name="t", store=store, metrics=[MAE], log=_Quiet()
+    )
     return CostLake(history, store, project, first + dt.timedelta(days=history), rng)
 
 
@@ -413,7 +416,7 @@ def new_day(lake: CostLake) -> None:
         store=lake.store,
         metrics=[MAE],
     )
-    service.refresh_status(
+    monitor_status.refresh_status(
         project=lake.project, task_name="t", store=lake.store, metrics=[MAE], log=_Quiet()
     )
     lake.seconds.append(round(time.perf_counter() - started, 3))

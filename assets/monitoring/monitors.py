@@ -37,6 +37,7 @@ from clearlake.monitoring import (
     statistics,
     storage,
 )
+from clearlake.monitoring import status as monitor_status
 from clearlake.monitoring.page import render_page
 from clearlake.names import (
     MONITORING_GROUP,
@@ -221,7 +222,7 @@ def performance_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
 def status_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     task = project.task(task_name)
     code_version = digest(
-        source_version(service, decisions, detection, episodes, statistics),
+        source_version(monitor_status, decisions, detection, episodes, statistics),
         _monitor_version(project, task_name),
     )
 
@@ -241,7 +242,7 @@ def status_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         owners=["team:data-science"],
     )
     def _status(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
-        status = service.refresh_status(
+        status = monitor_status.refresh_status(
             project=project,
             task_name=task_name,
             store=lake.store(),
