@@ -10,6 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from clearlake.cli.main import app
+from clearlake.cli.monitor import show
 from clearlake.errors import ClearlakeError
 from tests.evaluation.evaluation_env import SHOP_PROJECT, SHOP_REPO, SHOP_TASK
 
@@ -47,3 +48,37 @@ def test_nothing_to_show_is_one_line(
     assert isinstance(result.exception, ClearlakeError)
     with pytest.raises(ClearlakeError, match=message):
         raise result.exception
+
+
+def test_the_summary_names_inconclusive_subgroups_with_their_mde(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    test = {
+        "window_days": 28,
+        "metric": "log_loss",
+        "subgroup_kind": "region",
+        "subgroup": "west",
+        "state": "inconclusive",
+        "mde": 0.081,
+        "min_effect": 0.0052,
+        "n_recent": 640,
+    }
+    found = {
+        "task": "returns",
+        "watched": "returns-model@1234567",
+        "days": 30,
+        "first_day": "2024-03-29",
+        "last_day": "2024-04-27",
+        "last_decision": "2024-04-27",
+        "tests": [test, {**test, "subgroup": "north", "state": "stable"}],
+        "alerts": {"episodes": [], "watched": "returns-model@1234567"},
+        "method": "Trailing windows",
+    }
+    show(found)
+    out = capsys.readouterr().out
+    assert "monitor returns: watching returns-model@1234567; 30 day(s) labelled" in out
+    assert (
+        "inconclusive over 28 days: log_loss for region=west (minimum detectable effect "
+        "0.081 > minimum effect 0.0052, n=640)"
+    ) in out
+    assert "north" not in out and "open alerts: none" in out

@@ -75,6 +75,24 @@ def show(found: dict[str, Any]) -> None:
         episode = Episode(**raw)
         text = message(task, alerts.get("watched", ""), episode, "opened")
         console.print(f"OPEN {text}", markup=False, highlight=False, soft_wrap=True)
+    tests = found.get("tests") or []
+    if tests:
+        longest = max(t["window_days"] for t in tests)
+        unsure = [t for t in tests if t["window_days"] == longest and t["state"] == "inconclusive"]
+        for t in unsure:
+            place = (
+                "overall"
+                if t["subgroup_kind"] == "overall"
+                else (f"{t['subgroup_kind']}={t['subgroup']}")
+            )
+            console.print(
+                f"inconclusive over {longest} days: {t['metric']} for {place} (minimum "
+                f"detectable effect {t['mde']:.3g} > minimum effect {t['min_effect']:.3g}, "
+                f"n={t['n_recent']})",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     drift = found.get("drift") or []
     if drift:
         last = max(d["day"] for d in drift)
