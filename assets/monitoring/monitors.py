@@ -58,8 +58,10 @@ FLOW = {"flow": "new-days"}
 
 
 def _monitor_version(project: Project, task_name: str) -> str:
+    """The task and its monitor (which the task's own dump leaves out)."""
     task = project.task(task_name)
-    return json_version(task.model_dump(mode="json"))
+    monitor = task.monitor.model_dump(mode="json") if task.monitor else None
+    return json_version({**task.model_dump(mode="json"), "monitor": monitor})
 
 
 def _partitions(project: Project, task_name: str) -> dg.PartitionsDefinition:

@@ -506,8 +506,10 @@ class TaskConfig(_Model):
     candidate_threads: int = Field(default=1, ge=1)
     """Threads a candidate's numeric libraries may use (OMP/BLAS), unless the env sets them."""
     baseline_wait_seconds: float = Field(default=900, ge=0)
-    monitor: MonitorConfig | None = None
-    """A watch on the task's model after it ships (:class:`MonitorConfig`)."""
+    monitor: MonitorConfig | None = Field(default=None, exclude=True)
+    """A watch on the task's model after it ships (:class:`MonitorConfig`). Left out of the
+    task's dumps: evaluation versions and seed-run caches hash the task, and a monitor's
+    settings change nothing of an evaluation."""
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskConfig:
