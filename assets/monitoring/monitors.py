@@ -240,7 +240,7 @@ def status_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         automation_condition=status_condition(),
         code_version=code_version,
         kinds={"python", "json"},
-        tags={"task": task_name},
+        tags={**FLOW, "task": task_name},  # evaluated by the same new-days sensor
         owners=["team:data-science"],
     )
     def _status(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
