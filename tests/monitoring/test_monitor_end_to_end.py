@@ -157,6 +157,7 @@ def views(env: Monitored) -> None:
     assert "Monitor of returns" in page.read_text()
     assert (page.parent / "log_loss.png").stat().st_size > 1000
     assert "region=west@" in page.read_text()
+    assert "Latest decision (longest window)" in page.read_text()
 
     policy = env.home / "policy.yaml"
     policy.write_text(POLICY)

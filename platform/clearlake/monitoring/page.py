@@ -60,6 +60,20 @@ def plot_metric(scores: pd.DataFrame, *, metric: str, path: Path) -> Path:
     return path
 
 
+DECISION_COLUMNS = [
+    "metric", "subgroup_kind", "subgroup", "window_days", "reference_value", "recent_value",
+    "delta", "ci_low", "ci_high", "mde", "min_effect", "state",
+]  # fmt: skip
+
+
+def _longest(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The longest window's rows: every subgroup's change, and which are inconclusive."""
+    if not tests:
+        return []
+    longest = max(t["window_days"] for t in tests)
+    return [t for t in tests if t["window_days"] == longest]
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
@@ -110,6 +124,8 @@ def render_page(root: Path, status: dict[str, Any], alerts: dict[str, Any]) -> P
         + (f"<ul>{''.join(opened)}</ul>" if opened else "<p>None.</p>")
         + "<h2>Metrics per day</h2>"
         + ("".join(images) or "<p><em>No labelled day yet.</em></p>")
+        + "<h2>Latest decision (longest window)</h2>"
+        + _table(_longest(status.get("tests") or []), DECISION_COLUMNS)
         + f"<h2>Drift {html.escape(str(last or ''))}</h2>"
         + _table([d for d in drift if d["day"] == last], ["column", "psi", "threshold", "drifting"])
         + "<h2>Alert episodes</h2>"
