@@ -224,3 +224,14 @@ def test_sixty_two_stable_days_raise_no_alert(tmp_path: Path) -> None:
         assert status["last_decision"] == env.day(89).isoformat()
         assert status["open"] == [] and hook.received == []
         assert storage.load_state(env.store, TASK).episodes == []
+
+
+def test_labelling_a_day_without_predictions_is_one_line(tmp_path: Path) -> None:
+    with monitored(tmp_path, monitor("http://127.0.0.1:9/none")) as env:
+        done = env.run(PERFORMANCE, 30, 30)
+        assert not done.success
+        assert runs.failure_message(done).endswith(
+            "Monitor of task returns: day 2024-03-31 has no predictions yet: materialise "
+            "monitor/returns/predictions for it first (automation does, once the day's "
+            "features exist)"
+        )

@@ -180,7 +180,14 @@ def label_days(
     table_name = storage.monitor_table(task_name, PERFORMANCE)
     out = []
     for day in days:
-        predicted = store.read_table(store.partition_file(predictions_table, date_partition(day)))
+        path = store.partition_file(predictions_table, date_partition(day))
+        if not store.exists(path):
+            raise MonitorError(
+                task_name,
+                f"day {day} has no predictions yet: materialise monitor/{task_name}/predictions "
+                "for it first (automation does, once the day's features exist)",
+            )
+        predicted = store.read_table(path)
         features = frames.dataset_days(store, dataset, task.dataset, [day])
         labelled = frames.labelled_table(predicted, features, task=task, dataset=dataset)
         written = store.write(
