@@ -102,6 +102,7 @@ SLOW_PATHS = (
     "api/test_api_policy.py",  # `clearlake api serve` started and refused
     "api/test_api_client.py",  # `clearlake api serve` and the client over HTTP
     "api/test_api_inference.py",  # the CLI's policy check over the whole sample lake
+    "monitoring/test_monitor_end_to_end.py",  # 75 days of a monitored model, real runs
 )
 SLOW_FIXTURES = (
     "live_api",  # a Data API server over real HTTP

@@ -24,7 +24,7 @@ def test_local_definitions_hold_every_domain(clearlake_home: Path, sample_lake: 
     definitions = load()
     graph = definitions.resolve_asset_graph()
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    assert groups == {"lake", "features", "evaluation", "reports"}
+    assert groups == {"lake", "features", "evaluation", "reports", "monitoring"}
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {
         "lake/flights", "lake/weather", "lake/planes", "lake/airlines", "lake/airports",
@@ -38,7 +38,16 @@ def test_local_definitions_hold_every_domain(clearlake_home: Path, sample_lake: 
         ),
         "reports/arrival_delay/candidate_report", "reports/late_arrival/candidate_report",
         "reports/lake_health", "reports/report_gallery",
+        "monitor/arrival_delay/predictions", "monitor/arrival_delay/performance",
+        "monitor/arrival_delay/status",
     } <= keys  # fmt: skip
+    daily = [
+        k for k in graph.get_all_asset_keys() if k.path[0] == "monitor" and k.path[-1] != "status"
+    ]
+    assert {tuple(k.path) for k in daily} == {
+        ("monitor", "arrival_delay", "predictions"), ("monitor", "arrival_delay", "performance")
+    }  # fmt: skip
+    assert all(graph.get(k).tags.get("flow") == "new-days" for k in daily)
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.description, f"{key.to_user_string()} has no description"

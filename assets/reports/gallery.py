@@ -7,6 +7,7 @@ import dagster as dg
 from assets.reports.report_assets import report_assets
 from clearlake.evaluation import calibration, gate
 from clearlake.lake.store import LakeStore
+from clearlake.monitoring.page import page_path
 from clearlake.names import (
     GALLERY,
     candidate_partitions_name,
@@ -62,6 +63,7 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
         entries = {}
         for task, config in project.config.tasks.items():
             image = f"{LEADERBOARDS}/{task}.png"
+            monitor_page = page_path(task)
             entries[task] = gallery.GalleryTask(
                 candidates=context.instance.get_dynamic_partitions(candidate_partitions_name(task)),
                 report_url=next(
@@ -71,6 +73,7 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
                 kind=config.type,
                 min_effects="; ".join(f"{m} {t}" for m, t in gate.min_effect_texts(config).items()),
                 **calibration_entry(store, task),
+                monitor=monitor_page if (root / monitor_page).is_file() else None,
             )
         pending = verdicts.pending_verdicts(store, entries, read_records(root))
         built = gallery.build_gallery(root, tasks=entries, pending=pending)

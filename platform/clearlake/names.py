@@ -124,3 +124,23 @@ automation condition is ``clearlake.automation.new_days``)."""
 NEW_DAYS_TAGS = {FLOW_TAG: NEW_DAYS_FLOW}
 NEW_DAYS_SENSOR = "new_days_automation_sensor"
 """Evaluates the automation condition of every asset tagged ``flow: new-days``."""
+
+# -- monitoring (per task with a ``monitor:``) ------------------------------------------
+
+
+def monitor_predictions_key(task: str) -> dg.AssetKey:
+    """The watched model's predictions of each day (daily, as soon as the features exist)."""
+    return dg.AssetKey(["monitor", task, "predictions"])
+
+
+def monitor_performance_key(task: str) -> dg.AssetKey:
+    """Each day's labelled predictions and scores (once its labels matured)."""
+    return dg.AssetKey(["monitor", task, "performance"])
+
+
+def monitor_status_key(task: str) -> dg.AssetKey:
+    """Recent windows against the reference, drift, alert episodes and their messages."""
+    return dg.AssetKey(["monitor", task, "status"])
+
+
+MONITORING_GROUP = "monitoring"

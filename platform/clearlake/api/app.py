@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import clearlake
-from clearlake.api import routes_catalog, routes_data, routes_reports
+from clearlake.api import routes_catalog, routes_data, routes_monitoring, routes_reports
 from clearlake.api.config import ApiConfig
 from clearlake.api.errors import ApiError, ForbiddenError, ServiceUnavailableError, status_of
 from clearlake.api.filters import SYNTAX
@@ -86,6 +86,7 @@ def create_app(config: ApiConfig) -> FastAPI:
             {"name": "datasets", "description": "What the lake holds and what you may see."},
             {"name": "data", "description": "Rows, streamed."},
             {"name": "reports", "description": "The report gallery (static HTML)."},
+            {"name": "monitoring", "description": "Each task's watch on its shipped model."},
             {"name": "service", "description": "Liveness."},
         ],
     )
@@ -149,6 +150,7 @@ def create_app(config: ApiConfig) -> FastAPI:
     app.include_router(routes_catalog.router)
     app.include_router(routes_data.router)
     app.include_router(routes_reports.router)
+    app.include_router(routes_monitoring.router)
     _document_validation_as_400(app)
     return app
 

@@ -409,6 +409,115 @@ class CalibrationConfig(_Model):
         return value
 
 
+# -- monitoring of a shipped model (``monitor:`` of a task) ------------------------------
+
+WATCH = re.compile(
+    r"^(champion|[a-z0-9][a-z0-9_.-]*@[0-9a-f]{7,40}|[a-z0-9][a-z0-9_.-]*:[^\s:@]+)$"
+)
+"""``champion``, ``repo@sha`` (pinned) or ``repo:branch`` (the branch's head)."""
+
+
+class MonitorReferenceConfig(_Model):
+    """The window the watched model's recent days are compared with: ``{start, end}`` days
+    of the dataset, or ``{suite: name}`` (one of the task's suites)."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    suite: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MonitorReferenceConfig:
+        window = self.start is not None and self.end is not None
+        if window == (self.suite is not None) or (self.start is None) != (self.end is None):
+            raise ValueError("declare the reference as `{start, end}` or as `{suite: name}`")
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"reference start {self.start} is after end {self.end}")
+        return self
+
+
+class MonitorDriftConfig(_Model):
+    """Population stability (PSI, reference-quantile bins) of the model's scores and of
+    declared dataset columns, per day against the reference window."""
+
+    columns: list[str] = []
+    psi_threshold: float = Field(default=0.2, gt=0)
+    """A column whose PSI reaches this is drifting (0.1 small shift, 0.2 large, by custom)."""
+    prediction_psi_threshold: float = Field(default=0.2, gt=0)
+    bins: int = Field(default=10, ge=2, le=50)
+
+
+def _alert_notifier(value: Any) -> Any:
+    if isinstance(value, dict) and value.get("kind") in ("github", "gitlab"):
+        raise ValueError(
+            f"a {value['kind']} notifier posts commit statuses; a monitor alert is about a "
+            "model in production, not a commit: use `kind: webhook` (Slack, chat, paging)"
+        )
+    return value
+
+
+class MonitorConfig(_Model):
+    """A watch on the task's model after it ships: its metrics on the newest days against a
+    reference window, subgroups and drift included, with alerts on significant degradation.
+
+    ``level`` is the declared false-alert rate: the probability that a model whose
+    performance does not change raises at least one alert (any subgroup, any metric) over
+    ``horizon_days`` days of monitoring. It is split evenly over the decision days of the
+    horizon (every day, or every 7th with ``cadence: week``) and, on each decision, over
+    the trailing ``windows`` (Bonferroni) and the subgroups x metrics (Holm).
+    """
+
+    watch: str = "champion"
+    """``champion`` (the task's champion: calibration.champion, else its best evaluated
+    candidate), a pinned ``repo@sha`` or a branch head ``repo:branch``."""
+    label_delay_days: int = Field(default=0, ge=0, le=365)
+    """Labels of day D are mature once the lake has day D + this delay."""
+    reference: MonitorReferenceConfig
+    cadence: Literal["day", "week"] = "day"
+    """How often alerts are decided (metrics and drift are computed every day)."""
+    level: float = Field(default=0.05, gt=0.0, lt=0.5)
+    horizon_days: int = Field(default=90, ge=7, le=3650)
+    windows: list[int] = Field(default=[1, 2, 4, 8, 16, 28], min_length=1)
+    """Trailing windows (days) compared with the reference on every decision."""
+    resolve_days: int = Field(default=7, ge=1, le=90)
+    """An open alert resolves when this trailing window no longer shows the degradation:
+    its change is below the minimum effect and not significant even unadjusted."""
+    metrics: list[str] | None = None
+    """Default: every metric of the task."""
+    subgroups: list[str] | None = None
+    """Subgroup kinds (labels) watched; default: every subgroup of the task."""
+    min_relative_effect: float | None = Field(default=None, ge=0)
+    """Default: the task's ``verdict`` minimum effects (a metric's own first)."""
+    min_absolute_effect: float | None = Field(default=None, ge=0)
+    history_days: int = Field(default=90, ge=7, le=730)
+    """Days shown (per-day metrics with intervals) in the status and the monitoring page."""
+    drift: MonitorDriftConfig = Field(default_factory=MonitorDriftConfig)
+    notifiers: list[Annotated[WebhookNotifier, BeforeValidator(_alert_notifier)]] = []
+    """Webhooks told once per alert episode (opened, then resolved)."""
+    notify: NotifyConfig = Field(default_factory=lambda: NotifyConfig())
+
+    @field_validator("watch")
+    @classmethod
+    def _watch(cls, value: str) -> str:
+        if not WATCH.match(value):
+            raise ValueError(
+                f"watch {value!r}: use `champion`, `repo@sha` (a pinned commit) or "
+                "`repo:branch` (the branch's head)"
+            )
+        return value
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, value: list[int]) -> list[int]:
+        if sorted(set(value)) != value or value[0] < 1:
+            raise ValueError(f"windows {value} must be increasing whole days >= 1")
+        return value
+
+    @property
+    def decisions(self) -> int:
+        """Decision days over the horizon (the level is split over them)."""
+        return self.horizon_days if self.cadence == "day" else -(-self.horizon_days // 7)
+
+
 class TaskConfig(_Model):
     """What is predicted, from which dataset, scored how, on which windows."""
 
@@ -446,6 +555,10 @@ class TaskConfig(_Model):
     candidate_threads: int = Field(default=1, ge=1)
     """Threads a candidate's numeric libraries may use (OMP/BLAS), unless the env sets them."""
     baseline_wait_seconds: float = Field(default=900, ge=0)
+    monitor: MonitorConfig | None = Field(default=None, exclude=True)
+    """A watch on the task's model after it ships (:class:`MonitorConfig`). Left out of the
+    task's dumps: evaluation versions and seed-run caches hash the task, and a monitor's
+    settings change nothing of an evaluation."""
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskConfig:

@@ -31,6 +31,7 @@ from clearlake.evaluation.metrics import builtin_metric_problem
 from clearlake.project.arrow_types import is_temporal
 from clearlake.project.config import (
     FeatureConfig,
+    MonitorConfig,
     ProjectConfig,
     ProjectInfo,
     ReportsConfig,
@@ -418,6 +419,8 @@ def cross_checks(project: Project) -> Iterator[tuple[str, str]]:
             )
     if config.api.policy and not project.resolve(config.api.policy).is_file():
         yield "api.policy", f"no policy file at {project.resolve(config.api.policy)}"
+    for name, task in config.tasks.items():  # after the repositories: a monitor watches one
+        yield from _monitor_checks(project, name, task)
 
 
 def _feature_checks(project: Project) -> Iterator[tuple[str, str]]:
@@ -515,3 +518,97 @@ def _task_checks(project: Project, name: str, task: TaskConfig) -> Iterator[tupl
             problem = builtin_metric_problem(task, metric.name)
             if problem:
                 yield f"{key}.metrics[{i}]", problem
+
+
+def dataset_span(project: Project, dataset: str) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day a feature table can have, from the configuration alone
+    (its own ``first_day``/``last_day``, else its daily sources'); ``None``: unknown / open."""
+    config = project.config
+    feature = config.features[dataset]
+    try:
+        inputs = project.feature_inputs(dataset)
+    except (ValueError, OSError):
+        inputs = []
+    daily = [config.sources[t].daily for t in inputs if t in config.sources]
+    firsts = [d.first_day for d in daily if d is not None]
+    lasts = [d.last_day for d in daily if d is not None and d.last_day is not None]
+    first = feature.first_day or (max(firsts) if firsts else None)
+    last = feature.last_day or (min(lasts) if lasts else None)
+    return first, last
+
+
+def _monitor_checks(project: Project, name: str, task: TaskConfig) -> Iterator[tuple[str, str]]:
+    """A task's ``monitor:`` against its task, dataset and repositories."""
+    monitor: MonitorConfig | None = task.monitor
+    if monitor is None or task.dataset not in project.config.features:
+        return
+    key = f"tasks.{name}.monitor"
+    metrics = [m.name for m in task.metrics]
+    for i, metric in enumerate(monitor.metrics or []):
+        if metric not in metrics:
+            yield f"{key}.metrics[{i}]", f"{metric!r} is not a metric of task {name} ({metrics})"
+    labels = [s.label for s in task.subgroups]
+    for i, label in enumerate(monitor.subgroups or []):
+        if label not in labels:
+            yield (
+                f"{key}.subgroups[{i}]",
+                f"{label!r} is not a subgroup of task {name} (subgroups: "
+                f"{', '.join(labels) or '(none)'})",
+            )
+    columns = project.config.features[task.dataset].columns
+    for i, column in enumerate(monitor.drift.columns):
+        if column not in columns:
+            yield (
+                f"{key}.drift.columns[{i}]",
+                f"{column!r} is not a column of feature table {task.dataset} "
+                f"(columns: {', '.join(columns)})",
+            )
+    repositories = [r.name for r in project.repositories_of(name)]
+    if monitor.watch == "champion":
+        if not repositories and task.calibration.champion is None:
+            yield (
+                f"{key}.watch",
+                f"'champion' needs a repository evaluated on task {name} (none is registered): "
+                "register one under `repositories:` or watch `repo@sha`",
+            )
+    else:
+        repo = re.split(r"[@:]", monitor.watch, maxsplit=1)[0]
+        if repo not in repositories:
+            yield (
+                f"{key}.watch",
+                f"repository {repo!r} is not evaluated on task {name} (its repositories: "
+                f"{', '.join(repositories) or '(none)'})",
+            )
+    reference = monitor.reference
+    if reference.suite is not None:
+        if reference.suite not in task.suites:
+            yield (
+                f"{key}.reference.suite",
+                f"{reference.suite!r} is not a suite of task {name} (suites: "
+                f"{', '.join(task.suites)})",
+            )
+            return
+        if task.suites[reference.suite].rolling:
+            yield (
+                f"{key}.reference.suite",
+                f"{reference.suite!r} is a rolling suite: a reference is a fixed window, name "
+                "a pinned suite or give `start` and `end`",
+            )
+            return
+        start, end = task.suites[reference.suite].span()
+    else:
+        assert reference.start is not None and reference.end is not None
+        start, end = reference.start, reference.end
+    first, last = dataset_span(project, task.dataset)
+    if (first is not None and start < first) or (last is not None and end > last):
+        yield (
+            f"{key}.reference",
+            f"window {start}..{end} lies outside feature table {task.dataset} "
+            f"({first or '…'}..{last or 'open-ended'}): choose days the dataset has",
+        )
+    if first is not None and last is not None and monitor.label_delay_days > (last - first).days:
+        yield (
+            f"{key}.label_delay_days",
+            f"{monitor.label_delay_days} days is longer than feature table {task.dataset}'s "
+            f"{(last - first).days + 1} days: no day would ever have mature labels",
+        )

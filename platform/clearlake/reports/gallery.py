@@ -64,6 +64,8 @@ class GalleryTask:
     """The headline of the task's latest gate calibration (A/A false-alarm rate), if any."""
     calibration_rows: Sequence[Mapping[str, str]] = ()
     """Its primary metric per subgroup, as text cells (rows, false alarms, MDE…)."""
+    monitor: str | None = None
+    """The task's monitoring page, relative to the reports root, if it exists."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,11 @@ def _task_section(task: str, info: GalleryTask, repos: dict[str, dict[str, list[
         parts.append(f"<p>Minimum effects: {html.escape(info.min_effects)}</p>")
     if info.calibration:
         parts.append(_calibration(info))
+    if info.monitor:
+        parts.append(
+            f"<p><a class='monitor' href='{quote(info.monitor)}'>Monitor of the shipped model"
+            "</a>: metrics per day, alerts, drift</p>"
+        )
     if not repos:
         parts.append("<p><em>No candidate reports yet.</em></p>")
     head = (
@@ -347,6 +354,7 @@ def read_tasks(root: Path) -> dict[str, GalleryTask]:
                     {str(k): str(v) for k, v in row.items()}
                     for row in info.get("calibration_rows") or ()
                 ),
+                monitor=info.get("monitor"),
             )
             for task, info in data.items()
         }
