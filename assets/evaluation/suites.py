@@ -63,7 +63,7 @@ def rolling_suite_asset(project: Project, task_name: str, suite_name: str) -> dg
             )
         ],
         code_version=suite_code_version(task, suite_name),
-        automation_condition=new_days(),
+        automation_condition=new_days(backlog_days=project.config.live.backlog_days),
         kinds={"parquet", "pandas"},
         owners=["team:data-science"],
         tags={"layer": "evaluation", "suite_role": suite.role, "task": task_name, **NEW_DAYS_TAGS},

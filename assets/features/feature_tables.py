@@ -83,7 +83,8 @@ def feature_asset(project: Project, name: str) -> dg.AssetsDefinition:
         owners=["team:data-science"],
         tags={"layer": "features", **NEW_DAYS_TAGS},
         automation_condition=new_days(
-            snapshots=[lake_key(t) for t, source in table.inputs.items() if not source.partitioned]
+            backlog_days=project.config.live.backlog_days,
+            snapshots=[lake_key(t) for t, source in table.inputs.items() if not source.partitioned],
         ),
         metadata={
             "dagster/column_schema": column_schema(table),

@@ -31,10 +31,8 @@ from clearlake.names import LAKE_DAYS_SENSOR, lake_key
 from clearlake.project.config import LiveConfig
 from clearlake.project.load import current_project
 from clearlake.resources import SourceDatabaseResource
+from clearlake.runs import RANGE_END_TAG, RANGE_START_TAG
 from clearlake.settings import load_settings
-
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 
 
 def run_request(table: LakeTable, days: list[dt.date], *, attempt: str) -> dg.RunRequest:
@@ -52,7 +50,7 @@ def run_request(table: LakeTable, days: list[dt.date], *, attempt: str) -> dg.Ru
     return dg.RunRequest(
         run_key=f"{table.name}/{first}..{last}/{attempt}",
         asset_selection=[lake_key(table.name)],
-        tags={**tags, RANGE_START: first, RANGE_END: last},
+        tags={**tags, RANGE_START_TAG: first, RANGE_END_TAG: last},
     )
 
 

@@ -64,8 +64,14 @@ def _monitor_version(project: Project, task_name: str) -> str:
 
 
 def _partitions(project: Project, task_name: str) -> dg.PartitionsDefinition:
-    table = feature_table(project, project.task(task_name).dataset)
-    return daily_partitions(table.first_day, table.last_day)
+    """The feature table's days after the reference window: the days it is watched on (the
+    reference's own days are what it is compared with, not monitored)."""
+    task = project.task(task_name)
+    table = feature_table(project, task.dataset)
+    first = table.first_day
+    if task.monitor is not None:
+        first = max(first, frames.reference_window(task, task.monitor)[1] + dt.timedelta(days=1))
+    return daily_partitions(first, table.last_day)
 
 
 def status_condition() -> dg.AutomationCondition:  # type: ignore[type-arg]
@@ -77,14 +83,16 @@ def status_condition() -> dg.AutomationCondition:  # type: ignore[type-arg]
     ).with_label("new monitored day")
 
 
-def labels_mature(delay: int) -> dg.AutomationCondition:  # type: ignore[type-arg]
+def labels_mature(delay: int, *, backlog_days: int) -> dg.AutomationCondition:  # type: ignore[type-arg]
     """:func:`new_days`, and not one of the latest ``delay`` days: the feature day D + delay
     that matures day D's labels must exist (a partition mapping alone cannot say it, since
     Dagster drops an upstream partition that does not exist yet)."""
     if delay == 0:
-        return new_days()
+        return new_days(backlog_days=backlog_days)
     recent = dg.AutomationCondition.in_latest_time_window(dt.timedelta(days=delay))
-    return (new_days() & ~recent).with_label(f"new lake day, labels mature ({delay} day(s))")
+    return (new_days(backlog_days=backlog_days) & ~recent).with_label(
+        f"new lake day, labels mature ({delay} day(s))"
+    )
 
 
 def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
@@ -104,7 +112,7 @@ def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         partitions_def=_partitions(project, task_name),
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[feature_key(task.dataset)],
-        automation_condition=new_days(),
+        automation_condition=new_days(backlog_days=project.config.live.backlog_days),
         code_version=code_version,
         kinds={"python", "parquet"},
         tags={**NEW_DAYS_TAGS, "task": task_name},
@@ -177,7 +185,7 @@ def performance_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 ),
             ),
         ],
-        automation_condition=labels_mature(delay),
+        automation_condition=labels_mature(delay, backlog_days=project.config.live.backlog_days),
         code_version=code_version,
         kinds={"python", "parquet"},
         tags={**NEW_DAYS_TAGS, "task": task_name},

@@ -19,12 +19,13 @@ QUIET_RUN_CONFIG: dict[str, Any] = {"loggers": {"console": {"config": {"log_leve
 """In-process runs log to the instance; the terminal shows our own progress instead."""
 
 
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
 def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
     """Tags that make one run cover the days ``first``..``last`` (single-run backfill)."""
-    return {
-        "dagster/asset_partition_range_start": first.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(),
-    }
+    return {RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()}
 
 
 def materialize(

@@ -28,10 +28,12 @@ import dagster as dg
 
 from clearlake import names
 from clearlake.code_location import load_definitions
-from clearlake.demo import loop
+from clearlake.demo import live, loop
 from clearlake.errors import ConfigurationError
 from clearlake.lake.store import LakeStore
 from clearlake.lineage import latest
+from clearlake.monitoring import storage
+from clearlake.monitoring.episodes import Episode, where
 from clearlake.project import Project
 from clearlake.project.load import current_project, sample_database_builder
 from clearlake.settings import Settings, ensure_dagster_home
@@ -59,6 +61,8 @@ class DemoSummary:
     reported: list[loop.Evaluated] = field(default_factory=list)
     """Follow-up report runs (for commits whose evaluation run was blocked)."""
     reports: list[Path] = field(default_factory=list)
+    monitors: list[str] = field(default_factory=list)
+    """Lines saying what each task's monitor sees (see :func:`monitor_summaries`)."""
 
     def render(self) -> str:
         lines = [f"Project {self.project}: {len(self.evaluated)} candidate(s) evaluated"]
@@ -75,6 +79,8 @@ class DemoSummary:
         if failed_reports:
             lines += ["", "Report runs that failed:"]
             lines += [f"  {e.key}: {_reason(e.error)}" for e in failed_reports]
+        if self.monitors:
+            lines += ["", *self.monitors]
         lines += ["", "Reports:"] + [f"  {p}" for p in self.reports]
         lines += [
             "",
@@ -115,9 +121,15 @@ def run_demo(
     ensure_dagster_home(settings)
     instance = dg.DagsterInstance.get()
     project = current_project(settings)
+    own_sample = settings.source_url == f"sqlite:///{settings.sample_db_path}"
     if _source_needs_building(settings):
         progress(f"building the sample production database at {settings.sample_db_path}")
-        sample_database_builder(project)(settings.source_url, progress=lambda _: None)
+        through = project.config.demo.sample_through if project.config.demo else None
+        sample_database_builder(project)(
+            settings.source_url,
+            progress=lambda _: None,
+            **({"through": through} if through is not None else {}),
+        )
     demo = project.config.demo
     if demo is not None and demo.repositories is not None:
         progress("creating the demo algorithm repositories")
@@ -131,11 +143,14 @@ def run_demo(
         reported = loop.render_reports(definitions, instance, progress)
         progress("refreshing the leaderboards")
         loop.refresh_leaderboards(definitions, instance, project)
+        if own_sample:  # never advance a source the demo did not build
+            live.release(project, settings.source_url, definitions, instance, progress)
         if definitions.resolve_asset_graph().has(names.GALLERY):
             progress("refreshing the report gallery")
             loop.materialise(definitions, instance, [names.GALLERY])
     summary = _summarise(instance, settings, project, evaluated)
     summary.reported = reported
+    summary.monitors = monitor_summaries(store, project)
     output(summary.render())
     return summary
 
@@ -159,3 +174,64 @@ def _summarise(
     root = settings.reports_root
     found = sorted(root.glob("*.html")) + sorted(root.glob("*.png"))
     return DemoSummary(project.name, evaluated, tasks, reports=found)
+
+
+def monitor_summaries(store: LakeStore, project: Project) -> list[str]:
+    """Per task with a ``monitor:``: the watched model, the days it was measured on, the
+    primary metric's latest value per window, open alerts and drifting columns."""
+    lines: list[str] = []
+    for name, task in project.config.tasks.items():
+        if task.monitor is None:
+            continue
+        status = storage.load_status(store, name)
+        if status is None:
+            lines.append(f"Monitor of {name}: no status yet (no day past the reference).")
+            continue
+        state = storage.load_state(store, name)
+        lines.append(
+            f"Monitor of {name} — watching {status.get('watched') or '(nothing yet)'} on "
+            f"{status.get('first_day', '-')}..{status.get('last_day', '-')} "
+            f"({status.get('days', 0)} labelled day(s)), against its reference "
+            f"{task.monitor.reference.suite or 'window'}:"
+        )
+        overall = [
+            s
+            for s in status.get("scores") or []
+            if s["subgroup_kind"] == "overall" and s["metric"] == task.primary
+        ]
+        if overall:
+            last = max(overall, key=lambda s: str(s["day"]))
+            lines.append(
+                f"  {task.primary} on {last['day']}: {last['value']:.4g} "
+                f"(interval {last['ci_low']:.4g}..{last['ci_high']:.4g}, n={last['n_rows']})"
+            )
+        opened = [Episode(**e) for e in state.to_json()["episodes"] if e["status"] == "open"]
+        lines.append(f"  open alerts: {len(opened) or 'none'}")
+        lines += [f"    {alert_line(e)}" for e in opened[:6]]
+        if len(opened) > 6:
+            lines.append(f"    (+{len(opened) - 6} more)")
+        drift = status.get("drift") or []
+        if drift:
+            newest = max(str(d["day"]) for d in drift)
+            moving = [d for d in drift if str(d["day"]) == newest and d["drifting"]]
+            lines.append(
+                f"  drift on {newest}: "
+                + (", ".join(f"{d['column']} (PSI {d['psi']:.2f})" for d in moving) or "none")
+            )
+        lines.append(f"  more: clearlake monitor {name}")
+    return lines
+
+
+def alert_line(episode: Episode) -> str:
+    """An open alert in one line: where, since when, the first degraded metric and the
+    split of the overall change (the whole text: ``clearlake monitor``)."""
+    first = episode.evidence[0] if episode.evidence else None
+    text = f"{where(episode.subgroup_kind, episode.subgroup)} since {episode.opened}"
+    if first is not None:
+        text += (
+            f": {first['metric']} {first['delta']:+.3g} ({first['reference_value']:.3g} → "
+            f"{first['recent_value']:.3g}) over {first['window_days']} day(s)"
+        )
+    if episode.explanation:
+        text += f"; {episode.explanation}"
+    return text

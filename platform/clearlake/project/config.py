@@ -762,6 +762,10 @@ class LiveConfig(_Model):
     flow_seconds: int = Field(default=60, ge=1)
     """How often the automation sensor looks for lake days to push downstream (feature
     tables, rolling suites, monitors)."""
+    backlog_days: int = Field(default=31, ge=1)
+    """How far back from a daily asset's last partition (today, for an open-ended source)
+    automation fills a missing day by itself; older gaps are ``clearlake build``'s job. A
+    frozen sample released day by day needs its whole span (e.g. 366)."""
 
 
 class DemoConfig(_Model):
@@ -778,10 +782,27 @@ class DemoConfig(_Model):
     returns the days each daily table now has (``clearlake sample-db advance``). The
     ``sample_database`` builder then also takes ``through: datetime.date | None`` (build
     the daily tables up to that day only)."""
+    sample_through: dt.date | None = None
+    """The demo's sample database starts with the daily tables' days up to this one
+    (the builder's ``through``); default: every day it has."""
+    release_days: int = Field(default=0, ge=0, le=366)
+    """After evaluating, the demo releases this many more days (``advance_sample_database``,
+    ``release_batch_days`` at a time) and lets each batch flow through the new-days sensor
+    and the automation to the feature tables and the monitors, as the daemon would."""
+    release_batch_days: int = Field(default=7, ge=1)
     repositories: str | None = Field(default=None, pattern=OBJECT_REF)
     """``module:function(home: Path) -> None``: creates the demo algorithm repositories
     under CLEARLAKE_HOME (idempotent: same commits, same shas)."""
     description: str = ""
+
+    @model_validator(mode="after")
+    def _can_release(self) -> DemoConfig:
+        if self.release_days and self.advance_sample_database is None:
+            raise ValueError(
+                "release_days needs `advance_sample_database: module:function` (what inserts "
+                "the next days into the sample database)"
+            )
+        return self
 
 
 class ProjectInfo(_Model):
