@@ -11,7 +11,14 @@ from clearlake.demo import run_demo
 from clearlake.evaluation.leaderboard import plot_path
 from clearlake.evaluation.results import stored_frame
 from clearlake.lake.store import LakeStore
-from clearlake.names import candidate_partitions_name, scores_key
+from clearlake.monitoring import storage
+from clearlake.names import (
+    candidate_partitions_name,
+    feature_key,
+    lake_key,
+    monitor_performance_key,
+    scores_key,
+)
 from clearlake.settings import load_settings
 
 pytestmark = pytest.mark.slow
@@ -65,6 +72,23 @@ def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.Monke
     )
     assert why.exit_code == 0, why.output
     assert f"(baseline) evaluation/arrival_delay/candidate_predictions [{naive}]" in why.output
+
+    # April arrived two weeks at a time and flowed on by itself to the monitor.
+    april = [f"2013-04-{d:02d}" for d in range(1, 29)]
+    for key in (lake_key("flights"), feature_key("flight_features")):
+        present = instance.get_materialized_partitions(key)
+        assert {d for d in present if d.startswith("2013-04")} == set(april), key
+        assert "2013-04-29" not in present  # never past the source's newest day
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=april), limit=1000
+        ).records
+        assert len(records) == len(april), key  # each April day exactly once
+    watched = instance.get_materialized_partitions(monitor_performance_key("arrival_delay"))
+    assert min(watched) == "2013-04-01" and max(watched) == "2013-04-27"  # labels of the 28th
+    status = storage.load_status(store, "arrival_delay")
+    assert status is not None and status["last_day"] == "2013-04-27"
+    assert summary.monitors[0].startswith("Monitor of arrival_delay — watching flight-delays@")
+    assert "open alerts:" in printed[0] and "mix shift by" in printed[0]
 
     again = run_demo(load_settings(), lambda _: None, output=printed.append)
     assert again.evaluated == [] and again.reported == []
