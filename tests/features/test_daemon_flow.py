@@ -105,8 +105,7 @@ class Deployment:
         with self.instance() as instance:
             if instance.get_run_records(dg.RunsFilter(statuses=IN_FLIGHT), limit=1):
                 return False
-            runs = instance.get_run_records(limit=1)
-            ended = max((r.end_time or 0.0 for r in runs), default=0.0)
+            ended = max((r.end_time or 0.0 for r in instance.get_run_records()), default=0.0)
             quiet = 0
             for state in instance.all_instigator_state():
                 if state.name not in (LAKE_DAYS_SENSOR, NEW_DAYS_SENSOR):
