@@ -86,6 +86,7 @@ SLOW_PATHS = (
     "terraform/",  # terraform init/validate/test
     "lineage/",  # a history of real runs
     "lake/test_drops_daemon.py",  # a real dagster-daemon, killed and restarted
+    "features/test_daemon_flow.py",  # days flowing through a real dagster-daemon, kill -9
     "cli/test_killed_runs.py",  # a CLI run killed mid-flight
     "api/test_api_load.py",  # a load test against a live server
     "api/test_api_schemathesis.py",  # thousands of generated requests

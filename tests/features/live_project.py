@@ -90,10 +90,13 @@ def create_source(url: str) -> None:
         conn.execute("insert into zones values (1, 'north'), (2, 'south')")
 
 
-def add_day(url: str, when: dt.date, *, orders: int = 5, amount: float = 10.0) -> None:
-    """One day of orders arrives in production."""
+def add_day(
+    url: str, when: dt.date, *, orders: int = 5, amount: float = 10.0, first: int = 0
+) -> None:
+    """One day of orders arrives in production (``first``: the day's first order number,
+    for late rows of a day already there)."""
     with psycopg.connect(url) as conn:
-        for n in range(orders):
+        for n in range(first, first + orders):
             conn.execute(
                 "insert into orders values (%s, %s, %s, %s, %s)",
                 (f"{when:%Y%m%d}-{n}", when, 1 + n % 2, amount + n, n % 3 == 0),

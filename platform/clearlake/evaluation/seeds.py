@@ -35,7 +35,6 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from scipy.stats import chi2
 
 from clearlake.evaluation import candidates, runner, scoring
 from clearlake.evaluation.candidates import CandidateKey, read_json, write_json
@@ -133,6 +132,10 @@ def upper_bound(
     the one-sided ``1 - level`` chi-square upper bound ``sqrt(ss / χ²(level, df))`` of the
     pooled variance (``ss = Σ(runs-1)·sd²``, ``df = Σ(runs-1)``), never below ``own``'s
     sample sd; also the pooled ``df`` and ``ss`` per row."""
+    # Imported here: scipy.stats costs ~1 s to import (2.7 s under load), and this module
+    # is imported by every load of the code location (each run and each step process).
+    from scipy.stats import chi2
+
     every = pd.concat(list(frames), ignore_index=True)
     every["df"] = (every["runs"] - 1).clip(lower=0)
     every["ss"] = every["df"] * every["seed_sd"].astype(float) ** 2
