@@ -43,10 +43,12 @@ def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.Monke
     )
     assert len(keys) == 3 and all(k.startswith("flight-delays@") for k in keys)
     verdicts = [delays.verdicts[k] for k in keys]
-    assert sorted(verdicts) == ["improved", "no baseline", "no significant change"]
+    # The offset's overall change (+0.09 of a 0.12 minimum) hides in the boosting's seed
+    # noise: inconclusive overall, blocked for the one carrier it hurts.
+    assert sorted(verdicts) == ["improved", "inconclusive", "no baseline"]
     naive = next(k for k in keys if delays.verdicts[k] == "no baseline")
     boosting = next(k for k in keys if delays.verdicts[k] == "improved")
-    offset = next(k for k in keys if delays.verdicts[k] == "no significant change")
+    offset = next(k for k in keys if delays.verdicts[k] == "inconclusive")
     assert delays.gates[offset].startswith("blocked vs flight-delays@")
     assert "mae for carrier=WN" in delays.gates[offset]
     assert delays.gates[offset] in printed[0]  # the summary prints the gate's headline

@@ -5,7 +5,8 @@ Three commits tell the story continuous evaluation is for:
 1. a naive baseline (the training median of the arrival delay, whatever the flight);
 2. a real model (gradient boosting on the departure delay, schedule, route and weather);
 3. a well-meant change that quietly makes one subgroup worse (an offset for one carrier):
-   overall it looks harmless, for that carrier it is a clear regression.
+   overall it hides in the seed-to-seed noise (inconclusive), for that carrier it is a
+   clear regression.
 
 Author and commit dates are fixed, so the commits have the same shas on every machine
 and a second demo run finds nothing new to evaluate.
