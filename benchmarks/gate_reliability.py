@@ -34,6 +34,18 @@ Run: ``uv run python benchmarks/gate_reliability.py`` (writes
    (``seeds.upper_bound``, as ``seeds.seed_noise`` does) — counting blocked commits,
    significant rows (every metric x subgroup, overall included) and inconclusive primary
    rows; and the primary metric's sd across the 21 seed-only commits next to the estimates.
+
+5. **Sequential top-up, side by side** (``--sequential``, alone, ~10 min; writes
+   ``gate_reliability_sequential.json``): A/A over :data:`SEQ_COMMITS` seed-only commits
+   of two model families, each chain from its own champion draw — the gradient boosting
+   of part 1 (``subsample=0.5``) and a histogram boosting drawing 80% of the features per
+   split (``max_features=0.8``, the flights example's kind) — on 10,000 training and
+   20,000 test rows. Each commit is judged by today's gate (rows only), the new gate
+   without a budget (pooled upper bound of the parent's 2 seed runs, Holm) and the new
+   gate with ``seeds.budget_runs: 8`` (:func:`.sequential.resolve`, the level split over 3
+   looks, both sides' extra runs fitted here). Counted: blocked commits (target ≤ 1 in 20),
+   significant rows (every metric x subgroup; target ≤ the declared level), the share of
+   rows left inconclusive, and the CPU seconds of the bought fits per row they decided.
 """
 
 from __future__ import annotations
@@ -55,9 +67,9 @@ import numpy as np
 import pandas as pd
 import yaml
 from scipy.special import ndtr
-from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
 
-from clearlake.evaluation import gate, scoring, seeds
+from clearlake.evaluation import gate, scoring, seeds, sequential
 from clearlake.evaluation.metrics import BUILTIN
 from clearlake.project.config import TaskConfig
 
@@ -481,6 +493,139 @@ def aa_seed_bound(started: float) -> dict[str, Any]:
     return result
 
 
+SEQ_COMMITS = 40
+SEQ = TaskConfig.model_validate(
+    {
+        **CONFIG,
+        "verdict": {"bootstrap": {"samples": 100}, "multiplicity": "holm"},
+        "seeds": {"runs": 2, "budget_runs": 8},
+    }
+)
+SEQ_FAMILIES = {"gbr_subsample_0.5": 0, "hgb_max_features_0.8": 500}
+"""Family → its champion's draw offset (the chains start from different random streams)."""
+
+
+def family_predict(
+    family: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: int, draws: int
+) -> pd.DataFrame:
+    rng = np.random.RandomState(seed)
+    rng.random_sample(SEQ_FAMILIES[family] + draws)
+    x, y = train[FEATURES].to_numpy(float), train["arr_delay"]
+    if family.startswith("gbr"):
+        model: Any = GradientBoostingRegressor(
+            n_estimators=40, max_depth=3, subsample=0.5, random_state=rng
+        )
+    else:
+        model = HistGradientBoostingRegressor(
+            max_iter=30, max_leaf_nodes=15, max_features=0.8, early_stopping=False,
+            random_state=rng,
+        )  # fmt: skip
+    values = np.asarray(model.fit(x, y).predict(test[FEATURES].to_numpy(float)))
+    return frame_of(test, values)
+
+
+def tally(frame: pd.DataFrame, counts: dict[str, float], blocked: bool) -> None:
+    counts["blocked"] += blocked
+    counts["rows"] += len(frame)
+    counts["rows_significant"] += int(frame["verdict"].isin(["regressed", "improved"]).sum())
+    counts["rows_inconclusive"] += int((frame["verdict"] == "inconclusive").sum())
+    primary = frame[(frame["metric"] == "mae") & (frame["subgroup_kind"] == "overall")]
+    counts["primary_inconclusive"] += bool((primary["verdict"] == "inconclusive").any())
+
+
+def aa_sequential(started: float) -> dict[str, Any]:
+    """Part 5 (see the module docstring)."""
+    old = old_scoring()
+    old_task = TaskConfig.model_validate(CONFIG)
+    data = flights()
+    train = data[data["month"] == 1].sample(10_000, random_state=0)
+    test = data[data["month"] > 1].sample(20_000, random_state=0).reset_index(drop=True)
+    test = test.assign(size_band="rest")
+    level = SEQ.seeds.upper_bound_level
+    judged = sequential.look_task(SEQ)
+    families: dict[str, Any] = {}
+    for family in SEQ_FAMILIES:
+        gates = ("today", "new_no_budget", "new_budget_8")
+        counts: dict[str, dict[str, float]] = {
+            g: dict.fromkeys(
+                ("blocked", "rows", "rows_significant", "rows_inconclusive",
+                 "primary_inconclusive"), 0.0)
+            for g in gates
+        }  # fmt: skip
+        spent = decided = 0
+        topup_cpu = 0.0
+        spreads: list[pd.DataFrame] = []
+        parent = family_predict(family, train, test, seed=0, draws=0)
+        for k in range(1, SEQ_COMMITS + 1):
+            child = family_predict(family, train, test, seed=0, draws=k)
+            seeded = [family_predict(family, train, test, seed=s, draws=k - 1) for s in (1, 2)]
+            spread = scoring.seed_spread([parent, *seeded], SEQ, METRICS)
+            spreads = [*spreads, spread][-seeds.POOL_LIMIT :]
+            names = {"parent": f"k{k - 1}", "child": f"k{k}"}
+            before = old.compare_predictions(child, parent, old_task, METRICS).frame
+            tally(before, counts["today"], bool((before["verdict"] == "regressed").any()))
+            noise = seeds.upper_bound(spreads, own=spread, level=level)[0]
+            plain = scoring.compare_predictions(child, parent, NEW, METRICS, seed_spread=noise)
+            tally(plain.frame, counts["new_no_budget"], blocked_new(plain.frame, **names))
+
+            def compare(
+                extra: list[pd.DataFrame],
+                sides: tuple[pd.DataFrame, pd.DataFrame] = (parent, child),
+                pooled: list[pd.DataFrame] = spreads,
+                own: pd.DataFrame = spread,
+            ) -> tuple[scoring.Comparison, seeds.SeedNoise]:
+                bound = seeds.upper_bound([*pooled, *extra], own=own, level=level)[0]
+                found = scoring.compare_predictions(
+                    sides[1], sides[0], judged, METRICS, seed_spread=bound
+                )
+                return found, seeds.SeedNoise(bound, "")
+
+            def more(look: list[int], k: int = k, family: str = family) -> list[pd.DataFrame]:
+                nonlocal topup_cpu
+                cpu = time.process_time()
+                found = []
+                for draws in (k - 1, k):
+                    runs = [family_predict(family, train, test, seed=s, draws=draws) for s in look]
+                    found.append(scoring.seed_spread(runs, SEQ, METRICS))
+                topup_cpu += time.process_time() - cpu
+                return found
+
+            first = compare([])[0].frame
+            resolved = sequential.resolve(SEQ, compare=compare, more=more)
+            frame = resolved.comparison.frame
+            tally(frame, counts["new_budget_8"], blocked_new(frame, **names))
+            spent += resolved.spent
+            decided += int(
+                ((first["verdict"] == "inconclusive") & (frame["verdict"] != "inconclusive")).sum()
+            )
+            parent = child
+            if k % 10 == 0:
+                print(f"{family}: {k} commits ({time.perf_counter() - started:.0f} s)", flush=True)
+        for c in counts.values():
+            c["significant_row_rate"] = round(c["rows_significant"] / c["rows"], 4)
+            c["inconclusive_row_share"] = round(c["rows_inconclusive"] / c["rows"], 4)
+            c["blocked_rate"] = round(c["blocked"] / SEQ_COMMITS, 4)
+        families[family] = {
+            "gates": counts,
+            "topup_seed_runs_spent": spent,
+            "topup_rows_decided": decided,
+            "topup_cpu_seconds": round(topup_cpu, 1),
+            "topup_cpu_seconds_per_decided_row": round(topup_cpu / decided, 2) if decided else None,
+        }
+    result = {
+        "commits_per_family": SEQ_COMMITS,
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "declared_level": round(1 - SEQ.verdict.bootstrap.confidence, 6),
+        "budget_runs": SEQ.seeds.budget_runs,
+        "planned_looks": sequential.planned_looks(SEQ),
+        "families": families,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    print(json.dumps(result, indent=2), flush=True)
+    return result
+
+
 def main() -> dict[str, Any]:
     started = time.perf_counter()
     result = aa_and_power(started)
@@ -495,6 +640,12 @@ if __name__ == "__main__":
     if "--seed-bound" in sys.argv:
         found = aa_seed_bound(time.perf_counter())
         (HERE / "results" / "gate_reliability_seed_bound.json").write_text(
+            json.dumps(found, indent=2) + "\n"
+        )
+        sys.exit(0)
+    if "--sequential" in sys.argv:
+        found = aa_sequential(time.perf_counter())
+        (HERE / "results" / "gate_reliability_sequential.json").write_text(
             json.dumps(found, indent=2) + "\n"
         )
         sys.exit(0)

@@ -43,14 +43,17 @@ def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.Monke
     )
     assert len(keys) == 3 and all(k.startswith("flight-delays@") for k in keys)
     verdicts = [delays.verdicts[k] for k in keys]
-    assert sorted(verdicts) == ["improved", "no baseline", "no significant change"]
+    # The offset's overall change (+0.09 of a 0.12 minimum) hides in the boosting's seed
+    # noise: inconclusive overall, blocked for the one carrier it hurts.
+    assert sorted(verdicts) == ["improved", "inconclusive", "no baseline"]
     naive = next(k for k in keys if delays.verdicts[k] == "no baseline")
     boosting = next(k for k in keys if delays.verdicts[k] == "improved")
-    offset = next(k for k in keys if delays.verdicts[k] == "no significant change")
+    offset = next(k for k in keys if delays.verdicts[k] == "inconclusive")
     assert delays.gates[offset].startswith("blocked vs flight-delays@")
     assert "mae for carrier=WN" in delays.gates[offset]
     assert delays.gates[offset] in printed[0]  # the summary prints the gate's headline
     assert delays.gates[boosting].startswith("passed vs ")
+    assert "seed ignored" not in printed[0]  # both examples' models take the seed
     store = LakeStore(load_settings().lake_url)
 
     def mae(key: str) -> float:
@@ -59,7 +62,7 @@ def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.Monke
         row = scores[(scores["metric"] == "mae") & (scores["subgroup_kind"] == "overall")]
         return round(float(row["value"].iloc[0]), 2)
 
-    assert (mae(naive), mae(boosting)) == (24.35, 12.34)
+    assert (mae(naive), mae(boosting)) == (24.35, 12.39)
     late = tasks["late_arrival"]
     assert len(late.verdicts) >= 2 and "no baseline" in late.verdicts.values()
     assert "Task late_arrival" in printed[0] and "Task arrival_delay" in printed[0]

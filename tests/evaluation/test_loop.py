@@ -79,12 +79,14 @@ def test_real_model_improves_on_the_naive_baseline(evaluated: Evaluated) -> None
     assert meta["overall_verdict"] == "improved"
 
 
-def test_identical_copy_says_no_significant_change(evaluated: Evaluated) -> None:
-    """A/A: a commit that only edits the README predicts exactly what its parent did."""
+def test_identical_copy_is_never_a_change(evaluated: Evaluated) -> None:
+    """A/A: a commit that only edits the README predicts exactly what its parent did. No
+    row moves; the boosting's measured seed noise leaves rows that could not have seen
+    the minimum effect inconclusive rather than 'no change'."""
     key = evaluated.key("flight-delays", 2)
     assert evaluated.outcomes[key].success
     frame = comparison(evaluated, key)
-    assert set(frame["verdict"]) == {"no significant change"}
+    assert set(frame["verdict"]) <= {"no significant change", "inconclusive"}
     assert (frame["delta"] == 0).all()
     assert len(frame) > 30  # overall + carriers + origins + months, three metrics
     assert set(frame["metric"]) == {"mae", "rmse", "within_15"}

@@ -1,5 +1,6 @@
 """An inconclusive comparison buys seed runs within its budget, with the level split over
-its planned looks; the headline says what was spent and what would resolve the rest."""
+its planned looks; it decides once the bought runs shrink the seed term's bound, and
+otherwise the headline says what was spent and what would resolve the rest."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ import pandas as pd
 import pytest
 from evaluation_env import SHOP_BASE_RATE, SHOP_TASK, Shop, shop_environment
 
+from assets.evaluation.candidates import task_metrics
 from clearlake.demo.repos import SampleCommit
-from clearlake.evaluation import gate, sequential
+from clearlake.evaluation import gate, scoring, seeds, sequential
+from clearlake.evaluation.candidates import read_json
+from clearlake.evaluation.results import stored_frame
 from clearlake.evaluation.scoring import INCONCLUSIVE, NO_CHANGE, Comparison
-from clearlake.evaluation.seeds import SeedNoise
+from clearlake.evaluation.seeds import SeedNoise, SeedSpread
+from clearlake.names import comparison_key, predictions_key
 from clearlake.project.config import TaskConfig
 
 BOOSTING = """import numpy as np
@@ -29,15 +34,15 @@ class Model:
         rng = np.random.RandomState(seed)
         rng.random_sample(DRAWS)  # a harmless refactor: the random stream moves on
         self.model = GradientBoostingClassifier(
-            n_estimators=20, max_depth=2, subsample=0.5, random_state=rng
+            n_estimators=20, max_depth=2, subsample={subsample}, random_state=rng
         ).fit(self._x(train), train['returned'])
     def predict(self, frame):
         return np.clip(self.model.predict_proba(self._x(frame))[:, 1], 0.01, 0.99)
 """
 
 
-def boosting(message: str, draws: int) -> SampleCommit:
-    return SampleCommit(message, {"model.py": BOOSTING.format(draws=draws)})
+def boosting(message: str, draws: int, subsample: float = 0.5) -> SampleCommit:
+    return SampleCommit(message, {"model.py": BOOSTING.format(draws=draws, subsample=subsample)})
 
 
 def task_with(budget: int) -> TaskConfig:
@@ -132,3 +137,77 @@ def test_a_seed_only_change_buys_runs_and_says_so(shop: Shop) -> None:
     headline = found.headline()
     assert headline.startswith(f"inconclusive vs {shop.keys[1]}: log_loss overall (n=3000)")
     assert f"; {found.seed_budget}; to resolve: more seed runs (seeds.budget_runs" in headline
+
+
+@pytest.fixture(scope="module")
+def steady(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    """Boosting on 95% subsamples: a seed moves its log loss by 0.0002-0.0004 (sd)."""
+    home = tmp_path_factory.mktemp("seed-budget-steady")
+    commits = [
+        SHOP_BASE_RATE,
+        boosting("Boosting", 0, subsample=0.95),
+        boosting("Refactor", 3, subsample=0.95),
+    ]
+    with shop_environment(home, commits, seeds={"runs": 2, "budget_runs": 8}) as env:
+        yield env
+
+
+def first_look(shop: Shop) -> pd.DataFrame:
+    """The refactor's comparison as its first look judged it: the stored predictions of
+    both sides, the baseline's cached seed spread (its 2 seed runs), no bought runs."""
+    baseline, candidate = shop.keys[1], shop.keys[2]
+    task = shop.project.task(SHOP_TASK)
+    cached = read_json(shop.store, seeds.spread_path(shop.store, SHOP_TASK, baseline))
+    assert cached is not None and cached["kind"] == "measured"
+    spread = SeedSpread(
+        pd.DataFrame(cached["spread"], columns=scoring.SPREAD_SCHEMA.names),
+        cached["note"],
+        cached["kind"],
+    )
+    noise = seeds.seed_noise(
+        shop.store, task_name=SHOP_TASK, task=task, spread=spread, sides=[baseline, candidate]
+    )
+    frames = [
+        stored_frame(shop.store, predictions_key(SHOP_TASK), k) for k in (baseline, candidate)
+    ]
+    assert frames[0] is not None and frames[1] is not None
+    compared = scoring.compare_predictions(
+        frames[1],
+        frames[0],
+        sequential.look_task(task),
+        task_metrics(shop.project, task),
+        seed_spread=noise.frame,
+    )
+    return compared.frame
+
+
+@pytest.mark.slow
+def test_bought_seed_runs_turn_an_inconclusive_refactor_into_a_decision(steady: Shop) -> None:
+    """A quieter model's refactor: with the baseline's 2 seed runs the upper bound of the
+    seed sd (2 degrees of freedom) hides any effect the size of the minimum, although the
+    rows alone would see it; the runs bought within the budget shrink the bound and the
+    same comparison passes, its headline saying what was spent."""
+    first = first_look(steady)
+    primary = first[(first["metric"] == "log_loss") & (first["subgroup_kind"] == "overall")]
+    assert primary["verdict"].item() == INCONCLUSIVE  # what the gate saw at the first look
+    assert sequential.seed_limited(primary).all()  # ...only for want of seed runs
+    found = gate.load_outcome(steady.store, SHOP_TASK, steady.keys[2])
+    assert found is not None and found.baseline == steady.keys[1]
+    assert found.status == gate.PASSED, found.details()
+    # subgroup rows stay seed-limited after the first extra look: both looks are bought
+    assert found.seed_budget == (
+        "seed budget: 8 of 8 extra seed runs spent in 2 extra look(s); level split over 3 "
+        "planned looks (0.0167 each)"
+    )
+    assert "and 4 batch(es) of extra seed runs bought for this comparison, 6 degrees of " in (
+        found.seed_note
+    )
+    headline = found.headline()
+    assert headline.startswith(f"passed vs {steady.keys[1]}: no significant regression")
+    assert f"; {found.seed_budget}; " in headline and "to resolve" not in headline
+    comparison = stored_frame(steady.store, comparison_key(SHOP_TASK), steady.keys[2])
+    assert comparison is not None
+    decided = comparison[
+        (comparison["metric"] == "log_loss") & (comparison["subgroup_kind"] == "overall")
+    ]
+    assert decided["verdict"].item() == NO_CHANGE
