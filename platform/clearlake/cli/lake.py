@@ -71,17 +71,26 @@ def sample_db_advance(
     `demo.advance_sample_database`)."""
     settings = load_settings()
     target = url or settings.source_url
-    advance = sample_database_advancer(current_project(settings))
+    project = current_project(settings)
+    advance = sample_database_advancer(project)
     with console.status(f"advancing the sample database at {target}") as status:
         present = advance(target, days=days, progress=lambda m: status.update(m))
     for name, held in present.items():
         span = f"{held[0]}..{held[-1]} ({len(held)} days)" if held else "no days"
         console.print(f"  {name:<9} {span}")
+    live = project.config.live
+    if live.new_days == "running":
+        when = (
+            f"replicates them within {live.poll_seconds} s while the daemon runs (`clearlake "
+            "ui`) and the new days flow on to the features and monitors"
+        )
+    else:
+        when = (
+            "replicates them when running (it starts stopped unless the project's "
+            f"`live.new_days` says running: `dagster sensor start {LAKE_DAYS_SENSOR}` or the UI)"
+        )
     console.print(
-        f"{LAKE_DAYS_SENSOR} replicates them when running (a frozen sample's sensor starts "
-        f"stopped: `dagster sensor start {LAKE_DAYS_SENSOR}` or the UI), or run "
-        "`clearlake lake replicate`",
-        soft_wrap=True,
+        f"{LAKE_DAYS_SENSOR} {when}; or run `clearlake build`.", soft_wrap=True, markup=False
     )
 
 
