@@ -20,12 +20,11 @@ from typing import Any
 import dagster as dg
 
 from clearlake import names, runs
-from clearlake.demo.loop import LoopError
+from clearlake.demo.loop import LoopError, require
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.tables import lake_tables
 from clearlake.project import Project
 from clearlake.project.load import sample_database_advancer
-from clearlake.runs import failure_message
 
 Progress = Callable[[str], None]
 MAX_ROUNDS = 12
@@ -83,7 +82,7 @@ def flow(definitions: dg.Definitions, instance: dg.DagsterInstance, progress: Pr
             partition_key=request.partition_key,
             tags=dict(request.tags),
         )
-        _require(result, f"replicating {what}")
+        require(result, f"replicating {what}")
         made += 1
     cursor: Any = None
     for _ in range(MAX_ROUNDS):
@@ -103,7 +102,7 @@ def flow(definitions: dg.Definitions, instance: dg.DagsterInstance, progress: Pr
                     partition_key=partitions[0] if len(partitions) == 1 else None,
                     partition_range=_range(partitions) if len(partitions) > 1 else None,
                 )
-                _require(result, f"materialising {key.to_user_string()}")
+                require(result, f"materialising {key.to_user_string()}")
                 made += 1
     raise LoopError(
         f"the new days still asked for runs after {MAX_ROUNDS} rounds of automation: look at "
@@ -165,8 +164,3 @@ def _span(partitions: Sequence[str | None]) -> str:
     if partitions == [None]:
         return ""
     return str(partitions[0]) if len(partitions) == 1 else f"{partitions[0]}..{partitions[-1]}"
-
-
-def _require(result: dg.ExecuteInProcessResult, what: str) -> None:
-    if not result.success:
-        raise LoopError(f"{what} failed (run {result.run_id}): {failure_message(result)}")

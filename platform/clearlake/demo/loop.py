@@ -53,7 +53,8 @@ def materialise(
     return runs.materialize(definitions, instance, keys, partition_range=partition_range)
 
 
-def _require(result: dg.ExecuteInProcessResult, what: str) -> None:
+def require(result: dg.ExecuteInProcessResult, what: str) -> None:
+    """A failed run of the loop is a :class:`LoopError` naming the step, the run and why."""
     if not result.success:
         raise LoopError(f"{what} failed (run {result.run_id}): {failure_message(result)}")
 
@@ -95,15 +96,13 @@ def ensure_lake(
             [names.lake_key(table)],
             partition_range=(missing[0], missing[-1]),
         )
-        _require(result, f"replicating {table}")
+        require(result, f"replicating {table}")
         made += 1
     for table in sorted(snapshots):
         if store.exists(store.partition_file(table, None)):
             continue
         progress(f"replicating {table} into the lake")
-        _require(
-            materialise(definitions, instance, [names.lake_key(table)]), f"replicating {table}"
-        )
+        require(materialise(definitions, instance, [names.lake_key(table)]), f"replicating {table}")
         made += 1
     return made
 
@@ -125,7 +124,7 @@ def ensure_features_and_suites(
         missing = missing_days(store, table, start, end)
         if missing:
             progress(f"materialising {table} {missing[0]}..{missing[-1]}")
-            _require(
+            require(
                 materialise(
                     definitions,
                     instance,
@@ -143,7 +142,7 @@ def ensure_features_and_suites(
             progress(
                 f"materialising the suites of {name}: " + ", ".join(k.path[-1] for k in absent)
             )
-            _require(materialise(definitions, instance, absent), f"materialising {name}'s suites")
+            require(materialise(definitions, instance, absent), f"materialising {name}'s suites")
 
 
 def _cursor_file(instance: dg.DagsterInstance, sensor_name: str) -> Path:
@@ -339,4 +338,4 @@ def refresh_leaderboards(
     definitions: dg.Definitions, instance: dg.DagsterInstance, project: Project
 ) -> None:
     keys = [names.leaderboard_key(task) for task in project.config.tasks]
-    _require(materialise(definitions, instance, keys), "refreshing the leaderboards")
+    require(materialise(definitions, instance, keys), "refreshing the leaderboards")
