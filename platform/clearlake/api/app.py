@@ -19,7 +19,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import clearlake
-from clearlake.api import routes_catalog, routes_data, routes_monitoring, routes_reports
+from clearlake.api import (
+    routes_catalog,
+    routes_compare,
+    routes_data,
+    routes_monitoring,
+    routes_reports,
+)
 from clearlake.api.config import ApiConfig
 from clearlake.api.errors import ApiError, ForbiddenError, ServiceUnavailableError, status_of
 from clearlake.api.filters import SYNTAX
@@ -151,6 +157,7 @@ def create_app(config: ApiConfig) -> FastAPI:
     app.include_router(routes_data.router)
     app.include_router(routes_reports.router)
     app.include_router(routes_monitoring.router)
+    app.include_router(routes_compare.router)
     _document_validation_as_400(app)
     return app
 

@@ -36,6 +36,9 @@ class ApiConfig:
     audit: AuditLog
     reports_root: Path
     reports: ReportSubjects
+    project: Project | None = None
+    """The project (what ``/v1/compare`` needs: tasks, metrics, repositories)."""
+    settings: Settings | None = None
 
 
 DENY_ALL = AccessPolicy(
@@ -135,4 +138,6 @@ def load_api_config(settings: Settings) -> ApiConfig:
         audit=AuditLog(audit_target(settings)),
         reports_root=settings.reports_root,
         reports=ReportSubjects.of(project),
+        project=project,
+        settings=settings,
     )
