@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import numpy as np
@@ -230,7 +231,7 @@ def test_compare_page_in_chromium(
     pages = render_pages([pending_record(outcome, stored_at=None)], {})
     link = compare_page.page_path(TASK, compared.a.key, compared.b.key)
     commit = next(p for p in pages if p.startswith("candidates/")).encode()
-    assert f"../../{link}".encode() in pages[commit.decode()]
+    assert f"../../{quote(link)}".encode() in pages[commit.decode()]
     assert (root / link) == page_file
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing at /usr/bin/chromium: run `make browser`.")
