@@ -83,7 +83,7 @@ def text_lines(result: CandidateComparison) -> list[str]:
     lines += ["", f"deltas B - A ({result.deltas_source}); intervals: {result.interval}"]
     deltas = result.deltas
     primary = deltas["metric"] == result.primary
-    changed = deltas["verdict"] != "no significant change"
+    changed = deltas["verdict"].isin(["regressed", "improved"])
     shown = deltas[primary | changed]
     for row in shown.to_dict("records"):
         where = (
@@ -99,7 +99,9 @@ def text_lines(result: CandidateComparison) -> list[str]:
         )
     hidden = len(deltas) - len(shown)
     if hidden:
-        lines.append(f"  ({hidden} more row(s) of other metrics, no significant change: --json)")
+        lines.append(
+            f"  ({hidden} more row(s) of other metrics, neither regressed nor improved: --json)"
+        )
     lines += ["", "parameters: " + ("same" if not result.parameters else "")]
     lines += [f"  {c.field}: A {c.a} -> B {c.b}" for c in result.parameters]
     lines.append(f"files changed: {result.files_note}")
@@ -124,6 +126,8 @@ def text_lines(result: CandidateComparison) -> list[str]:
         + "):",
     ]
     lines += [_flip_line(row) for row in result.flips.to_dict("records")]
+    from clearlake.evaluation.slices import p_text
+
     search = result.slices
     lines += ["", f"slices that regressed most ({search.to_json()['note']}):"]
     regressed = search.regressed().head(10)
@@ -132,7 +136,7 @@ def text_lines(result: CandidateComparison) -> list[str]:
     for row in regressed.to_dict("records"):
         lines.append(
             f"  {row['slice']:<40} n={row['n_rows']:<6} delta {_num(row['delta'])} "
-            f"[{_num(row['ci_low'])}, {_num(row['ci_high'])}] p_adj {_num(row['p_adjusted'])}"
+            f"[{_num(row['ci_low'])}, {_num(row['ci_high'])}] p_adj {p_text(row['p_adjusted'])}"
         )
     lines += [f"note: {n}" for n in result.notes]
     return lines

@@ -257,10 +257,11 @@ def compare_candidates(
     side_a, side_b = (_side(store, project, settings, task_name, k) for k in (a, b))
     frame_a, frame_b = _predictions(store, paths, a), _predictions(store, paths, b)
     task_metrics = metrics.task_metrics(task, lambda ref: project.load_object(ref, what="metric"))
-    deltas, interval, source, compared = _deltas(
+    joined = flips.join_sides(frame_a, frame_b)
+    compared = len(joined)
+    deltas, interval, source = _deltas(
         store, task_name, task, task_metrics, paths, (a, b), (frame_a, frame_b)
     )
-    joined = flips.join_sides(frame_a, frame_b)
     notes: list[str] = []
     features = _features(store, project, task_name, joined[ROW_ID], notes)
     table, counts = flips.flip_table(task, joined, features=features, limit=flip_rows)
@@ -308,15 +309,14 @@ def _deltas(
     paths: ResultPaths,
     keys: tuple[str, str],
     frames: tuple[pd.DataFrame, pd.DataFrame],
-) -> tuple[pd.DataFrame, str, str, int]:
+) -> tuple[pd.DataFrame, str, str]:
     """The gate's comparison of B with A: stored when A is B's gated baseline, else now."""
     a, b = keys
     outcome = gate.load_outcome(store, task_name, b)
     stored = stored_path(store, paths.comparison, b)
     if outcome is not None and outcome.baseline == a and store.exists(stored):
         frame = store.read_table(stored).to_pandas()
-        shared = int(frames[1][ROW_ID].isin(frames[0][ROW_ID]).sum())
-        return frame, outcome.interval, f"the gate's stored comparison of {b} with {a}", shared
+        return frame, outcome.interval, f"the gate's stored comparison of {b} with {a}"
     spread_record = read_json(store, seeds.spread_path(store, task_name, a))
     spread = (
         pd.DataFrame(spread_record["spread"], columns=scoring.SPREAD_SCHEMA.names)
@@ -327,7 +327,7 @@ def _deltas(
         frames[1], frames[0], task, task_metrics, seed_spread=spread
     )
     seed = "with A's cached seed spread" if spread is not None else "test rows only (no seed runs)"
-    return compared.frame, compared.interval, f"compared now, {seed}", compared.rows_compared
+    return compared.frame, compared.interval, f"compared now, {seed}"
 
 
 def _features(

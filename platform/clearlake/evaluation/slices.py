@@ -68,7 +68,7 @@ class SliceSearch:
             f"{self.tested} slice(s) of up to {int(self.frame['level'].max() or 0)} subgroup "
             f"column(s) tested (at least {self.min_support} rows; {self.pruned} pruned by "
             f"support); per-row {self.loss} of B minus A; {self.method} over the tested "
-            "slices, simultaneous normal intervals"
+            "slices, simultaneous normal intervals (test rows only: no seed term)"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -188,6 +188,14 @@ def _tested(
         method=method,
         loss=loss,
     )
+
+
+def p_text(value: object) -> str:
+    """An adjusted p-value as shown: never ``0`` (a z-test's tail underflows, it is tiny)."""
+    number = float(value)  # type: ignore[arg-type]
+    if not np.isfinite(number):
+        return "-"
+    return "<0.0001" if number < 1e-4 else f"{number:.2g}"
 
 
 def _p_value(mean: float, se: float) -> float:

@@ -23,6 +23,7 @@ import pandas as pd
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation import gate
 from clearlake.evaluation.compare import CandidateComparison
+from clearlake.evaluation.slices import p_text
 from clearlake.lake.store import LakeStore
 from clearlake.reports.execute import safe_key, write_atomic
 
@@ -42,7 +43,8 @@ border-bottom:1px solid #e0e0e0;text-align:left;vertical-align:top}
 .verdict{padding:0.1em 0.5em;border-radius:0.3em;color:#fff;white-space:nowrap}
 .regressed{background:#c62828}.improved{background:#2e7d32}.inconclusive{background:#bf8700}
 .no-significant-change{background:#757575}.warn{color:#c62828;font-weight:bold}
-pre{white-space:pre-wrap;overflow-wrap:anywhere}code{overflow-wrap:anywhere}svg{max-width:100%}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;font-family:inherit}
+td.key{white-space:nowrap;font-family:monospace}code{overflow-wrap:anywhere}svg{max-width:100%}
 """
 SHOWN_FEATURES = 6
 
@@ -84,7 +86,7 @@ def delta_plot(deltas: pd.DataFrame, metric: str) -> str:
         return left + (v - low) / span * width
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 900 {step * len(rows) + 40}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 900 {step * len(rows) + 50}" '
         f'width="900" role="img" aria-label="delta of {_e(metric)} per subgroup">',
         f'<line x1="{x(0):.1f}" y1="5" x2="{x(0):.1f}" y2="{step * len(rows) + 10}" '
         'stroke="#9e9e9e" stroke-dasharray="3,3"/>',
@@ -108,8 +110,8 @@ def delta_plot(deltas: pd.DataFrame, metric: str) -> str:
     parts.append(f'<text x="{left}" y="{bottom}" font-size="11">{_num(low)}</text>')
     parts.append(
         f'<text x="{left + width}" y="{bottom}" font-size="11" text-anchor="end">{_num(high)}'
-        f'</text><text x="{x(0):.1f}" y="{bottom}" font-size="11" text-anchor="middle">'
-        f"0 (B − A of {_e(metric)})</text></svg>"
+        f'</text><text x="{left + width / 2}" y="{bottom + 14}" font-size="11" '
+        f'text-anchor="middle">B − A of {_e(metric)} (dashed line: 0)</text></svg>'
     )
     return "".join(parts)
 
@@ -127,9 +129,9 @@ def _badge(verdict: str) -> str:
 def render_page(result: CandidateComparison, *, gallery: str = "../../index.html") -> bytes:
     a, b = result.a, result.b
     deltas = result.deltas
-    shown = deltas[
-        (deltas["metric"] == result.primary) | (deltas["verdict"] != "no significant change")
-    ]
+    changed = deltas["verdict"].isin(["regressed", "improved"])
+    shown = deltas[(deltas["metric"] == result.primary) | changed]
+    hidden = len(deltas) - len(shown)
     delta_rows = [
         [
             _e(r["metric"]),
@@ -147,7 +149,7 @@ def render_page(result: CandidateComparison, *, gallery: str = "../../index.html
     if result.rows_only_a or result.rows_only_b:
         rows_note = f"<span class='warn'>{rows_note}</span>"
     sides = "".join(
-        f"<tr><th>{label}</th><td><code>{_e(s.key)}</code></td><td><code>{_e(s.sha[:12])}</code>"
+        f"<tr><th>{label}</th><td class='key'>{_e(s.key)}</td><td class='key'>{_e(s.sha[:12])}"
         f"</td><td><pre>{_e(s.message)}</pre></td><td>{_e(s.author)}<br/>{_e(s.committed_at[:16])}"
         f"</td><td>{_e(s.gate or 'not gated')}</td></tr>"
         for label, s in (("A (baseline side)", a), ("B", b))
@@ -160,6 +162,8 @@ def render_page(result: CandidateComparison, *, gallery: str = "../../index.html
         f"<th>message</th><th>author</th><th>gate</th></tr>{sides}</table></div>",
         f"<h2>Deltas of {_e(result.primary)} per subgroup</h2>",
         delta_plot(deltas, result.primary),
+        "<p><small>Dot: delta; line: its interval. Red regressed, green improved, amber "
+        "inconclusive, grey no significant change.</small></p>",
         f"<h2>Metric and subgroup deltas</h2><p>{_e(result.deltas_source)}. Intervals: "
         f"{_e(result.interval)}.</p>",
         _table(
@@ -167,6 +171,10 @@ def render_page(result: CandidateComparison, *, gallery: str = "../../index.html
             delta_rows,
             "deltas",
         ),
+        f"<p>{hidden} row(s) of the other metrics neither regressed nor improved: in the JSON "
+        "beside this page.</p>"
+        if hidden
+        else "",
         _slices(result),
         _flips(result),
         _changes(result),
@@ -189,7 +197,7 @@ def _slices(result: CandidateComparison) -> str:
             _e(r["n_rows"]),
             _num(r["delta"]),
             f"{_num(r['ci_low'])} … {_num(r['ci_high'])}",
-            _num(r["p_adjusted"]),
+            p_text(r["p_adjusted"]),
         ]
         for r in top.to_dict("records")
     ]
