@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation import candidates, gate, leaderboard, metrics
-from clearlake.names import comparison_key, leaderboard_key, scores_key
+from clearlake.names import comparison_key, evaluation_group, leaderboard_key, scores_key
 from clearlake.project.load import Project, current_project
 from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
@@ -39,7 +39,7 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=leaderboard_key(task_name),
-        group_name="evaluation",
+        group_name=evaluation_group(task_name),
         description=(
             f"Task {task_name}: every candidate's overall scores over commit time, with its "
             "verdict against its baseline — the progress of the algorithms at a glance "
