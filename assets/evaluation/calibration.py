@@ -18,9 +18,9 @@ from pydantic import Field
 from assets.evaluation.candidates import task_metrics, task_version
 from clearlake.evaluation import calibration, candidates, gate, runner, scoring, seeds
 from clearlake.names import (
-    evaluation_group,
     calibration_job,
     calibration_schedule,
+    evaluation_group,
     gate_calibration_key,
     predictions_key,
     scores_key,

@@ -23,7 +23,11 @@ OTHER_COLOUR = "#8c959f"
 
 def _relative(frame: pd.DataFrame) -> pd.Series:
     """|delta| in units of the metric's minimum effect (|delta| where none is declared)."""
-    effect = pd.to_numeric(frame.get("min_effect"), errors="coerce").abs()
+    effect = (
+        pd.to_numeric(frame["min_effect"], errors="coerce").abs()
+        if "min_effect" in frame
+        else pd.Series(float("nan"), index=frame.index)
+    )
     size = frame["delta"].abs()
     return (size / effect.where(effect > 0)).fillna(size)
 
