@@ -48,9 +48,9 @@ def record(key: str, *, status: str = PENDING) -> ReportRecord:
 def test_gallery_and_trend_pages_fit_the_window(tmp_path: Path) -> None:
     keys = [f"flight-delays@{i:07x}" for i in range(3)]
     tasks = {"arrival_delay": GalleryTask(kind="regression", trends=trend_page("arrival_delay"))}
-    for relative, page in render_pages([record(k) for k in keys], tasks).items():
+    for relative, html in render_pages([record(k) for k in keys], tasks).items():
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / relative).write_bytes(page)
+        (tmp_path / relative).write_bytes(html)
     wide = '<svg xmlns="http://www.w3.org/2000/svg" width="2400" height="300"/>'
     (tmp_path / "trends" / "arrival_delay").mkdir(parents=True)
     (tmp_path / "trends" / "arrival_delay" / "metrics.svg").write_text(wide)

@@ -104,9 +104,15 @@ def _series(axes: Any, rows: pd.DataFrame, position: dict[str, int]) -> None:
     for _, repo_rows in rows.groupby("repo", sort=True):
         x = [position[c] for c in repo_rows["candidate"]]
         axes.fill_between(
-            x, repo_rows["ci_low"], repo_rows["ci_high"], color="#8c959f", alpha=0.25, lw=0
+            x,
+            repo_rows["ci_low"],
+            repo_rows["ci_high"],
+            color="#8c959f",
+            alpha=0.25,
+            lw=0,
+            label="95% interval",
         )
-        axes.plot(x, repo_rows["value"], "-o", color="#57606a", lw=1, ms=2.5)
+        axes.plot(x, repo_rows["value"], "-o", color="#57606a", lw=1, ms=2.5, label="value")
         blocked = repo_rows["gate"] == "blocked"
         if blocked.any():
             axes.plot(
@@ -142,7 +148,9 @@ def plot_metrics(frame: pd.DataFrame, *, metrics: Sequence[str], path: Path) -> 
         axes.grid(alpha=0.3)
     axes_list[0, 0].set_title(f"Every metric over the last {len(candidates)} commit(s)", fontsize=9)
     if (overall["gate"] == "blocked").any():
-        axes_list[0, 0].legend(["interval", "value", "blocked"], fontsize=7, loc="best")
+        handles, labels = axes_list[0, 0].get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))  # one entry per label, not per repo
+        axes_list[0, 0].legend(unique.values(), unique.keys(), fontsize=7, loc="best")
     _ticks(axes_list[-1, 0], candidates)
     figure.tight_layout()
     return _save(figure, path)
