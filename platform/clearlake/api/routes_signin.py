@@ -106,7 +106,7 @@ async def login(request: Request, config: ConfigDep) -> Response:
     """Check the token; on success set the session cookie and go back to the page."""
     fields = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = (fields.get("token") or [""])[0].strip()
-    target = safe_next(config, (fields.get("next") or [None])[0])
+    target = safe_next(config, fields["next"][0] if fields.get("next") else None)
     principal = config.tokens.authenticate(token) if token else None
     record = audit_of(request)
     record.action = "login"
