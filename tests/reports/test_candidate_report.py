@@ -116,6 +116,7 @@ def test_regression_report_compares_the_candidate_with_its_baseline(runs: Runs) 
     assert page.index("Gate:") < page.index("Residuals") < page.index("Per-subgroup breakdown")
     assert page.index("Per-subgroup breakdown") < page.index("<strong>Provenance</strong>")
     assert "<details class='clearlake-provenance'>" in page.replace('"', "'")
+    assert "template_hash&#x27;" not in page  # the record is shown once, in its table
     assert f"Grey: the baseline <code>{BASELINE}</code>" in page
     assert "&lt; 0.001" in page and "<td>0.0</td>" not in page
     assert 'alt="Residuals against predictions; Residuals: median' in page
