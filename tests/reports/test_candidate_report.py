@@ -204,6 +204,14 @@ def test_a_launchpad_rerun_is_a_new_variant_and_the_default_stays(runs: Runs) ->
     assert len(tables) == 2  # one per subgroup kind (carrier, origin), top 2 rows each
     assert all(t.count("<tr") == 3 for t in tables)
     assert sorted(p.name for p in default.iterdir() if p.is_dir()) == [variant]
+    # `clearlake diff` tells the two variants apart by their parameters
+    from clearlake import lineage
+
+    key = dg.AssetKey(DELAY_REPORT.split("/"))
+    a = lineage.select(runs.env.instance, key, f"run:{runs.good.run_id}")
+    b = lineage.select(runs.env.instance, key, f"run:{result.run_id}")
+    text = lineage.render_diff(a, b, lineage.compare(runs.env.instance, a, b, depth=0))
+    assert 'metrics: A null · B ["mae"]' in text and "top_subgroups: A 8 · B 2" in text
 
 
 def test_variants_are_named_by_their_values_and_the_defaults_by_none() -> None:
