@@ -334,5 +334,5 @@ def test_roc_draws_the_baseline_beside_the_candidate() -> None:
     candidate = predictions_frame("late_arrival")
     baseline = candidate.assign(prediction=candidate["prediction"] * 0.5 + 0.25)
     roc = plot_roc_and_calibration(candidate, baseline=baseline).get_axes()[0]
-    labels = [line.get_label() for line in roc.get_lines()]
+    labels = [str(line.get_label()) for line in roc.get_lines()]
     assert labels[0].startswith("baseline (AUC ") and labels[1].startswith("candidate (AUC ")

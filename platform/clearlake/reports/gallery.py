@@ -256,6 +256,10 @@ def _calibration(info: GalleryTask) -> str:
     return f"{text}<table class='calibration'><tr>{head}</tr>{rows}</table>"
 
 
+def _variant(record: ReportRecord) -> str:
+    return html.escape(f" · variant {record.variant}") if record.variant else ""
+
+
 def _other_sections(records: list[ReportRecord]) -> str:
     by_template: dict[str, list[ReportRecord]] = defaultdict(list)
     for record in records:
@@ -263,7 +267,7 @@ def _other_sections(records: list[ReportRecord]) -> str:
     sections = []
     for template, items in sorted(by_template.items()):
         rows = "".join(
-            f"<tr><td>{html.escape(r.partition or '')}</td><td>{_verdict(r)}</td>"
+            f"<tr><td>{html.escape(r.partition or '')}{_variant(r)}</td><td>{_verdict(r)}</td>"
             f"<td>{_link('', r)}</td></tr>"
             for r in sorted(items, key=lambda r: r.partition or "", reverse=True)
         )
