@@ -37,18 +37,21 @@ def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the child's process group, SIGKILL after STOP_SECONDS."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_SECONDS)
-    except subprocess.TimeoutExpired:
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every child's process group at once, SIGKILL to those still running
+    STOP_SECONDS later."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in running:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def _report_server(host: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes] | None:
@@ -125,8 +128,7 @@ def ui(
             time.sleep(0.2)
     finally:
         watch_stop.set()
-        for child in reversed(children):
-            _stop(child)
+        _stop(children)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     raise typer.Exit(0 if stopping.is_set() else (dagster.returncode or 0))
