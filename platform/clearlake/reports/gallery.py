@@ -187,7 +187,15 @@ class Variant:
 
     @property
     def label(self) -> str:
-        return f"{self.record.template} · {self.params or 'default'}"
+        label = f"{self.record.template} · {self.params or 'default'}"
+        return f"{label} · variant {self.record.variant}" if self.record.variant else label
+
+    @property
+    def values(self) -> str:
+        """What tells a report variant apart: its launchpad values that differ from the
+        template's defaults."""
+        shown = self.record.settable
+        return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(shown.items())) or "defaults"
 
 
 @dataclass
@@ -258,6 +266,10 @@ def _calibration(info: GalleryTask) -> str:
     return f"{text}<table class='calibration'><tr>{head}</tr>{rows}</table>"
 
 
+def _variant(record: ReportRecord) -> str:
+    return html.escape(f" · variant {record.variant}") if record.variant else ""
+
+
 def _other_sections(records: list[ReportRecord]) -> str:
     by_template: dict[str, list[ReportRecord]] = defaultdict(list)
     for record in records:
@@ -265,7 +277,7 @@ def _other_sections(records: list[ReportRecord]) -> str:
     sections = []
     for template, items in sorted(by_template.items()):
         rows = "".join(
-            f"<tr><td>{html.escape(r.partition or '')}</td><td>{_verdict(r)}</td>"
+            f"<tr><td>{html.escape(r.partition or '')}{_variant(r)}</td><td>{_verdict(r)}</td>"
             f"<td>{_link('', r)}</td></tr>"
             for r in sorted(items, key=lambda r: r.partition or "", reverse=True)
         )
@@ -279,7 +291,7 @@ def _commit_body(task: str, info: GalleryTask, commit_key: str, variants: list[V
     rows = "".join(
         f"<tr><td>{html.escape(v.label)}</td><td>{_verdict(v.record)}</td>"
         f"<td>{html.escape(v.record.summary.get('baseline', ''))}</td>"
-        f"<td><code>{html.escape(str(v.record.parameters))}</code></td>"
+        f"<td><code>{html.escape(v.values)}</code></td>"
         f"<td>{_link(prefix, v.record)}</td><td>{html.escape(v.record.run_id)}</td></tr>"
         for v in variants
     )
