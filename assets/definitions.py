@@ -54,7 +54,7 @@ def domain_names() -> list[str]:
 def defs() -> dg.Definitions:
     settings = load_settings()
     with warnings.catch_warnings():
-        # Known, deliberate Beta features (single-run backfills, dagstermill assets).
+        # Known, deliberate Beta features (single-run backfills).
         warnings.simplefilter("ignore", dg.BetaWarning)
         domains = [load_domain(name) for name in domain_names()]
     return dg.Definitions.merge(

@@ -89,6 +89,8 @@ SLOW_PATHS = (
     "features/test_daemon_flow.py",  # days flowing through a real dagster-daemon, kill -9
     "cli/test_killed_runs.py",  # a CLI run killed mid-flight
     "api/test_api_load.py",  # a load test against a live server
+    "api/test_api_signin_browser.py",  # a report rendered, served and browsed in Chromium
+    "api/test_ui_report_server.py",  # `clearlake ui` started and stopped with signals
     "api/test_api_schemathesis.py",  # thousands of generated requests
     "evaluation/test_gate.py",  # real runs of seeded candidates
     "evaluation/test_calibration.py",  # real runs of seeded candidates, refitted per trial

@@ -79,3 +79,20 @@ def test_a_home_that_is_a_file_is_an_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("url", ["s3://bucket/prefix", "file:///srv/lake", "/srv/lake"])
 def test_lake_locations_that_are_accepted(url: str) -> None:
     assert load_settings({"CLEARLAKE_LAKE_URL": url}).lake_url == url
+
+
+def test_every_report_link_is_built_from_the_public_url() -> None:
+    assert load_settings({}).reports_url == "http://127.0.0.1:8000/reports"
+    client = load_settings({"CLEARLAKE_API_URL": "http://api.internal:8000"})
+    assert client.reports_url == "http://api.internal:8000/reports"  # people reach the API there
+    public = load_settings(
+        {
+            "CLEARLAKE_API_URL": "http://api.internal:8000",
+            "CLEARLAKE_PUBLIC_URL": "https://x.io/cl/",
+        }
+    )
+    assert (public.public_url, public.reports_url) == ("https://x.io/cl", "https://x.io/cl/reports")
+    with pytest.raises(
+        ConfigurationError, match=r"CLEARLAKE_PUBLIC_URL='x\.io' is not a web address"
+    ):
+        load_settings({"CLEARLAKE_PUBLIC_URL": "x.io"})

@@ -14,7 +14,12 @@ from typing import Any, TypeAlias
 import dagster as dg
 
 from clearlake.evaluation.watch import parse_cursor, plan_tick
-from clearlake.names import COMMIT_SENSOR, candidate_partitions_name, evaluation_job
+from clearlake.names import (
+    COMMIT_SENSOR,
+    candidate_partitions_name,
+    evaluation_group,
+    evaluation_job,
+)
 from clearlake.partitions import candidate_partitions
 from clearlake.project.load import Project, current_project
 from clearlake.settings import load_settings
@@ -28,7 +33,7 @@ def task_candidate_assets(task: str) -> dg.AssetSelection:
     (``partitioned_by: candidate`` and ``task: <task>``): a report template tagged so
     joins the task's job without editing this file."""
     return (
-        dg.AssetSelection.groups("evaluation", "reports")
+        dg.AssetSelection.groups(evaluation_group(task), "reports")
         & dg.AssetSelection.tag("partitioned_by", "candidate")
         & dg.AssetSelection.tag("task", task)
     )

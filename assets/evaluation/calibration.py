@@ -20,6 +20,7 @@ from clearlake.evaluation import calibration, candidates, gate, runner, scoring,
 from clearlake.names import (
     calibration_job,
     calibration_schedule,
+    evaluation_group,
     gate_calibration_key,
     predictions_key,
     scores_key,
@@ -48,7 +49,7 @@ def calibration_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=gate_calibration_key(task_name),
-        group_name="evaluation",
+        group_name=evaluation_group(task_name),
         description=(
             f"Task {task_name}: A/A trials of its champion against itself (other seeds, other "
             "bootstrap resamples) through the gate's own code: the measured false-alarm rate "

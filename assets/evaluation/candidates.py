@@ -21,9 +21,11 @@ lake IO manager at ``<lake>/evaluation/<task>/<asset>/key=<key>/data.parquet``):
     'no baseline'), ``n_rows``, ``se``, ``seed_sd``, ``mde``, ``min_effect``, ``p_adjusted``.
     Metadata: ``candidate``, ``baseline`` (key or 'none'), ``baseline_status`` (a fallback
     named), ``gate``, ``gate_summary``, ``gate_record`` (:mod:`clearlake.evaluation.gate`),
-    ``min_effects``, ``interval``, ``overall_verdict``, ``regressions``; blocking check
-    ``REGRESSION_CHECK`` passes unless the gate is blocked. Notifiers of the repository are
-    told after the check.
+    ``min_effects``, ``interval``, ``overall_verdict``, ``regressions``, ``comparison`` (a
+    Markdown table) and ``delta_plot`` (:mod:`clearlake.evaluation.comparison_view`),
+    ``gallery_page``; blocking check ``REGRESSION_CHECK``, one result per candidate
+    partition, passes unless the gate is blocked. Notifiers of the repository are told
+    after the check; then a blocked candidate's step fails with the gate headline.
 
 Code versions hash the evaluation code and *this task's* configuration (and a custom
 metric's source), so editing one task unsyncs nothing of another; the candidate's own
@@ -33,6 +35,7 @@ else.
 
 import inspect
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,6 +48,7 @@ from clearlake.evaluation import (
     calibration,
     candidate_process,
     candidates,
+    comparison_view,
     gate,
     git,
     metrics,
@@ -63,6 +67,7 @@ from clearlake.names import (
     REGRESSION_CHECK,
     candidate_partitions_name,
     comparison_key,
+    evaluation_group,
     gate_calibration_key,
     predictions_key,
     scores_key,
@@ -79,11 +84,28 @@ from clearlake.versioning import digest, json_version, source_version
 
 def common(task_name: str) -> dict[str, Any]:
     return {
-        "group_name": "evaluation",
+        "group_name": evaluation_group(task_name),
         "partitions_def": candidate_partitions(candidate_partitions_name(task_name)),
         "owners": ["team:data-science"],
         "tags": {"layer": "evaluation", "partitioned_by": "candidate", "task": task_name},
     }
+
+
+def regression_check(task_name: str) -> dg.AssetCheckSpec:
+    """The blocking check, partitioned like its asset: each candidate has its own result, so
+    the UI shows the blocked candidate's partition failed and the others passed, and a check's
+    history is per candidate (an unpartitioned check on a partitioned asset takes the colour
+    of its latest result for every partition). Partitioned checks are a Dagster *preview*
+    (1.13): its warning is silenced here, where the choice is made."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.AssetCheckSpec(
+            REGRESSION_CHECK,
+            asset=comparison_key(task_name),
+            blocking=True,
+            partitions_def=candidate_partitions(candidate_partitions_name(task_name)),
+            description="No metric regressed significantly, overall or in any subgroup.",
+        )
 
 
 def task_version(task: TaskConfig) -> str:
@@ -268,14 +290,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         },
         code_version=code_version,
         kinds={"python", "pandas"},
-        check_specs=[
-            dg.AssetCheckSpec(
-                REGRESSION_CHECK,
-                asset=key_of_comparison,
-                blocking=True,
-                description="No metric regressed significantly, overall or in any subgroup.",
-            )
-        ],
+        check_specs=[regression_check(task_name)],
         **common(task_name),
     )
     def _comparison(
@@ -364,6 +379,7 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         gate.save_outcome(store, task_name, outcome)
         context.log.info(f"{key}: gate {outcome.headline()}")
         table = scoring.as_table(frame, scoring.COMPARISON_SCHEMA)
+        page = commit_url(settings.reports_root, key, base_url=settings.reports_url)
         yield dg.Output(
             table,
             data_version=dg.DataVersion(table_digest(table)),
@@ -378,6 +394,14 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 "min_effects": "; ".join(f"{m} {t}" for m, t in outcome.min_effects.items()),
                 "overall_verdict": scoring.overall_verdict(frame, task.primary),
                 "regressions": "; ".join(r.text() for r in outcome.reasons) or "none",
+                "comparison": dg.MetadataValue.md(comparison_view.markdown_table(frame)),
+                "delta_plot": dg.MetadataValue.md(
+                    comparison_view.markdown_image(
+                        comparison_view.delta_plot(frame, metric=task.primary),
+                        alt=f"{task.primary} delta per subgroup",
+                    )
+                ),
+                "gallery_page": dg.MetadataValue.url(page),
                 "compute_seconds": round(time.perf_counter() - started, 3),
                 **extra,
                 **candidate_provenance(context, lake, code_version, project),
@@ -388,15 +412,26 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             passed=outcome.passed,
             severity=dg.AssetCheckSeverity.ERROR,
             description="\n".join(outcome.details()),
-            metadata={"gate": outcome.status, "regressions": len(outcome.reasons)},
+            # Text only: numeric entries become a plot over the check's executions.
+            metadata={
+                "candidate": key,
+                "gate": outcome.status,
+                "regressions": dg.MetadataValue.text(
+                    "; ".join(r.text() for r in outcome.reasons) or "none"
+                ),
+            },
         )
         notify.notify_all(
-            candidate.repository,
-            outcome,
-            sha=candidate.sha,
-            target_url=commit_url(settings.reports_root, key, base_url=settings.reports_url),
-            log=context.log,
+            candidate.repository, outcome, sha=candidate.sha, target_url=page, log=context.log
         )
+        if not outcome.passed:
+            # The run's error then reads the gate headline, with the page of its report, where
+            # the blocking check alone gives "1 blocking asset check failed" and a stack.
+            raise dg.Failure(
+                description=outcome.headline(),
+                metadata={"gate": outcome.status, "gallery_page": dg.MetadataValue.url(page)},
+                allow_retries=False,
+            )
 
     return _comparison
 

@@ -8,14 +8,16 @@ failed or regressed candidate cannot block it. Its plot is written to
 """
 
 import base64
+from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
 
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation import candidates, gate, leaderboard, metrics
-from clearlake.names import comparison_key, leaderboard_key, scores_key
+from clearlake.evaluation import candidates, gate, leaderboard, metrics, trends
+from clearlake.names import comparison_key, evaluation_group, leaderboard_key, scores_key
 from clearlake.project.load import Project, current_project
+from clearlake.reports import gallery
 from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 from clearlake.versioning import digest, json_version, source_version
@@ -34,16 +36,18 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     lower_is_better = metrics.lower_is_better(task, primary)
     scores, comparison = scores_key(task_name), comparison_key(task_name)
     code_version = digest(
-        source_version(leaderboard, gate), json_version(task.model_dump(mode="json"))
+        source_version(leaderboard, gate, trends, gallery),
+        json_version(task.model_dump(mode="json")),
     )
 
     @dg.asset(
         key=leaderboard_key(task_name),
-        group_name="evaluation",
+        group_name=evaluation_group(task_name),
         description=(
             f"Task {task_name}: every candidate's overall scores over commit time, with its "
             "verdict against its baseline — the progress of the algorithms at a glance "
-            f"(plot: <reports>/leaderboards/{task_name}.png)."
+            f"(plot: <reports>/leaderboards/{task_name}.png; trends of every metric and "
+            f"subgroup: <reports>/{gallery.trend_page(task_name)})."
         ),
         deps=[scores, comparison],
         code_version=code_version,
@@ -90,6 +94,12 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             title=f"{task_name}: candidates over time",
             flagged={k: v for k, v in flagged.items() if v},
         )
+        page = write_trends(
+            entries,
+            root=settings.reports_root,
+            task_name=task_name,
+            metrics=[m.name for m in task.metrics],
+        )
         table = leaderboard.markdown_table(frame, metric=primary)
         encoded = base64.b64encode(plot.read_bytes()).decode()
         return dg.Output(
@@ -100,6 +110,7 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
                 "task": task_name,
                 "candidates": len(entries),
                 "plot": dg.MetadataValue.path(str(plot)),
+                "trends": dg.MetadataValue.path(str(page)),
                 "preview": dg.MetadataValue.md(
                     f"![leaderboard](data:image/png;base64,{encoded})\n\n{table}"
                 ),
@@ -107,6 +118,24 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         )
 
     return _leaderboard
+
+
+def write_trends(
+    entries: list[leaderboard.Entry], *, root: Path, task_name: str, metrics: list[str]
+) -> Path:
+    """The task's trend figures and page (``<reports>/trends/<task>/``): the last
+    ``trends.LAST_COMMITS`` candidates, every metric of the task that was scored."""
+    frame = trends.trend_frame(entries)
+    page = root / gallery.trend_page(task_name)
+    names = [m for m in metrics if m in set(frame["metric"])]
+    figures = trends.draw_trends(frame, metrics=names, directory=page.parent)
+    return gallery.write_trend_page(
+        root,
+        task_name,
+        [gallery.TrendFigure(title, image, note) for title, image, note in figures],
+        shown=frame["candidate"].nunique(),
+        total=len(entries),
+    )
 
 
 def leaderboard_assets(project: Project) -> list[dg.AssetsDefinition]:

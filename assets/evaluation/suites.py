@@ -17,7 +17,7 @@ from clearlake.automation import new_days
 from clearlake.evaluation.suites import suite_code_version, suite_from_lake
 from clearlake.features.datasets import table_digest
 from clearlake.features.tables import feature_table
-from clearlake.names import NEW_DAYS_TAGS, feature_key, suite_key
+from clearlake.names import NEW_DAYS_TAGS, evaluation_group, feature_key, suite_key
 from clearlake.partitions import daily_partitions
 from clearlake.project.load import Project, current_project
 from clearlake.resources import LakeResource
@@ -47,7 +47,7 @@ def rolling_suite_asset(project: Project, task_name: str, suite_name: str) -> dg
 
     @dg.asset(
         key=suite_key(task_name, suite_name),
-        group_name="evaluation",
+        group_name=evaluation_group(task_name),
         description=(
             f"Rolling evaluation suite {suite_name!r} ({suite.role}) of task {task_name}: "
             f"{what}, rows whose {task.target} is known, ordered by row id; the newest "
@@ -105,7 +105,7 @@ def suite_asset(project: Project, task_name: str, suite_name: str) -> dg.AssetsD
 
     @dg.asset(
         key=suite_key(task_name, suite_name),
-        group_name="evaluation",
+        group_name=evaluation_group(task_name),
         description=(
             f"Evaluation suite {suite_name!r} ({suite.role}) of task {task_name}: rows of "
             f"{task.dataset} dated {suite.start}..{suite.end} whose {task.target} is known, "

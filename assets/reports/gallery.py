@@ -67,6 +67,7 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
         for task, config in project.config.tasks.items():
             image = f"{LEADERBOARDS}/{task}.png"
             monitor_page = page_path(task)
+            trend_page = gallery.trend_page(task)
             entries[task] = gallery.GalleryTask(
                 candidates=context.instance.get_dynamic_partitions(candidate_partitions_name(task)),
                 report_url=next(
@@ -77,6 +78,7 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
                 min_effects="; ".join(f"{m} {t}" for m, t in gate.min_effect_texts(config).items()),
                 **calibration_entry(store, task),
                 monitor=monitor_page if (root / monitor_page).is_file() else None,
+                trends=trend_page if (root / trend_page).is_file() else None,
             )
         compare_pages.build_baseline_pages(
             root, store=store, tasks=list(entries), compare=comparer(context, project, store)

@@ -32,7 +32,13 @@ from clearlake.partitions import candidate_partitions, daily_partitions
 from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.reports import candidate, lake_health, notebook
-from clearlake.reports.execute import ReportPaths, ReportRecord, provenance_record, report_url
+from clearlake.reports.execute import (
+    ReportPaths,
+    ReportRecord,
+    provenance_record,
+    report_url,
+    variant_of,
+)
 from clearlake.reports.execute import run_report as execute_report
 from clearlake.reports.templates import (
     PROVENANCE,
@@ -115,6 +121,7 @@ def _metadata(record: ReportRecord) -> dict[str, Any]:
         "report_html_path": dg.MetadataValue.path(str(root / record.html)),
         "gallery": dg.MetadataValue.url(report_url(root, "index.html", base_url=base)),
         "report_status": record.status,
+        "report_variant": record.variant or "default",
         **{name: dg.MetadataValue.text(value) for name, value in record.summary.items()},
     }
 
@@ -178,9 +185,15 @@ def report_asset(
         )
         if PROVENANCE in exclude:
             resolved[PROVENANCE] = record
-        paths = ReportPaths(load_settings().reports_root, template.name, partition)
+        defaults = template.defaults()
+        settable = {k: v for k, v in used.items() if k not in exclude}
+        variant = variant_of(settable, defaults)
+        paths = ReportPaths(load_settings().reports_root, template.name, partition, variant)
+        changed = {k: v for k, v in settable.items() if v != defaults.get(k)}
         try:
-            made = execute_report(template, resolved, paths=paths, run_id=context.run_id, task=task)
+            made = execute_report(
+                template, resolved, paths=paths, run_id=context.run_id, task=task, settable=changed
+            )
         except ReportExecutionError as exc:
             context.log.error(str(exc))
             raise dg.Failure(

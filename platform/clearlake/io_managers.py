@@ -53,7 +53,10 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
             table.schema,
             table.to_batches(),
         )
-        code_version = context.version if context.has_asset_key else None
+        # The asset's own code version: ``context.version`` is the memoisation version,
+        # None here, and this metadata overrides the asset's (``provenance/code_version``
+        # read ``unknown`` on every stored asset while ``clearlake why`` showed the real one).
+        code_version = context.asset_spec.code_version if context.has_asset_key else None
         metadata: dict[str, Any] = {
             **written_metadata(written),
             "dagster/column_schema": dg.TableSchema(

@@ -352,10 +352,30 @@ def render_diff(a: Record, b: Record, differences: list[Difference]) -> str:
         lines.append("made the same way: same code, data, parameters and environment")
     for kind in ("code", "parameters", "data", "environment"):
         for d in (c for c in causes if c.kind == kind):
+            changed = _changed_keys(d.a, d.b) if d.field == "parameters" else None
+            if changed:  # two report variants: the values that tell them apart
+                lines.append(f"  {kind:<11} {d.where}: {d.field}")
+                lines += [f"{'':14}{name}: A {x} · B {y}" for name, x, y in changed]
+                continue
             lines.append(
                 f"  {kind:<11} {d.where}: {d.field}\n{'':14}A {_short(d.a)}\n{'':14}B {_short(d.b)}"
             )
     return "\n".join(lines)
+
+
+def _changed_keys(a: str, b: str) -> list[tuple[str, str, str]]:
+    """The keys whose values differ between two JSON objects ([] when either is not one)."""
+    try:
+        x, y = json.loads(a), json.loads(b)
+    except ValueError:
+        return []
+    if not (isinstance(x, dict) and isinstance(y, dict)):
+        return []
+    return [
+        (name, json.dumps(x.get(name)), json.dumps(y.get(name)))
+        for name in sorted(set(x) | set(y))
+        if x.get(name) != y.get(name)
+    ]
 
 
 def _short(value: str) -> str:

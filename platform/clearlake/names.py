@@ -76,6 +76,13 @@ def evaluation_job(task: str) -> str:
     return f"candidate_evaluation__{task}"
 
 
+def evaluation_group(task: str) -> str:
+    """The asset group of a task's evaluation assets (suites, candidates, leaderboard,
+    calibration): one box per task in the asset graph, so the two tasks' nodes of the
+    same name are told apart without hovering."""
+    return f"evaluation_{task}"
+
+
 def calibration_job(task: str) -> str:
     """The job that runs a task's gate calibration alone (what its schedule launches)."""
     return f"gate_calibration__{task}"

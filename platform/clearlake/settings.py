@@ -40,7 +40,7 @@ ENV_VARS = {
     "api_audit_log": "CLEARLAKE_API_AUDIT_LOG",
     "api_url": "CLEARLAKE_API_URL",
     "api_token": "CLEARLAKE_API_TOKEN",
-    "reports_url": "CLEARLAKE_REPORTS_URL",
+    "public_url": "CLEARLAKE_PUBLIC_URL",
     "step_executor": "CLEARLAKE_STEP_EXECUTOR",
 }
 
@@ -84,12 +84,18 @@ class Settings:
     # Data API (client side): where the service runs and the caller's bearer token.
     api_url: str = "http://127.0.0.1:8000"
     api_token: str | None = None
-    # Public base URL of ``reports_root`` (links in the Dagster UI); default: the Data API's
-    # ``/reports``. None = file:// links.
-    reports_url: str | None = None
+    # The one public address people open (the Data API as they reach it: a host, or an
+    # ingress with a path prefix). Every link to a report, a commit page or the gallery is
+    # built from it; default: the local Data API.
+    public_url: str = "http://127.0.0.1:8000"
     # Where a cluster run's steps execute: "kubernetes" (a Job per step, k8s_job_executor) or
     # "process" (a subprocess per step, for the production-shaped stack test without a cluster).
     step_executor: Literal["kubernetes", "process"] = "kubernetes"
+
+    @property
+    def reports_url(self) -> str:
+        """Public base URL of ``reports_root`` (the Data API serves it under ``/reports``)."""
+        return f"{self.public_url.rstrip('/')}/reports"
 
     @property
     def dagster_home(self) -> Path:
@@ -163,9 +169,22 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         api_url=env_map.get(ENV_VARS["api_url"], "http://127.0.0.1:8000"),
         api_token=env_map.get(ENV_VARS["api_token"]) or None,
         step_executor=step_executor,  # type: ignore[arg-type]
-        reports_url=env_map.get(ENV_VARS["reports_url"])
-        or f"{env_map.get(ENV_VARS['api_url'], 'http://127.0.0.1:8000').rstrip('/')}/reports",
+        public_url=_public_url(env_map),
     )
+
+
+def _public_url(env_map: dict[str, str]) -> str:
+    """CLEARLAKE_PUBLIC_URL (checked), else where the Data API's clients reach it."""
+    url = env_map.get(ENV_VARS["public_url"]) or env_map.get(
+        ENV_VARS["api_url"], "http://127.0.0.1:8000"
+    )
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigurationError(
+            f"{ENV_VARS['public_url']}={url!r} is not a web address: use the URL people open "
+            "the Data API at, e.g. https://clearlake.example.com or http://127.0.0.1:8000."
+        )
+    return url.rstrip("/")
 
 
 def _check_lake_url(url: str) -> None:

@@ -44,7 +44,7 @@ def test_every_task_has_its_assets_groups_owners_and_versions(
         ]
         for key in mine:
             spec = specs[key]
-            assert spec.group_name == "evaluation", key
+            assert spec.group_name == f"evaluation_{task}", key
             assert spec.owners and spec.kinds and spec.description, key
             assert spec.code_version and len(spec.code_version) == 16, key
             assert spec.tags["task"] == task, key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import dagster as dg
 import pandas as pd
 import psutil
@@ -215,3 +217,34 @@ def test_candidate_with_parameters_is_compared_with_its_commit(evaluated: Evalua
     assert compared["provenance/parameters_hash"] == predictions["provenance/parameters_hash"]
     assert compared["overall_verdict"] == "regressed"  # 3 boosting rounds are far too few
     assert not result.success
+
+
+def check_evaluation(evaluated: Evaluated, key: str) -> dg.AssetCheckEvaluation:
+    records = evaluated.env.instance.get_records_for_run(
+        evaluated.outcomes[key].run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    (record,) = records
+    data = record.event_log_entry.get_dagster_event().asset_check_evaluation_data
+    assert isinstance(data, dg.AssetCheckEvaluation)
+    return data
+
+
+def test_blocked_looks_blocked_in_dagster(evaluated: Evaluated) -> None:
+    """One check result per candidate partition (failed only where the gate blocked), the
+    run's error leads with the gate headline, the comparison shows its table and plot and
+    records its real code version."""
+    passing, blocked = evaluated.key("flight-delays", 1), evaluated.key("flight-delays", 3)
+    good, bad = check_evaluation(evaluated, passing), check_evaluation(evaluated, blocked)
+    assert (good.partition, good.passed) == (passing, True)
+    assert (bad.partition, bad.passed) == (blocked, False)
+    assert not any(isinstance(v.value, int | float) for v in bad.metadata.values())  # no plot
+    error = evaluated.outcomes[blocked].error or ""
+    assert "blocked vs flight-delays@" in error.splitlines()[0], error
+    meta = metadata(evaluated, COMPARISON, blocked)
+    assert str(meta["gallery_page"]).endswith(f"candidates/{quote(blocked)}/index.html")
+    assert "| mae | carrier=WN |" in str(meta["comparison"])
+    assert str(meta["delta_plot"]).startswith("![mae delta per subgroup](data:image/png;base64,")
+    spec = next(
+        s for s in evaluated.env.definitions.resolve_all_asset_specs() if s.key == COMPARISON
+    )
+    assert meta["provenance/code_version"] == spec.code_version != "unknown"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pytest
-from report_harness import INSTANCE_YAML, REPORTS_URL, ReportEnv
+from report_harness import INSTANCE_YAML, PUBLIC_URL, ReportEnv
 
 from clearlake.lake.store import LakeStore
 
@@ -30,7 +30,7 @@ def report_env(
         patch.setenv("CLEARLAKE_HOME", str(home))
         patch.setenv("CLEARLAKE_LAKE_URL", (home / "lake").as_uri())
         patch.setenv("CLEARLAKE_SOURCE_URL", sample_db)
-        patch.setenv("CLEARLAKE_REPORTS_URL", REPORTS_URL)
+        patch.setenv("CLEARLAKE_PUBLIC_URL", PUBLIC_URL)
         patch.setenv("DAGSTER_HOME", str(dagster_home))
         with dg.DagsterInstance.get() as instance:
             yield ReportEnv(home=home, reports_root=home / "reports", instance=instance)

@@ -61,7 +61,7 @@ def comparison_frame(task: str, candidate: str) -> pd.DataFrame:
                     "seed_sd": 0.0,
                     "mde": 0.42,
                     "min_effect": 0.1,
-                    "p_adjusted": 0.001 if verdict != "no significant change" else 0.5,
+                    "p_adjusted": 0.0004 if verdict != "no significant change" else 0.5,
                 }
             )
     return pd.DataFrame(rows)

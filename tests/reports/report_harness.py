@@ -22,7 +22,8 @@ from clearlake.environment import resources_for
 from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
-REPORTS_URL = "http://reports.example.test/reports"
+PUBLIC_URL = "http://reports.example.test"
+REPORTS_URL = f"{PUBLIC_URL}/reports"
 INSTANCE_YAML = "telemetry:\n  enabled: false\n"
 TASKS = ("arrival_delay", "late_arrival")
 

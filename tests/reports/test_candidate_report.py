@@ -11,6 +11,7 @@ from typing import Any
 
 import dagster as dg
 import pytest
+from regression_definitions import BASELINE
 from report_harness import REPORTS_URL, ReportEnv, failure_message, materialization
 
 from clearlake.evaluation.candidates import CandidateKey, register_parameters, save_commit_info
@@ -61,9 +62,9 @@ def upstream(env: ReportEnv, task: str, key: str) -> None:
 def runs(report_env: ReportEnv) -> Iterator[Runs]:
     instance = report_env.instance
     instance.add_dynamic_partitions(
-        candidate_partitions_name("arrival_delay"), [GOOD, TUNED, BAD, UNREPORTED]
+        candidate_partitions_name("arrival_delay"), [GOOD, TUNED, BAD, UNREPORTED, BASELINE]
     )
-    instance.add_dynamic_partitions(candidate_partitions_name("late_arrival"), [LATE])
+    instance.add_dynamic_partitions(candidate_partitions_name("late_arrival"), [LATE, BASELINE])
     lake = LakeStore(load_settings().lake_url)  # what the evaluation records per candidate
     info = CommitInfo(
         "1a2b3c4" + "0" * 33, "Use weather at origin\n\nDetails", "ada", COMMITTED, ()
@@ -73,7 +74,12 @@ def runs(report_env: ReportEnv) -> Iterator[Runs]:
     for key in (GOOD, TUNED, BAD):
         upstream(report_env, "arrival_delay", key)
     upstream(report_env, "late_arrival", LATE)
+    for task in ("arrival_delay", "late_arrival"):  # the baseline's, drawn as an overlay
+        assert report_env.materialize(
+            f"evaluation/{task}/candidate_predictions", partition=BASELINE
+        ).success
     good = report_env.materialize(DELAY_REPORT, partition=GOOD)
+    assert report_env.materialize(DELAY_REPORT, partition=TUNED).success
     late = report_env.materialize(LATE_REPORT, partition=LATE)
     failed = report_env.materialize(DELAY_REPORT, partition=BAD, config={OP: {"metrics": ["nope"]}})
     yield Runs(report_env, good, late, failed)
@@ -106,8 +112,13 @@ def test_regression_report_compares_the_candidate_with_its_baseline(runs: Runs) 
     assert "Use weather at origin" in page
     assert "Gate: <strong>improved</strong>" in page
     assert "(regression task <code>arrival_delay</code>) compared with" in page
-    assert page.index("Provenance") < page.index("Gate:") < page.index("Residuals")
-    assert page.index("Residuals") < page.index("Per-subgroup breakdown")
+    # the headline first, provenance last and collapsed
+    assert page.index("Gate:") < page.index("Residuals") < page.index("Per-subgroup breakdown")
+    assert page.index("Per-subgroup breakdown") < page.index("<strong>Provenance</strong>")
+    assert "<details class='clearlake-provenance'>" in page.replace('"', "'")
+    assert "template_hash&#x27;" not in page  # the record is shown once, in its table
+    assert f"Grey: the baseline <code>{BASELINE}</code>" in page
+    assert "&lt; 0.001" in page and "<td>0.0</td>" not in page
     assert 'alt="Residuals against predictions; Residuals: median' in page
     # deltas + residuals + one subgroup plot per metric (mae, rmse)
     assert page.count('src="data:image/png;base64,') == 4
@@ -165,30 +176,66 @@ def test_multiclass_confusion_matrix() -> None:
     assert matrix.loc["b", "b"] == 1.0 and matrix.loc["c", "c"] == 1.0
 
 
-def test_parameter_override_changes_the_report_and_its_provenance(runs: Runs) -> None:
+def test_a_launchpad_rerun_is_a_new_variant_and_the_default_stays(runs: Runs) -> None:
+    root = runs.env.reports_root
+    default = root / "candidate_report" / GOOD
+    before = {name: (default / name).read_bytes() for name in ("report.html", "report.json")}
     override = {"metrics": ["mae"], "top_subgroups": 2}
-    result = runs.env.materialize(DELAY_REPORT, partition=TUNED, config={OP: override})
+    result = runs.env.materialize(DELAY_REPORT, partition=GOOD, config={OP: override})
     assert result.success
     meta = materialization(result, DELAY_REPORT)
-    used = {"candidate": TUNED, "task": "arrival_delay", "inputs": INPUTS, **DEFAULTS, **override}
+    used = {"candidate": GOOD, "task": "arrival_delay", "inputs": INPUTS, **DEFAULTS, **override}
     assert json.loads(meta["provenance/parameters"]) == used
     assert meta["provenance/parameters_hash"] == json_version(used)
     assert meta["metrics"] == "mae"
-    folder = runs.env.reports_root / "candidate_report" / TUNED
+    variant = json_version({**DEFAULTS, **override})[:8]
+    assert meta["report_variant"] == variant
+    assert meta["report"] == (
+        f"{REPORTS_URL}/candidate_report/flight-delays%401a2b3c4/{variant}/report.html"
+    )
+    assert {n: (default / n).read_bytes() for n in before} == before  # the default stays
+    folder = default / variant
     record = json.loads((folder / "report.json").read_text())
-    assert json.loads(record["provenance"]["candidate_parameters"]) == TUNING
+    assert (record["variant"], record["settable"]) == (variant, override)
     notebook = render.read(folder / "report.ipynb")
     markdown = outputs(notebook, "text/markdown")
     assert "### mae" in markdown and "### rmse" not in markdown
     tables = [t for t in outputs(notebook, "text/html") if "<th>subgroup_kind</th>" in t]
     assert len(tables) == 2  # one per subgroup kind (carrier, origin), top 2 rows each
     assert all(t.count("<tr") == 3 for t in tables)
+    assert sorted(p.name for p in default.iterdir() if p.is_dir()) == [variant]
+    # `clearlake diff` tells the two variants apart by their parameters
+    from clearlake import lineage
+
+    key = dg.AssetKey(DELAY_REPORT.split("/"))
+    a = lineage.select(runs.env.instance, key, f"run:{runs.good.run_id}")
+    b = lineage.select(runs.env.instance, key, f"run:{result.run_id}")
+    text = lineage.render_diff(a, b, lineage.compare(runs.env.instance, a, b, depth=0))
+    assert 'metrics: A null · B ["mae"]' in text and "top_subgroups: A 8 · B 2" in text
+
+
+def test_variants_are_named_by_their_values_and_the_defaults_by_none() -> None:
+    from clearlake.reports.execute import variant_of
+
+    assert variant_of(DEFAULTS, DEFAULTS) is None
+    changed = {**DEFAULTS, "top_subgroups": 2}
+    assert variant_of(changed, DEFAULTS) == variant_of(dict(reversed(changed.items())), DEFAULTS)
+    assert variant_of(changed, DEFAULTS) != variant_of({**DEFAULTS, "top_subgroups": 3}, DEFAULTS)
+
+
+def test_an_experiment_candidate_records_its_parameters(runs: Runs) -> None:
+    record = json.loads(
+        (runs.env.reports_root / "candidate_report" / TUNED / "report.json").read_text()
+    )
+    assert json.loads(record["provenance"]["candidate_parameters"]) == TUNING
+    assert record["variant"] is None
 
 
 def test_failing_notebook_keeps_the_partial_report(runs: Runs) -> None:
     assert not runs.failed.success
     message = failure_message(runs.failed)
-    folder = runs.env.reports_root / "candidate_report" / BAD
+    variant = json_version({**DEFAULTS, "metrics": ["nope"]})[:8]  # a launchpad value
+    folder = runs.env.reports_root / "candidate_report" / BAD / variant
     assert (
         f"Report candidate_report[{BAD}] failed in cell 4 "
         "(`shown = cr.select_metrics(comparison, metrics)`) of candidate_report.ipynb: "
@@ -198,7 +245,7 @@ def test_failing_notebook_keeps_the_partial_report(runs: Runs) -> None:
     partial = render.read(folder / "report.ipynb")
     errors = [o for c in partial.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert [e.ename for e in errors] == ["ClearlakeError"]
-    assert any("Provenance" in t for t in outputs(partial, "text/html"))  # earlier cells ran
+    assert not any("Provenance" in t for t in outputs(partial, "text/html"))  # it comes last
     page = (folder / "report.html").read_text()
     assert "Report failed</strong> in cell 4 of template <code>candidate_report</code>" in page
     assert "select_metrics" in page  # the failing cell's code is shown
@@ -234,8 +281,58 @@ def test_gallery_groups_reports_by_task_then_commit(runs: Runs) -> None:
         '<a href="http://127.0.0.1:3000/assets/reports/arrival_delay/candidate_report'
         '?view=partitions&amp;partition=flight-delays%40c0ffee0">Dagster</a>'
     ) in index
-    assert meta["reports"] == 4  # GOOD, TUNED, BAD (failed), LATE
+    assert meta["reports"] == 5  # GOOD (default and a variant), TUNED, BAD (failed), LATE
     commit = (root / commit_page(GOOD)).read_text()
+    variant = next(p.name for p in (root / "candidate_report" / GOOD).iterdir() if p.is_dir())
+    assert "candidate_report · default</td>" in commit
+    assert f"candidate_report · default · variant {variant}</td>" in commit
+    assert "metrics=[&quot;mae&quot;], top_subgroups=2" in commit
+    assert f"../../candidate_report/flight-delays%401a2b3c4/{variant}/report.html" in commit
     assert "Task <strong>arrival_delay</strong>" in commit
     assert "../../candidate_report/flight-delays%401a2b3c4/report.html" in commit
     assert "../../leaderboards/arrival_delay.png" in commit
+
+
+def test_weakest_subgroups_first_in_the_metrics_own_direction() -> None:
+    from regression_definitions import comparison_frame
+
+    from clearlake.reports.candidate import subgroups
+
+    frame = comparison_frame("late_arrival", LATE)  # every delta negative: AUC fell, loss fell
+    auc = subgroups(frame, "roc_auc", "dest", 1, lower_better=False)
+    loss = subgroups(frame, "log_loss", "dest", 1, lower_better=True)
+    rows = frame[(frame["subgroup_kind"] == "dest")]
+    assert auc["delta"].item() == rows[rows["metric"] == "roc_auc"]["delta"].min()  # AUC fell most
+    assert loss["delta"].item() == rows[rows["metric"] == "log_loss"]["delta"].max()  # least gain
+
+
+def test_tables_show_small_p_values_and_deltas_keep_their_units() -> None:
+    from regression_definitions import comparison_frame
+
+    from clearlake.reports.candidate import format_p, overall, plot_deltas, table
+
+    assert [format_p(p) for p in (0.0, 0.0004, 0.001, 0.04321)] == [
+        "< 0.001",
+        "< 0.001",
+        "0.001",
+        "0.043",
+    ]
+    frame = comparison_frame("arrival_delay", GOOD)
+    frame.loc[frame["metric"] == "rmse", "metric"] = "r2"  # a unitless metric beside mae
+    shown = table(overall(frame, ["mae", "r2"]))
+    assert set(shown["p_adjusted"]) == {"< 0.001"}
+    figure = plot_deltas(frame, ["mae", "r2"], units={"mae": "minutes"})
+    labels = [a.get_xlabel() for a in figure.get_axes()]
+    assert labels == ["Δ mae (minutes)", "Δ r2"]  # one axis each: never minutes and a fraction
+
+
+def test_roc_draws_the_baseline_beside_the_candidate() -> None:
+    from regression_definitions import predictions_frame
+
+    from clearlake.reports.candidate import plot_roc_and_calibration
+
+    candidate = predictions_frame("late_arrival")
+    baseline = candidate.assign(prediction=candidate["prediction"] * 0.5 + 0.25)
+    roc = plot_roc_and_calibration(candidate, baseline=baseline).get_axes()[0]
+    labels = [str(line.get_label()) for line in roc.get_lines()]
+    assert labels[0].startswith("baseline (AUC ") and labels[1].startswith("candidate (AUC ")

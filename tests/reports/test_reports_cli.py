@@ -46,14 +46,13 @@ def test_list_shows_every_report_and_filters_failures(published: ReportEnv) -> N
     assert "2013-01-03" in failed.output and "2013-01-02" not in failed.output
 
 
-def test_open_prints_the_file_and_its_url(published: ReportEnv) -> None:
-    result = runner.invoke(
-        app, ["reports", "open", "lake_health", "2013-01-02"], terminal_width=250
-    )
+def test_open_prints_the_url_on_one_line(published: ReportEnv) -> None:
+    result = runner.invoke(app, ["reports", "open", "lake_health", "2013-01-02"], terminal_width=40)
     assert result.exit_code == 0, result.output
+    assert result.output == f"{REPORTS_URL}/lake_health/2013-01-02/report.html\n"
+    as_path = runner.invoke(app, ["reports", "open", "lake_health", "2013-01-02", "--path"])
     page = published.reports_root / "lake_health" / "2013-01-02" / "report.html"
-    printed = "".join(result.output.split())  # rich may wrap long paths
-    assert printed == f"{page}{REPORTS_URL}/lake_health/2013-01-02/report.html"
+    assert as_path.output == f"{page}\n"
     missing = runner.invoke(app, ["reports", "open", "lake_health", "2013-12-31"])
     assert isinstance(missing.exception, ClearlakeError)
     assert "No report lake_health[2013-12-31]" in str(missing.exception)

@@ -12,6 +12,7 @@ from report_harness import REPORTS_URL, ReportEnv, definitions, materialization
 
 from clearlake.reports import render
 from clearlake.settings import DEFAULT_PROJECT
+from clearlake.versioning import json_version
 
 DAY = "2013-01-05"
 
@@ -66,8 +67,9 @@ def test_new_template_becomes_an_asset_runs_and_is_in_the_gallery(
     )
     assert result.success
     meta = materialization(result, "reports/windy_days")
-    folder = report_env.reports_root / "windy_days" / DAY
-    assert meta["report"] == f"{REPORTS_URL}/windy_days/{DAY}/report.html"
+    variant = json_version({"threshold": 25.0})[:8]  # not the default: a variant of the day
+    folder = report_env.reports_root / "windy_days" / DAY / variant
+    assert meta["report"] == f"{REPORTS_URL}/windy_days/{DAY}/{variant}/report.html"
     assert meta["verdict"].endswith("windy hours")
     assert json.loads(meta["provenance/parameters"]) == {"day": DAY, "threshold": 25.0}
     assert "windy hours" in (folder / "report.html").read_text()
@@ -76,4 +78,4 @@ def test_new_template_becomes_an_asset_runs_and_is_in_the_gallery(
     assert gallery.success
     index = (report_env.reports_root / "index.html").read_text()
     assert "<h2>windy_days</h2>" in index
-    assert f'href="windy_days/{DAY}/report.html"' in index
+    assert f'href="windy_days/{DAY}/{variant}/report.html"' in index

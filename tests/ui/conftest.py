@@ -61,7 +61,7 @@ def ui_env(
         patch.setenv("CLEARLAKE_HOME", str(home))
         patch.setenv("CLEARLAKE_LAKE_URL", (home / "lake").as_uri())
         patch.setenv("CLEARLAKE_SOURCE_URL", sample_db)
-        patch.setenv("CLEARLAKE_REPORTS_URL", reports_url)
+        patch.setenv("CLEARLAKE_PUBLIC_URL", reports_url.removesuffix("/reports"))
         patch.setenv("DAGSTER_HOME", str(home / "dagster"))
         sys.path.insert(0, str(REPORT_TESTS))
         from report_harness import definitions

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from ui_harness import ARTIFACTS, CANDIDATE, CHROMIUM, CHROMIUM_FLAGS, DAY, UiEnv
 
 pytestmark = pytest.mark.slow
-GROUPS = ("lake", "features", "evaluation", "reports")
+GROUPS = ("lake", "features", "evaluation_arrival_delay", "evaluation_late_arrival", "reports")
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def test_asset_graph_shows_the_four_groups(ui_env: UiEnv, page: Page) -> None:
+def test_asset_graph_shows_a_group_per_task(ui_env: UiEnv, page: Page) -> None:
     page.goto(f"{ui_env.ui_url}/asset-groups")
     graph = page.locator("svg foreignObject")  # the graph's nodes, not the tree beside it
     for group in GROUPS:

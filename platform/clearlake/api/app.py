@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import clearlake
@@ -25,9 +29,16 @@ from clearlake.api import (
     routes_data,
     routes_monitoring,
     routes_reports,
+    routes_signin,
 )
 from clearlake.api.config import ApiConfig
-from clearlake.api.errors import ApiError, ForbiddenError, ServiceUnavailableError, status_of
+from clearlake.api.errors import (
+    ApiError,
+    ForbiddenError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+    status_of,
+)
 from clearlake.api.filters import SYNTAX
 from clearlake.api.models import ErrorBody, Health
 from clearlake.api.request_audit import AuditMiddleware, audit_of
@@ -38,7 +49,8 @@ log = logging.getLogger("clearlake.api")
 DESCRIPTION = """\
 Self-serve access to the Clearlake lake: fresh, complete data without exports, and
 without blanket access. Every request except `/health` needs a bearer token
-(`Authorization: Bearer clk_…`); what a token may read is decided by the access policy
+(`Authorization: Bearer clk_…`) or, in a browser, a session opened at `/login` with the
+same token; what a token may read is decided by the access policy
 (datasets per role, and per column class: clear, hashed, masked or refused). Every data
 access is audited.
 
@@ -83,8 +95,15 @@ PATTERN_HINTS = {
 }
 
 
+SWAGGER_ASSETS = Path(str(files("swagger_ui") / "static"))
+"""Swagger UI's files as the ``swagger-ui-py`` package ships them: ``/docs`` loads nothing
+from a CDN, so it works offline and behind a strict egress policy."""
+
+
 def create_app(config: ApiConfig) -> FastAPI:
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Clearlake Data API",
         version=clearlake.__version__,
         description=DESCRIPTION,
@@ -101,9 +120,11 @@ def create_app(config: ApiConfig) -> FastAPI:
     app.add_middleware(AuditMiddleware, config=config)
 
     @app.exception_handler(ApiError)
-    def api_error(request: Request, exc: ApiError) -> JSONResponse:
+    def api_error(request: Request, exc: ApiError) -> Response:
         record = audit_of(request)
         record.detail = str(exc)
+        if isinstance(exc, UnauthorizedError) and routes_signin.wants_sign_in(request):
+            return routes_signin.sign_in_redirect(request, config)
         refused = None
         if isinstance(exc, ForbiddenError):
             refused = exc.refused
@@ -153,6 +174,20 @@ def create_app(config: ApiConfig) -> FastAPI:
             raise ServiceUnavailableError("The lake cannot be read; see the service log.") from None
         return Health(status="ok", version=clearlake.__version__, tables=len(tables))
 
+    app.mount("/docs-assets", StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from the packaged files (see SWAGGER_ASSETS)."""
+        return get_swagger_ui_html(
+            openapi_url=f"{config.prefix}/openapi.json",
+            title=f"{app.title} · docs",
+            swagger_js_url=f"{config.prefix}/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{config.prefix}/docs-assets/swagger-ui.css",
+            swagger_favicon_url=f"{config.prefix}/docs-assets/favicon-32x32.png",
+        )
+
+    app.include_router(routes_signin.router)
     app.include_router(routes_catalog.router)
     app.include_router(routes_data.router)
     app.include_router(routes_reports.router)

@@ -14,10 +14,12 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from clearlake.api.audit import AuditLog
 from clearlake.api.policy import AccessPolicy, Limits, PolicyFile, load_policy
 from clearlake.api.report_access import ReportSubjects
+from clearlake.api.sessions import Sessions
 from clearlake.api.tokens import TokenRegistry, issue_token, load_tokens
 from clearlake.errors import ConfigurationError
 from clearlake.lake.store import LakeStore
@@ -36,9 +38,18 @@ class ApiConfig:
     audit: AuditLog
     reports_root: Path
     reports: ReportSubjects
+    sessions: Sessions
+    public_url: str = "http://127.0.0.1:8000"
+    """Where people open the service (CLEARLAKE_PUBLIC_URL): its path prefixes every link
+    the service itself builds (sign-in redirects, the cookie's path)."""
     project: Project | None = None
     """The project (what ``/v1/compare`` needs: tasks, metrics, repositories)."""
     settings: Settings | None = None
+
+    @property
+    def prefix(self) -> str:
+        """The public URL's path ('' at a host's root, '/clearlake' behind an ingress)."""
+        return urlparse(self.public_url).path.rstrip("/")
 
 
 DENY_ALL = AccessPolicy(
@@ -130,11 +141,15 @@ def load_api_config(settings: Settings) -> ApiConfig:
         if policy is DENY_ALL
         else load_tokens(file=tokens_file(settings), inline=settings.api_tokens, roles=policy.roles)
     )
+    key = mask_key(settings)
+    public = urlparse(settings.public_url)
     return ApiConfig(
         store=LakeStore(settings.lake_url),
         policy=policy,
         tokens=tokens,
-        mask_key=mask_key(settings),
+        mask_key=key,
+        public_url=settings.public_url,
+        sessions=Sessions(key, secure=public.scheme == "https", path=public.path or "/"),
         audit=AuditLog(audit_target(settings)),
         reports_root=settings.reports_root,
         reports=ReportSubjects.of(project),

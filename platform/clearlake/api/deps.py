@@ -25,10 +25,14 @@ def get_config(request: Request) -> ApiConfig:
 
 
 def optional_principal(
+    request: Request,
     config: Annotated[ApiConfig, Depends(get_config)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
-    return config.tokens.authenticate(credentials.credentials) if credentials else None
+    """A bearer token (API clients), else the browser's session cookie (``/login``)."""
+    if credentials:
+        return config.tokens.authenticate(credentials.credentials)
+    return config.sessions.principal(request, config.tokens)
 
 
 def current_principal(
@@ -36,8 +40,9 @@ def current_principal(
 ) -> Principal:
     if principal is None:
         raise UnauthorizedError(
-            "Missing or unknown bearer token: send `Authorization: Bearer <token>` "
-            "(get one with `clearlake api token issue --principal NAME --role ROLE`)."
+            "Missing or unknown bearer token: send `Authorization: Bearer <token>`, or sign in "
+            "at /login in a browser (get a token with `clearlake api token issue --principal "
+            "NAME --role ROLE`)."
         )
     return principal
 

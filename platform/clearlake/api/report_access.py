@@ -82,9 +82,9 @@ class ReportSubjects:
                 return datasets
         if len(relative.parts) == 3 and relative.parts[0] in ("monitoring", "compare"):
             return self.tasks.get(relative.parts[1])  # a task's monitoring or compare pages
-        if len(relative.parts) < 3:
-            return None
-        record = _read_record(root / relative.parts[0] / relative.parts[1] / RECORD_FILE)
+        if len(relative.parts) not in (3, 4):
+            return None  # <template>/<partition>[/<variant>]/<file>
+        record = _read_record(root / relative.parent / RECORD_FILE)
         return self.of_record(record) if record is not None else None
 
 

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearlake.api.audit import AuditRecord, Outcome
 from clearlake.api.config import ApiConfig
+from clearlake.api.sessions import bearer_or_session
 
 UNAUDITED = frozenset({"/health"})
 
@@ -35,8 +36,7 @@ def outcome_of(status: int) -> Outcome:
 def opened(request: Request, config: ApiConfig) -> AuditRecord:
     """The record of a request as it arrives: who (if the token is known) and what."""
     query = request.query_params
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    principal = config.tokens.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    principal = bearer_or_session(request, config.tokens, config.sessions)
     limit = None
     with suppress(ValueError):
         limit = int(query["limit"]) if "limit" in query else None

@@ -70,6 +70,11 @@ class TokenRegistry:
     def authenticate(self, token: str) -> Principal | None:
         return self._by_digest.get(hash_token(token))
 
+    def by_digest(self, digest: str) -> Principal | None:
+        """The principal of a token known by its digest (a browser session carries it, so
+        revoking the token ends the sessions opened with it)."""
+        return self._by_digest.get(digest)
+
 
 def _parse(text: str, *, name: str, roles: set[str]) -> list[TokenEntry]:
     source = YamlSource(text, name=name)

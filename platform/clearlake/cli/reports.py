@@ -63,12 +63,19 @@ def open_report(
     partition: Annotated[str | None, typer.Argument(help="Partition key (day, candidate).")] = None,
     notebook: Annotated[bool, typer.Option(help="The .ipynb instead of the page.")] = False,
     browser: Annotated[bool, typer.Option(help="Open it in a web browser.")] = False,
+    variant: Annotated[
+        str | None, typer.Option(help="A variant's parameter hash (default: the default report).")
+    ] = None,
+    path: Annotated[bool, typer.Option("--path", help="Print the file path instead.")] = False,
 ) -> None:
-    """Print where a report is (file and URL); optionally open it."""
+    """Print the report's URL (one line: the page people open); optionally open it.
+
+    The URL is built now from CLEARLAKE_PUBLIC_URL, so a changed address is never stale.
+    """
     from clearlake.reports.execute import ReportPaths, report_url
 
     settings = load_settings()
-    paths = ReportPaths(settings.reports_root, template, partition)
+    paths = ReportPaths(settings.reports_root, template, partition, variant)
     target = paths.notebook if notebook else paths.html
     if not target.is_file():
         raise ClearlakeError(
@@ -77,9 +84,9 @@ def open_report(
         )
     relative = target.relative_to(settings.reports_root).as_posix()
     url = report_url(settings.reports_root, relative, base_url=settings.reports_url)
-    console.print(f"{target}\n{url}")
+    typer.echo(str(target) if path else url)  # not rich: a long URL must stay on one line
     if browser:
-        webbrowser.open(target.as_uri())
+        webbrowser.open(url)
 
 
 @reports_app.command("run")

@@ -30,6 +30,7 @@ from clearlake.evaluation.candidates import (
     candidate_parameters,
 )
 from clearlake.evaluation.gate import GateOutcome, load_outcome
+from clearlake.evaluation.metrics import lower_is_better
 from clearlake.evaluation.scoring import COMPARISON_COLUMNS, PERCENTILE_COLUMNS
 from clearlake.lake.store import LakeStore
 from clearlake.project import TaskConfig
@@ -40,6 +41,14 @@ if TYPE_CHECKING:
 
 COLUMNS = tuple(c for c in COMPARISON_COLUMNS if c not in PERCENTILE_COLUMNS)
 """Required; the percentile interval is shown when the comparison has it."""
+P_COLUMNS = ("p_value", "p_adjusted")
+P_FLOOR = 0.001
+"""Below it a p-value is shown as "< 0.001": the bootstrap and the normal tail say nothing
+finer, and a rounded 0.0 reads as certainty."""
+IN_TARGET_UNIT = ("mae", "rmse", "bias")
+"""Built-in regression metrics measured in the target's unit (r2 and the rest have none)."""
+BASELINE_COLOUR = "#9e9e9e"
+CANDIDATE_COLOUR = "#1565c0"
 VERDICT_COLOURS = {
     "improved": "#2e7d32",
     "regressed": "#c62828",
@@ -97,12 +106,51 @@ def overall_verdict(frame: pd.DataFrame, metrics: Sequence[str] | None = None) -
     return "no significant change"
 
 
-def subgroups(frame: pd.DataFrame, metric: str, kind: str, top: int) -> pd.DataFrame:
-    """The ``top`` subgroups of one kind with the largest absolute delta."""
+def subgroups(
+    frame: pd.DataFrame, metric: str, kind: str, top: int, *, lower_better: bool | None = None
+) -> pd.DataFrame:
+    """The ``top`` weakest subgroups of one kind: the largest change for the worse first
+    (``lower_better`` gives the metric's direction; unknown: the largest absolute delta)."""
     rows = frame[(frame["metric"] == metric) & (frame["subgroup_kind"] == kind)].copy()
-    rows["abs_delta"] = rows["delta"].abs()
-    rows = rows.sort_values("abs_delta", ascending=False).head(top)
-    return rows.drop(columns=["abs_delta"]).reset_index(drop=True)
+    if lower_better is None:
+        rows["_order"] = -rows["delta"].abs()
+    else:
+        rows["_order"] = -rows["delta"] if lower_better else rows["delta"]
+    rows = rows.sort_values("_order", kind="stable").head(top)
+    return rows.drop(columns=["_order"]).reset_index(drop=True)
+
+
+def metric_direction(task: TaskConfig, metric: str) -> bool | None:
+    """Whether lower is better for ``metric`` of ``task`` (``None``: not a declared metric)."""
+    try:
+        return lower_is_better(task, metric)
+    except KeyError:
+        return None
+
+
+def metric_units(task: TaskConfig) -> dict[str, str]:
+    """The unit of each built-in metric that has one (regression errors: the target's)."""
+    if task.type != "regression" or not task.unit:
+        return {}
+    return dict.fromkeys(IN_TARGET_UNIT, task.unit)
+
+
+def format_p(value: float) -> str:
+    if pd.isna(value):
+        return ""
+    return f"< {P_FLOOR}" if value < P_FLOOR else f"{value:.3f}"
+
+
+def table(rows: pd.DataFrame, *, digits: int = 4) -> pd.DataFrame:
+    """A comparison table as shown: numbers to ``digits`` significant digits, p-values as
+    "< 0.001" rather than a rounded 0.0."""
+    shown = rows.copy()
+    for column in shown.columns:
+        if column in P_COLUMNS:
+            shown[column] = shown[column].map(format_p)
+        elif pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
+    return shown
 
 
 def _errorbars(ax: Any, rows: pd.DataFrame, labels: Sequence[str]) -> None:
@@ -117,19 +165,31 @@ def _errorbars(ax: Any, rows: pd.DataFrame, labels: Sequence[str]) -> None:
     ax.invert_yaxis()
 
 
-def plot_deltas(frame: pd.DataFrame, metrics: Sequence[str]) -> Figure:
+def plot_deltas(
+    frame: pd.DataFrame, metrics: Sequence[str], *, units: Mapping[str, str] | None = None
+) -> Figure:
+    """One small panel per metric, each on its own axis: metrics in the target's unit and
+    unitless ones (r2, AUC) never share a scale."""
     import matplotlib.pyplot as plt  # not at the top: see the module docstring
 
     rows = overall(frame, metrics)
-    fig, ax = plt.subplots(figsize=(7, 0.6 * len(rows) + 1.2))
-    _errorbars(ax, rows, list(rows["metric"]))
-    ax.set_xlabel("delta (candidate − baseline) with confidence interval")
-    ax.set_title("Overall metric deltas")
+    fig, axes = plt.subplots(len(rows), 1, figsize=(7, 1.1 * len(rows) + 0.8), squeeze=False)
+    for ax, (_, row) in zip(axes[:, 0], rows.iterrows(), strict=True):
+        _errorbars(ax, rows.loc[[row.name]], [str(row["metric"])])
+        ax.set_xlabel(_in_unit(f"Δ {row['metric']}", (units or {}).get(str(row["metric"]), "")))
+    axes[0, 0].set_title("Overall metric deltas (candidate − baseline, confidence interval)")
     fig.tight_layout()
     return fig
 
 
-def plot_subgroups(frame: pd.DataFrame, metric: str, kinds: Sequence[str], top: int) -> Figure:
+def plot_subgroups(
+    frame: pd.DataFrame,
+    metric: str,
+    kinds: Sequence[str],
+    top: int,
+    *,
+    lower_better: bool | None = None,
+) -> Figure:
     import matplotlib.pyplot as plt  # not at the top: see the module docstring
 
     present = [
@@ -138,7 +198,7 @@ def plot_subgroups(frame: pd.DataFrame, metric: str, kinds: Sequence[str], top: 
     width = max(len(present), 1)
     fig, axes = plt.subplots(1, width, figsize=(4.5 * width, 0.35 * top + 1.5))
     for ax, kind in zip(list(getattr(axes, "flat", [axes])), present, strict=False):
-        rows = subgroups(frame, metric, kind, top)
+        rows = subgroups(frame, metric, kind, top, lower_better=lower_better)
         _errorbars(ax, rows, list(rows["subgroup"].astype(str)))
         ax.set_title(f"{metric} by {kind}")
     fig.tight_layout()
@@ -152,47 +212,80 @@ def _in_unit(label: str, unit: str) -> str:
     return f"{label} ({unit})" if unit else label
 
 
-def plot_residuals(predictions: pd.DataFrame, *, target: str, unit: str = "") -> Figure:
-    """Regression: residual (actual − prediction) against the prediction, and their spread."""
+def plot_residuals(
+    predictions: pd.DataFrame,
+    *,
+    target: str,
+    unit: str = "",
+    baseline: pd.DataFrame | None = None,
+) -> Figure:
+    """Regression: residual (actual − prediction) against the prediction, and their spread;
+    the baseline's in grey behind the candidate's when its predictions are stored."""
     import matplotlib.pyplot as plt  # not at the top: see the module docstring
 
     residual = predictions["actual"] - predictions["prediction"]
     fig, (scatter, histogram) = plt.subplots(1, 2, figsize=(11, 4))
-    scatter.scatter(predictions["prediction"], residual, s=4, alpha=0.3, color="#1565c0")
+    if baseline is not None:
+        base = baseline["actual"] - baseline["prediction"]
+        scatter.scatter(
+            baseline["prediction"], base, s=4, alpha=0.25, color=BASELINE_COLOUR, label="baseline"
+        )
+        histogram.hist(
+            base, bins=60, histtype="step", linewidth=1.5, color="#424242", label="baseline"
+        )
+    scatter.scatter(
+        predictions["prediction"],
+        residual,
+        s=4,
+        alpha=0.3,
+        color=CANDIDATE_COLOUR,
+        label="candidate",
+    )
     scatter.axhline(0, color="#000000", linewidth=0.8)
     scatter.set_xlabel(_in_unit(f"predicted {target}", unit))
     scatter.set_ylabel(_in_unit("residual", unit))
     scatter.set_title("Residuals against predictions")
-    histogram.hist(residual, bins=60, color="#90a4ae")
+    histogram.hist(residual, bins=60, color="#90a4ae", label="candidate")
     histogram.set_xlabel(_in_unit("residual (actual − predicted)", unit))
     histogram.set_title(
         f"Residuals: median {residual.median():.3g}, MAE {residual.abs().mean():.3g}"
     )
+    if baseline is not None:
+        scatter.legend(loc="upper right", markerscale=3)
+        histogram.legend(loc="upper right")
     fig.tight_layout()
     return fig
 
 
-def plot_roc_and_calibration(predictions: pd.DataFrame, *, bins: int = 10) -> Figure:
-    """Binary: ROC curve (with its AUC) and reliability of the predicted probabilities."""
+def plot_roc_and_calibration(
+    predictions: pd.DataFrame, *, bins: int = 10, baseline: pd.DataFrame | None = None
+) -> Figure:
+    """Binary: ROC curve (with its AUC) and reliability of the predicted probabilities, the
+    baseline's drawn beside the candidate's when its predictions are stored."""
     import matplotlib.pyplot as plt  # not at the top: see the module docstring
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    actual = predictions["actual"].astype(float).to_numpy()
-    probability = predictions["prediction"].astype(float).to_numpy()
     fig, (roc, calibration) = plt.subplots(1, 2, figsize=(11, 4.5))
-    if len(np.unique(actual)) == 2:
-        fpr, tpr, _ = roc_curve(actual, probability)
-        auc = roc_auc_score(actual, probability)
-        roc.plot(fpr, tpr, color="#1565c0", label=f"candidate (AUC {auc:.3f})")
-    roc.plot([0, 1], [0, 1], linestyle="--", color="#9e9e9e", label="chance")
+    drawn = [("baseline", baseline, BASELINE_COLOUR, "--")] if baseline is not None else []
+    drawn.append(("candidate", predictions, CANDIDATE_COLOUR, "-"))
+    for name, frame, colour, style in drawn:
+        actual = frame["actual"].astype(float).to_numpy()
+        probability = frame["prediction"].astype(float).to_numpy()
+        if len(np.unique(actual)) == 2:
+            fpr, tpr, _ = roc_curve(actual, probability)
+            auc = roc_auc_score(actual, probability)
+            roc.plot(fpr, tpr, color=colour, linestyle=style, label=f"{name} (AUC {auc:.3f})")
+        observed, predicted = calibration_curve(
+            actual, probability, n_bins=bins, strategy="quantile"
+        )
+        calibration.plot(predicted, observed, marker="o", color=colour, linestyle=style, label=name)
+    roc.plot([0, 1], [0, 1], linestyle=":", color="#bdbdbd", label="chance")
     roc.set_xlabel("false positive rate")
     roc.set_ylabel("true positive rate")
     roc.set_title("ROC curve")
     roc.legend(loc="lower right")
-    observed, predicted = calibration_curve(actual, probability, n_bins=bins, strategy="quantile")
-    calibration.plot(predicted, observed, marker="o", color="#1565c0", label="candidate")
-    calibration.plot([0, 1], [0, 1], linestyle="--", color="#9e9e9e", label="perfectly calibrated")
+    calibration.plot([0, 1], [0, 1], linestyle=":", color="#bdbdbd", label="perfectly calibrated")
     calibration.set_xlabel("mean predicted probability")
     calibration.set_ylabel("observed frequency of the positive class")
     calibration.set_title(f"Calibration ({bins} quantile bins)")
@@ -232,12 +325,18 @@ def plot_confusion(predictions: pd.DataFrame, classes: Sequence[str]) -> Figure:
     return fig
 
 
-def task_plots(task: TaskConfig, predictions: pd.DataFrame) -> tuple[str, list[Figure]]:
-    """The section title and figures that fit the task's type."""
+def task_plots(
+    task: TaskConfig, predictions: pd.DataFrame, baseline: pd.DataFrame | None = None
+) -> tuple[str, list[Figure]]:
+    """The section title and figures that fit the task's type (``baseline``: its predictions
+    on the same rows, drawn as an overlay; multiclass shows the candidate only)."""
     if task.type == "regression":
-        return "Residuals", [plot_residuals(predictions, target=task.target, unit=task.unit)]
+        figure = plot_residuals(predictions, target=task.target, unit=task.unit, baseline=baseline)
+        return "Residuals", [figure]
     if task.type == "binary":
-        return "ROC curve and calibration", [plot_roc_and_calibration(predictions)]
+        return "ROC curve and calibration", [
+            plot_roc_and_calibration(predictions, baseline=baseline)
+        ]
     return "Confusion matrix", [plot_confusion(predictions, task.classes or [])]
 
 

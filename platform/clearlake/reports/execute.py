@@ -54,16 +54,31 @@ def safe_key(key: str | None) -> str:
     return _UNSAFE.sub("_", key) if key else UNPARTITIONED
 
 
+VARIANT_LENGTH = 8
+"""Hex digits of a variant's parameter hash in its path (collisions: 1 in 4e9 per pair)."""
+
+
+def variant_of(parameters: Mapping[str, Any], defaults: Mapping[str, Any]) -> str | None:
+    """The variant a run's launchpad values make: ``None`` for the defaults, else the hash of
+    the values (every settable parameter, so equal values always land on one path)."""
+    if dict(parameters) == {k: defaults.get(k) for k in parameters}:
+        return None
+    return json_version(dict(parameters))[:VARIANT_LENGTH]
+
+
 @dataclass(frozen=True)
 class ReportPaths:
     root: Path
     template: str
     partition: str | None
+    variant: str | None = None
+    """``None``: the default report of the partition; else its parameter hash."""
 
     @property
     def folder(self) -> str:
         """Relative to the root."""
-        return f"{self.template}/{safe_key(self.partition)}"
+        base = f"{self.template}/{safe_key(self.partition)}"
+        return f"{base}/{self.variant}" if self.variant else base
 
     @property
     def notebook(self) -> Path:
@@ -96,6 +111,11 @@ class ReportRecord:
     provenance: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    variant: str | None = None
+    """Hash of the launchpad values (``None``: the template's defaults)."""
+    settable: dict[str, Any] = field(default_factory=dict)
+    """The launchpad values that differ from the template's defaults (what tells variants
+    apart)."""
 
     @classmethod
     def from_json(cls, text: str) -> ReportRecord:
@@ -115,9 +135,10 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def read_records(root: Path) -> list[ReportRecord]:
-    """Every report's record, ordered by template then partition."""
-    records = [ReportRecord.from_json(p.read_text()) for p in sorted(root.glob("*/*/report.json"))]
-    return sorted(records, key=lambda r: (r.template, r.partition or ""))
+    """Every report's record (variants too), ordered by template, partition, variant."""
+    found = [*root.glob("*/*/report.json"), *root.glob("*/*/*/report.json")]
+    records = [ReportRecord.from_json(p.read_text()) for p in sorted(found)]
+    return sorted(records, key=lambda r: (r.template, r.partition or "", r.variant or ""))
 
 
 def report_url(root: Path, relative: str, *, base_url: str | None) -> str:
@@ -186,6 +207,7 @@ def run_report(
     paths: ReportPaths,
     run_id: str,
     task: str | None = None,
+    settable: Mapping[str, Any] | None = None,
 ) -> ReportRecord:
     """Execute, render and publish one report; raises :class:`ReportExecutionError` (after
     publishing the partial notebook and its page) when a cell fails."""
@@ -218,6 +240,7 @@ def run_report(
         parameters=shown,
         provenance=provenance,
         error=f"{failure.ename}: {failure.evalue}" if failure else None,
+        settable=settable,
     )
     if failure is not None:
         raise ReportExecutionError(
@@ -237,9 +260,12 @@ def publish(
     parameters: Mapping[str, Any],
     provenance: Mapping[str, Any],
     error: str | None = None,
+    settable: Mapping[str, Any] | None = None,
 ) -> ReportRecord:
     """Write the notebook, its page and its record (last: it lists them)."""
     title = f"{paths.template} · {paths.partition}" if paths.partition else paths.template
+    if paths.variant:
+        title += f" · variant {paths.variant}"
     write_atomic(paths.notebook, render.writes(executed).encode())
     page = render.to_html(executed, title=title, show_code=status != SUCCEEDED)
     write_atomic(paths.html, page.encode())
@@ -257,6 +283,8 @@ def publish(
         provenance=dict(provenance),
         summary=render.read_summary(executed) if status == SUCCEEDED else {},
         error=error,
+        variant=paths.variant,
+        settable=dict(settable or {}),
     )
     write_atomic(paths.record, record.to_json().encode())
     return record

@@ -7,6 +7,7 @@ the Data API's ``/reports/``. Stable URLs (relative to the reports root):
 
     index.html                              every task's candidates, then the other reports
     candidates/<repo>@<commit>/index.html   one commit: its reports and parameter variants
+    trends/<task>/index.html                one task's trends (written by its leaderboard)
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from clearlake.reports.execute import (
 )
 
 STYLE = """
-body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#212121}
-table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{padding:0.3em 0.8em;
-border-bottom:1px solid #e0e0e0;text-align:left}.verdict{padding:0.1em 0.5em;
-border-radius:0.3em;color:#fff;background:#757575;white-space:nowrap}.improved,.healthy,.ok{background:#2e7d32}
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;
+color:#212121}table{border-collapse:collapse;margin:0.5em 0 1.5em;max-width:100%}
+th,td{padding:0.3em 0.8em;border-bottom:1px solid #e0e0e0;text-align:left;
+overflow-wrap:anywhere}code{overflow-wrap:anywhere}.verdict{padding:0.1em 0.5em;
+border-radius:0.3em;color:#fff;background:#757575;display:inline-block}
+.improved,.healthy,.ok{background:#2e7d32}
 .regressed,.failed{background:#c62828}.anomaly,.anomalies{background:#ef6c00}img{max-width:100%}
 .no-report{background:#fff;color:#757575;border:1px solid #bdbdbd}
 """
@@ -67,6 +70,8 @@ class GalleryTask:
     """Its primary metric per subgroup, as text cells (rows, false alarms, MDE…)."""
     monitor: str | None = None
     """The task's monitoring page, relative to the reports root, if it exists."""
+    trends: str | None = None
+    """The task's trend page, relative to the reports root, if it exists."""
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,15 @@ class Variant:
 
     @property
     def label(self) -> str:
-        return f"{self.record.template} · {self.params or 'default'}"
+        label = f"{self.record.template} · {self.params or 'default'}"
+        return f"{label} · variant {self.record.variant}" if self.record.variant else label
+
+    @property
+    def values(self) -> str:
+        """What tells a report variant apart: its launchpad values that differ from the
+        template's defaults."""
+        shown = self.record.settable
+        return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(shown.items())) or "defaults"
 
 
 @dataclass
@@ -212,6 +225,11 @@ def _task_section(task: str, info: GalleryTask, repos: dict[str, dict[str, list[
         parts.append(f"<p>Minimum effects: {html.escape(info.min_effects)}</p>")
     if info.calibration:
         parts.append(_calibration(info))
+    if info.trends:
+        parts.append(
+            f"<p><a class='trends' href='{quote(info.trends)}'>Trends</a>: every metric over "
+            "commits with intervals, per subgroup, and the significant changes</p>"
+        )
     if info.monitor:
         parts.append(
             f"<p><a class='monitor' href='{quote(info.monitor)}'>Monitor of the shipped model"
@@ -249,6 +267,10 @@ def _calibration(info: GalleryTask) -> str:
     return f"{text}<table class='calibration'><tr>{head}</tr>{rows}</table>"
 
 
+def _variant(record: ReportRecord) -> str:
+    return html.escape(f" · variant {record.variant}") if record.variant else ""
+
+
 def _other_sections(records: list[ReportRecord]) -> str:
     by_template: dict[str, list[ReportRecord]] = defaultdict(list)
     for record in records:
@@ -256,7 +278,7 @@ def _other_sections(records: list[ReportRecord]) -> str:
     sections = []
     for template, items in sorted(by_template.items()):
         rows = "".join(
-            f"<tr><td>{html.escape(r.partition or '')}</td><td>{_verdict(r)}</td>"
+            f"<tr><td>{html.escape(r.partition or '')}{_variant(r)}</td><td>{_verdict(r)}</td>"
             f"<td>{_link('', r)}</td></tr>"
             for r in sorted(items, key=lambda r: r.partition or "", reverse=True)
         )
@@ -270,7 +292,7 @@ def _commit_body(task: str, info: GalleryTask, commit_key: str, variants: list[V
     rows = "".join(
         f"<tr><td>{html.escape(v.label)}</td><td>{_verdict(v.record)}</td>"
         f"<td>{html.escape(v.record.summary.get('baseline', ''))}</td>"
-        f"<td><code>{html.escape(str(v.record.parameters))}</code></td>"
+        f"<td><code>{html.escape(v.values)}</code></td>"
         f"<td>{_link(prefix, v.record)}</td><td>{html.escape(v.record.run_id)}</td></tr>"
         for v in variants
     )
@@ -285,7 +307,7 @@ def _commit_body(task: str, info: GalleryTask, commit_key: str, variants: list[V
 
 
 def _compare_link(task: str, variants: list[Variant], prefix: str) -> str:
-    """ "compare with its baseline": the compare page of the commit's default variant."""
+    """The link "compare with its baseline": the compare page of the default variant."""
     for v in sorted(variants, key=lambda v: v.params is not None):
         baseline = v.record.summary.get("baseline", "")
         if baseline and baseline != "none" and v.record.partition:
@@ -369,6 +391,7 @@ def read_tasks(root: Path) -> dict[str, GalleryTask]:
                     for row in info.get("calibration_rows") or ()
                 ),
                 monitor=info.get("monitor"),
+                trends=info.get("trends"),
             )
             for task, info in data.items()
         }
@@ -399,3 +422,43 @@ def build_gallery(
         commit_pages={key: root / relative for key, relative in commits.items()},
         reports=sum(r.status != MISSING for r in records),
     )
+
+
+def trend_page(task: str) -> str:
+    """Relative path of a task's trend page."""
+    return f"trends/{safe_key(task)}/index.html"
+
+
+@dataclass(frozen=True)
+class TrendFigure:
+    """One image of a trend page, relative to the page, with what it shows."""
+
+    title: str
+    image: str
+    note: str = ""
+
+
+def write_trend_page(
+    root: Path, task: str, figures: Sequence[TrendFigure], *, shown: int, total: int
+) -> Path:
+    """Write ``trends/<task>/index.html`` (atomically): ``figures`` in order, with how many of
+    the task's ``total`` candidates they show (the last ``shown``)."""
+    window = (
+        f"the last {shown} of {total} candidates in commit order"
+        if shown < total
+        else f"all {total} candidate(s) in commit order"
+    )
+    items = "".join(
+        f"<h2>{html.escape(f.title)}</h2>"
+        + (f"<p>{html.escape(f.note)}</p>" if f.note else "")
+        + f'<img class="trend" src="{quote(f.image)}" alt="{html.escape(f.title)}"/>'
+        for f in figures
+    )
+    body = (
+        "<p><a href='../../index.html'>← all reports</a></p>"
+        f"<h1>Trends of {html.escape(task)}</h1><p>Showing {html.escape(window)}. Bands are "
+        "95% intervals; a red ✕ marks a commit the gate blocked.</p>" + items
+    )
+    path = root / trend_page(task)
+    write_atomic(path, _page(f"Trends · {task}", body))
+    return path

@@ -53,6 +53,15 @@ def asset_frame(asset_key: str, partition: str | None = None) -> pd.DataFrame:
     return store.read_table(path).to_pandas()
 
 
+def stored_frame(asset_key: str, partition: str | None) -> pd.DataFrame | None:
+    """An asset's stored output, or ``None`` when there is none (an optional overlay)."""
+    if partition is None:
+        return None
+    store = _store()
+    path = store.partition_file(asset_key, f"key={partition}")
+    return store.read_table(path).to_pandas() if store.exists(path) else None
+
+
 def task_config(task: str) -> TaskConfig:
     """The task's declaration (type, target, unit, classes…) in the current project."""
     return current_project(load_settings()).task(task)
@@ -121,17 +130,24 @@ def provenance_html(record: Mapping[str, Any]) -> str:
         for k, v in _rows(record)
     )
     return (
-        "<details open class='clearlake-provenance'><summary><strong>Provenance</strong> "
-        "(code + data + parameters)</summary>"
+        "<details class='clearlake-provenance'><summary><strong>Provenance</strong> "
+        "(code + data + parameters: open to see)</summary>"
         f"<table>{cells}</table></details>"
     )
+
+
+def provenance_of(
+    provenance: Mapping[str, Any] | None, *, template: str, parameters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The record Dagster passed, or one computed locally (no run, no inputs)."""
+    return dict(provenance) if provenance else local_provenance(template, parameters)
 
 
 def show_provenance(
     provenance: Mapping[str, Any] | None, *, template: str, parameters: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Display the provenance block (computed locally when Dagster did not pass one)."""
-    record = dict(provenance) if provenance else local_provenance(template, parameters)
+    """Display the provenance block, collapsed (the report's findings come first)."""
+    record = provenance_of(provenance, template=template, parameters=parameters)
     _display_html(provenance_html(record))
     return record
 
