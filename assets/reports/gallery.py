@@ -5,23 +5,26 @@ from typing import Any
 import dagster as dg
 
 from assets.reports.report_assets import report_assets
-from clearlake.evaluation import calibration, gate
+from clearlake.evaluation import calibration, compare, gate
 from clearlake.lake.store import LakeStore
 from clearlake.monitoring.page import page_path
 from clearlake.names import (
     GALLERY,
     candidate_partitions_name,
+    comparison_key,
     gate_calibration_key,
     leaderboard_key,
+    predictions_key,
 )
-from clearlake.project.load import current_project
+from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
+from clearlake.reports import compare_page as compare_pages
 from clearlake.reports import gallery, verdicts
 from clearlake.reports.execute import read_records, report_url
 from clearlake.settings import load_settings
 from clearlake.versioning import source_version
 
-GALLERY_CODE_VERSION = source_version(gallery, verdicts)
+GALLERY_CODE_VERSION = source_version(gallery, verdicts, compare_pages)
 LEADERBOARDS = "leaderboards"
 """``<reports>/leaderboards/<task>.png``, written by each task's leaderboard asset."""
 
@@ -77,6 +80,9 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
                 monitor=monitor_page if (root / monitor_page).is_file() else None,
                 trends=trend_page if (root / trend_page).is_file() else None,
             )
+        compare_pages.build_baseline_pages(
+            root, store=store, tasks=list(entries), compare=comparer(context, project, store)
+        )
         pending = verdicts.pending_verdicts(store, entries, read_records(root))
         built = gallery.build_gallery(root, tasks=entries, pending=pending)
         metadata: dict[str, dg.MetadataValue | int | str] = {
@@ -95,6 +101,28 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
         return dg.MaterializeResult(metadata=metadata)
 
     return report_gallery
+
+
+def comparer(
+    context: dg.AssetExecutionContext, project: Project, store: LakeStore
+) -> compare_pages.Compare:
+    """How the gallery compares a candidate with its baseline (its compare page)."""
+    settings = load_settings()
+
+    def run(task: str, a: str, b: str) -> compare.CandidateComparison:
+        paths = compare.ResultPaths(predictions_key(task).path, comparison_key(task).path)
+        return compare.compare_candidates(
+            project=project,
+            settings=settings,
+            store=store,
+            task_name=task,
+            a=a,
+            b=b,
+            paths=paths,
+            instance=context.instance,
+        )
+
+    return run
 
 
 def calibration_entry(store: LakeStore, task: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import clearlake
 from clearlake.api import (
     routes_catalog,
+    routes_compare,
     routes_data,
     routes_monitoring,
     routes_reports,
@@ -191,6 +192,7 @@ def create_app(config: ApiConfig) -> FastAPI:
     app.include_router(routes_data.router)
     app.include_router(routes_reports.router)
     app.include_router(routes_monitoring.router)
+    app.include_router(routes_compare.router)
     _document_validation_as_400(app)
     return app
 

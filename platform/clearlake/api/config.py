@@ -42,6 +42,9 @@ class ApiConfig:
     public_url: str = "http://127.0.0.1:8000"
     """Where people open the service (CLEARLAKE_PUBLIC_URL): its path prefixes every link
     the service itself builds (sign-in redirects, the cookie's path)."""
+    project: Project | None = None
+    """The project (what ``/v1/compare`` needs: tasks, metrics, repositories)."""
+    settings: Settings | None = None
 
     @property
     def prefix(self) -> str:
@@ -150,4 +153,6 @@ def load_api_config(settings: Settings) -> ApiConfig:
         audit=AuditLog(audit_target(settings)),
         reports_root=settings.reports_root,
         reports=ReportSubjects.of(project),
+        project=project,
+        settings=settings,
     )

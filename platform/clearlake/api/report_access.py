@@ -80,8 +80,8 @@ class ReportSubjects:
         for task, datasets in self.tasks.items():
             if relative == plot_path(Path(), task):
                 return datasets
-        if len(relative.parts) == 3 and relative.parts[0] == "monitoring":
-            return self.tasks.get(relative.parts[1])  # a task's monitoring page and images
+        if len(relative.parts) == 3 and relative.parts[0] in ("monitoring", "compare"):
+            return self.tasks.get(relative.parts[1])  # a task's monitoring or compare pages
         if len(relative.parts) not in (3, 4):
             return None  # <template>/<partition>[/<variant>]/<file>
         record = _read_record(root / relative.parent / RECORD_FILE)

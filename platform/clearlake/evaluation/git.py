@@ -71,6 +71,15 @@ class CommitInfo:
         return self.message.splitlines()[0] if self.message else ""
 
 
+@dataclass(frozen=True)
+class FileChange:
+    """One file of a diff stat: lines added and deleted (``None``: a binary file)."""
+
+    path: str
+    added: int | None
+    deleted: int | None
+
+
 def git_repository(project: Project, name: str, settings: Settings) -> GitRepository:
     """The registered repository ``name`` of ``project`` ({home}/{project} filled in)."""
     config = project.repository(name)
@@ -198,6 +207,22 @@ class GitRepository:
             committed_at=dt.datetime.fromisoformat(when).astimezone(dt.UTC),
             parents=tuple(parents.split()),
         )
+
+    def diff_stat(self, old: str, new: str) -> list[FileChange]:
+        """Files changed from ``old`` to ``new`` with lines added and deleted (``None`` for a
+        binary file), as ``git diff --numstat`` counts them (renames followed)."""
+        out = self._git("diff", "--numstat", "-M", self.resolve(old), self.resolve(new))
+        changes = []
+        for line in out.splitlines():
+            added, deleted, path = line.split("\t", 2)
+            changes.append(
+                FileChange(
+                    path=path,
+                    added=None if added == "-" else int(added),
+                    deleted=None if deleted == "-" else int(deleted),
+                )
+            )
+        return changes
 
     def checkout(self, commit: str) -> Path:
         """The tree of ``commit`` under the cache (extracted once, then reused)."""

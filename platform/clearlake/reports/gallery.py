@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import CandidateKey
+from clearlake.reports.compare_page import page_path as compare_page_path
 from clearlake.reports.execute import (
     ReportRecord,
     read_records,
@@ -298,11 +299,24 @@ def _commit_body(task: str, info: GalleryTask, commit_key: str, variants: list[V
     return (
         f"<p><a href='{prefix}index.html'>← all reports</a></p><h1>{html.escape(commit_key)}</h1>"
         f"<p>Task <strong>{html.escape(task)}</strong>. {html.escape(first.message)} "
-        f"<em>{html.escape(first.when)}</em></p>"
+        f"<em>{html.escape(first.when)}</em></p>{_compare_link(task, variants, prefix)}"
         "<table><tr><th>report</th><th>verdict</th><th>baseline</th><th>values</th>"
         f"<th>links</th><th>run</th></tr>{rows}</table>"
         f"{_leaderboard(info.leaderboard, prefix, task)}"
     )
+
+
+def _compare_link(task: str, variants: list[Variant], prefix: str) -> str:
+    """The link "compare with its baseline": the compare page of the default variant."""
+    for v in sorted(variants, key=lambda v: v.params is not None):
+        baseline = v.record.summary.get("baseline", "")
+        if baseline and baseline != "none" and v.record.partition:
+            page = compare_page_path(task, baseline, v.record.partition)
+            return (
+                f"<p><a class='compare' href='{prefix}{quote(page)}'>compare with its baseline "
+                f"{html.escape(baseline)}</a></p>"
+            )
+    return ""
 
 
 def _missing(task: str, key: str, info: GalleryTask) -> ReportRecord:
