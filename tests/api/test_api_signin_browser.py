@@ -30,6 +30,9 @@ REPORT_TESTS = PROJECT_ROOT / "tests" / "reports"
 TASK, CANDIDATE = "arrival_delay", "flight-delays@1a2b3c4"
 WIDTH = 1280
 
+# Assertions wait as long as actions do: a loaded 2-core machine renders pages slowly.
+expect.set_options(timeout=60_000)
+
 
 def _materialize(defs: dg.Definitions, instance: dg.DagsterInstance, *keys: str) -> None:
     result = defs.resolve_implicit_global_asset_job_def().execute_in_process(

@@ -14,6 +14,9 @@ from ui_harness import ARTIFACTS, CANDIDATE, CHROMIUM, CHROMIUM_FLAGS, DAY, UiEn
 pytestmark = pytest.mark.slow
 GROUPS = ("lake", "features", "evaluation_arrival_delay", "evaluation_late_arrival", "reports")
 
+# Assertions wait as long as actions do: a loaded 2-core machine renders Dagster's pages slowly.
+expect.set_options(timeout=60_000)
+
 
 @pytest.fixture(scope="module")
 def browser(ui_env: UiEnv) -> Iterator[Browser]:
