@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from clearlake.evaluation import gate
-from clearlake.evaluation.scoring import IMPROVED, NO_CHANGE, REGRESSED
+from clearlake.evaluation.scoring import IMPROVED, INCONCLUSIVE, NO_CHANGE, REGRESSED
 from clearlake.project.config import TaskConfig
 
 CHURN = TaskConfig.model_validate(
@@ -92,3 +92,17 @@ def test_a_candidate_better_on_every_metric_says_it_improved() -> None:
     )
     assert stored.headline().startswith("improved vs m@o: log_loss overall -0.05")
     assert "improved: auc overall +0.03 (" in "\n".join(stored.details())
+
+
+def test_an_inconclusive_headline_says_what_would_resolve_it() -> None:
+    """The primary row held back only by the seed term: the headline leads with it and
+    names more seed runs (the rows alone would see the minimum effect)."""
+    unsure = compared(
+        ("auc", "region=west", 0.80, 0.001, NO_CHANGE),
+        ("auc", "overall", 0.80, 0.001, INCONCLUSIVE),
+    ).assign(se=0.004, seed_sd=0.0025, mde=0.0112)
+    found = headline(unsure)
+    assert found.startswith("inconclusive vs m@old: auc overall (n=5000): MDE 0.0112 > minimum ")
+    assert "; to resolve: more seed runs (seeds.budget_runs: without the seed term the MDE " in (
+        found
+    )
