@@ -35,17 +35,22 @@ Run: ``uv run python benchmarks/gate_reliability.py`` (writes
    significant rows (every metric x subgroup, overall included) and inconclusive primary
    rows; and the primary metric's sd across the 21 seed-only commits next to the estimates.
 
-5. **Sequential top-up, side by side** (``--sequential``, alone, ~10 min; writes
-   ``gate_reliability_sequential.json``): A/A over :data:`SEQ_COMMITS` seed-only commits
-   of two model families, each chain from its own champion draw — the gradient boosting
-   of part 1 (``subsample=0.5``) and a histogram boosting drawing 80% of the features per
-   split (``max_features=0.8``, the flights example's kind) — on 10,000 training and
-   20,000 test rows. Each commit is judged by today's gate (rows only), the new gate
-   without a budget (pooled upper bound of the parent's 2 seed runs, Holm) and the new
-   gate with ``seeds.budget_runs: 8`` (:func:`.sequential.resolve`, the level split over 3
-   looks, both sides' extra runs fitted here). Counted: blocked commits (target ≤ 1 in 20),
-   significant rows (every metric x subgroup; target ≤ the declared level), the share of
-   rows left inconclusive, and the CPU seconds of the bought fits per row they decided.
+5. **Sequential top-up and power, side by side** (``--sequential``, alone; writes
+   ``gate_reliability_sequential.json``; ``--quick``: 6 commits, 3 trials, nothing written):
+   A/A over :data:`SEQ_COMMITS` seed-only commits of two model families, each chain from
+   its own champion draw — the gradient boosting of part 1 (``subsample=0.5``) and a
+   histogram boosting drawing 80% of the features per split (``max_features=0.8``, the
+   flights example's kind) — on 10,000 training and 20,000 test rows (random subgroups of
+   2,000 and 10,000 rows among them). Each commit is judged by today's gate (rows only),
+   the new gate without a budget (pooled upper bound of the parent's 2 seed runs, Holm)
+   and the new gate with ``seeds.budget_runs: 8`` (:func:`.sequential.resolve`, the level
+   split over 3 looks, both sides' extra runs fitted here and averaged per side as the gate
+   does). Counted: blocked commits (target ≤ 1 in 20), significant rows (every metric x
+   subgroup; target ≤ the declared level), the share of rows left inconclusive, the share
+   whose interval lies inside ± the minimum effect, and the CPU seconds of the bought fits
+   per row they decided. Then the power of each gate for a 5% MAE regression injected into
+   the 2,000- and 10,000-row subgroups (target ≥ 90%), the same noise added to every seed
+   run of the candidate.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ import pandas as pd
 import yaml
 from scipy.special import ndtr
 from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from clearlake.evaluation import gate, scoring, seeds, sequential
 from clearlake.evaluation.metrics import BUILTIN
@@ -503,6 +509,12 @@ SEQ = TaskConfig.model_validate(
 )
 SEQ_FAMILIES = {"gbr_subsample_0.5": 0, "hgb_max_features_0.8": 500}
 """Family → its champion's draw offset (the chains start from different random streams)."""
+SEQ_BANDS = {"n2000": 2_000, "n10000": 10_000}
+"""Random subgroups of the test rows for the power part (the rest is ``rest``)."""
+SEQ_EFFECT = 0.05
+SEQ_TRIALS = {"n2000": 20, "n10000": 10}
+"""Power trials per band: the 2,000-row band is the one near the target."""
+GATES = ("today", "new_no_budget", "new_budget_8")
 
 
 def family_predict(
@@ -524,106 +536,267 @@ def family_predict(
     return frame_of(test, values)
 
 
+class Fits:
+    """``family_predict`` with a cache: the A/A chain's child is the next commit's parent,
+    and a power trial's candidate is a chain commit, so a bought run is fitted once. The CPU
+    of a fit is charged again on every use, as a gate without this cache would pay it."""
+
+    def __init__(self, train: pd.DataFrame, test: pd.DataFrame) -> None:
+        self.train, self.test = train, test
+        self.cache: dict[tuple[str, int, int], tuple[pd.DataFrame, float]] = {}
+
+    def __call__(self, family: str, *, seed: int, draws: int) -> tuple[pd.DataFrame, float]:
+        key = (family, seed, draws)
+        if key not in self.cache:
+            cpu = time.process_time()
+            found = family_predict(family, self.train, self.test, seed=seed, draws=draws)
+            self.cache[key] = (found, time.process_time() - cpu)
+        return self.cache[key]
+
+
 def tally(frame: pd.DataFrame, counts: dict[str, float], blocked: bool) -> None:
     counts["blocked"] += blocked
     counts["rows"] += len(frame)
     counts["rows_significant"] += int(frame["verdict"].isin(["regressed", "improved"]).sum())
     counts["rows_inconclusive"] += int((frame["verdict"] == "inconclusive").sum())
+    floor = frame["min_effect"] if "min_effect" in frame else 0.01 * frame["baseline_value"].abs()
+    inside = (frame["ci_low"] >= -floor) & (frame["ci_high"] <= floor)
+    counts["rows_interval_inside_min_effect"] += int(inside.sum())
     primary = frame[(frame["metric"] == "mae") & (frame["subgroup_kind"] == "overall")]
     counts["primary_inconclusive"] += bool((primary["verdict"] == "inconclusive").any())
 
 
-def aa_sequential(started: float) -> dict[str, Any]:
-    """Part 5 (see the module docstring)."""
-    old = old_scoring()
-    old_task = TaskConfig.model_validate(CONFIG)
+def budgeted(
+    *,
+    pair: tuple[pd.DataFrame, pd.DataFrame],
+    pooled: list[pd.DataFrame],
+    own: pd.DataFrame,
+    more: Any,
+    looks: list[pd.DataFrame] | None = None,
+) -> sequential.Resolved:
+    """The new gate with ``seeds.budget_runs: 8``: :func:`.sequential.resolve` over the
+    pooled seed spreads, the bought runs averaged as ``sequential.buy_seed_runs`` does."""
+    parent, child = pair
+    level, judged = SEQ.seeds.upper_bound_level, sequential.look_task(SEQ)
+
+    def compare(bought: sequential.Bought) -> tuple[scoring.Comparison, seeds.SeedNoise]:
+        extra = sequential.bought_spreads(bought, candidate=child, task=SEQ, metrics=METRICS)
+        bound = seeds.upper_bound([*pooled, *extra], own=own, level=level)[0]
+        found = scoring.compare_predictions(
+            child,
+            parent,
+            judged,
+            METRICS,
+            seed_spread=bound,
+            candidate_runs=bought.candidate,
+            baseline_runs=bought.baseline,
+        )
+        if looks is not None:
+            looks.append(found.frame)
+        return found, seeds.SeedNoise(bound, "")
+
+    return sequential.resolve(SEQ, compare=compare, more=more)
+
+
+def seq_data() -> tuple[pd.DataFrame, pd.DataFrame]:
     data = flights()
     train = data[data["month"] == 1].sample(10_000, random_state=0)
     test = data[data["month"] > 1].sample(20_000, random_state=0).reset_index(drop=True)
-    test = test.assign(size_band="rest")
+    bands = np.array(["rest"] * len(test), dtype=object)
+    order, first = np.random.default_rng(0).permutation(len(test)), 0
+    for name, size in SEQ_BANDS.items():
+        bands[order[first : first + size]] = name
+        first += size
+    return train, test.assign(size_band=bands)
+
+
+def aa_sequential(started: float, *, commits: int, trials: dict[str, int]) -> dict[str, Any]:
+    """Part 5 (see the module docstring). BLAS/OpenMP pools are held to one thread: the
+    histogram boosting took 4.7 s per fit instead of 0.2 s with its threads on a loaded
+    2-core machine, and the CPU charged to the top-up would have measured the contention."""
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    old = old_scoring()
+    old_task = TaskConfig.model_validate(CONFIG)
+    train, test = seq_data()
+    fits = Fits(train, test)
     level = SEQ.seeds.upper_bound_level
-    judged = sequential.look_task(SEQ)
     families: dict[str, Any] = {}
     for family in SEQ_FAMILIES:
-        gates = ("today", "new_no_budget", "new_budget_8")
-        counts: dict[str, dict[str, float]] = {
-            g: dict.fromkeys(
-                ("blocked", "rows", "rows_significant", "rows_inconclusive",
-                 "primary_inconclusive"), 0.0)
-            for g in gates
-        }  # fmt: skip
+        fields = (
+            "blocked", "rows", "rows_significant", "rows_inconclusive",
+            "rows_interval_inside_min_effect", "primary_inconclusive",
+        )  # fmt: skip
+        counts = {g: dict.fromkeys(fields, 0.0) for g in GATES}
         spent = decided = 0
         topup_cpu = 0.0
+
+        def more_of(draws: tuple[int, int], family: str = family) -> Any:
+            def more(look: list[int]) -> sequential.Bought:
+                nonlocal topup_cpu
+                sides = []
+                for side in draws:
+                    runs = []
+                    for s in look:
+                        found, cpu = fits(family, seed=s, draws=side)
+                        topup_cpu += cpu
+                        runs.append(found)
+                    sides.append(tuple(runs))
+                return sequential.Bought(sides[0], sides[1])
+
+            return more
+
         spreads: list[pd.DataFrame] = []
-        parent = family_predict(family, train, test, seed=0, draws=0)
-        for k in range(1, SEQ_COMMITS + 1):
-            child = family_predict(family, train, test, seed=0, draws=k)
-            seeded = [family_predict(family, train, test, seed=s, draws=k - 1) for s in (1, 2)]
+        chain = [fits(family, seed=0, draws=0)[0]]
+        for k in range(1, commits + 1):
+            parent, child = chain[-1], fits(family, seed=0, draws=k)[0]
+            chain.append(child)
+            seeded = [fits(family, seed=s, draws=k - 1)[0] for s in (1, 2)]
             spread = scoring.seed_spread([parent, *seeded], SEQ, METRICS)
-            spreads = [*spreads, spread][-seeds.POOL_LIMIT :]
+            spreads.append(spread)
+            pooled = spreads[-seeds.POOL_LIMIT :]
             names = {"parent": f"k{k - 1}", "child": f"k{k}"}
             before = old.compare_predictions(child, parent, old_task, METRICS).frame
             tally(before, counts["today"], bool((before["verdict"] == "regressed").any()))
-            noise = seeds.upper_bound(spreads, own=spread, level=level)[0]
+            noise = seeds.upper_bound(pooled, own=spread, level=level)[0]
             plain = scoring.compare_predictions(child, parent, NEW, METRICS, seed_spread=noise)
             tally(plain.frame, counts["new_no_budget"], blocked_new(plain.frame, **names))
-
-            def compare(
-                extra: list[pd.DataFrame],
-                sides: tuple[pd.DataFrame, pd.DataFrame] = (parent, child),
-                pooled: list[pd.DataFrame] = spreads,
-                own: pd.DataFrame = spread,
-            ) -> tuple[scoring.Comparison, seeds.SeedNoise]:
-                bound = seeds.upper_bound([*pooled, *extra], own=own, level=level)[0]
-                found = scoring.compare_predictions(
-                    sides[1], sides[0], judged, METRICS, seed_spread=bound
-                )
-                return found, seeds.SeedNoise(bound, "")
-
-            def more(look: list[int], k: int = k, family: str = family) -> list[pd.DataFrame]:
-                nonlocal topup_cpu
-                cpu = time.process_time()
-                found = []
-                for draws in (k - 1, k):
-                    runs = [family_predict(family, train, test, seed=s, draws=draws) for s in look]
-                    found.append(scoring.seed_spread(runs, SEQ, METRICS))
-                topup_cpu += time.process_time() - cpu
-                return found
-
-            first = compare([])[0].frame
-            resolved = sequential.resolve(SEQ, compare=compare, more=more)
+            looks: list[pd.DataFrame] = []
+            resolved = budgeted(
+                pair=(parent, child),
+                pooled=pooled,
+                own=spread,
+                more=more_of((k - 1, k)),
+                looks=looks,
+            )
             frame = resolved.comparison.frame
             tally(frame, counts["new_budget_8"], blocked_new(frame, **names))
             spent += resolved.spent
+            at_first = looks[0]  # the first look, at its split level
             decided += int(
-                ((first["verdict"] == "inconclusive") & (frame["verdict"] != "inconclusive")).sum()
-            )
-            parent = child
+                ((at_first["verdict"] == "inconclusive") & (frame["verdict"] != "inconclusive"))
+                .sum()
+            )  # fmt: skip
             if k % 10 == 0:
                 print(f"{family}: {k} commits ({time.perf_counter() - started:.0f} s)", flush=True)
         for c in counts.values():
             c["significant_row_rate"] = round(c["rows_significant"] / c["rows"], 4)
             c["inconclusive_row_share"] = round(c["rows_inconclusive"] / c["rows"], 4)
-            c["blocked_rate"] = round(c["blocked"] / SEQ_COMMITS, 4)
+            c["interval_inside_min_effect_share"] = round(
+                c["rows_interval_inside_min_effect"] / c["rows"], 4
+            )
+            c["blocked_rate"] = round(c["blocked"] / commits, 4)
         families[family] = {
             "gates": counts,
             "topup_seed_runs_spent": spent,
             "topup_rows_decided": decided,
             "topup_cpu_seconds": round(topup_cpu, 1),
             "topup_cpu_seconds_per_decided_row": round(topup_cpu / decided, 2) if decided else None,
+            "power": power_sequential(
+                family, chain=chain, spreads=spreads, fits=fits, old=old, trials=trials
+            ),
         }
-    result = {
-        "commits_per_family": SEQ_COMMITS,
+        print(json.dumps(families[family], indent=2), flush=True)
+    declared = round(1 - SEQ.verdict.bootstrap.confidence, 6)
+    every = [f["gates"]["new_budget_8"] for f in families.values()]
+    powers = [c for f in families.values() for c in f["power"]]
+    return {
+        "commits_per_family": commits,
         "train_rows": len(train),
         "test_rows": len(test),
-        "declared_level": round(1 - SEQ.verdict.bootstrap.confidence, 6),
+        "declared_level": declared,
         "budget_runs": SEQ.seeds.budget_runs,
         "planned_looks": sequential.planned_looks(SEQ),
+        "estimand": (
+            "with k seed runs per side: mean of the runs' metrics per side (expected metric "
+            "over training seeds); seed term sigma^2 (1/k_c + 1/k_b), sigma the pooled "
+            "one-sided 95% chi-square upper bound"
+        ),
+        "sequential_procedure": "Bonferroni over the planned looks (alpha / looks each)",
+        "decided_means": (
+            "a row inconclusive at the first look whose final verdict is not inconclusive "
+            "(significant, or MDE within the minimum effect); rows_interval_inside_min_effect "
+            "counts the stricter reading (simultaneous interval inside +-minimum effect)"
+        ),
         "families": families,
+        "targets": {
+            "blocked_le_1_in_20": all(f["blocked_rate"] <= 0.05 for f in every),
+            "significant_rows_le_declared_level": all(
+                f["significant_row_rate"] <= declared for f in every
+            ),
+            "power_5pct_ge_2000_rows_ge_0.9": {
+                g: min(c[f"detected_{g}"] for c in powers) >= 0.9 for g in GATES
+            },
+            "power_5pct_ge_2000_rows_min": {
+                g: min(c[f"detected_{g}"] for c in powers) for g in GATES
+            },
+        },
+        "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "seconds": round(time.perf_counter() - started, 1),
     }
-    print(json.dumps(result, indent=2), flush=True)
-    return result
+
+
+def power_sequential(
+    family: str,
+    *,
+    chain: list[pd.DataFrame],
+    spreads: list[pd.DataFrame],
+    fits: Fits,
+    old: ModuleType,
+    trials: dict[str, int],
+) -> list[dict[str, Any]]:
+    """A regression of :data:`SEQ_EFFECT` of the band's MAE injected into commit ``t + 1``
+    of the chain (compared with the champion, ``chain[0]``), for every band of
+    :data:`SEQ_BANDS`: detection by each gate. The injected noise is one vector per trial,
+    added to every seed run of the candidate: the code got worse on those rows, whatever
+    the seed."""
+    old_task = TaskConfig.model_validate(CONFIG)
+    parent, own = chain[0], spreads[0]
+    pooled = spreads[-seeds.POOL_LIMIT :]
+    noise = seeds.upper_bound(pooled, own=own, level=SEQ.seeds.upper_bound_level)[0]
+    cells = []
+    for band in SEQ_BANDS:
+        rows = (parent["size_band"] == band).to_numpy()
+        seen: dict[str, list[str]] = {g: [] for g in GATES}
+        spent = 0
+        for t in range(trials[band]):
+            stored = chain[1 + t % (len(chain) - 1)]
+            hurt_stored = inject(stored, rows, SEQ_EFFECT, seed=1000 * t + 5)
+            shift = (hurt_stored["prediction"] - stored["prediction"]).to_numpy()
+
+            def hurt(run: pd.DataFrame, shift: np.ndarray = shift) -> pd.DataFrame:
+                return run.assign(prediction=run["prediction"].to_numpy() + shift)
+
+            def more(look: list[int], t: int = t, hurt: Any = hurt) -> sequential.Bought:
+                base = tuple(fits(family, seed=s, draws=0)[0] for s in look)
+                draws = 1 + t % (len(chain) - 1)
+                mine = tuple(hurt(fits(family, seed=s, draws=draws)[0]) for s in look)
+                return sequential.Bought(base, mine)
+
+            frames = {
+                "today": old.compare_predictions(hurt_stored, parent, old_task, METRICS).frame,
+                "new_no_budget": scoring.compare_predictions(
+                    hurt_stored, parent, NEW, METRICS, seed_spread=noise
+                ).frame,
+            }
+            resolved = budgeted(pair=(parent, hurt_stored), pooled=pooled, own=own, more=more)
+            frames["new_budget_8"] = resolved.comparison.frame
+            spent += resolved.spent
+            for g in GATES:
+                seen[g].append(str(band_row(frames[g], band)["verdict"]))
+        cell: dict[str, Any] = {
+            "family": family,
+            "subgroup_rows": int(rows.sum()),
+            "effect": SEQ_EFFECT,
+            "trials": trials[band],
+            "topup_seed_runs_spent": spent,
+        }
+        for g in GATES:
+            cell[f"detected_{g}"] = seen[g].count("regressed") / trials[band]
+            cell[f"inconclusive_{g}"] = seen[g].count("inconclusive") / trials[band]
+        cells.append(cell)
+        print(cell, flush=True)
+    return cells
 
 
 def main() -> dict[str, Any]:
@@ -644,7 +817,16 @@ if __name__ == "__main__":
         )
         sys.exit(0)
     if "--sequential" in sys.argv:
-        found = aa_sequential(time.perf_counter())
+        quick = "--quick" in sys.argv  # while iterating: a few commits, not written
+        with threadpool_limits(1):
+            found = aa_sequential(
+                time.perf_counter(),
+                commits=6 if quick else SEQ_COMMITS,
+                trials=dict.fromkeys(SEQ_TRIALS, 3) if quick else SEQ_TRIALS,
+            )
+        if quick:
+            print(json.dumps(found, indent=2))
+            sys.exit(0)
         (HERE / "results" / "gate_reliability_sequential.json").write_text(
             json.dumps(found, indent=2) + "\n"
         )

@@ -1,20 +1,23 @@
 """An inconclusive comparison buys seed runs within its budget, with the level split over
-its planned looks; it decides once the bought runs shrink the seed term's bound, and
-otherwise the headline says what was spent and what would resolve the rest."""
+its planned looks; it decides once the bought runs, averaged per side, shrink the seed
+term, and otherwise the headline says what was spent and what would resolve the rest."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from evaluation_env import SHOP_BASE_RATE, SHOP_TASK, Shop, shop_environment
+from sklearn.ensemble import GradientBoostingRegressor
 
 from assets.evaluation.candidates import task_metrics
 from clearlake.demo.repos import SampleCommit
 from clearlake.evaluation import gate, scoring, seeds, sequential
 from clearlake.evaluation.candidates import read_json
+from clearlake.evaluation.metrics import BUILTIN
 from clearlake.evaluation.results import stored_frame
 from clearlake.evaluation.scoring import INCONCLUSIVE, NO_CHANGE, Comparison
 from clearlake.evaluation.seeds import SeedNoise, SeedSpread
@@ -78,19 +81,20 @@ def test_looks_split_the_level_and_stop_at_the_budget() -> None:
     assert judged.verdict.bootstrap.confidence == pytest.approx(1 - 0.05 / 3)
     asked: list[list[int]] = []
 
-    def compare(extra: list[pd.DataFrame]) -> tuple[Comparison, SeedNoise]:
-        return Comparison(frame(INCONCLUSIVE), 1, 0, 0), SeedNoise(None, f"{len(extra)}")
+    def compare(bought: sequential.Bought) -> tuple[Comparison, SeedNoise]:
+        runs = f"{len(bought.baseline)}+{len(bought.candidate)}"
+        return Comparison(frame(INCONCLUSIVE), 1, 0, 0), SeedNoise(None, runs)
 
-    def more(seeds: list[int]) -> list[pd.DataFrame]:
+    def more(seeds: list[int]) -> sequential.Bought:
         asked.append(seeds)
-        return [pd.DataFrame(), pd.DataFrame()]
+        return sequential.Bought((pd.DataFrame(),) * 2, (pd.DataFrame(),) * 2)
 
     done = sequential.resolve(task, compare=compare, more=more)
     assert (done.spent, done.looks, asked) == (8, 3, [[1000, 1001], [1002, 1003]])
-    assert done.noise.method == "4"  # every batch of both sides reached the last look
+    assert done.noise.method == "4+4"  # every run of both sides reached the last look
     assert done.note(8) == (
-        "seed budget: 8 of 8 extra seed runs spent in 2 extra look(s); level split over 3 "
-        "planned looks (0.0167 each)"
+        "seed budget: 8 of 8 extra seed runs spent in 2 extra look(s); metrics averaged over "
+        "5 seed runs per side; level split over 3 planned looks (0.0167 each)"
     )
     assert sequential.planned_looks(task_with(0)) == 1 and sequential.look_task(task_with(0))
     assert sequential.resolve(task_with(0), compare=compare, more=more).note(0) == ""
@@ -111,32 +115,147 @@ def test_only_rows_held_back_by_the_seed_term_buy_runs() -> None:
     assert small.startswith("a larger test suite (the rows alone give MDE 2.8)")
 
 
+REGRESSION = TaskConfig.model_validate(
+    {
+        "dataset": "d",
+        "target": "y",
+        "type": "regression",
+        "suites": {
+            "train": {"start": "2024-01-01", "end": "2024-01-02", "role": "train"},
+            "holdout": {"start": "2024-01-03", "end": "2024-01-04", "role": "test"},
+        },
+        "metrics": ["mae"],
+        "subgroups": ["region"],
+        "verdict": {"bootstrap": {"samples": 50}, "min_relative_effect": 0.03},
+        "seeds": {"runs": 2, "budget_runs": 8},
+    }
+)
+
+
+class Subsampled:
+    """Gradient boosting on half-samples, seeded through the contract; a "commit" draws
+    ``draws`` values first (a seed-only change)."""
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(7)
+        self.train, self.test = self._rows(rng, 2_000), self._rows(rng, 4_000)
+
+    @staticmethod
+    def _rows(rng: np.random.Generator, n: int) -> pd.DataFrame:
+        x = rng.normal(size=(n, 3))
+        y = 3 * x[:, 0] + np.sin(2 * x[:, 1]) + rng.normal(size=n)
+        region = np.where(x[:, 2] > 0, "east", "west")
+        return pd.DataFrame({"x0": x[:, 0], "x1": x[:, 1], "x2": x[:, 2], "y": y, "region": region})
+
+    def run(self, seed: int, draws: int) -> pd.DataFrame:
+        rng = np.random.RandomState(seed)
+        rng.random_sample(draws)
+        columns = ["x0", "x1", "x2"]
+        model = GradientBoostingRegressor(
+            n_estimators=30, max_depth=3, subsample=0.5, random_state=rng
+        ).fit(self.train[columns], self.train["y"])
+        return pd.DataFrame(
+            {
+                "row_id": self.test.index.astype(str),
+                "region": self.test["region"],
+                "actual": self.test["y"],
+                "prediction": model.predict(self.test[columns]),
+            }
+        )
+
+
+def test_the_budgeted_top_up_decides_a_seed_only_change_inconclusive_at_two_seed_runs() -> None:
+    """A real stochastic model, a seed-only commit, the baseline's 2 seed runs: every row is
+    inconclusive for the seed term alone. The bought runs (4 per side) make each side's value
+    a mean over 5 seeds, so the seed term shrinks as σ²/5 and the comparison decides "no
+    significant change" — which tightening the bound of σ alone could not do."""
+    model, metrics = Subsampled(), [BUILTIN["regression"]["mae"]]
+    baseline, candidate = model.run(0, draws=0), model.run(0, draws=3)
+    spread = scoring.seed_spread(
+        [baseline, model.run(1, draws=0), model.run(2, draws=0)], REGRESSION, metrics
+    )
+    level, judged = REGRESSION.seeds.upper_bound_level, sequential.look_task(REGRESSION)
+    fitted: list[int] = []
+    seen: list[sequential.Bought] = []
+
+    def bound(bought: sequential.Bought) -> pd.DataFrame:
+        extra = sequential.bought_spreads(
+            bought, candidate=candidate, task=REGRESSION, metrics=metrics
+        )
+        return seeds.upper_bound([spread, *extra], own=spread, level=level)[0]
+
+    def compare(bought: sequential.Bought) -> tuple[Comparison, SeedNoise]:
+        seen.append(bought)
+        noise = bound(bought)
+        found = scoring.compare_predictions(
+            candidate,
+            baseline,
+            judged,
+            metrics,
+            seed_spread=noise,
+            candidate_runs=bought.candidate,
+            baseline_runs=bought.baseline,
+        )
+        return found, SeedNoise(noise, "")
+
+    def more(look: list[int]) -> sequential.Bought:
+        fitted.extend(look * 2)
+        return sequential.Bought(
+            tuple(model.run(s, draws=0) for s in look), tuple(model.run(s, draws=3) for s in look)
+        )
+
+    first = compare(sequential.Bought())[0].frame
+    assert (first["verdict"] == INCONCLUSIVE).all(), first
+    assert sequential.seed_limited(first).all()  # the rows alone would see the effect
+    done = sequential.resolve(REGRESSION, compare=compare, more=more)
+    decided = done.comparison.frame
+    assert (decided["verdict"] == NO_CHANGE).all(), decided
+    assert (done.spent, done.looks, len(fitted)) == (8, 3, 8)
+    assert done.note(REGRESSION.seeds.budget_runs) == (
+        "seed budget: 8 of 8 extra seed runs spent in 2 extra look(s); metrics averaged over "
+        "5 seed runs per side; level split over 3 planned looks (0.0167 each)"
+    )
+    assert "means of the metric over 5 candidate and 5 baseline seed runs" in (
+        done.comparison.interval
+    )
+    # The same runs used only to tighten the bound of σ, each side still one draw:
+    unaveraged = scoring.compare_predictions(
+        candidate, baseline, judged, metrics, seed_spread=bound(seen[-1])
+    ).frame
+    assert (unaveraged["verdict"] == INCONCLUSIVE).all(), unaveraged
+
+
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     home = tmp_path_factory.mktemp("seed-budget")
     commits = [SHOP_BASE_RATE, boosting("Boosting", 0), boosting("Refactor", 3)]
-    with shop_environment(home, commits, seeds={"runs": 2, "budget_runs": 8}) as env:
+    with shop_environment(home, commits, seeds={"runs": 2, "budget_runs": 4}) as env:
         yield env
 
 
 @pytest.mark.slow
-def test_a_seed_only_change_buys_runs_and_says_so(shop: Shop) -> None:
-    """Boosting reseeded by a refactor: its log loss is held back by the seed term, so the
-    comparison buys both looks (8 runs), pooling 2 df from the baseline's own seed runs and
-    1 per side per look; still inconclusive, the headline says what would resolve it."""
+def test_a_noisy_seed_only_change_is_decided_within_a_small_budget(shop: Shop) -> None:
+    """Boosting on half-samples reseeded by a refactor: before seed runs were averaged, 8
+    bought runs left it inconclusive (the seed term 2·σ² alone exceeded the minimum effect).
+    Now its one extra look (4 runs: 3 per side averaged; 2 df from the baseline's own seed
+    runs, 2 from the candidate's 3 runs, 1 from the baseline's 2 bought ones) decides it;
+    the subgroups the budget could not decide stay listed."""
     found = gate.load_outcome(shop.store, SHOP_TASK, shop.keys[2])
     assert found is not None and found.baseline == shop.keys[1]
-    assert found.status == gate.GATE_INCONCLUSIVE, found.details()
+    assert found.status == gate.PASSED, found.details()
     assert found.seed_budget == (
-        "seed budget: 8 of 8 extra seed runs spent in 2 extra look(s); level split over 3 "
-        "planned looks (0.0167 each)"
+        "seed budget: 4 of 4 extra seed runs spent in 1 extra look(s); metrics averaged over "
+        "3 seed runs per side; level split over 2 planned looks (0.025 each)"
     )
-    assert "and 4 batch(es) of extra seed runs bought for this comparison, 6 degrees of " in (
+    assert "and the seed runs bought for this comparison (2 spread(s)), 5 degrees of " in (
         found.seed_note
     )
     headline = found.headline()
-    assert headline.startswith(f"inconclusive vs {shop.keys[1]}: log_loss overall (n=3000)")
-    assert f"; {found.seed_budget}; to resolve: more seed runs (seeds.budget_runs" in headline
+    assert headline.startswith(f"passed vs {shop.keys[1]}: no significant regression; ")
+    assert f"row(s) inconclusive; {found.seed_budget}; " in headline
+    assert found.inconclusive and not any(
+        t.startswith("log_loss overall") for t in found.inconclusive
+    )
 
 
 @pytest.fixture(scope="module")
@@ -196,10 +315,10 @@ def test_bought_seed_runs_turn_an_inconclusive_refactor_into_a_decision(steady: 
     assert found.status == gate.PASSED, found.details()
     # subgroup rows stay seed-limited after the first extra look: both looks are bought
     assert found.seed_budget == (
-        "seed budget: 8 of 8 extra seed runs spent in 2 extra look(s); level split over 3 "
-        "planned looks (0.0167 each)"
+        "seed budget: 8 of 8 extra seed runs spent in 2 extra look(s); metrics averaged over "
+        "5 seed runs per side; level split over 3 planned looks (0.0167 each)"
     )
-    assert "and 4 batch(es) of extra seed runs bought for this comparison, 6 degrees of " in (
+    assert "and the seed runs bought for this comparison (2 spread(s)), 9 degrees of " in (
         found.seed_note
     )
     headline = found.headline()

@@ -12,6 +12,11 @@ and never re-derive it from verdicts — five readings of one comparison disagre
   declared minimum effect (the check passes; CI exits 0 and prints why);
 * **no baseline**: nothing to compare with and ``no_baseline: allow``;
 * **passed**: otherwise. Inconclusive subgroups are listed with their MDE either way.
+
+The headline names the cause: a blocked outcome leads with its most severe regression —
+the largest delta *relative to its minimum effect*, so one subgroup wrecked outranks a
+small overall drop — and a passed candidate better overall on every metric says
+``improved vs <baseline>``, on some metric ``passed …; improved: …``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import pandas as pd
 
 from clearlake.evaluation.candidates import read_json, write_json
 from clearlake.evaluation.metrics import min_effects
-from clearlake.evaluation.scoring import INCONCLUSIVE, REGRESSED
+from clearlake.evaluation.scoring import IMPROVED, INCONCLUSIVE, REGRESSED
 from clearlake.lake.store import LakeStore
 from clearlake.project.config import TaskConfig
 
@@ -59,6 +64,13 @@ class Reason:
     n_rows: int
     min_effect: float
 
+    @property
+    def severity(self) -> float:
+        """The delta in minimum effects (infinite when the minimum effect is 0)."""
+        if self.min_effect > 0:
+            return abs(self.delta) / self.min_effect
+        return float("inf") if self.delta else 0.0
+
     def text(self) -> str:
         # No square brackets: rich consoles would read them as markup.
         where = self.subgroup if self.subgroup == "overall" else f"for {self.subgroup}"
@@ -77,6 +89,9 @@ class GateOutcome:
     baseline_note: str
     """Which baseline and why (a fallback to an ancestor is named here)."""
     reasons: list[Reason] = field(default_factory=list)
+    """Regressed rows, the most severe first (:attr:`Reason.severity`)."""
+    improvements: list[Reason] = field(default_factory=list)
+    """Metrics improved overall (no regression anywhere), the largest first."""
     inconclusive: list[str] = field(default_factory=list)
     """``mae region=north (n=120): MDE 2.1 > minimum effect 0.24`` per inconclusive row."""
     min_effects: dict[str, str] = field(default_factory=dict)
@@ -147,12 +162,18 @@ class GateOutcome:
         if self.status == GATE_INCONCLUSIVE:
             return f"inconclusive {against}: {self.inconclusive[0] if self.inconclusive else ''}"
         extra = f"; {len(self.inconclusive)} row(s) inconclusive" if self.inconclusive else ""
+        better = ", ".join(r.text() for r in self.improvements)
+        if self.improvements and len(self.improvements) == len(self.min_effects):
+            return f"improved {against}: {better}{extra}"
+        if self.improvements:
+            return f"passed {against}: no significant regression; improved: {better}{extra}"
         return f"passed {against}: no significant regression{extra}"
 
     def details(self) -> list[str]:
         """Every line of the outcome, for ``clearlake why``, comments and reports."""
         lines = [self.headline(), f"baseline: {self.baseline_note}"]
         lines += [f"regressed: {r.text()}" for r in self.reasons]
+        lines += [f"improved: {r.text()}" for r in self.improvements]
         lines += [f"inconclusive: {text}" for text in self.inconclusive]
         if self.min_effects:
             lines.append(
@@ -172,9 +193,10 @@ class GateOutcome:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GateOutcome:
         reasons = [Reason(**r) for r in data.get("reasons", [])]
-        names = {f.name for f in dataclasses.fields(cls)}
-        rest = {k: v for k, v in data.items() if k in names and k != "reasons"}
-        return cls(reasons=reasons, **rest)
+        improvements = [Reason(**r) for r in data.get("improvements", [])]
+        names = {f.name for f in dataclasses.fields(cls)} - {"reasons", "improvements"}
+        rest = {k: v for k, v in data.items() if k in names}
+        return cls(reasons=reasons, improvements=improvements, **rest)
 
 
 def min_effect_texts(task: TaskConfig) -> dict[str, str]:
@@ -222,19 +244,9 @@ def decide(
     if baseline is None:
         status = BLOCKED if no_baseline == "block" else NO_BASELINE
         return GateOutcome(status=status, baseline=None, **common)
-    bad = frame[frame["verdict"] == REGRESSED]
-    reasons = [
-        Reason(
-            metric=str(r["metric"]),
-            subgroup=_where(str(r["subgroup_kind"]), str(r["subgroup"])),
-            delta=float(r["delta"]),
-            ci_low=float(r["ci_low"]),
-            ci_high=float(r["ci_high"]),
-            n_rows=int(r["n_rows"]),
-            min_effect=float(r["min_effect"]),
-        )
-        for r in _records(bad)
-    ]
+    reasons = _by_severity(frame[frame["verdict"] == REGRESSED])
+    better = (frame["verdict"] == IMPROVED) & (frame["subgroup_kind"] == "overall")
+    improvements = [] if reasons else _by_severity(frame[better])
     unsure = frame[frame["verdict"] == INCONCLUSIVE]
     inconclusive = [
         f"{r['metric']} {_where(str(r['subgroup_kind']), str(r['subgroup']))} "
@@ -253,8 +265,29 @@ def decide(
     else:
         status = PASSED
     return GateOutcome(
-        status=status, baseline=baseline, reasons=reasons, inconclusive=inconclusive, **common
+        status=status,
+        baseline=baseline,
+        reasons=reasons,
+        improvements=improvements if status == PASSED else [],
+        inconclusive=inconclusive,
+        **common,
     )
+
+
+def _by_severity(rows: pd.DataFrame) -> list[Reason]:
+    found = [
+        Reason(
+            metric=str(r["metric"]),
+            subgroup=_where(str(r["subgroup_kind"]), str(r["subgroup"])),
+            delta=float(r["delta"]),
+            ci_low=float(r["ci_low"]),
+            ci_high=float(r["ci_high"]),
+            n_rows=int(r["n_rows"]),
+            min_effect=float(r["min_effect"]),
+        )
+        for r in _records(rows)
+    ]
+    return sorted(found, key=lambda r: r.severity, reverse=True)  # stable: frame order on ties
 
 
 def resolve_hint(row: dict[str, Any]) -> str:

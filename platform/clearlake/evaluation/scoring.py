@@ -11,6 +11,12 @@ Method (documented for users in the candidate report as well):
   subgroup: the chi-square upper bound of the variance pooled from seeded runs of the
   repository's commits, :func:`.seeds.seed_noise`) enters as
   ``se = sqrt(se_rows² + 2·seed_sd²)``: candidate and baseline are each one draw.
+  With ``k`` seed runs per side (bought by :mod:`.sequential`), the estimand is the
+  *expected metric over training seeds* (the model one fit deploys), estimated by the mean
+  of the runs' metrics; each side's seed term then shrinks to ``σ²/k`` and ``seed_sd``
+  stores ``σ·sqrt((1/k_candidate + 1/k_baseline)/2)``, so the identity above still holds.
+  (The metric of seed-averaged predictions would judge an ensemble nobody deploys, better
+  than any one fit by a margin that differs between the two sides.)
 * **Multiplicity.** One family per comparison: every metric x every subgroup, overall
   included. Holm (family-wise) or Benjamini-Hochberg (false discoveries) adjust the
   normal p-values of ``delta / se``; Bonferroni multiplies them by the family size. The
@@ -28,7 +34,7 @@ Method (documented for users in the candidate report as well):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
@@ -40,11 +46,12 @@ import pyarrow as pa
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.metrics import (
     Metric,
+    Outcome,
     bootstrap_values,
     min_effects,
     subgroup_seed,
 )
-from clearlake.evaluation.predictions import ROW_ID, outcome
+from clearlake.evaluation.predictions import PREDICTION, ROW_ID, outcome
 from clearlake.project.config import TaskConfig
 
 SCORES_SCHEMA = pa.schema(
@@ -199,13 +206,21 @@ class Comparison:
     """What ``ci_low``/``ci_high`` are (:func:`interval_label`)."""
 
 
-def interval_label(*, confidence: float, family: int, z: float) -> str:
+def interval_label(
+    *, confidence: float, family: int, z: float, runs: tuple[int, int] = (1, 1)
+) -> str:
     """The kind of the stored interval, said wherever it is shown."""
+    averaged = ""
+    if runs != (1, 1):
+        averaged = (
+            f"; values are means of the metric over {runs[0]} candidate and {runs[1]} "
+            f"baseline seed runs (seed term σ²·(1/{runs[0]} + 1/{runs[1]}))"
+        )
     return (
         f"simultaneous {confidence:.0%} normal interval over the family's {family} rows "
-        f"(Bonferroni z = {z:.3g}), seed-inflated: se = sqrt(bootstrap se² + 2·seed sd²); "
-        f"boot_low/boot_high: per-row {confidence:.0%} paired bootstrap percentile interval "
-        "(test rows only)"
+        f"(Bonferroni z = {z:.3g}), seed-inflated: se = sqrt(bootstrap se² + 2·seed sd²)"
+        f"{averaged}; boot_low/boot_high: per-row {confidence:.0%} paired bootstrap "
+        "percentile interval (test rows only)"
     )
 
 
@@ -216,11 +231,15 @@ def compare_predictions(
     metrics: list[Metric],
     *,
     seed_spread: pd.DataFrame | None = None,
+    candidate_runs: Sequence[pd.DataFrame] = (),
+    baseline_runs: Sequence[pd.DataFrame] = (),
 ) -> Comparison:
     """The ``candidate_comparison`` frame (columns :data:`COMPARISON_COLUMNS`).
 
-    ``seed_spread`` (columns of :data:`SPREAD_SCHEMA`): the baseline's seed-to-seed
-    standard deviation per metric and subgroup; absent rows count as 0.
+    ``seed_spread`` (columns of :data:`SPREAD_SCHEMA`): the seed-to-seed standard
+    deviation of one run's metric per metric and subgroup; absent rows count as 0.
+    ``candidate_runs``/``baseline_runs``: more seed runs of each side (predictions frames
+    covering the compared rows): each side's value is then the mean over its runs.
     """
     joined = candidate.merge(
         baseline[[ROW_ID, "actual", "prediction"]], on=ROW_ID, suffixes=("", "_baseline")
@@ -233,27 +252,38 @@ def compare_predictions(
         )
     if joined.empty:
         raise ClearlakeError(f"Candidate and baseline predictions share no rows ({ROW_ID}).")
-    ours, theirs = outcome(task, joined), outcome(task, joined, prefix="_baseline")
+    ours = [outcome(task, joined), *_run_outcomes(task, joined, candidate_runs)]
+    theirs = [
+        outcome(task, joined, prefix="_baseline"),
+        *_run_outcomes(task, joined, baseline_runs),
+    ]
+    sides = len(ours) + len(theirs)
+    # Each side's seed term is σ²/k: stored as the per-side sd that keeps se² = se_rows² +
+    # 2·seed_sd² (what the MDE split of gate.resolve_hint and sequential.seed_limited read).
+    shrink = float(np.sqrt((1 / len(ours) + 1 / len(theirs)) / 2))
     groups = list(subgroups(joined, task))
     bootstrap = task.verdict.bootstrap
     alpha = 1.0 - bootstrap.confidence
     spread = _spread_lookup(seed_spread)
     rows: list[dict[str, Any]] = []
     for kind, subgroup, index in groups:
-        mine, other = ours.subset(index), theirs.subset(index)
+        parts = [o.subset(index) for o in (*ours, *theirs)]
         boots = bootstrap_values(
-            [(m, o) for m in metrics for o in (mine, other)],
+            [(m, o) for m in metrics for o in parts],
             samples=bootstrap.samples,
             seed=subgroup_seed(bootstrap.seed, kind, subgroup),
         )
         for i, metric in enumerate(metrics):
-            value, base = metric.value(mine), metric.value(other)
+            per_run = boots[sides * i : sides * (i + 1)]
+            values = [metric.value(part) for part in parts]
+            value = float(np.mean(values[: len(ours)]))
+            base = float(np.mean(values[len(ours) :]))
             delta = value - base
-            paired = boots[2 * i] - boots[2 * i + 1]
+            paired = np.mean(per_run[: len(ours)], axis=0) - np.mean(per_run[len(ours) :], axis=0)
             paired = paired[np.isfinite(paired)]
             se_rows = float(np.std(paired, ddof=1)) if len(paired) > 1 else float("nan")
             boot_low, boot_high = _interval(paired, alpha)
-            seed_sd = spread.get((metric.name, kind, subgroup), 0.0)
+            seed_sd = spread.get((metric.name, kind, subgroup), 0.0) * shrink
             se = float(np.sqrt(se_rows**2 + 2 * seed_sd**2))
             relative, absolute = min_effects(task, metric.name)
             rows.append(
@@ -288,8 +318,26 @@ def compare_predictions(
         rows_compared=len(joined),
         rows_only_candidate=len(candidate) - len(joined),
         rows_only_baseline=len(baseline) - len(joined),
-        interval=interval_label(confidence=1 - alpha, family=family, z=z),
+        interval=interval_label(
+            confidence=1 - alpha, family=family, z=z, runs=(len(ours), len(theirs))
+        ),
     )
+
+
+def _run_outcomes(
+    task: TaskConfig, joined: pd.DataFrame, runs: Sequence[pd.DataFrame]
+) -> list[Outcome]:
+    """The metrics' view of more seed runs of one side, on ``joined``'s rows and order."""
+    found = []
+    for number, run in enumerate(runs, start=1):
+        values = run.set_index(ROW_ID)[PREDICTION].reindex(joined[ROW_ID].to_numpy())
+        if values.isna().any():
+            raise ClearlakeError(
+                f"Seed run {number} lacks {int(values.isna().sum())} of the compared rows "
+                f"({ROW_ID}): every seed run must predict the same suite as its side."
+            )
+        found.append(outcome(task, joined.assign(**{PREDICTION: values.to_numpy()})))
+    return found
 
 
 def _spread_lookup(spread: pd.DataFrame | None) -> dict[tuple[str, str, str], float]:

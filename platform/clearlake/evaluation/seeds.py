@@ -116,7 +116,7 @@ def seed_noise(
         else (f"{len(used)} recent commits of {CandidateKey.parse(used[0]).repo}")
     )
     if extra:
-        scope += f" and {len(extra)} batch(es) of extra seed runs bought for this comparison"
+        scope += f" and the seed runs bought for this comparison ({len(extra)} spread(s))"
     method = (
         f"seed sd = one-sided {1 - level:.0%} chi-square upper bound of the seed variance "
         f"pooled over {scope}, {df} degrees of freedom: {task.primary} overall sd "

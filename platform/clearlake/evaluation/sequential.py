@@ -1,16 +1,28 @@
 """Buying seed runs for a comparison that is inconclusive only for want of them.
 
 A row is *seed-limited* when it is inconclusive and its MDE from the test rows alone is
-within its minimum effect: what blows it up is the seed term, whose chi-square upper bound
-shrinks as runs accumulate (:func:`.seeds.seed_noise`). Such a comparison may run more seeds
-of both sides, :data:`PER_SIDE` each per look, up to the task's ``seeds.budget_runs``, and
-compare again.
+within its minimum effect: what blows it up is the seed term ``2·σ²``. Such a comparison
+may run more seeds of both sides, :data:`PER_SIDE` each per look, up to the task's
+``seeds.budget_runs``, and compare again.
 
-Sequential procedure: the level is split evenly across the planned looks (Bonferroni over
-looks, ``alpha / looks`` at every look, the first one included — planned when the budget
-is declared, not when it is used), so the probability of any false verdict over all looks
-stays at most ``alpha`` whatever the data does. Seeds of the extra runs start at
-``seed + 1000``: apart from the evaluation's, the baseline seed runs' and the A/A trials'.
+What the bought runs change (estimand and variance): with ``k`` runs per side, each side's
+value is the *mean of its runs' metrics* — an estimate of the expected metric over training
+seeds, what one fit of that code delivers — so the seed term of the delta shrinks from
+``2·σ²`` to ``σ²·(1/k_c + 1/k_b)`` (``scoring.compare_predictions``). ``σ²`` is the
+chi-square upper bound of the variance pooled from the repository's seed runs and the
+bought runs, each run counted once (:func:`.seeds.seed_noise`). Only tightening ``σ``
+could never decide a row whose point ``2·σ²`` exceeds the minimum effect's budget: the
+benchmark measured 0 rows decided that way. The metric of seed-averaged predictions was
+not used: it judges an ensemble nobody deploys.
+
+Sequential procedure: Bonferroni over the planned looks (an alpha-spending of ``alpha /
+looks`` at every look, the first one included — planned when the budget is declared, not
+when it is used), so the probability of any false verdict over all looks stays at most
+``alpha`` whatever the correlation between looks. Group-sequential boundaries (Pocock,
+O'Brien-Fleming) would spend less, but need the looks' joint normal law, which is not the
+canonical one here (the row term stays while the seed term shrinks). Seeds of the extra
+runs start at ``seed + 1000``: apart from the evaluation's, the baseline seed runs' and the
+A/A trials'.
 """
 
 from __future__ import annotations
@@ -72,6 +84,22 @@ def seed_limited(frame: pd.DataFrame) -> pd.Series:
 
 
 @dataclass(frozen=True)
+class Bought:
+    """Seed runs bought so far: predictions frames of each side, shaped like its stored
+    ones (the stored run not included)."""
+
+    baseline: tuple[pd.DataFrame, ...] = ()
+    candidate: tuple[pd.DataFrame, ...] = ()
+
+    def __add__(self, other: Bought) -> Bought:
+        return Bought(self.baseline + other.baseline, self.candidate + other.candidate)
+
+    @property
+    def runs(self) -> int:
+        return len(self.baseline) + len(self.candidate)
+
+
+@dataclass(frozen=True)
 class Resolved:
     comparison: Comparison
     noise: SeedNoise
@@ -86,9 +114,12 @@ class Resolved:
         """What was spent, for the headline (empty without a budget)."""
         if self.planned == 1:
             return ""
+        averaged = ""
+        if self.spent:
+            averaged = f"; metrics averaged over {1 + self.spent // 2} seed runs per side"
         return (
             f"seed budget: {self.spent} of {budget} extra seed runs spent in {self.looks - 1} "
-            f"extra look(s); level split over {self.planned} planned looks "
+            f"extra look(s){averaged}; level split over {self.planned} planned looks "
             f"({self.alpha_per_look:.3g} each)"
         )
 
@@ -96,25 +127,39 @@ class Resolved:
 def resolve(
     task: TaskConfig,
     *,
-    compare: Callable[[list[pd.DataFrame]], tuple[Comparison, SeedNoise]],
-    more: Callable[[list[int]], list[pd.DataFrame]],
+    compare: Callable[[Bought], tuple[Comparison, SeedNoise]],
+    more: Callable[[list[int]], Bought],
 ) -> Resolved:
     """Compare; while some row is seed-limited and the budget lasts, buy a look's seed runs
-    (``more(seeds)`` returns their spread frames, one per side) and compare again.
+    (``more(seeds)``: :data:`PER_SIDE` runs of each side) and compare again with every run
+    bought so far.
 
-    ``compare(extra_spreads)`` must judge with :func:`look_task`'s level.
+    ``compare(bought)`` must judge with :func:`look_task`'s level.
     """
     planned = planned_looks(task)
     alpha = (1.0 - task.verdict.bootstrap.confidence) / planned
-    extra: list[pd.DataFrame] = []
-    comparison, noise = compare(extra)
-    looks, spent = 1, 0
+    bought = Bought()
+    comparison, noise = compare(bought)
+    looks = 1
     while looks < planned and seed_limited(comparison.frame).any():
-        extra += more(look_seeds(task, looks))
-        spent += PER_LOOK
+        bought += more(look_seeds(task, looks))
         looks += 1
-        comparison, noise = compare(extra)
-    return Resolved(comparison, noise, spent, looks, planned, alpha)
+        comparison, noise = compare(bought)
+    return Resolved(comparison, noise, bought.runs, looks, planned, alpha)
+
+
+def bought_spreads(
+    bought: Bought, *, candidate: pd.DataFrame, task: TaskConfig, metrics: list[Metric]
+) -> list[pd.DataFrame]:
+    """The seed spreads the bought runs add, each run counted once: the candidate's with its
+    stored run (no spread of it exists yet), the baseline's without (its stored run is in
+    its cached spread already)."""
+    found = []
+    if bought.candidate:
+        found.append(scoring.seed_spread([candidate, *bought.candidate], task, metrics))
+    if len(bought.baseline) > 1:
+        found.append(scoring.seed_spread(list(bought.baseline), task, metrics))
+    return found
 
 
 def buy_seed_runs(
@@ -134,16 +179,23 @@ def buy_seed_runs(
     judged = look_task(task)
     baseline_frame, candidate_frame = frames
 
-    def compare(extra: list[pd.DataFrame]) -> tuple[Comparison, SeedNoise]:
+    def compare(bought: Bought) -> tuple[Comparison, SeedNoise]:
+        extra = bought_spreads(bought, candidate=candidate_frame, task=task, metrics=metrics)
         noise = seeds.seed_noise(
             store, task_name=task_name, task=task, spread=spread, sides=list(sides), extra=extra
         )
         compared = scoring.compare_predictions(
-            candidate_frame, baseline_frame, judged, metrics, seed_spread=noise.frame
+            candidate_frame,
+            baseline_frame,
+            judged,
+            metrics,
+            seed_spread=noise.frame,
+            candidate_runs=bought.candidate,
+            baseline_runs=bought.baseline,
         )
         return compared, noise
 
-    def more(look: list[int]) -> list[pd.DataFrame]:
+    def more(look: list[int]) -> Bought:
         found = []
         for key, predictions in zip(sides, frames, strict=True):
             runs = seeds.seeded_runs(
@@ -155,8 +207,8 @@ def buy_seed_runs(
                 predictions=predictions,
                 seeds=look,
             )
-            found.append(scoring.seed_spread(runs.frames, task, metrics))
+            found.append(tuple(runs.frames))
         context.log.info(f"bought seed runs {look} of {' and '.join(sides)}")
-        return found
+        return Bought(baseline=found[0], candidate=found[1])
 
     return resolve(task, compare=compare, more=more)
