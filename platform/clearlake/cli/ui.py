@@ -7,7 +7,6 @@ validated and the code location reloaded (:mod:`clearlake.config_reload`).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 from typing import Annotated
@@ -15,6 +14,7 @@ from typing import Annotated
 import dagster as dg
 import typer
 
+from clearlake.cli.process_group import StopRequested, start_group, stop_group, stop_on_signals
 from clearlake.cli.runs import sweep
 from clearlake.config_reload import ConfigWatcher, reload_location
 from clearlake.settings import PROJECT_ROOT, ensure_dagster_home, load_settings
@@ -24,8 +24,9 @@ def ui(
     port: Annotated[int, typer.Option(help="Port of the web UI.")] = 3000,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
-    """Start `dagster dev` on Clearlake's workspace and instance (Ctrl-C stops it).
+    """Start `dagster dev` on Clearlake's workspace and instance (Ctrl-C or SIGTERM stops it).
 
+    Stopping ends the whole process tree (webserver, daemon, code servers, run workers).
     Edits of the project's clearlake.yaml (and its feature SQL) are reloaded into the UI;
     an invalid edit prints its error and the UI keeps the previous definitions.
     """
@@ -41,10 +42,16 @@ def ui(
         target=watcher.run, args=(stop, typer.echo, 1.0), name="config-watcher", daemon=True
     )
     thread.start()
-    try:
-        code = subprocess.call(command, cwd=PROJECT_ROOT, env=dict(os.environ))
-    finally:
-        stop.set()
+    code = 0
+    with stop_on_signals():
+        dev = start_group(command, cwd=PROJECT_ROOT, env=os.environ)
+        try:
+            code = dev.wait()
+        except StopRequested as request:
+            typer.echo(f"{request}: stopping the Dagster UI and everything it started")
+        finally:
+            stop.set()
+            stop_group(dev)
     raise typer.Exit(code)
 
 
