@@ -15,11 +15,11 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pytest
 from processes import http_ok, servers, wait_until
-from s3_server import S3Server, free_port
+from s3_server import S3Server, free_port, running_s3
 
 from assets.lake.drops import FILE_TAG, ZONES, build_drop_zone
 from clearlake.api.tokens import issue_token
-from clearlake.errors import LakeUnavailableError
+from clearlake.errors import ClearlakeError, LakeUnavailableError
 from clearlake.lake import drops
 from clearlake.lake.reader import read, scan, sql
 from clearlake.lake.replicate import replicate
@@ -228,3 +228,28 @@ def test_drop_zone_ingests_into_the_s3_lake_and_a_failed_write_leaves_the_file_w
         f"lake/{table}/dropped={request.partition_key}/data.parquet"
     ]
     assert not dropped.exists() and len(list((folder / drops.INGESTED).iterdir())) == 1
+
+
+def test_s3_outage_mid_replication_names_the_lake_not_the_source(
+    sample_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The object store stops after the first day is written: an error about the lake."""
+    daily = next(t for t in LAKE_TABLES.values() if t.partitioned)
+    days = [dt.date(2013, 1, 1) + dt.timedelta(days=n) for n in range(5)]
+    with running_s3() as own:  # its own server: stopping it must not break other tests
+        for name, value in own.env().items():
+            monkeypatch.setenv(name, value)
+        own.create_bucket("outage")
+        store = LakeStore("s3://outage/lake")
+
+        def stop_after_first(done: int, _total: int) -> None:
+            if done == 1:
+                own.stop()
+
+        with pytest.raises(ClearlakeError) as err:
+            replicate(SourceDatabase(sample_db), store, daily, days, stop_after_first)
+    message = str(err.value)
+    assert isinstance(err.value, LakeUnavailableError), message
+    assert message.startswith("Cannot use the lake at s3://outage/lake on S3: write failed")
+    assert "AWS_ENDPOINT_URL_S3" in message and "\n" not in message
+    assert "source database" not in message and "CLEARLAKE_SOURCE_URL" not in message
