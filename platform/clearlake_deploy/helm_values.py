@@ -95,6 +95,11 @@ class LakeValues(StrictModel):
         None, description="S3-compatible endpoint (MinIO on kind); empty on AWS."
     )
     region: str | None = Field(None, description="AWS region of the lake bucket.")
+    drops_url: S3Url | None = Field(
+        None,
+        description="Drop zone root (CLEARLAKE_DROPS_URL): partners upload to "
+        "<dropsUrl>/<dataset>/; default s3://<lake bucket>/drops.",
+    )
 
 
 class EnvVar(StrictModel):

@@ -736,6 +736,12 @@ class DropConfig(_Model):
     settle_seconds: float = Field(default=120, ge=0)
     """A file not written as ``name.part`` + rename is taken once its size and modification
     time stayed unchanged this long across sensor ticks (0 for writers that rename)."""
+    completion: Literal["settle", "marker"] = "settle"
+    """``marker``: a file is complete once ``<file>.done`` exists (the writer says so);
+    ``settle``: once unchanged for ``settle_seconds``."""
+    unfinished_seconds: float = Field(default=3600, ge=0)
+    """A CSV without a final newline (likely cut mid-row) waits this long unchanged, then
+    is quarantined with that reason (``settle`` zones only)."""
 
 
 class ApiConfig(_Model):

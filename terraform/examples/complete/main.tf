@@ -63,6 +63,22 @@ module "reports_volume" {
   depends_on = [module.eks]
 }
 
+# Optional SFTP for partners, writing into s3://<lake bucket>/drops/<dataset>/ (the chart's
+# default lake.dropsUrl): off unless enable_drop_sftp.
+module "drop_sftp" {
+  source = "../../modules/drop_sftp"
+  count  = var.enable_drop_sftp ? 1 : 0
+
+  name                = "${var.name}-drops"
+  bucket_name         = module.lake_bucket.bucket_name
+  bucket_arn          = module.lake_bucket.bucket_arn
+  kms_key_arn         = module.lake_bucket.kms_key_arn
+  vpc_id              = var.vpc_id
+  subnet_ids          = var.private_subnet_ids
+  allowed_cidr_blocks = var.drop_sftp_allowed_cidr_blocks
+  users               = var.drop_sftp_users
+}
+
 module "image_repository" {
   source = "../../modules/image_repository"
 

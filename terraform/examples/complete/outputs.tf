@@ -73,3 +73,8 @@ output "helm_values" {
     }
   })
 }
+
+output "drop_sftp_server_id" {
+  description = "The SFTP server into the drop zone (null unless enable_drop_sftp)."
+  value       = one(module.drop_sftp[*].endpoint)
+}
