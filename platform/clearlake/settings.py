@@ -43,6 +43,7 @@ ENV_VARS = {
     "reports_url": "CLEARLAKE_REPORTS_URL",
     "step_executor": "CLEARLAKE_STEP_EXECUTOR",
     "drops_url": "CLEARLAKE_DROPS_URL",
+    "experiment_capacity": "CLEARLAKE_EXPERIMENT_CAPACITY",
 }
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +95,9 @@ class Settings:
     # The drop zone's root: a local folder (default ``home/drops``) or ``s3://bucket/prefix``
     # (a prefix per dataset below it), where the cluster's pods and partners can reach it.
     drops_url: str | None = None
+    # What the cluster can hold (JSON the chart writes: node groups' allocatable resources and
+    # the experiments quota); experiments are checked against it before launch.
+    experiment_capacity: str | None = None
 
     @property
     def dagster_home(self) -> Path:
@@ -171,6 +175,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         api_token=env_map.get(ENV_VARS["api_token"]) or None,
         step_executor=step_executor,  # type: ignore[arg-type]
         drops_url=drops_url,
+        experiment_capacity=env_map.get(ENV_VARS["experiment_capacity"]) or None,
         reports_url=env_map.get(ENV_VARS["reports_url"])
         or f"{env_map.get(ENV_VARS['api_url'], 'http://127.0.0.1:8000').rstrip('/')}/reports",
     )

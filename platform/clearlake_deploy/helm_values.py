@@ -193,11 +193,19 @@ class ResourceQuotaValues(StrictModel):
     hard: dict[ResourceName, Quantity] = Field(min_length=1)
 
 
-class LimitRangeValues(StrictModel):
-    enabled: bool = True
-    default: dict[ResourceName, Quantity] = Field(default_factory=dict)
-    default_request: dict[ResourceName, Quantity] = Field(default_factory=dict)
-    max: dict[ResourceName, Quantity] = Field(default_factory=dict)
+class NodeGroupCapacity(StrictModel):
+    cpu: Quantity = Field(description="Allocatable CPU of one node of the group.")
+    memory: Quantity = Field(description="Allocatable memory of one node of the group.")
+    gpu: int = Field(0, ge=0, description="nvidia.com/gpu per node.")
+
+
+class DevicePluginValues(StrictModel):
+    enabled: bool = Field(
+        False, description="Run the NVIDIA device plugin on the GPU nodes (Terraform's GPU group)."
+    )
+    image: str = Field(
+        "nvcr.io/nvidia/k8s-device-plugin:v0.17.0", pattern=r"^[\w.\-/:@]+:[\w.\-]+$"
+    )
 
 
 class PriorityClassValues(StrictModel):
@@ -214,11 +222,27 @@ class ExperimentsValues(StrictModel):
         default_factory=lambda: PriorityClassValues.model_validate({})
     )
     resource_quota: ResourceQuotaValues
-    limit_range: LimitRangeValues
+    nodes: dict[DnsLabel, NodeGroupCapacity] = Field(
+        default_factory=dict,
+        description="Allocatable resources per node of each node group (Terraform output "
+        "helm_values): experiments that fit none are refused before launch. Empty: unchecked.",
+    )
+    device_plugin: DevicePluginValues = Field(
+        default_factory=lambda: DevicePluginValues.model_validate({})
+    )
 
 
 class JobQuotaValues(StrictModel):
     enabled: bool = True
+    commits_per_day: int = Field(
+        200, ge=1, description="Declared: commits evaluated a day, all repositories together."
+    )
+    jobs_per_evaluation: int = Field(
+        5, ge=1, description="Measured: Jobs of one evaluation run (1 run Job + 1 per step)."
+    )
+    jobs_per_commit: int = Field(
+        9, ge=1, description="Measured: Jobs a commit causes (evaluation, leaderboard, gallery)."
+    )
     hard: dict[ResourceName, Quantity] = Field(min_length=1)
 
 

@@ -24,7 +24,6 @@ COMMON_KINDS = {
     "NetworkPolicy": 5,
     "ResourceQuota": 2,
     "PriorityClass": 1,
-    "LimitRange": 1,
     "PersistentVolumeClaim": 1,
 }
 # AWS creates the EFS class of the reports claim; the local profile uses the default class and

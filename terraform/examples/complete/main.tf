@@ -17,6 +17,7 @@ module "eks" {
   create_oidc_provider         = var.create_oidc_provider
   subnet_ids                   = var.private_subnet_ids
   endpoint_public_access_cidrs = var.endpoint_public_access_cidrs
+  enable_gpu_node_group        = var.enable_gpu_node_group
 }
 
 module "lake_bucket" {

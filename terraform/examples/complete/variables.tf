@@ -122,3 +122,9 @@ variable "drop_sftp_users" {
   }))
   default = {}
 }
+
+variable "enable_gpu_node_group" {
+  description = "Create the GPU node group (and enable the chart's NVIDIA device plugin through helm_values) for the `gpu` profile."
+  type        = bool
+  default     = false
+}
