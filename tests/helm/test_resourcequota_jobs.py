@@ -44,7 +44,11 @@ def test_a_day_of_commits_and_the_experiment_queue_fit_the_job_quota(
     assert hard == math.ceil(needed * HEADROOM / 100) * 100, (production, experiments, hard)
     # The numbers helm/README.md shows.
     assert (quota.jobs_per_commit, production, experiments, needed, ttl) == (
-        9, 1800, 120, 1920, 21_600
+        9,
+        1800,
+        120,
+        1920,
+        21_600,
     )
 
 
