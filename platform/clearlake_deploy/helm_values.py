@@ -246,6 +246,39 @@ class JobQuotaValues(StrictModel):
     hard: dict[ResourceName, Quantity] = Field(min_length=1)
 
 
+class PodDisruptionBudgetValues(StrictModel):
+    enabled: bool = True
+    max_unavailable: int = Field(1, ge=1, description="Pods of one component evicted at once.")
+
+
+class BuildValues(StrictModel):
+    enabled: bool = Field(True, description="The suspended CronJob of `clearlake build`.")
+    resources: ResourceRequirements
+
+
+class OAuth2ProxyValues(StrictModel):
+    enabled: bool = Field(False, description="oauth2-proxy (OIDC) in front of the Dagster UI.")
+    image: str = Field("quay.io/oauth2-proxy/oauth2-proxy:v7.7.1", pattern=r"^[\w.\-/:@]+$")
+    oidc_issuer_url: HttpUrl | None = Field(None, description="REQUIRED when enabled.")
+    client_id: str = ""
+    secret_name: str = Field(
+        "clearlake-oauth2-proxy",
+        description="Secret with client-secret and cookie-secret (created beforehand).",
+    )
+    email_domains: list[str] = Field(default_factory=lambda: ["*"])
+    resources: ResourceRequirements
+
+
+class IngressValues(StrictModel):
+    enabled: bool = Field(False, description="An Ingress for the Dagster UI (via oauth2-proxy).")
+    class_name: str | None = None
+    host: str = ""
+    tls_secret_name: str | None = Field(None, description="TLS certificate Secret of host.")
+    annotations: LabelMap = Field(
+        default_factory=dict, description="e.g. cert-manager.io/cluster-issuer: letsencrypt."
+    )
+
+
 class ClearlakeValues(StrictModel):
     """Everything ``helm install clearlake helm/clearlake`` accepts."""
 
@@ -271,6 +304,12 @@ class ClearlakeValues(StrictModel):
     network_policy: NetworkPolicyValues
     experiments: ExperimentsValues
     job_quota: JobQuotaValues
+    pod_disruption_budgets: PodDisruptionBudgetValues = Field(
+        default_factory=lambda: PodDisruptionBudgetValues.model_validate({})
+    )
+    build: BuildValues
+    oauth2_proxy: OAuth2ProxyValues
+    ingress: IngressValues = Field(default_factory=lambda: IngressValues.model_validate({}))
     dagster: DagsterValues
 
     @property

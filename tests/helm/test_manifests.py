@@ -25,6 +25,8 @@ COMMON_KINDS = {
     "ResourceQuota": 2,
     "PriorityClass": 1,
     "PersistentVolumeClaim": 1,
+    "PodDisruptionBudget": 4,
+    "CronJob": 1,
 }
 # AWS creates the EFS class of the reports claim; the local profile uses the default class and
 # opens its in-namespace MinIO and PostgreSQL (networkpolicy-backing-services.yaml).

@@ -681,6 +681,14 @@ class NotifyConfig(_Model):
     timeout_seconds: float = Field(default=10.0, gt=0)
 
 
+class AlertsConfig(_Model):
+    """Where the platform reports its own failures: failed runs and erroring sensors."""
+
+    notifiers: list[Annotated[WebhookNotifier, BeforeValidator(_alert_notifier)]] = []
+    """Webhooks told of each failed run and each sensor that starts erroring."""
+    notify: NotifyConfig = Field(default_factory=lambda: NotifyConfig())
+
+
 class RepositoryConfig(_Model):
     """An algorithm repository whose commits are evaluated automatically on one task."""
 
@@ -831,6 +839,7 @@ class ProjectConfig(_Model):
     api: ApiConfig = Field(default_factory=ApiConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     demo: DemoConfig | None = None
 
     @field_validator("sources", "features", "tasks", "drops")
