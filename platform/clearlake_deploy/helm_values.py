@@ -279,6 +279,16 @@ class IngressValues(StrictModel):
     )
 
 
+class ExternalSecretsValues(StrictModel):
+    enabled: bool = Field(False, description="Sync Dagster's DB password with External Secrets.")
+    store_kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
+    store_name: str = "aws-secrets-manager"
+    dagster_password_key: str | None = Field(
+        None, description="Secrets Manager secret of the dagster role (its `password` property)."
+    )
+    refresh_interval: str = Field("1h", pattern=r"^\d+[smh]$")
+
+
 class ClearlakeValues(StrictModel):
     """Everything ``helm install clearlake helm/clearlake`` accepts."""
 
@@ -310,6 +320,9 @@ class ClearlakeValues(StrictModel):
     build: BuildValues
     oauth2_proxy: OAuth2ProxyValues
     ingress: IngressValues = Field(default_factory=lambda: IngressValues.model_validate({}))
+    external_secrets: ExternalSecretsValues = Field(
+        default_factory=lambda: ExternalSecretsValues.model_validate({})
+    )
     dagster: DagsterValues
 
     @property

@@ -21,7 +21,7 @@ COMMON_KINDS = {
     "ServiceAccount": 2,
     "Role": 1,
     "RoleBinding": 1,
-    "NetworkPolicy": 5,
+    "NetworkPolicy": 6,
     "ResourceQuota": 2,
     "PriorityClass": 1,
     "PersistentVolumeClaim": 1,

@@ -85,3 +85,16 @@ def test_an_ingress_without_authentication_is_refused(render: Render) -> None:
     values["ingress"] = {"enabled": True, "host": "dagster.example.com"}
     with pytest.raises(Exception, match="no authentication: enable oauth2Proxy"):
         render(values)
+
+
+def test_dagsters_password_can_be_synced_by_external_secrets(render: Render) -> None:
+    values = copy.deepcopy(offline(aws_profile()))
+    values["externalSecrets"] = {"enabled": True, "dagsterPasswordKey": "clearlake/dagster-db"}
+    (synced,) = [m for m in render(values) if m["kind"] == "ExternalSecret"]
+    assert synced["metadata"]["name"] == "clearlake-dagster-postgresql"  # the Secret Dagster reads
+    (item,) = synced["spec"]["data"]
+    assert item == {
+        "secretKey": "postgresql-password",
+        "remoteRef": {"key": "clearlake/dagster-db", "property": "password"},
+    }
+    assert not [m for m in render(offline(aws_profile())) if m["kind"] == "ExternalSecret"]
