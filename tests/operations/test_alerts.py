@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from assets.operations.alerts import build_run_failure_sensor
+from assets.operations.alerts import build_run_failure_sensor, build_sensor_health_sensor
 from clearlake.project.config import AlertsConfig
 from clearlake.run_alerts import SensorTick, plan_sensor_alerts
 
@@ -87,3 +87,12 @@ def test_an_erroring_sensor_is_told_once_then_its_recovery() -> None:
     recovered, cursor = plan_sensor_alerts(healthy, cursor, dagster_url=URL)
     assert recovered == ["Clearlake sensor drop_zone_sensor recovered."]
     assert plan_sensor_alerts(healthy, cursor, dagster_url=URL)[0] == []
+
+
+def test_the_health_sensor_reads_the_instance_and_keeps_its_cursor() -> None:
+    alerts = AlertsConfig.model_validate({})
+    sensor = build_sensor_health_sensor(alerts, dagster_url=URL)
+    with dg.instance_for_test() as instance:
+        result = sensor(dg.build_sensor_context(instance=instance, cursor='{"x": true}'))
+    assert isinstance(result, dg.SensorResult)
+    assert result.cursor == '{"x": true}'  # no sensor ticked here: nothing told, nothing lost
