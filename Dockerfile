@@ -34,7 +34,9 @@ LABEL org.opencontainers.image.title="clearlake" \
       org.opencontainers.image.revision="${PLATFORM_COMMIT}"
 # What the runtime calls (tests/deploy/test_dockerfile.py checks every program it runs):
 # git (commit sensor, checkouts, provenance) with ssh for SSH-key remotes; CA certificates
-# for HTTPS remotes and S3.
+# for HTTPS remotes and S3. Versions are those of the digest-pinned base's Debian release:
+# pinning them too would break the build at each Debian point release (hadolint DL3008).
+# hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
  && rm -rf /var/lib/apt/lists/*

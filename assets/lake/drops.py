@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from clearlake.errors import DropZoneError
+from clearlake.errors import DropZoneError, LakeUnavailableError
 from clearlake.lake import drops
 from clearlake.lake.metadata import written_metadata
 from clearlake.project.load import current_project
@@ -76,22 +76,22 @@ def drop_asset(zone: drops.DropZone) -> dg.AssetsDefinition:
         drop_zone: DropZoneResource,
     ) -> dg.MaterializeResult:  # type: ignore[type-arg]
         dropped = drops.find_dropped(
-            drop_zone.path(), zone.name, context.partition_key, config.file_name
+            drop_zone.root, zone.name, context.partition_key, config.file_name
         )
         try:
             written, kept_at = drops.ingest(dropped, zone, lake.store())
         except DropZoneError as exc:
-            where = drops.quarantine(dropped.path, str(exc))
+            where = drops.quarantine(dropped, str(exc))
             raise dg.Failure(
                 description=f"{exc} — moved to {where} with a reason file.",
-                metadata={"quarantined": dg.MetadataValue.path(str(where))},
+                metadata={"quarantined": dg.MetadataValue.path(where)},
                 allow_retries=False,
             ) from None
-        context.log.info(f"ingested {dropped.path.name}: {written.row_count} rows")
+        context.log.info(f"ingested {dropped.name}: {written.row_count} rows")
         return dg.MaterializeResult(
             metadata={
                 **written_metadata(written),
-                "source_file": dg.MetadataValue.path(str(kept_at)),
+                "source_file": dg.MetadataValue.path(kept_at),
                 "content_sha256": dropped.content_hash,
                 **provenance_metadata(run_id=context.run_id, code_version=CODE_VERSION),
             },
@@ -164,12 +164,12 @@ def _plan_zone(
                     f"{attempts[0].run_id}); see its logs, fix the cause and drop it again."
                 )
                 try:
-                    where = drops.set_aside(dropped.path, folder, reason)
-                except OSError as exc:
-                    context.log.warning(f"cannot move {dropped.path} aside: {exc}")
+                    where = drops.set_aside(dropped.folder, dropped.name, folder, reason)
+                except (OSError, LakeUnavailableError) as exc:
+                    context.log.warning(f"cannot move {dropped.where} aside: {exc}")
                     continue
-                moved.add(dropped.path.name)
-                context.log.info(f"{dropped.path.name} → {where}: {reason}")
+                moved.add(dropped.name)
+                context.log.info(f"{dropped.name} → {where}: {reason}")
             continue
         first = copies[0]
         if first.partition_key not in known:
@@ -179,8 +179,8 @@ def _plan_zone(
                 run_key=f"{zone.name}:{first.partition_key}:{len(attempts)}",
                 partition_key=first.partition_key,
                 asset_selection=[asset.key],
-                run_config={"ops": {asset.op.name: {"config": {"file_name": first.path.name}}}},
-                tags={FILE_TAG: first.path.name, CONTENT_TAG: content_tag(zone.name, digest)},
+                run_config={"ops": {asset.op.name: {"config": {"file_name": first.name}}}},
+                tags={FILE_TAG: first.name, CONTENT_TAG: content_tag(zone.name, digest)},
             )
         )
     return requests, new_keys, moved
@@ -210,9 +210,14 @@ def build_drop_sensor(
         now = time.time()
         for name, zone in zones.items():
             try:
-                folder = drops.zone_folder(drop_zone.path(), name)
-                ready, state[name] = drops.observe(folder, zone, seen.get(name, {}), now)
-            except (DropZoneError, OSError) as exc:
+                folder = drops.zone_folder(drop_zone.root, name)
+                ready, state[name], unfinished = drops.observe(
+                    folder, zone, seen.get(name, {}), now
+                )
+                for never in unfinished:
+                    where = drops.set_aside(folder, never.name, drops.QUARANTINE, never.reason)
+                    context.log.info(f"{never.name} → {where}: {never.reason}")
+            except (DropZoneError, LakeUnavailableError, OSError) as exc:
                 notes.append(str(exc))
                 continue
             zone_requests, new_keys, moved = _plan_zone(context, zone, ready, assets[name])

@@ -120,6 +120,8 @@ REGRESSION_REPORT_SENSOR = "regression_report_sensor"
 
 DROP_PARTITIONS = "drops"
 DROP_SENSOR = "drop_zone_sensor"
+RUN_FAILURE_SENSOR = "run_failure_alert_sensor"
+SENSOR_HEALTH_SENSOR = "sensor_error_alert_sensor"
 DROP_JOB = "drop_ingestion"
 
 # -- live data: new lake days flow downstream ------------------------------------------

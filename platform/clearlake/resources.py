@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 
 from clearlake.lake.source import SourceDatabase
@@ -32,6 +30,4 @@ class DropZoneResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Where scientists drop files to be ingested (one folder per declared dataset)."""
 
     root: str
-
-    def path(self) -> Path:
-        return Path(self.root)
+    """A local folder, or ``s3://bucket/prefix`` (one prefix per dataset below it)."""

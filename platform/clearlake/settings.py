@@ -42,6 +42,8 @@ ENV_VARS = {
     "api_token": "CLEARLAKE_API_TOKEN",
     "public_url": "CLEARLAKE_PUBLIC_URL",
     "step_executor": "CLEARLAKE_STEP_EXECUTOR",
+    "drops_url": "CLEARLAKE_DROPS_URL",
+    "experiment_capacity": "CLEARLAKE_EXPERIMENT_CAPACITY",
 }
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +93,12 @@ class Settings:
     # Where a cluster run's steps execute: "kubernetes" (a Job per step, k8s_job_executor) or
     # "process" (a subprocess per step, for the production-shaped stack test without a cluster).
     step_executor: Literal["kubernetes", "process"] = "kubernetes"
+    # The drop zone's root: a local folder (default ``home/drops``) or ``s3://bucket/prefix``
+    # (a prefix per dataset below it), where the cluster's pods and partners can reach it.
+    drops_url: str | None = None
+    # What the cluster can hold (JSON the chart writes: node groups' allocatable resources and
+    # the experiments quota); experiments are checked against it before launch.
+    experiment_capacity: str | None = None
 
     @property
     def reports_url(self) -> str:
@@ -106,8 +114,8 @@ class Settings:
         return self.home / "production.sqlite"
 
     @property
-    def drop_root(self) -> Path:
-        return self.home / "drops"
+    def drop_root(self) -> str:
+        return self.drops_url or str(self.home / "drops")
 
     @property
     def reports_root(self) -> Path:
@@ -143,6 +151,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         )
     if lake_url:
         _check_lake_url(lake_url)
+    drops_url = env_map.get(ENV_VARS["drops_url"]) or None
+    if drops_url:
+        _check_drops_url(drops_url, lake_url or "")
     config = env_map.get(ENV_VARS["config"], str(DEFAULT_PROJECT / "clearlake.yaml"))
     step_executor = env_map.get(ENV_VARS["step_executor"], "kubernetes")
     if step_executor not in ("kubernetes", "process"):
@@ -170,6 +181,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         api_token=env_map.get(ENV_VARS["api_token"]) or None,
         step_executor=step_executor,  # type: ignore[arg-type]
         public_url=_public_url(env_map),
+        drops_url=drops_url,
+        experiment_capacity=env_map.get(ENV_VARS["experiment_capacity"]) or None,
     )
 
 
@@ -199,6 +212,23 @@ def _check_lake_url(url: str) -> None:
         f"{ENV_VARS['lake_url']}={url!r} is not a lake location: use s3://bucket/prefix, "
         "file:///absolute/folder or an absolute folder path."
     )
+
+
+def _check_drops_url(url: str, lake_url: str) -> None:
+    """Dropped files must not sit inside the lake's own ``drops/<name>`` tables, whose
+    readers would take a dropped Parquet file for a partition."""
+    name = ENV_VARS["drops_url"]
+    parsed = urlparse(url)
+    if not (parsed.scheme == "s3" and parsed.netloc) and not Path(url).is_absolute():
+        raise ConfigurationError(
+            f"{name}={url!r} is not a drop location: use s3://bucket/prefix or an absolute folder."
+        )
+    tables = f"{lake_url.rstrip('/')}/drops"
+    if lake_url and (url.rstrip("/") == tables or url.startswith(tables + "/")):
+        raise ConfigurationError(
+            f"{name}={url!r} is inside the lake's drop tables ({tables}): put drops beside "
+            "the lake (e.g. s3://bucket/drops for a lake at s3://bucket/lake)."
+        )
 
 
 LOCAL_INSTANCE_YAML = """\

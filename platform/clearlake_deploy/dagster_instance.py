@@ -187,7 +187,8 @@ def workspace_config(values: DagsterValues) -> dict[str, Any]:
 
 def dagster_containers(values: DagsterValues) -> dict[str, dict[str, Any]]:
     """Command and secret environment of the chart's webserver and daemon containers (chart
-    1.13: ``dagster-webserver -h 0.0.0.0 -p 80 -w …``, ``dagster-daemon run -w …``, both with
+    1.13: ``/bin/bash -c "dagster-webserver -h 0.0.0.0 -p 80 -w …"`` as its
+    ``deployment-webserver`` helper writes it, ``dagster-daemon run -w …``, both with
     ``DAGSTER_PG_PASSWORD`` from the password Secret and ``DAGSTER_HOME``)."""
     env = {
         "DAGSTER_HOME": values.global_.dagster_home,
@@ -200,14 +201,11 @@ def dagster_containers(values: DagsterValues) -> dict[str, dict[str, Any]]:
     }
     return {
         "webserver": {
+            # The chart's template wraps it: ["/bin/bash", "-c", "dagster-webserver …"].
             "command": [
-                "dagster-webserver",
-                "-h",
-                "0.0.0.0",
-                "-p",
-                str(WEBSERVER_PORT),
-                "-w",
-                WORKSPACE_PATH,
+                "/bin/bash",
+                "-c",
+                f"dagster-webserver -h 0.0.0.0 -p {WEBSERVER_PORT} -w {WORKSPACE_PATH}",
             ],
             "env": env,
         },

@@ -95,6 +95,11 @@ class LakeValues(StrictModel):
         None, description="S3-compatible endpoint (MinIO on kind); empty on AWS."
     )
     region: str | None = Field(None, description="AWS region of the lake bucket.")
+    drops_url: S3Url | None = Field(
+        None,
+        description="Drop zone root (CLEARLAKE_DROPS_URL): partners upload to "
+        "<dropsUrl>/<dataset>/; default s3://<lake bucket>/drops.",
+    )
 
 
 class EnvVar(StrictModel):
@@ -188,11 +193,19 @@ class ResourceQuotaValues(StrictModel):
     hard: dict[ResourceName, Quantity] = Field(min_length=1)
 
 
-class LimitRangeValues(StrictModel):
-    enabled: bool = True
-    default: dict[ResourceName, Quantity] = Field(default_factory=dict)
-    default_request: dict[ResourceName, Quantity] = Field(default_factory=dict)
-    max: dict[ResourceName, Quantity] = Field(default_factory=dict)
+class NodeGroupCapacity(StrictModel):
+    cpu: Quantity = Field(description="Allocatable CPU of one node of the group.")
+    memory: Quantity = Field(description="Allocatable memory of one node of the group.")
+    gpu: int = Field(0, ge=0, description="nvidia.com/gpu per node.")
+
+
+class DevicePluginValues(StrictModel):
+    enabled: bool = Field(
+        False, description="Run the NVIDIA device plugin on the GPU nodes (Terraform's GPU group)."
+    )
+    image: str = Field(
+        "nvcr.io/nvidia/k8s-device-plugin:v0.17.0", pattern=r"^[\w.\-/:@]+:[\w.\-]+$"
+    )
 
 
 class PriorityClassValues(StrictModel):
@@ -209,12 +222,71 @@ class ExperimentsValues(StrictModel):
         default_factory=lambda: PriorityClassValues.model_validate({})
     )
     resource_quota: ResourceQuotaValues
-    limit_range: LimitRangeValues
+    nodes: dict[DnsLabel, NodeGroupCapacity] = Field(
+        default_factory=dict,
+        description="Allocatable resources per node of each node group (Terraform output "
+        "helm_values): experiments that fit none are refused before launch. Empty: unchecked.",
+    )
+    device_plugin: DevicePluginValues = Field(
+        default_factory=lambda: DevicePluginValues.model_validate({})
+    )
 
 
 class JobQuotaValues(StrictModel):
     enabled: bool = True
+    commits_per_day: int = Field(
+        200, ge=1, description="Declared: commits evaluated a day, all repositories together."
+    )
+    jobs_per_evaluation: int = Field(
+        5, ge=1, description="Measured: Jobs of one evaluation run (1 run Job + 1 per step)."
+    )
+    jobs_per_commit: int = Field(
+        9, ge=1, description="Measured: Jobs a commit causes (evaluation, leaderboard, gallery)."
+    )
     hard: dict[ResourceName, Quantity] = Field(min_length=1)
+
+
+class PodDisruptionBudgetValues(StrictModel):
+    enabled: bool = True
+    max_unavailable: int = Field(1, ge=1, description="Pods of one component evicted at once.")
+
+
+class BuildValues(StrictModel):
+    enabled: bool = Field(True, description="The suspended CronJob of `clearlake build`.")
+    resources: ResourceRequirements
+
+
+class OAuth2ProxyValues(StrictModel):
+    enabled: bool = Field(False, description="oauth2-proxy (OIDC) in front of the Dagster UI.")
+    image: str = Field("quay.io/oauth2-proxy/oauth2-proxy:v7.7.1", pattern=r"^[\w.\-/:@]+$")
+    oidc_issuer_url: HttpUrl | None = Field(None, description="REQUIRED when enabled.")
+    client_id: str = ""
+    secret_name: str = Field(
+        "clearlake-oauth2-proxy",
+        description="Secret with client-secret and cookie-secret (created beforehand).",
+    )
+    email_domains: list[str] = Field(default_factory=lambda: ["*"])
+    resources: ResourceRequirements
+
+
+class IngressValues(StrictModel):
+    enabled: bool = Field(False, description="An Ingress for the Dagster UI (via oauth2-proxy).")
+    class_name: str | None = None
+    host: str = ""
+    tls_secret_name: str | None = Field(None, description="TLS certificate Secret of host.")
+    annotations: LabelMap = Field(
+        default_factory=dict, description="e.g. cert-manager.io/cluster-issuer: letsencrypt."
+    )
+
+
+class ExternalSecretsValues(StrictModel):
+    enabled: bool = Field(False, description="Sync Dagster's DB password with External Secrets.")
+    store_kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
+    store_name: str = "aws-secrets-manager"
+    dagster_password_key: str | None = Field(
+        None, description="Secrets Manager secret of the dagster role (its `password` property)."
+    )
+    refresh_interval: str = Field("1h", pattern=r"^\d+[smh]$")
 
 
 class ClearlakeValues(StrictModel):
@@ -242,6 +314,15 @@ class ClearlakeValues(StrictModel):
     network_policy: NetworkPolicyValues
     experiments: ExperimentsValues
     job_quota: JobQuotaValues
+    pod_disruption_budgets: PodDisruptionBudgetValues = Field(
+        default_factory=lambda: PodDisruptionBudgetValues.model_validate({})
+    )
+    build: BuildValues
+    oauth2_proxy: OAuth2ProxyValues
+    ingress: IngressValues = Field(default_factory=lambda: IngressValues.model_validate({}))
+    external_secrets: ExternalSecretsValues = Field(
+        default_factory=lambda: ExternalSecretsValues.model_validate({})
+    )
     dagster: DagsterValues
 
     @property

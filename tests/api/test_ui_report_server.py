@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -65,14 +66,26 @@ def test_ui_starts_the_report_server_and_stops_everything(
         reports = f"http://127.0.0.1:{api_port}/reports/"
         _wait_for_login_redirect(reports, process, log)
         assert f"Reports on {reports} (sign in with a Data API token)" in log.read_text()
-        children = _descendants(process.pid)
-        assert len(children) >= 2  # the report server and dagster dev (and its own children)
+        deadline = time.monotonic() + 120  # dagster dev starts its webserver, daemon, code server
+        while time.monotonic() < deadline:
+            children = _descendants(process.pid)
+            names = " ".join(" ".join(p.cmdline()) for p in children)
+            if all(n in names for n in ("dagster_webserver", "dagster._daemon", "api grpc")):
+                break
+            time.sleep(0.5)
+        assert "api serve" in names and "dagster_webserver" in names, names
+        assert "dagster._daemon" in names and "api grpc" in names, names
         process.send_signal(signal.SIGTERM)  # to `clearlake ui` only: it must stop the others
         assert process.wait(timeout=60) == 0, log.read_text()
         _gone, alive = psutil.wait_procs(children, timeout=30)
         assert alive == [], [p.cmdline() for p in alive]
         with pytest.raises(httpx.TransportError):
             httpx.get(reports, timeout=2)
+        for port in (ui_port, api_port):  # nothing left holding a port
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("127.0.0.1", port))
+        assert "SIGTERM: stopping the Dagster UI and everything it started" in log.read_text()
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

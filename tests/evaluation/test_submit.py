@@ -240,9 +240,18 @@ def test_submit_wait_exit_codes(environment: Environment, webserver: str) -> Non
     )
     assert answered.status == "blocked" and answered.candidate == key
 
+    # A commit the repository does not have: refused before anything is registered.
     unknown = runner.invoke(app, [*base, "--commit", "0123456789abcdef"])
-    assert unknown.exit_code == 2, unknown.output
-    assert "without a gate outcome" in unknown.output
+    assert unknown.exit_code != 0
+    message = str(unknown.exception)
+    assert message.startswith(f"Repository {SUBMITTED!r} has no commit '0123456789abcdef'")
+    assert "\n" not in message
+    assert "launched" not in unknown.output
+    partitions = environment.instance.get_dynamic_partitions(candidate_partitions_name(TASK))
+    assert f"{SUBMITTED}@0123456" not in partitions
+    listed = runner.invoke(app, ["candidates", "--repo", SUBMITTED])
+    assert listed.exit_code == 0, listed.output
+    assert f"{SUBMITTED}@{worse[:7]}" in listed.output and "0123456" not in listed.output
 
     later = add_commit(
         environment.repos[SUBMITTED],

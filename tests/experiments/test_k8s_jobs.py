@@ -17,11 +17,13 @@ from dagster_k8s.container_context import K8sContainerContext
 from dagster_k8s.job import UserDefinedDagsterK8sConfig, construct_dagster_k8s_job
 from kubernetes.client import ApiClient
 
+from clearlake.errors import ConfigurationError
 from clearlake.experiments.launch import ExperimentPlan, plan_experiment
 from clearlake.experiments.profiles import (
     EXPERIMENT_PRIORITY_CLASS,
     GPU_RESOURCE,
     RUN_POD_RESOURCES,
+    ProfileError,
 )
 from clearlake.project.load import Project
 from clearlake.settings import load_settings
@@ -185,3 +187,20 @@ def test_local_experiments_carry_no_executor_config(
     )  # fmt: skip
     assert planned.runs[0].run_config == {}
     assert planned.runs[0].key == f"algo@{planned.sha[:7]}"
+
+
+def test_a_profile_the_cluster_cannot_hold_is_refused_before_launch(
+    experiment_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `clearlake experiment run --dry-run` plans (and a launch plans first): the
+    capacity the chart writes into every pod (tests/helm/test_experiment_capacity.py)."""
+    general = '{"nodes": {"general": {"cpu": "3920m", "memory": "14Gi", "gpu": 0}}, "quota": {}}'
+    monkeypatch.setenv("CLEARLAKE_EXPERIMENT_CAPACITY", general)
+    assert len(plan(experiment_project, "medium", monkeypatch).runs) == 2
+    with pytest.raises(ProfileError, match="Profile 'large' cannot run on this cluster") as err:
+        plan(experiment_project, "large", monkeypatch)
+    assert "no node group can hold it" in str(err.value)
+    assert "Nothing was launched" in str(err.value)
+    monkeypatch.setenv("CLEARLAKE_EXPERIMENT_CAPACITY", "not json")
+    with pytest.raises(ConfigurationError, match="CLEARLAKE_EXPERIMENT_CAPACITY is not the JSON"):
+        plan(experiment_project, "small", monkeypatch)

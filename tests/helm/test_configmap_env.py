@@ -14,6 +14,7 @@ def test_aws_environment(get: Callable[..., Any], aws_manifests: list[Manifest])
     data = get(aws_manifests, "ConfigMap", "clearlake-env").data
     assert data["CLEARLAKE_ENV"] == "cluster"
     assert data["CLEARLAKE_LAKE_URL"] == "s3://clearlake-prod-lake/lake"
+    assert data["CLEARLAKE_DROPS_URL"] == "s3://clearlake-prod-lake/drops"  # beside the lake
     assert data["AWS_REGION"] == "eu-west-1"
     assert "AWS_ENDPOINT_URL_S3" not in data
     assert data["CLEARLAKE_HOME"].startswith("/tmp/")

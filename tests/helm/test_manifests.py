@@ -21,11 +21,12 @@ COMMON_KINDS = {
     "ServiceAccount": 2,
     "Role": 1,
     "RoleBinding": 1,
-    "NetworkPolicy": 5,
+    "NetworkPolicy": 6,
     "ResourceQuota": 2,
     "PriorityClass": 1,
-    "LimitRange": 1,
     "PersistentVolumeClaim": 1,
+    "PodDisruptionBudget": 4,
+    "CronJob": 1,
 }
 # AWS creates the EFS class of the reports claim; the local profile uses the default class and
 # opens its in-namespace MinIO and PostgreSQL (networkpolicy-backing-services.yaml).

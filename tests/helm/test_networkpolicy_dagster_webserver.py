@@ -15,7 +15,8 @@ INGRESS_CONTROLLER = {
 
 
 def test_nobody_by_default(manifests: list[Manifest]) -> None:
-    assert not [o for o in manifests if o["metadata"]["name"] == "clearlake-dagster-webserver"]
+    policies = [o for o in manifests if o["kind"] == "NetworkPolicy"]
+    assert not [o for o in policies if o["metadata"]["name"] == "clearlake-dagster-webserver"]
     peer = INGRESS_CONTROLLER
     assert not allowed(manifests, pod=WEBSERVER_POD, direction="ingress", peer=peer, port=80)
 

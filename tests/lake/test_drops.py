@@ -8,11 +8,12 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
 
-from assets.lake.drops import MAX_ATTEMPTS, ZONES, build_drop_zone, drop_zone_sensor
+from assets.lake.drops import FILE_TAG, MAX_ATTEMPTS, ZONES, build_drop_zone, drop_zone_sensor
 from clearlake.errors import DropZoneError
 from clearlake.lake import drops
 from clearlake.lake.reader import read
@@ -28,18 +29,22 @@ NOT_JSON = '{"flight_date": "2013-01-05", "carrier": \n'
 DECLARED = ZONES["delay_annotations"]
 
 
-def zone_with(settle_seconds: float) -> drops.DropZone:
-    return drops.DropZone(DECLARED.name, DECLARED.description, DECLARED.schema, settle_seconds)
+def zone_with(settle_seconds: float, **rules: Any) -> drops.DropZone:
+    return drops.DropZone(
+        DECLARED.name, DECLARED.description, DECLARED.schema, settle_seconds, **rules
+    )
 
 
 class Zone:
     """A drop root, a lake and an instance, with the daemon's part played by hand."""
 
-    def __init__(self, root: Path, instance: dg.DagsterInstance, settle_seconds: float) -> None:
+    def __init__(
+        self, root: Path, instance: dg.DagsterInstance, settle_seconds: float, **rules: Any
+    ) -> None:
         self.root, self.instance = root, instance
         self.folder = root / "drops" / "delay_annotations"
         self.folder.mkdir(parents=True)
-        zone = zone_with(settle_seconds)
+        zone = zone_with(settle_seconds, **rules)
         self.assets, self.sensor = build_drop_zone({zone.name: zone})
         self.cursor: str | None = None
         self.lake_url = str(root / "lake")
@@ -81,6 +86,10 @@ class Zone:
 
     def lake_rows(self) -> int:
         return len(read("drops/delay_annotations", store=LakeStore(self.lake_url)))
+
+    def lake_rows_or_none(self) -> int | None:
+        store = LakeStore(self.lake_url)
+        return self.lake_rows() if store.list_partitions("drops/delay_annotations") else None
 
     def listing(self, sub: str) -> list[str]:
         return sorted(p.name for p in (self.folder / sub).glob("*") if p.suffix != ".txt")
@@ -235,6 +244,42 @@ def test_a_file_changed_after_the_tick_is_not_ingested_under_the_old_content(zon
     (again,) = zone.tick()
     assert again.partition_key != request.partition_key
     assert zone.run(again) and zone.lake_rows() == 3
+
+
+def test_a_marker_zone_waits_for_the_marker_even_for_a_settled_file(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    zone = Zone(tmp_path, instance, settle_seconds=0, completion="marker")
+    zone.drop("labels.csv", GOOD[:-1], age=600)  # old, settled, no final newline: a marker says
+    assert zone.tick() == [] and zone.tick() == []
+    (zone.folder / "labels.csv.done").write_text("")
+    (request,) = zone.tick()
+    assert request.tags[FILE_TAG] == "labels.csv"
+    assert zone.run(request) and zone.lake_rows() == 2
+    assert sorted(p.name.split("__")[1] for p in (zone.folder / "_ingested").iterdir()) == [
+        "labels.csv",
+        "labels.csv.done",
+    ]
+    assert zone.tick() == [] and list(zone.folder.iterdir()) == [zone.folder / "_ingested"]
+
+
+def test_a_csv_cut_mid_row_waits_then_is_quarantined_with_the_reason(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    zone = Zone(tmp_path, instance, settle_seconds=0, unfinished_seconds=1.0)
+    cut = GOOD + "2013-01-06,DL,7,cre"  # an upload interrupted mid-row
+    path = zone.drop("labels.csv", cut)
+    assert zone.tick() == []  # possibly still being written: waits
+    assert path.exists()
+    time.sleep(1.1)
+    assert zone.tick() == []  # never completed: set aside, not ingested as 2 of 3 rows
+    assert not path.exists() and zone.lake_rows_or_none() is None
+    assert (zone.folder / "_quarantine" / "labels.csv").read_text() == cut  # nothing lost
+    reason = zone.reason("_quarantine", "labels.csv")
+    assert "ends without a final newline" in reason and "completion: marker" in reason
+    zone.drop("labels.csv", cut + "w,0.2\n")  # the whole file dropped again
+    (request,) = zone.tick()
+    assert zone.run(request) and zone.lake_rows() == 3
 
 
 def test_declared_zone_settles_for_two_minutes_by_default() -> None:

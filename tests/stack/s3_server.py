@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -24,6 +25,8 @@ def free_port() -> int:
 @dataclass(frozen=True)
 class S3Server:
     endpoint: str
+    stop: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
+    """Stops the server now (an outage mid-run); stopping again does nothing."""
 
     def env(self, **overrides: str) -> dict[str, str]:
         """What the chart gives a pod (lake.endpointUrl, lake.region) plus dummy keys."""
@@ -67,7 +70,14 @@ def running_s3() -> Iterator[S3Server]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    stopped = threading.Event()
+
+    def stop() -> None:
+        if not stopped.is_set():
+            stopped.set()
+            server.stop()
+
     try:
-        yield S3Server(f"http://127.0.0.1:{port}")
+        yield S3Server(f"http://127.0.0.1:{port}", stop)
     finally:
-        server.stop()
+        stop()

@@ -28,6 +28,7 @@ from processes import Server, http_ok, servers, wait_until
 from s3_server import REGION, S3Server, free_port
 
 from clearlake_deploy.dagster_instance import (
+    WEBSERVER_PORT,
     WORKSPACE_PATH,
     dagster_containers,
     instance_config,
@@ -272,8 +273,11 @@ def production_stack(
                 env[key] = paths(value)
         dagster_env[name] = env
     # The webserver listens where the chart's Service forwards; here a free loopback port.
-    web = dagster_containers(merged.dagster)["webserver"]["command"]
-    web = [*web[: web.index("-p") + 1], str(web_port), *web[web.index("-p") + 2 :]]
+    # The chart's command as it is: /bin/bash -c "dagster-webserver … -p 80 -w <workspace>".
+    shell, flag, script = dagster_containers(merged.dagster)["webserver"]["command"]
+    script = script.replace(f"-p {WEBSERVER_PORT} ", f"-p {web_port} ")
+    script = script.replace(WORKSPACE_PATH, paths(WORKSPACE_PATH))
+    web = [shell, flag, script]
     daemon = dagster_containers(merged.dagster)["daemon"]["command"]
 
     if before_servers is not None:  # the pods' environment plus the instance
@@ -282,7 +286,7 @@ def production_stack(
         cwd = Path(paths("/opt/clearlake"))
         code = start("code-location", command_of(code_container), code_env, cwd)
         api = start("data-api", command_of(api_container), api_env, cwd)
-        webserver = start("webserver", [paths(p) for p in web], dagster_env["webserver"], cwd)
+        webserver = start("webserver", web, dagster_env["webserver"], cwd)
         daemon_process = start("daemon", [paths(p) for p in daemon], dagster_env["daemon"], cwd)
         everything = [code, api, webserver, daemon_process]
         stack = Stack(

@@ -15,11 +15,11 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pytest
 from processes import http_ok, servers, wait_until
-from s3_server import S3Server, free_port
+from s3_server import S3Server, free_port, running_s3
 
 from assets.lake.drops import FILE_TAG, ZONES, build_drop_zone
 from clearlake.api.tokens import issue_token
-from clearlake.errors import LakeUnavailableError
+from clearlake.errors import ClearlakeError, LakeUnavailableError
 from clearlake.lake import drops
 from clearlake.lake.reader import read, scan, sql
 from clearlake.lake.replicate import replicate
@@ -228,3 +228,91 @@ def test_drop_zone_ingests_into_the_s3_lake_and_a_failed_write_leaves_the_file_w
         f"lake/{table}/dropped={request.partition_key}/data.parquet"
     ]
     assert not dropped.exists() and len(list((folder / drops.INGESTED).iterdir())) == 1
+
+
+def test_s3_outage_mid_replication_names_the_lake_not_the_source(
+    sample_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The object store stops after the first day is written: an error about the lake."""
+    daily = next(t for t in LAKE_TABLES.values() if t.partitioned)
+    days = [dt.date(2013, 1, 1) + dt.timedelta(days=n) for n in range(5)]
+    with running_s3() as own:  # its own server: stopping it must not break other tests
+        for name, value in own.env().items():
+            monkeypatch.setenv(name, value)
+        own.create_bucket("outage")
+        store = LakeStore("s3://outage/lake")
+
+        def stop_after_first(done: int, _total: int) -> None:
+            if done == 1:
+                own.stop()
+
+        with pytest.raises(ClearlakeError) as err:
+            replicate(SourceDatabase(sample_db), store, daily, days, stop_after_first)
+    message = str(err.value)
+    assert isinstance(err.value, LakeUnavailableError), message
+    assert message.startswith("Cannot use the lake at s3://outage/lake on S3: write failed")
+    assert "AWS_ENDPOINT_URL_S3" in message and "\n" not in message
+    assert "source database" not in message and "CLEARLAKE_SOURCE_URL" not in message
+
+
+def test_drops_landing_in_s3_are_ingested_once_duplicates_and_cut_files_set_aside(
+    s3: S3Server, s3_lake_url: str
+) -> None:
+    """The drop zone on the lake's object store (s3://…/drops/<dataset>/), as partners
+    upload over SFTP (Transfer Family writes S3 objects): same identity, once-only and
+    quarantine rules as a local folder, every file kept with a reason."""
+    declared = ZONES["delay_annotations"]
+    zone = drops.DropZone(
+        declared.name, declared.description, declared.schema, 0, unfinished_seconds=0
+    )
+    assets, sensor = build_drop_zone({zone.name: zone})
+    bucket = bucket_of(s3_lake_url)
+    drop_zone = DropZoneResource(root=f"s3://{bucket}/drops")
+    prefix = f"drops/{zone.name}/"
+    good = "flight_date,carrier,flight,cause,confidence\n2013-01-05,UA,1545,weather,0.9\n"
+
+    def put(name: str, text: str) -> None:
+        s3.client().put_object(Bucket=bucket, Key=prefix + name, Body=text.encode())
+
+    def text(key: str) -> str:
+        return str(s3.client().get_object(Bucket=bucket, Key=key)["Body"].read().decode())
+
+    with dg.instance_for_test() as instance:
+
+        def tick() -> list[dg.RunRequest]:
+            context = dg.build_sensor_context(instance=instance, resources={"drop_zone": drop_zone})
+            result = sensor(context)
+            assert isinstance(result, dg.SensorResult), result
+            for add in result.dynamic_partitions_requests or []:
+                assert isinstance(add, dg.AddDynamicPartitionsRequest)
+                instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
+            return list(result.run_requests or [])
+
+        put("labels.csv", good)
+        put("cut.csv", good + "2013-01-06,DL,7,cr")
+        (request,) = tick()
+        assert request.tags[FILE_TAG] == "labels.csv"
+        assert dg.materialize(
+            [assets[zone.name]],
+            instance=instance,
+            partition_key=request.partition_key,
+            run_config=request.run_config,
+            tags=request.tags,
+            resources={"lake": LakeResource(url=s3_lake_url), "drop_zone": drop_zone},
+        ).success
+        put("labels-again.csv", good)  # the same bytes under another name
+        assert tick() == []
+        assert tick() == []  # once only
+    store = LakeStore(s3_lake_url)
+    assert read(zone.table, store=store)["cause"].tolist() == ["weather"]
+    key = request.partition_key
+    assert s3.keys(bucket, prefix) == [
+        f"{prefix}_duplicates/labels-again.csv",
+        f"{prefix}_duplicates/labels-again.csv.reason.txt",
+        f"{prefix}_ingested/{key}__labels.csv",
+        f"{prefix}_quarantine/cut.csv",
+        f"{prefix}_quarantine/cut.csv.reason.txt",
+    ]
+    assert "ends without a final newline" in text(f"{prefix}_quarantine/cut.csv.reason.txt")
+    assert "not ingested again" in text(f"{prefix}_duplicates/labels-again.csv.reason.txt")
+    assert text(f"{prefix}_ingested/{key}__labels.csv") == good

@@ -21,6 +21,7 @@ ROOTS = [
     "modules/lake_bucket",
     "modules/metadata_db",
     "modules/reports_volume",
+    "modules/drop_sftp",
     "examples/complete",
 ]
 PROVIDER = Path("registry.terraform.io") / "hashicorp" / "aws"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlparse
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -25,11 +28,12 @@ def project_zones() -> dict[str, drops.DropZone]:
 
 @drops_app.command("init")
 def init() -> None:
-    """Create the drop folder of every declared dataset."""
+    """Create the drop folder of every declared dataset (on S3 a prefix needs none)."""
     root = load_settings().drop_root
     for name in project_zones():
-        (root / name).mkdir(parents=True, exist_ok=True)
-        console.print(f"drop files for {name!r} into {root / name}")
+        if urlparse(root).scheme != "s3":
+            (Path(root) / name).mkdir(parents=True, exist_ok=True)
+        console.print(f"drop files for {name!r} into {root.rstrip('/')}/{name}")
 
 
 @drops_app.command("status")
@@ -41,13 +45,13 @@ def status() -> None:
     view.columns[-1].overflow = "fold"
     for name in project_zones():
         folder = drops.zone_folder(root, name)
-        writing = len(list(folder.glob(f"*{drops.IN_PROGRESS_SUFFIX}")))
+        writing = len([e for e in folder.entries() if e.name.endswith(drops.IN_PROGRESS_SUFFIX)])
         waiting = len(drops.candidates(folder))
         counts = [
-            len([p for p in (folder / sub).glob("*") if not p.name.endswith(".reason.txt")])
+            len([e for e in folder.entries(sub) if not e.name.endswith(drops.REASON_SUFFIX)])
             for sub in (drops.INGESTED, drops.DUPLICATES, drops.QUARANTINE)
         ]
-        view.add_row(name, str(writing), str(waiting), *map(str, counts), str(folder))
+        view.add_row(name, str(writing), str(waiting), *map(str, counts), folder.display)
     console.print(view)
 
 

@@ -69,15 +69,22 @@ def submit(
     GraphQL API (for CI, webhooks). With --wait: print the gate outcome and the report's
     link, exit 0 (passed, inconclusive, no baseline allowed), 1 (blocked) or 2 (error,
     timeout)."""
+    from clearlake.evaluation.git import git_repository
+    from clearlake.evaluation.submit import check_sha
     from clearlake.evaluation.submit import submit as submit_commit
 
     settings = load_settings()
-    task = current_project(settings).task_of(repo)
+    project = current_project(settings)
+    task = project.task_of(repo)
     parameters = _parameters(param or [])
+    check_sha(commit)
+    repository = git_repository(project, repo, settings)
+    repository.refresh()
+    sha = repository.resolve(commit)  # before anything is registered or launched
     done = submit_commit(
         url or settings.dagster_url,
         repo=repo,
-        commit=commit,
+        commit=sha,
         job=names.evaluation_job(task),
         partitions=names.candidate_partitions_name(task),
         sensor=names.COMMIT_SENSOR,

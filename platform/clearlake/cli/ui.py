@@ -1,8 +1,8 @@
 """``clearlake ui``: the Dagster UI (webserver + daemon) and the report server (the Data API)
 on the embedded instance.
 
-Both run in their own process groups (``dagster dev`` ignores SIGTERM and SIGINT otherwise)
-and are stopped together, by group, when this command gets SIGINT (Ctrl-C) or SIGTERM. The
+Both run in their own process groups (:mod:`clearlake.cli.process_group`) and are stopped
+together, every process of both, when this command gets SIGINT (Ctrl-C) or SIGTERM. The
 report links in the UI are built from CLEARLAKE_PUBLIC_URL; when it is not set, it is the
 report server started here. While it runs, an edit of the project's configuration (or of a
 feature's SQL) is validated and the code location reloaded (:mod:`clearlake.config_reload`).
@@ -10,48 +10,22 @@ feature's SQL) is validated and the code location reloaded (:mod:`clearlake.conf
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import dagster as dg
 import typer
 
+from clearlake.cli.process_group import StopRequested, start_group, stop_group, stop_on_signals
 from clearlake.cli.runs import sweep
 from clearlake.config_reload import ConfigWatcher, reload_location
 from clearlake.errors import ConfigurationError
 from clearlake.settings import ENV_VARS, PROJECT_ROOT, ensure_dagster_home, load_settings
-
-STOP_SECONDS = 20
-"""How long a child may take to stop after SIGTERM before it is killed."""
-
-
-def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM to every child's process group at once, SIGKILL to those still running
-    STOP_SECONDS later."""
-    running = [p for p in processes if p.poll() is None]
-    for process in running:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_SECONDS
-    for process in running:
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def _report_server(host: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes] | None:
@@ -68,7 +42,7 @@ def _report_server(host: str, port: int, env: dict[str, str]) -> subprocess.Pope
         return None
     cli = str(Path(sys.executable).with_name("clearlake"))
     command = [cli, "api", "serve", "--host", host, "--port", str(port), "--log-level", "warning"]
-    return _start(command, env)
+    return start_group(command, cwd=PROJECT_ROOT, env=env)
 
 
 def ui(
@@ -80,9 +54,10 @@ def ui(
 ) -> None:
     """Start `dagster dev` and the report server on Clearlake's workspace and instance.
 
-    Ctrl-C (or SIGTERM) stops both. Edits of the project's clearlake.yaml (and its feature
-    SQL) are reloaded into the UI; an invalid edit prints its error and the UI keeps the
-    previous definitions.
+    Ctrl-C (or SIGTERM) stops both, with the whole process tree (webserver, daemon, code
+    servers, run workers). Edits of the project's clearlake.yaml (and its feature SQL) are
+    reloaded into the UI; an invalid edit prints its error and the UI keeps the previous
+    definitions.
     """
     settings = load_settings()
     home = ensure_dagster_home(settings)
@@ -91,47 +66,40 @@ def ui(
     if api_port and not env.get(ENV_VARS["public_url"]):
         env[ENV_VARS["public_url"]] = f"http://{host}:{api_port}"
     public = env.get(ENV_VARS["public_url"], settings.public_url).rstrip("/")
-    children: list[subprocess.Popen[bytes]] = []
-    stopping = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stopping.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml")]
+    command += ["-h", host, "-p", str(port)]
+    watcher = ConfigWatcher(settings.config_path, lambda: reload_location(host, port))
     watch_stop = threading.Event()
-    try:
-        server = _report_server(host, api_port, env) if api_port else None
-        children += [server] if server else []
-        command = [
-            sys.executable,
-            "-m",
-            "dagster",
-            "dev",
-            "-w",
-            str(PROJECT_ROOT / "workspace.yaml"),
-        ]
-        dagster = _start([*command, "-h", host, "-p", str(port)], env)
-        children.append(dagster)
-        typer.echo(f"Dagster UI on http://{host}:{port} (instance {home})")
-        typer.echo(f"Reports on {public}/reports/ (sign in with a Data API token)")
-        watcher = ConfigWatcher(settings.config_path, lambda: reload_location(host, port))
-        threading.Thread(
-            target=watcher.run,
-            args=(watch_stop, typer.echo, 1.0),
-            name="config-watcher",
-            daemon=True,
-        ).start()
-        while not stopping.is_set() and dagster.poll() is None:
-            if server is not None and server.poll() is not None:
-                typer.secho("The report server stopped; see its output above.", err=True)
-                server = None
-            time.sleep(0.2)
-    finally:
-        watch_stop.set()
-        _stop(children)
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    raise typer.Exit(0 if stopping.is_set() else (dagster.returncode or 0))
+    children: list[subprocess.Popen[bytes]] = []
+    code = 0
+    with stop_on_signals():
+        try:
+            server = _report_server(host, api_port, env) if api_port else None
+            children += [server] if server else []
+            dev = start_group(command, cwd=PROJECT_ROOT, env=env)
+            children.append(dev)
+            typer.echo(f"Dagster UI on http://{host}:{port} (instance {home})")
+            if server is not None:
+                typer.echo(f"Reports on {public}/reports/ (sign in with a Data API token)")
+            threading.Thread(
+                target=watcher.run,
+                args=(watch_stop, typer.echo, 1.0),
+                name="config-watcher",
+                daemon=True,
+            ).start()
+            while dev.poll() is None:
+                if server is not None and server.poll() is not None:
+                    typer.secho("The report server stopped; see its output above.", err=True)
+                    server = None
+                time.sleep(0.2)
+            code = dev.returncode or 0
+        except StopRequested as request:
+            typer.echo(f"{request}: stopping the Dagster UI and everything it started")
+        finally:
+            watch_stop.set()
+            for child in children:
+                stop_group(child)
+    raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

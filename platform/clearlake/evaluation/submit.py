@@ -107,6 +107,11 @@ def find_location(client: DagsterGraphQL, job: str) -> dict[str, str]:
     raise SubmitError(client.url, f"no code location defines the job {job!r}")
 
 
+def check_sha(commit: str) -> None:
+    if len(commit) < 7 or any(c not in "0123456789abcdef" for c in commit.lower()):
+        raise ClearlakeError(f"{commit!r} is not a commit sha: give at least 7 hex digits.")
+
+
 def submit(
     url: str,
     *,
@@ -128,8 +133,7 @@ def submit(
     returned — a blocked candidate's run *failed* (its blocking check), and later runs of
     the same partition (a follow-up report) store no outcome, so neither "the newest
     run" nor "a successful run" is the one to answer from."""
-    if len(commit) < 7 or any(c not in "0123456789abcdef" for c in commit.lower()):
-        raise ClearlakeError(f"{commit!r} is not a commit sha: give at least 7 hex digits.")
+    check_sha(commit)
     key = str(CandidateKey.of(repo, commit, parameters))
     if parameters:
         if store is None:

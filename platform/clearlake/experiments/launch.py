@@ -24,6 +24,7 @@ from clearlake.evaluation.submit import (
     find_location,
     payload,
 )
+from clearlake.experiments.capacity import check_capacity, parse_capacity
 from clearlake.experiments.grid import parse_grid
 from clearlake.experiments.profiles import (
     ResourceRequest,
@@ -69,6 +70,8 @@ def plan_experiment(
 ) -> ExperimentPlan:
     """Validate everything and say exactly what would run; launches nothing."""
     request = resolve_request(project.config.profiles, profile, cpu=cpu, memory=memory, gpu=gpu)
+    if settings.experiment_capacity:
+        check_capacity(request, parse_capacity(settings.experiment_capacity))
     grid = parse_grid(params)
     task = project.task_of(repo)
     git = git_repository(project, repo, settings)

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clearlake.errors import ConfigurationError, SourceUnavailableError
+from clearlake.errors import ClearlakeError, ConfigurationError, SourceUnavailableError
 from clearlake.lake.tables import LakeTable
 
 _SQL_TYPES = {
@@ -116,7 +116,7 @@ class SourceDatabase:
             if path != ":memory:" and not _sqlite_exists(path):
                 raise SourceUnavailableError(self.display_url, f"no database file at {path}")
             return sq.connect(f"file:{path}?mode=ro" if path != ":memory:" else path)
-        except SourceUnavailableError:
+        except ClearlakeError:  # already names its object (the lake, a day, a table)
             raise
         except Exception as exc:  # the drivers raise their own hierarchy
             raise SourceUnavailableError(self.display_url, _first_line(exc)) from exc
@@ -142,7 +142,7 @@ class SourceDatabase:
                     cursor.execute("SELECT 1")  # opens the read transaction
                     cursor.fetchall()
             yield Snapshot(connection, self.dialect, dt.datetime.now(dt.UTC))
-        except SourceUnavailableError:
+        except ClearlakeError:  # already names its object (the lake, a day, a table)
             raise
         except Exception as exc:
             if _is_connection_error(exc):

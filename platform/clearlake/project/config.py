@@ -681,6 +681,14 @@ class NotifyConfig(_Model):
     timeout_seconds: float = Field(default=10.0, gt=0)
 
 
+class AlertsConfig(_Model):
+    """Where the platform reports its own failures: failed runs and erroring sensors."""
+
+    notifiers: list[Annotated[WebhookNotifier, BeforeValidator(_alert_notifier)]] = []
+    """Webhooks told of each failed run and each sensor that starts erroring."""
+    notify: NotifyConfig = Field(default_factory=lambda: NotifyConfig())
+
+
 class RepositoryConfig(_Model):
     """An algorithm repository whose commits are evaluated automatically on one task."""
 
@@ -736,6 +744,12 @@ class DropConfig(_Model):
     settle_seconds: float = Field(default=120, ge=0)
     """A file not written as ``name.part`` + rename is taken once its size and modification
     time stayed unchanged this long across sensor ticks (0 for writers that rename)."""
+    completion: Literal["settle", "marker"] = "settle"
+    """``marker``: a file is complete once ``<file>.done`` exists (the writer says so);
+    ``settle``: once unchanged for ``settle_seconds``."""
+    unfinished_seconds: float = Field(default=3600, ge=0)
+    """A CSV without a final newline (likely cut mid-row) waits this long unchanged, then
+    is quarantined with that reason (``settle`` zones only)."""
 
 
 class ApiConfig(_Model):
@@ -825,6 +839,7 @@ class ProjectConfig(_Model):
     api: ApiConfig = Field(default_factory=ApiConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     demo: DemoConfig | None = None
 
     @field_validator("sources", "features", "tasks", "drops")

@@ -17,6 +17,7 @@ module "eks" {
   create_oidc_provider         = var.create_oidc_provider
   subnet_ids                   = var.private_subnet_ids
   endpoint_public_access_cidrs = var.endpoint_public_access_cidrs
+  enable_gpu_node_group        = var.enable_gpu_node_group
 }
 
 module "lake_bucket" {
@@ -61,6 +62,22 @@ module "reports_volume" {
 
   # The driver add-on runs on the nodes: create it once the node group exists.
   depends_on = [module.eks]
+}
+
+# Optional SFTP for partners, writing into s3://<lake bucket>/drops/<dataset>/ (the chart's
+# default lake.dropsUrl): off unless enable_drop_sftp.
+module "drop_sftp" {
+  source = "../../modules/drop_sftp"
+  count  = var.enable_drop_sftp ? 1 : 0
+
+  name                = "${var.name}-drops"
+  bucket_name         = module.lake_bucket.bucket_name
+  bucket_arn          = module.lake_bucket.bucket_arn
+  kms_key_arn         = module.lake_bucket.kms_key_arn
+  vpc_id              = var.vpc_id
+  subnet_ids          = var.private_subnet_ids
+  allowed_cidr_blocks = var.drop_sftp_allowed_cidr_blocks
+  users               = var.drop_sftp_users
 }
 
 module "image_repository" {

@@ -53,6 +53,10 @@ output "helm_values" {
       dataApi = { roleArn = module.irsa.data_api_role_arn }
     }
     networkPolicy = { databases = { cidrs = [var.vpc_cidr] } }
+    experiments = {
+      nodes        = module.eks.node_capacity
+      devicePlugin = { enabled = var.enable_gpu_node_group }
+    }
     reports = {
       storageClass = { parameters = { fileSystemId = module.reports_volume.file_system_id } }
     }
@@ -72,4 +76,9 @@ output "helm_values" {
       }
     }
   })
+}
+
+output "drop_sftp_server_id" {
+  description = "The SFTP server into the drop zone (null unless enable_drop_sftp)."
+  value       = one(module.drop_sftp[*].endpoint)
 }

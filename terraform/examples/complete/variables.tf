@@ -101,3 +101,30 @@ variable "tags" {
   type        = map(string)
   default     = { project = "clearlake" }
 }
+
+variable "enable_drop_sftp" {
+  description = "Create the SFTP endpoint (AWS Transfer Family) into the drop zone's S3 prefix for partners."
+  type        = bool
+  default     = false
+}
+
+variable "drop_sftp_allowed_cidr_blocks" {
+  description = "Networks allowed to reach the SFTP endpoint on port 22 (with enable_drop_sftp)."
+  type        = list(string)
+  default     = []
+}
+
+variable "drop_sftp_users" {
+  description = "SFTP users (with enable_drop_sftp): SSH public keys and the drop datasets each may upload to."
+  type = map(object({
+    ssh_public_keys = list(string)
+    datasets        = list(string)
+  }))
+  default = {}
+}
+
+variable "enable_gpu_node_group" {
+  description = "Create the GPU node group (and enable the chart's NVIDIA device plugin through helm_values) for the `gpu` profile."
+  type        = bool
+  default     = false
+}

@@ -153,6 +153,82 @@ resource "aws_eks_node_group" "this" {
   depends_on = [aws_iam_role_policy_attachment.node]
 }
 
+# Node groups sized for the experiment profiles, and the optional GPU group. Their
+# allocatable resources go to the chart (experiments.nodes) so that the CLI refuses a profile
+# no group can hold before launching it.
+resource "aws_eks_node_group" "experiments" {
+  for_each = local.create == 1 ? var.experiment_node_groups : {}
+
+  cluster_name    = aws_eks_cluster.this[0].name
+  node_group_name = "${var.cluster_name}-${each.key}"
+  node_role_arn   = aws_iam_role.node[0].arn
+  subnet_ids      = var.subnet_ids
+  instance_types  = each.value.instance_types
+  labels          = { "clearlake/node-group" = each.key }
+
+  scaling_config {
+    min_size     = each.value.min_size
+    max_size     = each.value.max_size
+    desired_size = each.value.desired_size
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy_attachment.node]
+}
+
+resource "aws_eks_node_group" "gpu" {
+  count = local.create == 1 && var.enable_gpu_node_group ? 1 : 0
+
+  cluster_name    = aws_eks_cluster.this[0].name
+  node_group_name = "${var.cluster_name}-gpu"
+  node_role_arn   = aws_iam_role.node[0].arn
+  subnet_ids      = var.subnet_ids
+  instance_types  = var.gpu_instance_types
+  ami_type        = "AL2023_x86_64_NVIDIA"
+  labels          = { "nvidia.com/gpu.present" = "true", "clearlake/node-group" = "gpu" }
+
+  taint {
+    key    = "nvidia.com/gpu"
+    effect = "NO_SCHEDULE"
+  }
+
+  scaling_config {
+    min_size     = 0
+    max_size     = var.gpu_max_size
+    desired_size = 1
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy_attachment.node]
+}
+
+locals {
+  # Allocatable per node (EKS AMI reservations), for the chart's experiments.nodes.
+  allocatable = {
+    "m6i.xlarge"  = { cpu = "3920m", memory = "14Gi", gpu = 0 }
+    "m6i.2xlarge" = { cpu = "7910m", memory = "29Gi", gpu = 0 }
+    "m6i.4xlarge" = { cpu = "15890m", memory = "57Gi", gpu = 0 }
+    "m6i.8xlarge" = { cpu = "31850m", memory = "118Gi", gpu = 0 }
+    "g5.xlarge"   = { cpu = "3920m", memory = "14Gi", gpu = 1 }
+    "g5.2xlarge"  = { cpu = "7910m", memory = "28Gi", gpu = 1 }
+    "g5.4xlarge"  = { cpu = "15890m", memory = "57Gi", gpu = 1 }
+  }
+  # The smallest instance type of each group decides what a pod can count on.
+  node_groups = merge(
+    { general = var.node_instance_types },
+    { for name, group in var.experiment_node_groups : name => group.instance_types },
+    var.enable_gpu_node_group ? { gpu = var.gpu_instance_types } : {},
+  )
+}
+
 resource "aws_iam_openid_connect_provider" "this" {
   count = var.create_oidc_provider ? 1 : 0
 

@@ -27,3 +27,11 @@ output "node_security_group_id" {
   description = "Security group of the nodes: the cluster security group EKS creates, which managed node groups without a launch template use (reports_volume module input)."
   value       = local.cluster.vpc_config[0].cluster_security_group_id
 }
+
+output "node_capacity" {
+  description = "Allocatable resources of one node per node group (Helm experiments.nodes); groups of instance types missing from the module's table are left out (unchecked)."
+  value = {
+    for name, types in local.node_groups : name => local.allocatable[types[0]]
+    if contains(keys(local.allocatable), types[0])
+  }
+}

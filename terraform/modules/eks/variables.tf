@@ -112,3 +112,52 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "experiment_node_groups" {
+  description = "Extra node groups of a created cluster, sized for the project's experiment profiles (the default holds the example's `large`: 8 CPU / 16Gi requests)."
+  type = map(object({
+    instance_types = list(string)
+    min_size       = number
+    max_size       = number
+    desired_size   = number
+  }))
+  default = {
+    large = { instance_types = ["m6i.4xlarge"], min_size = 0, max_size = 2, desired_size = 1 }
+  }
+
+  validation {
+    condition = alltrue([
+      for group in values(var.experiment_node_groups) :
+      length(group.instance_types) >= 1 && group.min_size >= 0 && group.max_size >= group.min_size && group.desired_size >= group.min_size && group.desired_size <= group.max_size
+    ])
+    error_message = "experiment_node_groups: each group needs an instance type and min_size <= desired_size <= max_size."
+  }
+}
+
+variable "enable_gpu_node_group" {
+  description = "Create a GPU node group (NVIDIA AMI; label nvidia.com/gpu.present=true, taint nvidia.com/gpu:NoSchedule) for the `gpu` profile; run the chart's device plugin with it (experiments.devicePlugin.enabled)."
+  type        = bool
+  default     = false
+}
+
+variable "gpu_instance_types" {
+  description = "Instance types of the GPU node group (one NVIDIA GPU each by default)."
+  type        = list(string)
+  default     = ["g5.2xlarge"]
+
+  validation {
+    condition     = length(var.gpu_instance_types) >= 1
+    error_message = "gpu_instance_types must list at least one instance type."
+  }
+}
+
+variable "gpu_max_size" {
+  description = "Maximum number of GPU nodes (the group starts at zero nodes)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.gpu_max_size >= 1
+    error_message = "gpu_max_size must be at least 1."
+  }
+}

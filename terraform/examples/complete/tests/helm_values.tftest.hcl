@@ -73,6 +73,13 @@ run "outputs_feed_the_helm_values" {
         dataApi = { roleArn = "arn:aws:iam::123456789012:role/mocked" }
       }
       networkPolicy = { databases = { cidrs = ["10.20.0.0/16"] } }
+      experiments = {
+        nodes = {
+          general = { cpu = "3920m", memory = "14Gi", gpu = 0 }
+          large   = { cpu = "15890m", memory = "57Gi", gpu = 0 }
+        }
+        devicePlugin = { enabled = false }
+      }
       reports = {
         storageClass = { parameters = { fileSystemId = "fs-0123456789abcdef0" } }
       }

@@ -111,6 +111,37 @@ run "public_endpoint_for_named_ranges" {
   }
 }
 
+run "node_groups_sized_for_the_profiles_and_an_optional_gpu_group" {
+  command = plan
+
+  variables {
+    cluster_name          = "clearlake-test"
+    create_cluster        = true
+    subnet_ids            = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    enable_gpu_node_group = true
+  }
+
+  assert {
+    condition     = one(aws_eks_node_group.experiments["large"].instance_types) == "m6i.4xlarge"
+    error_message = "The default experiments group holds the `large` profile (8 CPU / 16Gi requests)."
+  }
+
+  assert {
+    condition     = aws_eks_node_group.gpu[0].ami_type == "AL2023_x86_64_NVIDIA" && aws_eks_node_group.gpu[0].labels["nvidia.com/gpu.present"] == "true"
+    error_message = "The GPU group runs the NVIDIA AMI and carries the label the gpu profile selects."
+  }
+
+  assert {
+    condition     = one(aws_eks_node_group.gpu[0].taint).key == "nvidia.com/gpu" && one(aws_eks_node_group.gpu[0].taint).effect == "NO_SCHEDULE"
+    error_message = "Only pods tolerating nvidia.com/gpu land on GPU nodes."
+  }
+
+  assert {
+    condition     = output.node_capacity.gpu == { cpu = "7910m", memory = "28Gi", gpu = 1 }
+    error_message = "node_capacity feeds Helm experiments.nodes, GPU group included."
+  }
+}
+
 run "malformed_values" {
   command = plan
 
@@ -121,9 +152,15 @@ run "malformed_values" {
     endpoint_public_access_cidrs = ["203.0.113.0"]
     node_instance_types          = []
     node_min_size                = 0
+    gpu_instance_types           = []
+    gpu_max_size                 = 0
+    experiment_node_groups       = { large = { instance_types = [], min_size = 0, max_size = 1, desired_size = 1 } }
   }
 
   expect_failures = [
+    var.gpu_instance_types,
+    var.gpu_max_size,
+    var.experiment_node_groups,
     var.cluster_name,
     var.kubernetes_version,
     var.subnet_ids,

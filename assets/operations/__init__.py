@@ -1,0 +1,1 @@
+"""Operations: alerts on the platform itself (failed runs, erroring sensors)."""
