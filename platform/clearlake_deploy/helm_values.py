@@ -125,6 +125,11 @@ class DataApiValues(StrictModel):
     enabled: bool = True
     replicas: int = Field(2, ge=1)
     port: Port = 8000
+    public_url: str = Field(
+        "",
+        pattern=r"^(https?://[^/\s]+\S*)?$",
+        description="Address people open the Data API at (CLEARLAKE_PUBLIC_URL).",
+    )
     resources: ResourceRequirements
     tokens_secret: SecretKeyRef
     mask_key_secret: SecretKeyRef
