@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 import pyarrow as pa
 import pyarrow.dataset as ds
-from harness import start
+from harness import build_sample_database, start
 
 from clearlake.api import Client
 from clearlake.api.tokens import issue_token
@@ -46,8 +46,6 @@ from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import get_table
-from clearlake.project.load import current_project, sample_database_builder
-from clearlake.settings import load_settings
 
 REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "15"))
 WARM_UP = 3
@@ -58,8 +56,7 @@ CLI = str(Path(sys.executable).parent / "clearlake")
 
 def build_lake(root: Path, end: dt.date) -> LakeStore:
     url = f"sqlite:///{root / 'production.sqlite'}"
-    build_sample_db = sample_database_builder(current_project(load_settings()))
-    build_sample_db(url, tables=["flights"], through=end)
+    build_sample_database(url, tables=["flights"], through=end)
     store = LakeStore(str(root / "lake"))
     days = [START + dt.timedelta(days=i) for i in range((end - START).days + 1)]
     replicate(SourceDatabase(url), store, get_table("flights"), days)

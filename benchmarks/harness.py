@@ -75,10 +75,12 @@ class Run:
         result = {**result, "smoke": self.smoke, "machine": self.machine()}
         target = self.out if self.smoke else (self.out or RESULTS_DIR / f"{self.name}.json")
         if result["machine"]["overloaded"] and not (self.smoke or self.allow_loaded):
-            machine = result["machine"]
+            before, after = (
+                result["machine"][k][0] for k in ("load_average_before", "load_average_after")
+            )
             print(
-                f"{self.name}: not recorded: the load average was {machine['load_average_before'][0]}"
-                f" before and {machine['load_average_after'][0]} after the run, above the "
+                f"{self.name}: not recorded: the load average was {before} before and {after}"
+                " after the run, above the "
                 f"{cores()} cores. Measure on a quiet machine, or pass --allow-loaded to record "
                 "it flagged as overloaded.",
                 file=sys.stderr,
@@ -116,3 +118,16 @@ def start(
         allow_loaded=args.allow_loaded,
         extra=args,
     )
+
+
+def build_sample_database(
+    url: str, *, tables: list[str] | None = None, through: dt.date | None = None
+) -> dict[str, int]:
+    """The configured project's sample production database at ``url`` (its
+    ``demo.sample_database`` builder, imported from the project's ``python_path`` as the
+    platform does: benchmarks need no example package installed)."""
+    from clearlake.project.load import current_project, sample_database_builder
+    from clearlake.settings import load_settings
+
+    build = sample_database_builder(current_project(load_settings()))
+    return build(url, tables=tables, through=through)

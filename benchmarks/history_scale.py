@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--repeats", type=int, default=3, help="new days/commits per size")
     run = start("history_scale", __doc__, argv, parser)
     if run.smoke:
-        lake_sizes, candidate_sizes, repeats = (5, 40), [2, 12], 1
+        lake_sizes, candidate_sizes, repeats = (3, 12), [2, 5], 1
     else:
         lake_sizes, candidate_sizes, repeats = (30, 1826), [10, 1000, 10000], run.extra.repeats
     started = time.perf_counter()
