@@ -371,8 +371,8 @@ class LakeStore:
             content_hash=sink.hexdigest,
             schema=schema,
         )
-        if partition is not None and partition.startswith(DATE_PREFIX):
-            day = dt.date.fromisoformat(partition.removeprefix(DATE_PREFIX))
+        day = _day_of(partition)
+        if day is not None:
             self._record_day(table, day, DayEntry(rows, sink.size, sink.hexdigest[:16]))
         return written
 
@@ -425,6 +425,16 @@ class LakeStore:
 
 
 _DAY = dt.timedelta(days=1)
+
+
+def _day_of(partition: str | None) -> dt.date | None:
+    """The day of a ``date=YYYY-MM-DD`` partition (``None`` for any other partition)."""
+    if partition is None or not partition.startswith(DATE_PREFIX):
+        return None
+    try:
+        return dt.date.fromisoformat(partition.removeprefix(DATE_PREFIX))
+    except ValueError:
+        return None
 
 _S3_FIXES = (
     (
