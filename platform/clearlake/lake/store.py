@@ -436,6 +436,7 @@ def _day_of(partition: str | None) -> dt.date | None:
     except ValueError:
         return None
 
+
 _S3_FIXES = (
     (
         ("NO_SUCH_BUCKET", "NoSuchBucket", "bucket does not exist"),
