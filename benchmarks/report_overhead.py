@@ -20,14 +20,13 @@ IO manager keeps
 Each variant runs ``CLEARLAKE_BENCH_REPEATS`` times (default 5) after one warm-up, in
 rotating order; medians are compared. Target (issue 4): (b) ≤ 1.5 × (a).
 Run: ``uv run python benchmarks/report_overhead.py``; results in
-``benchmarks/results/report_overhead.json``.
+``benchmarks/results/report_overhead.json``. ``--smoke``: (a) and (b) once, no warm-up.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -37,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "5"))
-RESULTS = Path(__file__).parent / "results" / "report_overhead.json"
 TARGET_RATIO = 1.5
 TASK = "arrival_delay"
 CANDIDATE = "flight-delays@1a2b3c4"
@@ -217,7 +215,11 @@ def timed(run: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    from harness import start
+
+    run_ = start("report_overhead", __doc__, argv)
+    repeats = 1 if run_.smoke else REPEATS
     with tempfile.TemporaryDirectory(prefix="clearlake-bench-reports-") as tmp:
         home = Path(tmp)
         comparison_rows = prepare_environment(home)
@@ -226,25 +228,30 @@ def main() -> None:
         variants = {
             "direct_papermill_nbconvert": direct(home / "direct"),
             "dagster_in_process": dagster(in_process=True),
-            "dagster_multiprocess": dagster(in_process=False),
-            "diagnostic_in_process_root_without_load_defs": dagster(
-                in_process=True, root=diagnostic_root
-            ),
         }
+        if not run_.smoke:
+            variants["dagster_multiprocess"] = dagster(in_process=False)
+            variants["diagnostic_in_process_root_without_load_defs"] = dagster(
+                in_process=True, root=diagnostic_root
+            )
         times: dict[str, list[float]] = {name: [] for name in variants}
-        for run in variants.values():
+        for run in variants.values() if not run_.smoke else []:
             run()  # warm-up: imports, kernel spec lookup, first definitions load
         names = list(variants)
-        for round_ in range(REPEATS):
+        for round_ in range(repeats):
             for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
                 times[name].append(timed(variants[name]))
                 print(f"{name}: {times[name][-1]:.2f} s", file=sys.stderr)
-        load_seconds = {
-            "assets.definitions": round(definitions_load_seconds(None), 3),
-            "diagnostic_root_without_load_defs": round(
-                definitions_load_seconds(diagnostic_root), 3
-            ),
-        }
+        load_seconds = (
+            {}
+            if run_.smoke
+            else {
+                "assets.definitions": round(definitions_load_seconds(None), 3),
+                "diagnostic_root_without_load_defs": round(
+                    definitions_load_seconds(diagnostic_root), 3
+                ),
+            }
+        )
     medians = {name: statistics.median(values) for name, values in times.items()}
     base = medians["direct_papermill_nbconvert"]
     result = {
@@ -252,7 +259,7 @@ def main() -> None:
         "description": __doc__.split("\n\n")[0] if __doc__ else "",
         "template": "notebooks/candidate_report.ipynb",
         "comparison_rows": comparison_rows,
-        "repeats": REPEATS,
+        "repeats": repeats,
         "seconds": {name: [round(v, 3) for v in values] for name, values in times.items()},
         "median_seconds": {name: round(v, 3) for name, v in medians.items()},
         "ratios_vs_direct": {
@@ -265,21 +272,18 @@ def main() -> None:
         "meets_target": medians["dagster_in_process"] / base <= TARGET_RATIO,
         "diagnostic_meets_target": (
             medians["diagnostic_in_process_root_without_load_defs"] / base <= TARGET_RATIO
+            if "diagnostic_in_process_root_without_load_defs" in medians
+            else None
         ),
         "notes": (
             "Plain papermill in both: the kernel never imports Dagster (no context is rebuilt "
             "in it); the overhead of (b) is Dagster's run machinery (definitions loads, event "
             "log) plus the provenance lookups and the record/gallery files."
         ),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    result = run_.finish(result)
     print(json.dumps(result["median_seconds"]), json.dumps(result["ratios_vs_direct"]))
+    return result
 
 
 if __name__ == "__main__":

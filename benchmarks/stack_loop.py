@@ -31,7 +31,6 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "stack_loop.json"
 STACK_TESTS = ROOT / "tests" / "stack"
 SENSOR_INTERVAL_SECONDS = 30  # assets/evaluation/automation.py: minimum_interval_seconds
 
@@ -125,8 +124,11 @@ def in_process_run() -> dict[str, Any]:
     return {"commit": key, "total_seconds": round(comparison.timestamp - started, 3)}
 
 
-def main() -> None:
-    load_before = round(os.getloadavg()[0], 2)  # the machine is shared: say how busy it was
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    from harness import start
+
+    # --smoke: the same single commit (the stack's start-up is the cost: no smaller input)
+    run = start("stack_loop", __doc__, argv)
     stack = stack_run()
     print(json.dumps(stack, indent=2), flush=True)
     in_process = in_process_run()
@@ -146,11 +148,10 @@ def main() -> None:
             "verdict_total_seconds_max": round(target, 2),
             "met": total <= target,
         },
-        "load_average_1min": {"before": load_before, "after": round(os.getloadavg()[0], 2)},
     }
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    results = run.finish(results)
     print(json.dumps({k: results[k] for k in ("ratio_stack_over_in_process", "target")}, indent=2))
-    print(f"written {RESULTS}")
+    return results
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ raw but nothing downstream runs on it), nulls in key columns, and for daily tabl
 row count against the trailing days.
 """
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -71,8 +72,13 @@ def partition_metadata(result: Replicated, previous_rows: int | None = None) -> 
 
 
 def check_results(
-    lake_store: store.LakeStore, table: LakeTable, results: Sequence[Replicated]
+    lake_store: store.LakeStore,
+    table: LakeTable,
+    results: Sequence[Replicated],
+    recorded_rows: Mapping[dt.date, int],
 ) -> list[dg.AssetCheckResult]:
+    """The run's checks over the partitions it wrote; the row count compares them with
+    ``recorded_rows`` (what Dagster recorded for the days of their trailing window)."""
     partitions = [r.partition for r in results]
     findings = [
         (
@@ -87,12 +93,16 @@ def check_results(
         ),
     ]
     if table.partitioned:
-        days = [p for p in partitions if p is not None]
+        written = {
+            dt.date.fromisoformat(r.partition): r.written.row_count
+            for r in results
+            if r.partition is not None
+        }
         findings.append(
             (
                 "row_count_vs_trailing_days",
                 dg.AssetCheckSeverity.WARN,
-                checks.row_count_finding(lake_store, table, days),
+                checks.row_count_finding(table, sorted(written), {**recorded_rows, **written}),
             )
         )
     return [
@@ -177,8 +187,12 @@ def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
                 context.log.info(f"{table.name}: {done}/{total} partitions published")
 
         lake_store = lake.store()
-        before = records.recorded_days(context.instance, table, days) if days else {}
-        previous = {d.isoformat(): r.rows for d, r in before.items()}
+        # One indexed lookup of the days and their trailing window (the row-count check's
+        # counts): nothing older is read, however long the table's history.
+        window = checks.trailing_window(days) if days else []
+        recorded = records.recorded_days(context.instance, table, window)
+        wanted = set(days or [])
+        previous = {d.isoformat(): r.rows for d, r in recorded.items() if d in wanted}
         results = replicate.replicate(
             production.database(), lake_store, table, days, progress=progress
         )
@@ -206,7 +220,9 @@ def replication_asset(table: LakeTable) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata=metadata,
             data_version=dg.DataVersion(version),
-            check_results=check_results(lake_store, table, results),
+            check_results=check_results(
+                lake_store, table, results, {d: r.rows for d, r in recorded.items()}
+            ),
         )
 
     return _replicated

@@ -1,17 +1,19 @@
 """Data checks on lake partitions: schema, row-count anomalies, null rates, freshness.
 
-Pure functions over the stored Parquet files; the Dagster asset checks in
-``assets/lake`` turn their findings into ``AssetCheckResult``s.
+Pure functions; the Dagster asset checks in ``assets/lake`` turn their findings into
+``AssetCheckResult``s. Each reads what the checked days need and nothing older: schema and
+nulls open the new partitions only, the row count compares recorded counts (Dagster's
+``dagster/row_count`` of each day, see :func:`trailing_window`) and freshness takes the
+lake's newest day from what was recorded, so a new day costs the same in a one-month and a
+five-year lake.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-
-import pyarrow.parquet as pq
 
 from clearlake.lake.conform import compare
 from clearlake.lake.store import LakeStore, date_partition
@@ -49,28 +51,31 @@ def schema_finding(store: LakeStore, table: LakeTable, partitions: Sequence[str 
     return Finding(True, f"{len(partitions)} partition(s) match the declared schema", {})
 
 
-def row_counts(store: LakeStore, table: LakeTable) -> dict[str, int]:
-    """Row count of every stored day, from Parquet footers (no data read)."""
-    counts = {}
-    for day in store.list_partitions(table.name):
-        with store.fs.open_input_file(_file(store, table, day)) as f:
-            counts[day] = pq.ParquetFile(f).metadata.num_rows
-    return counts
+def trailing_window(days: Iterable[dt.date]) -> list[dt.date]:
+    """The checked days and the ``TRAILING_DAYS`` calendar days before each: every day
+    whose row count :func:`row_count_finding` needs."""
+    window = {d - dt.timedelta(days=i) for d in days for i in range(TRAILING_DAYS + 1)}
+    return sorted(window)
 
 
-def row_count_finding(store: LakeStore, table: LakeTable, days: Sequence[str]) -> Finding:
-    """Each day's row count against the median of the trailing days present in the lake."""
-    counts = row_counts(store, table)
-    ordered = sorted(counts)
+def row_count_finding(
+    table: LakeTable, days: Sequence[dt.date], counts: Mapping[dt.date, int]
+) -> Finding:
+    """Each day's row count against the median of the recorded days among its
+    ``TRAILING_DAYS`` predecessors (``counts`` holds the days of :func:`trailing_window`
+    that exist; a day never replicated is not a zero)."""
     anomalies = {}
     for day in days:
-        index = ordered.index(day)
-        trailing = [counts[d] for d in ordered[max(0, index - TRAILING_DAYS) : index]]
-        if len(trailing) < 3:
+        trailing = [
+            counts[d]
+            for d in (day - dt.timedelta(days=i) for i in range(TRAILING_DAYS, 0, -1))
+            if d in counts
+        ]
+        if len(trailing) < 3 or day not in counts:
             continue
         median = statistics.median(trailing)
         if median and abs(counts[day] - median) / median > ANOMALY_TOLERANCE:
-            anomalies[day] = {"rows": counts[day], "trailing_median": median}
+            anomalies[day.isoformat()] = {"rows": counts[day], "trailing_median": median}
     if anomalies:
         listed = ", ".join(
             f"{d}: {v['rows']} rows vs median {v['trailing_median']}"
@@ -108,10 +113,9 @@ def null_rate_finding(
 def freshness_finding(
     store: LakeStore, table: LakeTable, source_newest: dt.date | None, max_lag_days: int = 1
 ) -> Finding:
-    """The newest lake partition is at most ``max_lag_days`` behind production's newest day."""
-    days = store.list_partitions(table.name)
-    newest = dt.date.fromisoformat(days[-1]) if days else None
-    return lag_finding(table, newest, source_newest, max_lag_days)
+    """The newest lake partition is at most ``max_lag_days`` behind production's newest day
+    (the newest day from the table's manifest: no listing)."""
+    return lag_finding(table, store.newest_day(table.name), source_newest, max_lag_days)
 
 
 def lag_finding(

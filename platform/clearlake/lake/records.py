@@ -82,17 +82,47 @@ def missing_days(
     return [d for d in days if d not in done]
 
 
+NEWEST_WINDOW_DAYS = 8
+"""Days :func:`lake_newest_day` looks at first (doubled while it finds no real day)."""
+
+
 def lake_newest_day(
     instance: dg.DagsterInstance, table: LakeTable, *, source_newest: dt.date | None
 ) -> dt.date | None:
     """The lake's newest real day: the newest materialised day, not counting days published
-    empty before the source had them (a lake's files can run ahead of its source)."""
-    done = materialized_days(instance, table)
-    if source_newest is None:
-        return max(done, default=None)
-    ahead = recorded_days(instance, table, (d for d in done if d >= source_newest))
-    real = done - {d for d, r in ahead.items() if r.ahead_of_source}
-    return max(real, default=None)
+    empty before the source had them (a lake's files can run ahead of its source).
+
+    Never lists every partition: it reads the latest materialisation (one indexed lookup)
+    and the recorded days of a window ending at the later of that day and the source's
+    newest, widened (doubling) only while the window holds no real day — work proportional
+    to the lake's lag, not its history. A day later than both anchors that is not the latest
+    materialisation (the source went back, then an older day was rebuilt) is not seen.
+    """
+    latest = instance.fetch_materializations(dg.AssetRecordsFilter(_key(table)), limit=1)
+    events = [r.event_log_entry.asset_materialization for r in latest.records]
+    partitions = [e.partition for e in events if e is not None and e.partition]
+    anchors = [dt.date.fromisoformat(p) for p in partitions]
+    if source_newest is not None:
+        anchors.append(source_newest)
+    if not anchors:
+        return None
+    end = max(anchors)
+    first = table.first_day or end - dt.timedelta(days=36_600)
+    span = NEWEST_WINDOW_DAYS
+    while True:
+        start = max(first, end - dt.timedelta(days=span - 1))
+        window = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+        found = recorded_days(instance, table, window)
+        real = [
+            d
+            for d, r in found.items()
+            if source_newest is None or d < source_newest or not r.ahead_of_source
+        ]
+        if real:
+            return max(real)
+        if start <= first:
+            return None
+        end, span = start - dt.timedelta(days=1), span * 2
 
 
 def recorded_days(

@@ -1,8 +1,11 @@
 """What the ``lake_health`` template shows for one lake day of any daily tables: volume,
 nulls, schema against the project's declaration, freshness.
 
-Row counts come from Parquet footers (no data read) and schema drift from the lake's own
-``compare``, so a red check and a red report agree about what "drift" means.
+Row counts come from the table's manifest (or a Parquet footer for a day it lacks: no data
+read) and schema drift from the lake's own ``compare``, so a red check and a red report agree
+about what "drift" means. Nothing lists a table's partitions: the trailing days are the
+calendar days before ``day`` that exist and the newest day is the manifest's, so one day's
+report costs the same in a one-month and a five-year lake.
 """
 
 from __future__ import annotations
@@ -32,27 +35,30 @@ def daily_tables() -> list[str]:
 
 
 def row_counts(store: LakeStore, table: str, days: Sequence[str]) -> dict[str, int]:
-    counts = {}
-    for day in days:
-        with store.fs.open_input_file(store.partition_file(table, date_partition(day))) as f:
-            counts[day] = pq.ParquetFile(f).metadata.num_rows
-    return counts
+    manifest = store.manifest(table)
+    return {d: store.row_count(table, dt.date.fromisoformat(d), manifest) for d in days}
 
 
 def latest_day(table: str, store: LakeStore) -> str:
-    days = store.list_partitions(table)
-    if not days:
+    newest = store.newest_day(table)
+    if newest is None:
         raise PartitionNotFoundError(table, "any day")
-    return days[-1]
+    return newest.isoformat()
 
 
 def trailing_days(table: str, day: str, count: int, store: LakeStore) -> list[str]:
-    """Up to ``count`` stored days before ``day`` (the comparison window)."""
-    days = store.list_partitions(table)
-    if day not in days:
+    """The stored days among the ``count`` calendar days before ``day`` (the comparison
+    window; a day never replicated is left out, not counted as zero rows)."""
+    if not store.exists(store.partition_file(table, date_partition(day))):
         raise PartitionNotFoundError(table, day)
-    index = days.index(day)
-    return days[max(0, index - count) : index]
+    manifest = store.manifest(table)
+    start = dt.date.fromisoformat(day)
+    before = [start - dt.timedelta(days=i) for i in range(count, 0, -1)]
+    return [
+        d.isoformat()
+        for d in before
+        if d in manifest.days or store.exists(store.partition_file(table, date_partition(d)))
+    ]
 
 
 def volume(tables: Sequence[str], day: str, count: int, store: LakeStore) -> pd.DataFrame:

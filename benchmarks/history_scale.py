@@ -1,0 +1,349 @@
+"""History scale: the marginal cost of one new lake day and one new commit as history grows.
+
+Issue 21: a team keeps Clearlake for years, so the work of one new day (or commit) must
+not grow with the history behind it. In one run, interleaved so machine load hits every
+size alike, with the history synthesised by ``clearlake.testing.history`` (the files and
+Dagster records real runs write):
+
+(1) **one new day** in a lake of 30 days (the baseline) and of 1,826 days (five years):
+    its replication by the real asset with its checks (schema, key nulls, row count vs the
+    trailing days), the freshness check's lookup and the lake_health computations of the
+    day; CPU seconds per step, and the work counted (files opened, listings, entries
+    listed, Dagster records read). Target: ≤ 1.25× the 30-day lake.
+(2) **one new commit** after histories of 10 (the baseline), 1,000 and 10,000 candidates
+    of one task (the flights example's ``arrival_delay``): the per-commit steps that read
+    the history today, run on the new commit's artefacts — the ``leaderboard`` asset
+    (materialised in process) and ``clearlake candidates --task`` (the CLI, in process).
+    The slope (CPU per 1,000 candidates) of each step is recorded and the steps that still
+    grow are named. Target: ≤ 1.25× at the largest history vs 10.
+
+Not measured here (say so rather than guess): the commit sensor's tick (needs live git
+remotes; issue 21 measured it flat), the gallery and the Data API pages (other work of
+this round changes them; they need synthesised report records this module does not
+write yet). 100,000 candidates do not fit: synthesising costs ~20 ms of CPU each.
+
+Run: ``uv run python benchmarks/history_scale.py`` (~25 min on 2 cores; ``--smoke``: tiny
+sizes, seconds). Results: ``benchmarks/results/history_scale.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import dagster as dg
+from harness import start
+
+from assets.evaluation.leaderboard import leaderboard_asset
+from assets.lake.replication import replication_asset
+from clearlake.lake import checks, records
+from clearlake.lake.tables import LakeTable
+from clearlake.project.load import current_project
+from clearlake.reports import lake_health
+from clearlake.resources import LakeResource, SourceDatabaseResource
+from clearlake.settings import load_settings
+from clearlake.testing import history, work
+
+TARGET_RATIO = 1.25
+FIRST_DAY = dt.date(2019, 1, 1)
+ROWS_PER_DAY = 40
+TASK, REPO = "arrival_delay", "flight-delays"
+
+
+def cpu() -> float:
+    return time.process_time()
+
+
+@contextmanager
+def in_memory_folder(prefix: str) -> Iterator[Path]:
+    """A scratch folder in memory when the machine has one: SQLite's fsync per synthesised
+    record would otherwise dominate the set-up's wall time (not the measured CPU)."""
+    memory = "/dev/shm" if Path("/dev/shm").is_dir() else None
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=memory) as folder:
+        yield Path(folder)
+
+
+# -- (1) one new day --------------------------------------------------------------------
+
+
+@dataclass
+class Lake:
+    days: int
+    root: Path
+    table: LakeTable = field(init=False)
+    instance: dg.DagsterInstance = field(init=False)
+    url: str = field(init=False)
+    next_day: dt.date = field(init=False)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+    work: list[dict[str, Any]] = field(default_factory=list)
+    setup_cpu: float = 0.0
+
+    def __post_init__(self) -> None:
+        began = cpu()
+        self.table = history.events_table(FIRST_DAY)
+        self.url = str(self.root / "lake")
+        (self.root / "dagster").mkdir(parents=True)
+        self.instance = dg.DagsterInstance.local_temp(str(self.root / "dagster"))
+        days = history.days_from(FIRST_DAY, self.days)
+        history.synthesise_lake_days(
+            self.instance, work.counting_store(self.url), self.table, days, rows=ROWS_PER_DAY
+        )
+        self.next_day = days[-1] + dt.timedelta(days=1)
+        self.setup_cpu = round(cpu() - began, 2)
+
+    def new_day(self) -> None:
+        day, table = self.next_day, self.table
+        source = history.source_database(self.root / "source.sqlite", table, [day])
+        asset = replication_asset(table)
+        counted = work.CountingInstance(self.instance)
+        files_before = Counter(work.file_work(self.url))
+
+        def replicate() -> None:
+            result = dg.materialize(
+                [asset],
+                partition_key=day.isoformat(),
+                instance=self.instance,
+                resources={
+                    "lake": work.CountingLakeResource(url=self.url),
+                    "production": SourceDatabaseResource(url=source),
+                },
+            )
+            assert result.success, f"replication of {day} failed"
+
+        def freshness() -> None:
+            instance = cast(dg.DagsterInstance, counted)
+            newest = records.lake_newest_day(instance, table, source_newest=day)
+            assert checks.lag_finding(table, newest, day).passed
+
+        def health() -> None:
+            store = work.counting_store(self.url)
+            lake_health.volume([table.name], day.isoformat(), 7, store)
+            lake_health.null_rates(table.name, day.isoformat(), 7, store)
+            lake_health.freshness([table.name], day.isoformat(), store)
+
+        steps: dict[str, Callable[[], None]] = {
+            "replicate_with_checks": replicate,
+            "freshness_check": freshness,
+            "lake_health": health,
+        }
+        for name, step in steps.items():
+            began = cpu()
+            step()
+            self.cpu.setdefault(name, []).append(cpu() - began)
+        files = Counter(work.file_work(self.url))
+        files.subtract(files_before)
+        self.work.append({"files": dict(files), "dagster_records": dict(counted.counts)})
+        self.next_day += dt.timedelta(days=1)
+
+    def summary(self) -> dict[str, Any]:
+        medians = {k: round(statistics.median(v), 4) for k, v in self.cpu.items()}
+        return {
+            "days": self.days,
+            "setup_cpu_seconds": self.setup_cpu,
+            "cpu_seconds_median": medians,
+            "cpu_seconds_total_median": round(sum(medians.values()), 4),
+            "work_per_new_day": self.work,
+        }
+
+
+def new_day_cost(sizes: tuple[int, int], repeats: int) -> dict[str, Any]:
+    with in_memory_folder("clearlake-history-lake-") as folder:
+        lakes = [Lake(days, folder / f"lake-{days}") for days in sizes]
+        for _ in range(repeats):
+            for lake in lakes:
+                lake.new_day()
+        short, long = (lake.summary() for lake in lakes)
+    ratios = {
+        step: round(long["cpu_seconds_median"][step] / short["cpu_seconds_median"][step], 3)
+        for step in short["cpu_seconds_median"]
+    }
+    total = long["cpu_seconds_total_median"] / short["cpu_seconds_total_median"]
+    same_work = [w for w in long["work_per_new_day"]] == [w for w in short["work_per_new_day"]]
+    return {
+        "lake_small": short,
+        "lake_large": long,
+        "ratio_cpu_by_step": ratios,
+        "ratio_cpu_total": round(total, 3),
+        "same_work_per_new_day": same_work,
+        "target_ratio_max": TARGET_RATIO,
+        "met": total <= TARGET_RATIO and same_work,
+    }
+
+
+# -- (2) one new commit -----------------------------------------------------------------
+
+
+@dataclass
+class CandidateHistory:
+    size: int
+    root: Path
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+    setup_cpu: float = 0.0
+
+    @contextmanager
+    def environment(self) -> Iterator[None]:
+        """This history's home (its lake, reports and Dagster instance), for the steps."""
+        saved = {k: os.environ.get(k) for k in ("CLEARLAKE_HOME", "DAGSTER_HOME")}
+        os.environ["CLEARLAKE_HOME"] = str(self.root / "home")
+        os.environ["DAGSTER_HOME"] = str(self.root / "home" / "dagster")
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def instance(self) -> dg.DagsterInstance:
+        from clearlake.cli.runs import instance
+
+        return instance()
+
+    def setup(self, metric: str) -> None:
+        began = cpu()
+        with self.environment():
+            settings = load_settings()
+            history.synthesise_candidates(
+                self.instance(),
+                work.counting_store(settings.lake_url),
+                task=TASK,
+                repo=REPO,
+                count=self.size,
+                metric=metric,
+            )
+        self.setup_cpu = round(cpu() - began, 2)
+
+    def new_commit(self, metric: str, index: int) -> None:
+        from typer.testing import CliRunner
+
+        from clearlake.cli.main import app
+
+        with self.environment():
+            settings = load_settings()
+            instance = self.instance()
+            history.synthesise_candidates(
+                instance,
+                work.counting_store(settings.lake_url),
+                task=TASK,
+                repo=REPO,
+                count=1,
+                metric=metric,
+                start=self.size + index,
+            )
+            project = current_project(settings)
+
+            def leaderboard() -> None:
+                result = dg.materialize(
+                    [leaderboard_asset(project, TASK)],
+                    instance=instance,
+                    resources={"lake": LakeResource(url=settings.lake_url)},
+                )
+                assert result.success
+
+            def candidates() -> None:
+                outcome = CliRunner().invoke(app, ["candidates", "--task", TASK])
+                assert outcome.exit_code == 0, outcome.output
+
+            for name, step in (("leaderboard", leaderboard), ("candidates_cli", candidates)):
+                began = cpu()
+                step()
+                self.cpu.setdefault(name, []).append(cpu() - began)
+
+    def summary(self) -> dict[str, Any]:
+        medians = {k: round(statistics.median(v), 4) for k, v in self.cpu.items()}
+        return {
+            "candidates": self.size,
+            "setup_cpu_seconds": self.setup_cpu,
+            "cpu_seconds_median": medians,
+        }
+
+
+def new_commit_cost(sizes: list[int], repeats: int) -> dict[str, Any]:
+    with in_memory_folder("clearlake-history-candidates-") as folder:
+        histories = [CandidateHistory(size, folder / f"history-{size}") for size in sizes]
+        with histories[0].environment():
+            metric = current_project(load_settings()).task(TASK).primary
+        for item in histories:
+            item.setup(metric)
+            print(f"{item.size} candidates ready ({item.setup_cpu} s CPU)", file=sys.stderr)
+        for index in range(repeats):
+            for item in histories:
+                item.new_commit(metric, index)
+        summaries = [h.summary() for h in histories]
+    base, top = summaries[0], summaries[-1]
+    steps = list(base["cpu_seconds_median"])
+    ratios = {
+        s: round(top["cpu_seconds_median"][s] / base["cpu_seconds_median"][s], 3) for s in steps
+    }
+    span = (top["candidates"] - base["candidates"]) / 1000
+    slopes = {
+        s: round((top["cpu_seconds_median"][s] - base["cpu_seconds_median"][s]) / span, 4)
+        for s in steps
+    }
+    return {
+        "task": TASK,
+        "histories": summaries,
+        "ratio_cpu_largest_vs_smallest": ratios,
+        "slope_cpu_seconds_per_1000_candidates": slopes,
+        "steps_that_still_grow": sorted(s for s, r in ratios.items() if r > TARGET_RATIO),
+        "target_ratio_max": TARGET_RATIO,
+        "met": all(r <= TARGET_RATIO for r in ratios.values()),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="new days/commits per size")
+    run = start("history_scale", __doc__, argv, parser)
+    if run.smoke:
+        lake_sizes, candidate_sizes, repeats = (3, 12), [2, 5], 1
+    else:
+        lake_sizes, candidate_sizes, repeats = (30, 1826), [10, 1000, 10000], run.extra.repeats
+    started = time.perf_counter()
+    days = new_day_cost(lake_sizes, repeats)
+    print(f"new day: {days['ratio_cpu_total']}x", file=sys.stderr, flush=True)
+    commits = new_commit_cost(candidate_sizes, repeats)
+    result = {
+        "benchmark": "history_scale",
+        "description": (__doc__ or "").splitlines()[0],
+        "method": {
+            "history": "synthesised by clearlake.testing.history (files + Dagster records as "
+            "real runs write them)",
+            "lake_days": list(lake_sizes),
+            "candidates": candidate_sizes,
+            "repeats_interleaved": repeats,
+            "measured": "process CPU seconds of each step, in process (median of repeats)",
+        },
+        "new_day": days,
+        "new_commit": commits,
+        "not_measured": [
+            "commit sensor tick (needs live git remotes)",
+            "gallery update and Data API commit page (need synthesised report records)",
+            "100,000 candidates (synthesis ~20 ms CPU per candidate)",
+        ],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return run.finish(result)
+
+
+if __name__ == "__main__":
+    outcome = main()
+    print(
+        {
+            "new_day_ratio": outcome["new_day"]["ratio_cpu_total"],
+            "new_commit_ratios": outcome["new_commit"]["ratio_cpu_largest_vs_smallest"],
+            "machine": outcome["machine"],
+        }
+    )
