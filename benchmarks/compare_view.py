@@ -10,11 +10,13 @@ the home given as the first argument): B = the regressing commit, A = its gated 
   (the asset the gate runs; its baseline's seed spread is cached by the demo, as in steady
   state).
 
-Target: page ≤ 1× the asset. Run: ``uv run python benchmarks/compare_view.py [HOME]``.
+Target: page ≤ 1× the asset. Run: ``uv run python benchmarks/compare_view.py [HOME]``
+(``--smoke``: one repeat, written only to ``--out``; the demo it needs is still built).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -23,15 +25,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "compare_view.json"
+from harness import start
+
 TASK = "arrival_delay"
 REPEATS = 3
 
 
-def main() -> None:
-    home = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()) / "home"
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/compare_view.py", description=(__doc__ or "").strip().splitlines()[0]
+    )
+    parser.add_argument("home", nargs="?", type=Path, help="a CLEARLAKE_HOME the demo filled")
+    run = start("compare_view", __doc__, argv, parser)
+    home = run.extra.home or Path(tempfile.mkdtemp()) / "home"
+    repeats = 1 if run.smoke else REPEATS
     os.environ["CLEARLAKE_HOME"] = str(home)
     if not (home / "lake").exists():
         subprocess.run([sys.executable, "-m", "clearlake.cli.main", "demo"], check=True)
@@ -57,7 +66,6 @@ def main() -> None:
     b = blocked[0].candidate
     a = str(blocked[0].baseline)
     paths = compare.ResultPaths(names.predictions_key(TASK).path, names.comparison_key(TASK).path)
-    load = [round(x, 2) for x in os.getloadavg()]
 
     def page() -> float:
         started = time.perf_counter()
@@ -84,8 +92,8 @@ def main() -> None:
 
     page()  # warm imports and caches on both sides alike
     asset()
-    pages = [page() for _ in range(REPEATS)]
-    assets = [asset() for _ in range(REPEATS)]
+    pages = [page() for _ in range(repeats)]
+    assets = [asset() for _ in range(repeats)]
     result = compare.compare_candidates(
         project=project, settings=settings, store=store, task_name=TASK, a=a, b=b, paths=paths,
         instance=instance,
@@ -103,14 +111,10 @@ def main() -> None:
         "comparison_asset_median": round(statistics.median(assets), 3),
         "ratio_page_to_asset": ratio,
         "target_ratio": 1.0,
-        "load_average_before": load,
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "cpus": os.cpu_count(),
     }
     figures["meets_target"] = ratio <= 1.0
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-    print(json.dumps(figures, indent=2))
+    return run.finish(figures)
 
 
 if __name__ == "__main__":
-    main()
+    print(json.dumps(main(), indent=2))
