@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import typer
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from clearlake.lake import drops
-from clearlake.project.load import current_project
+import typer
+
+from clearlake.cli.output import JsonOption, Listing, make_console
 from clearlake.settings import load_settings
 
-console = Console()
+if TYPE_CHECKING:
+    from clearlake.lake.drops import DropZone
+
+console = make_console()
 drops_app = typer.Typer(help="The drop zone: folders where scientists drop files to ingest.")
 
 
-def project_zones() -> dict[str, drops.DropZone]:
+def project_zones() -> dict[str, DropZone]:
     """The drop zones the project declares (``drops:`` in its clearlake.yaml)."""
+    from clearlake.lake import drops
+    from clearlake.project.load import current_project
+
     project = current_project(load_settings())
     return drops.drop_zones(
         {name: zone.model_dump() for name, zone in project.config.drops.items()},
@@ -33,12 +38,13 @@ def init() -> None:
 
 
 @drops_app.command("status")
-def status() -> None:
+def status(as_json: JsonOption = False) -> None:
     """Files being written, waiting, ingested, duplicate and quarantined per dataset."""
+    from clearlake.lake import drops
+
     root = load_settings().drop_root
-    view = Table("dataset", "writing", "waiting", "ingested", "duplicates", "quarantined", "folder")
-    view.columns[0].no_wrap = True
-    view.columns[-1].overflow = "fold"
+    columns = ["dataset", "writing", "waiting", "ingested", "duplicates", "quarantined", "folder"]
+    view = Listing(columns, wide=("folder",))
     for name in project_zones():
         folder = drops.zone_folder(root, name)
         writing = len(list(folder.glob(f"*{drops.IN_PROGRESS_SUFFIX}")))
@@ -47,9 +53,5 @@ def status() -> None:
             len([p for p in (folder / sub).glob("*") if not p.name.endswith(".reason.txt")])
             for sub in (drops.INGESTED, drops.DUPLICATES, drops.QUARANTINE)
         ]
-        view.add_row(name, str(writing), str(waiting), *map(str, counts), str(folder))
-    console.print(view)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(drops_app, name="drops")
+        view.add(dict(zip(columns, [name, writing, waiting, *counts, str(folder)], strict=True)))
+    view.show(as_json=as_json)

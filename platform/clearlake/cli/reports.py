@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from clearlake import names
+from clearlake.cli.output import JsonOption, Listing, make_console
 from clearlake.errors import ClearlakeError
 from clearlake.settings import load_settings
 
-console = Console()
+console = make_console()
 reports_app = typer.Typer(help="Report notebooks: what exists, where, and trying a template.")
 
 
@@ -31,6 +29,7 @@ def _value(text: str) -> Any:
 def list_reports(
     template: Annotated[str | None, typer.Option(help="Only this template.")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Only failed reports.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Every stored report: template, partition, status, verdict and page."""
     from clearlake.reports.execute import read_records
@@ -41,20 +40,22 @@ def list_reports(
         for r in read_records(root)
         if (template is None or r.template == template) and (not failed or r.status == "failed")
     ]
-    if not records:
-        console.print(f"No reports under {root}: materialise reports/* in Dagster first.")
+    if not records and not as_json:
+        typer.echo(f"No reports under {root}: materialise reports/* in Dagster first.", err=True)
         return
-    table = Table("template", "partition", "status", "verdict", "made", "page")
+    view = Listing(["template", "partition", "status", "verdict", "made", "page"], wide=("page",))
     for r in records:
-        table.add_row(
-            r.template,
-            r.partition or "",
-            r.status,
-            r.summary.get("verdict", ""),
-            r.created_at,
-            str(root / r.html),
+        view.add(
+            {
+                "template": r.template,
+                "partition": r.partition,
+                "status": r.status,
+                "verdict": r.summary.get("verdict"),
+                "made": r.created_at,
+                "page": str(root / r.html),
+            }
         )
-    console.print(table)
+    view.show(as_json=as_json)
 
 
 @reports_app.command("open")
@@ -95,6 +96,7 @@ def run_report(
 
     A candidate template gets its task's ``inputs`` from ``-p task=<task>``.
     """
+    from clearlake import names
     from clearlake.project.load import current_project
     from clearlake.reports.execute import run_template
     from clearlake.reports.templates import TemplateError, discover, template_folders
@@ -131,7 +133,3 @@ def gallery() -> None:
 
     built = build_gallery(load_settings().reports_root)
     console.print(f"{built.index} ({built.reports} reports, {len(built.commit_pages)} commits)")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(reports_app, name="reports")

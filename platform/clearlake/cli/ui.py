@@ -12,11 +12,8 @@ import sys
 import threading
 from typing import Annotated
 
-import dagster as dg
 import typer
 
-from clearlake.cli.runs import sweep
-from clearlake.config_reload import ConfigWatcher, reload_location
 from clearlake.settings import PROJECT_ROOT, ensure_dagster_home, load_settings
 
 
@@ -29,6 +26,11 @@ def ui(
     Edits of the project's clearlake.yaml (and its feature SQL) are reloaded into the UI;
     an invalid edit prints its error and the UI keeps the previous definitions.
     """
+    import dagster as dg
+
+    from clearlake.cli.runs import sweep
+    from clearlake.config_reload import ConfigWatcher, reload_location
+
     settings = load_settings()
     home = ensure_dagster_home(settings)
     sweep(dg.DagsterInstance.get())  # before the daemon: no ghost run holds the queue
@@ -46,7 +48,3 @@ def ui(
     finally:
         stop.set()
     raise typer.Exit(code)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("ui")(ui)
