@@ -67,7 +67,7 @@ def test_every_command_help_imports_no_heavy_library(tmp_path: Path) -> None:
         for path in paths:
             result = CliRunner().invoke(app, [*path, "--help"])
             assert result.exit_code == 0, (path, result.output)
-        print(len(paths))
+        print(" ".join("/".join(p) for p in paths))
         print(" ".join(sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))))
         """
     ).replace("HEAVY", repr(HEAVY))
@@ -76,8 +76,9 @@ def test_every_command_help_imports_no_heavy_library(tmp_path: Path) -> None:
         [sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    count, heavy = [*result.stdout.splitlines(), ""][:2]
-    assert int(count) >= 30  # every command group was walked
+    walked, heavy = [*result.stdout.splitlines(), ""][:2]
+    for path in ("candidates", "gate/calibrate", "api/token/issue", "lake/days", "reports/list"):
+        assert path in walked.split(), walked  # groups stay groups, even of one command
     assert heavy == "", f"help imported {heavy}: import it inside the command function"
 
 

@@ -44,6 +44,11 @@ def calibrate(
     settings = load_settings()
     project = current_project(settings)
     config = project.task(task)
+    if champion is not None and project.task_of(champion.partition("@")[0]) != task:
+        raise ClearlakeError(
+            f"Champion {champion} is not a candidate of task {task}: its repository is "
+            f"evaluated on task {project.task_of(champion.partition('@')[0])}."
+        )
     store = LakeStore(settings.lake_url)
     chosen = calibration.choose_champion(
         store,

@@ -49,17 +49,22 @@ SUPPORT_MODULES = frozenset({"main", "output", "runs"})
 
 
 def load_command(name: str, target: str) -> Any:
-    """Import ``module:attribute`` and make it the Click command ``name``."""
+    """Import ``module:attribute`` and make it the Click command ``name``, exactly as
+    ``app.command(name)`` or ``app.add_typer(found, name=name)`` would have."""
     module_name, _, attribute = target.partition(":")
     found = getattr(importlib.import_module(module_name), attribute)
+    holder = typer.Typer()
+    holder.callback()(_no_options)  # a group, even around a single command
     if isinstance(found, typer.Typer):
-        command = typer.main.get_command(found)
+        holder.add_typer(found, name=name)
     else:
-        single = typer.Typer()
-        single.command(name)(found)
-        command = typer.main.get_command(single)
-    command.name = name
-    return command
+        holder.command(name)(found)
+    group = typer.main.get_command(holder)
+    return group.commands[name]  # type: ignore[attr-defined]
+
+
+def _no_options() -> None:
+    pass
 
 
 class LazyCommands(TyperGroup):

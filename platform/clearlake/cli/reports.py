@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import webbrowser
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from clearlake.cli.output import JsonOption, Listing, make_console
 from clearlake.errors import ClearlakeError
-from clearlake.settings import load_settings
+from clearlake.settings import ENV_VARS, load_settings
+
+if TYPE_CHECKING:
+    from clearlake.reports.templates import Template
 
 console = make_console()
 reports_app = typer.Typer(help="Report notebooks: what exists, where, and trying a template.")
@@ -25,6 +29,20 @@ def _value(text: str) -> Any:
         return text
 
 
+def known_template(template: str) -> Template:
+    """The project's or the platform's template ``template``; an unknown name is an error
+    naming the known ones."""
+    from clearlake.project.load import current_project
+    from clearlake.reports.templates import TemplateError, discover, template_folders
+
+    templates = {t.name: t for t in discover(template_folders(current_project(load_settings())))}
+    if template not in templates:
+        raise TemplateError(
+            template, f"no such template; known templates: {', '.join(sorted(templates))}."
+        )
+    return templates[template]
+
+
 @reports_app.command("list")
 def list_reports(
     template: Annotated[str | None, typer.Option(help="Only this template.")] = None,
@@ -34,6 +52,8 @@ def list_reports(
     """Every stored report: template, partition, status, verdict and page."""
     from clearlake.reports.execute import read_records
 
+    if template is not None:
+        known_template(template)
     root = load_settings().reports_root
     records = [
         r
@@ -68,6 +88,7 @@ def open_report(
     """Print where a report is (file and URL); optionally open it."""
     from clearlake.reports.execute import ReportPaths, report_url
 
+    known_template(template)
     settings = load_settings()
     paths = ReportPaths(settings.reports_root, template, partition)
     target = paths.notebook if notebook else paths.html
@@ -97,9 +118,7 @@ def run_report(
     A candidate template gets its task's ``inputs`` from ``-p task=<task>``.
     """
     from clearlake import names
-    from clearlake.project.load import current_project
     from clearlake.reports.execute import run_template
-    from clearlake.reports.templates import TemplateError, discover, template_folders
 
     values = {}
     for item in parameter or []:
@@ -110,15 +129,13 @@ def run_report(
             )
         values[name.strip()] = _value(text)
     settings = load_settings()
-    templates = {t.name: t for t in discover(template_folders(current_project(settings)))}
-    if template not in templates:
-        raise TemplateError(
-            template, f"no such template; known templates: {', '.join(sorted(templates))}."
-        )
-    chosen = templates[template]
+    chosen = known_template(template)
     if chosen.scope == "candidate" and "task" in values and "inputs" not in values:
         values["inputs"] = names.task_report_inputs(str(values["task"]))
     directory = output or settings.home / "scratch"
+    # The kernel runs in the template's folder: without this, a default (relative)
+    # CLEARLAKE_HOME would point it at an empty ./.clearlake there (it read 0 rows).
+    os.environ[ENV_VARS["home"]] = str(settings.home)
     with console.status(f"running {template}"):
         record = run_template(chosen, values, output_dir=directory)
     console.print(f"{directory / record.html}\n{directory / record.notebook}")
