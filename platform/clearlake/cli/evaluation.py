@@ -246,10 +246,15 @@ def leaderboard(
             }
             every.add(entry)
             board.add({**entry, "95% CI": f"{entry['ci_low']:.4g}–{entry['ci_high']:.4g}"})
+        notes = [f"minimum effects: {_min_effects(config)}"]
+        notes.append(f"plot: {plot_path(settings.reports_root, name)}")
         if not plain:
             board.show(out=out)
-            out.print(f"minimum effects: {_min_effects(config)}", markup=False)
-            out.print(f"plot: {plot_path(settings.reports_root, name)}", markup=False)
+            for note in notes:
+                out.print(note, markup=False, highlight=False)
+        elif not as_json:  # piped: the rows alone on stdout
+            for note in notes:
+                typer.echo(f"{name}: {note}", err=True)
     if len(missing) == len(tasks):
         raise UnknownSubgroupError(" ".join(missing))
     if plain:
@@ -430,7 +435,8 @@ def _min_effects(config: Any) -> str:
 
 
 def _failure(instance: dg.DagsterInstance, run_id: str) -> str:
-    """The first line of our own error in a failed run (what went wrong, briefly)."""
+    """The first line of our own error in a failed run (what went wrong, briefly), with its
+    last line when the first only announces it."""
     import dagster as dg
 
     for record in instance.get_records_for_run(
@@ -441,5 +447,9 @@ def _failure(instance: dg.DagsterInstance, run_id: str) -> str:
         while error is not None and error.cause is not None:
             error = error.cause
         if error is not None:
-            return error.message.strip().splitlines()[0].split(": ", 1)[-1]
+            lines = [line.strip() for line in error.message.strip().splitlines() if line.strip()]
+            first = lines[0].split(": ", 1)[-1]
+            if first.endswith(":") and len(lines) > 1:  # "Last lines of its output:" → the last
+                first += " " + lines[-1]
+            return first
     return "failed"

@@ -44,10 +44,11 @@ def calibrate(
     settings = load_settings()
     project = current_project(settings)
     config = project.task(task)
-    if champion is not None and project.task_of(champion.partition("@")[0]) != task:
+    repo = (champion or "").partition("@")[0]
+    if any(r.name == repo for r in project.config.repositories) and project.task_of(repo) != task:
         raise ClearlakeError(
-            f"Champion {champion} is not a candidate of task {task}: its repository is "
-            f"evaluated on task {project.task_of(champion.partition('@')[0])}."
+            f"Champion {champion} is not a candidate of task {task}: repository {repo} is "
+            f"evaluated on task {project.task_of(repo)}."
         )
     store = LakeStore(settings.lake_url)
     chosen = calibration.choose_champion(

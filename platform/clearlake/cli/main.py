@@ -14,6 +14,7 @@ import difflib
 import importlib
 import logging
 import pkgutil
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -86,28 +87,6 @@ class LazyCommands(TyperGroup):
             ctx.fail(f"No such command {args[0]!r}.{hint}")
         return super().resolve_command(ctx, args)
 
-    def invoke(self, ctx: Any) -> Any:
-        """A ClearlakeError prints its message (no stack trace) and exits 2; so does an
-        unusable storage. ``--debug`` re-raises instead, with the traceback.
-
-        Usage errors (unknown option, missing command) are Click's: it prints them with
-        the help hint and exits 2 itself.
-        """
-        try:
-            return super().invoke(ctx)
-        except ClearlakeError as exc:
-            if ctx.params.get("debug"):
-                raise
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(2) from None
-        except BrokenPipeError:  # `clearlake … | head`: Click ends quietly
-            raise
-        except OSError as exc:  # storage the settings name is unusable: a user's fix
-            if ctx.params.get("debug"):
-                raise
-            typer.secho(f"error: {storage_problem(exc)}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(2) from None
-
 
 def _warnings_to_log() -> None:
     """Framework warnings (Dagster's Beta/Preview notices…) go to a log file, not the terminal.
@@ -152,6 +131,12 @@ def clearlake(
 ) -> None:
     """The options every command takes (the help is above: Typer would keep this
     docstring's line breaks)."""
+    global _debug
+    _debug = debug
+
+
+_debug = False
+"""``--debug`` was given: :func:`main` re-raises errors instead of printing one line."""
 
 
 def _unlisted_command_modules() -> list[str]:
@@ -172,8 +157,25 @@ for _name in _unlisted_command_modules():
 
 
 def main() -> None:
-    """Run the CLI (the ``clearlake`` script)."""
-    app()
+    """Run the CLI; a ClearlakeError prints its message (no stack trace) and exits 2, and so
+    does an unusable storage; ``--debug`` re-raises instead, with the traceback.
+
+    Click's standalone mode prints usage errors (unknown option, missing command) with
+    the help hint and exits 2 itself; typer vendors its own copy of click, so those
+    errors are not ``click.ClickException`` and must not be caught here.
+    """
+    try:
+        app()
+    except ClearlakeError as exc:
+        if _debug:
+            raise
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except OSError as exc:  # storage the settings name is unusable: a user's fix, not a bug
+        if _debug:
+            raise
+        typer.secho(f"error: {storage_problem(exc)}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
 
 
 def storage_problem(exc: OSError) -> str:

@@ -135,9 +135,16 @@ def run_report(
     directory = output or settings.home / "scratch"
     # The kernel runs in the template's folder: without this, a default (relative)
     # CLEARLAKE_HOME would point it at an empty ./.clearlake there (it read 0 rows).
+    before = os.environ.get(ENV_VARS["home"])
     os.environ[ENV_VARS["home"]] = str(settings.home)
-    with console.status(f"running {template}"):
-        record = run_template(chosen, values, output_dir=directory)
+    try:
+        with console.status(f"running {template}"):
+            record = run_template(chosen, values, output_dir=directory)
+    finally:
+        if before is None:
+            del os.environ[ENV_VARS["home"]]
+        else:
+            os.environ[ENV_VARS["home"]] = before
     console.print(f"{directory / record.html}\n{directory / record.notebook}")
     for name, value in record.summary.items():
         console.print(f"  {name}: {value}")
