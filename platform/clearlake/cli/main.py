@@ -10,11 +10,9 @@ tests/cli/test_startup.py fails if a heavy library creeps back into a help path.
 
 from __future__ import annotations
 
-import difflib
 import importlib
-import logging
-import pkgutil
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -82,6 +80,8 @@ class LazyCommands(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         known = self.list_commands(ctx)
         if args and not args[0].startswith("-") and args[0] not in known:
+            import difflib
+
             close = difflib.get_close_matches(args[0], known, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             ctx.fail(f"No such command {args[0]!r}.{hint}")
@@ -94,6 +94,8 @@ def _warnings_to_log() -> None:
     Normal command output shows Clearlake's own messages only; the log is under
     CLEARLAKE_HOME/logs/warnings.log for whoever wants them.
     """
+    import logging
+
     logging.captureWarnings(True)
     logger = logging.getLogger("py.warnings")
     logger.propagate = False
@@ -104,8 +106,6 @@ def _warnings_to_log() -> None:
     except (OSError, ClearlakeError):
         logger.addHandler(logging.NullHandler())
 
-
-_warnings_to_log()  # before any command module imports Dagster
 
 app = typer.Typer(
     name="clearlake",
@@ -133,6 +133,7 @@ def clearlake(
     docstring's line breaks)."""
     global _debug
     _debug = debug
+    _warnings_to_log()  # before the command runs, and with it Dagster's imports
 
 
 _debug = False
@@ -143,10 +144,11 @@ def _unlisted_command_modules() -> list[str]:
     """Modules of this package with a ``register(app)`` but no entry in ``COMMANDS``: still
     loaded (eagerly, so their commands work) until they are listed there."""
     listed = {target.partition(":")[0].rsplit(".", 1)[-1] for target in COMMANDS.values()}
+    folder = Path(cli_package.__file__).parent
     return sorted(
-        m.name
-        for m in pkgutil.iter_modules(cli_package.__path__)
-        if m.name not in listed and m.name not in SUPPORT_MODULES
+        path.stem
+        for path in folder.glob("*.py")
+        if path.stem not in listed and path.stem not in SUPPORT_MODULES | {"__init__"}
     )
 
 
