@@ -98,6 +98,8 @@ def _warnings_to_log() -> None:
 
     logging.captureWarnings(True)
     logger = logging.getLogger("py.warnings")
+    if logger.handlers:  # set once per process (CliRunner invokes many times)
+        return
     logger.propagate = False
     try:
         folder = load_settings().home / "logs"
