@@ -31,7 +31,7 @@ def test_shorten_cuts_at_a_word_boundary(text: str, limit: int, shown: str) -> N
 def listing() -> Listing:
     view = Listing(["name", "value", "note"], shown={"note": 10})
     view.add({"name": "a", "value": 0.123456, "note": "x" * 500})
-    view.add({"name": "b", "value": None, "note": "two\nlines"})
+    view.add({"name": "b", "value": float("nan"), "note": "two\nlines"})
     return view
 
 

@@ -58,8 +58,9 @@ class Listing:
         self.rows.append(dict(row))
 
     def show(self, *, as_json: bool = False, out: Console | None = None) -> None:
-        if as_json:
-            typer.echo(json.dumps(self.rows, indent=2, default=str))
+        if as_json:  # NaN is not JSON: a missing value is null
+            rows = [{k: None if missing(v) else v for k, v in row.items()} for row in self.rows]
+            typer.echo(json.dumps(rows, indent=2, default=str))
             return
         if not sys.stdout.isatty():
             typer.echo("\t".join(self.columns))
@@ -85,8 +86,16 @@ class Listing:
         (out or make_console()).print(table)
 
 
+def missing(value: Any) -> bool:
+    """None, NaN, NaT or pandas' NA (whose comparisons refuse to be booleans)."""
+    try:
+        return value is None or bool(value != value)
+    except (TypeError, ValueError):
+        return True
+
+
 def _plain(value: Any) -> str:
-    if value is None:
+    if missing(value):  # an empty cell
         return ""
     if isinstance(value, float):
         return f"{value:.4g}"
