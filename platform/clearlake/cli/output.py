@@ -8,6 +8,7 @@ array of objects whose values keep their types (numbers stay numbers).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -100,3 +101,10 @@ def _plain(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return " ".join(str(value).split())  # one line per row, whatever a cell holds
+
+
+def minutes(when: Any) -> str | None:
+    """A commit time in UTC to the minute (None for a missing one, NaT included)."""
+    if when is None or when != when:
+        return None
+    return str(when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M"))
