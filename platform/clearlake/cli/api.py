@@ -163,7 +163,3 @@ def check_policy(
         f"{len(findings)} protected column(s) inferable from clear columns "
         f"(measured on the lake's newest {SAMPLE_DAYS} days)."
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(api_app, name="api")

@@ -8,11 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from clearlake import build as building
-from clearlake.lake import reader
-from clearlake.lake.source import SourceDatabase
-from clearlake.lake.store import LakeStore
-from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
 console = Console()
@@ -36,7 +31,12 @@ def build(
     second call finds nothing to do. New days after that flow by themselves while the
     Dagster daemon runs (`clearlake ui`).
     """
+    from clearlake import build as building
     from clearlake.cli.runs import instance, load_definitions
+    from clearlake.lake import reader
+    from clearlake.lake.source import SourceDatabase
+    from clearlake.lake.store import LakeStore
+    from clearlake.project.load import current_project
 
     settings = load_settings()
     started = time.monotonic()
@@ -69,7 +69,3 @@ def build(
         f"{time.monotonic() - started:.0f} s, each a run in the local instance "
         "(`clearlake ui`). New days now flow by themselves while the daemon runs."
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("build")(build)

@@ -152,7 +152,3 @@ def _flip_line(row: dict[Any, Any]) -> str:
         f"  {row['row_id']}  actual {_num(row['actual'])}  loss A {_num(row['loss_a'])} -> "
         f"B {_num(row['loss_b'])} (+{_num(row['change'])})  " + " ".join(cells)
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("compare")(compare)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from clearlake.project import Project, load_project
-from clearlake.project.load import ProjectError
+from clearlake.cli.output import make_console
 from clearlake.settings import Settings, load_settings
 
-console = Console()
+if TYPE_CHECKING:
+    from clearlake.project import Project
+
+console = make_console()
 config_app = typer.Typer(help="The project configuration (CLEARLAKE_CONFIG).")
 
 
@@ -32,6 +33,8 @@ def check(
     ] = True,
 ) -> None:
     """Validate the configuration; print its tables, features, tasks and repositories."""
+    from clearlake.project import load_project
+
     settings = load_settings()
     project = load_project(path or settings.config_path)
     if repositories:
@@ -45,6 +48,7 @@ def check_entrypoints(project: Project, settings: Settings) -> None:
     """An entrypoint that cannot be imported at its branch head is a configuration error;
     a repository that cannot be read yet (not created, offline) is only a warning."""
     from clearlake.evaluation.entrypoints import check_entrypoint
+    from clearlake.project.load import ProjectError
 
     for index, repo in enumerate(project.config.repositories):
         found = check_entrypoint(project, repo.name, settings)
@@ -69,6 +73,7 @@ def reload(
 ) -> None:
     """Validate the configuration, then reload it into a running Dagster UI."""
     from clearlake.config_reload import RELOADED, reload_location
+    from clearlake.project import load_project
 
     load_project(load_settings().config_path)  # an invalid edit is refused, not loaded
     reload_location(host, port)
@@ -109,7 +114,3 @@ def describe(project: Project) -> list[Table]:
     for repo in config.repositories:
         repositories.add_row(repo.name, project.task_of(repo.name), repo.location, repo.entrypoint)
     return [t for t in (sources, features, tasks, repositories) if t.row_count]
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(config_app, name="config")

@@ -39,7 +39,3 @@ def demo() -> None:
         "(Dagster UI), `uv run clearlake why evaluation/<task>/candidate_comparison "
         "--partition KEY`."
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)

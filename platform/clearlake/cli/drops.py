@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from clearlake.lake import drops
-from clearlake.project.load import current_project
+from clearlake.cli.output import JsonOption, Listing, make_console
 from clearlake.settings import load_settings
 
-console = Console()
+if TYPE_CHECKING:
+    from clearlake.lake.drops import DropZone
+
+console = make_console()
 drops_app = typer.Typer(help="The drop zone: folders where scientists drop files to ingest.")
 
 
-def project_zones() -> dict[str, drops.DropZone]:
+def project_zones() -> dict[str, DropZone]:
     """The drop zones the project declares (``drops:`` in its clearlake.yaml)."""
+    from clearlake.lake import drops
+    from clearlake.project.load import current_project
+
     project = current_project(load_settings())
     return drops.drop_zones(
         {name: zone.model_dump() for name, zone in project.config.drops.items()},
@@ -37,12 +41,13 @@ def init() -> None:
 
 
 @drops_app.command("status")
-def status() -> None:
+def status(as_json: JsonOption = False) -> None:
     """Files being written, waiting, ingested, duplicate and quarantined per dataset."""
+    from clearlake.lake import drops
+
     root = load_settings().drop_root
-    view = Table("dataset", "writing", "waiting", "ingested", "duplicates", "quarantined", "folder")
-    view.columns[0].no_wrap = True
-    view.columns[-1].overflow = "fold"
+    columns = ["dataset", "writing", "waiting", "ingested", "duplicates", "quarantined", "folder"]
+    view = Listing(columns, wide=("folder",))
     for name in project_zones():
         folder = drops.zone_folder(root, name)
         writing = len([e for e in folder.entries() if e.name.endswith(drops.IN_PROGRESS_SUFFIX)])
@@ -51,9 +56,5 @@ def status() -> None:
             len([e for e in folder.entries(sub) if not e.name.endswith(drops.REASON_SUFFIX)])
             for sub in (drops.INGESTED, drops.DUPLICATES, drops.QUARANTINE)
         ]
-        view.add_row(name, str(writing), str(waiting), *map(str, counts), folder.display)
-    console.print(view)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(drops_app, name="drops")
+        view.add(dict(zip(columns, [name, writing, waiting, *counts, folder.display], strict=True)))
+    view.show(as_json=as_json)

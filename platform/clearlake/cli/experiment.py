@@ -6,15 +6,12 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from clearlake import names
-from clearlake.lake.store import LakeStore
-from clearlake.project.load import current_project
+from clearlake.cli.output import JsonOption, Listing, make_console
 from clearlake.settings import load_settings
 
-console = Console()
+console = make_console()
 experiment_app = typer.Typer(
     help="Self-serve experiments: parameter sweeps with resource profiles."
 )
@@ -41,7 +38,10 @@ def run(
     dry_run: Annotated[bool, typer.Option(help="Show what would run; launch nothing.")] = False,
 ) -> None:
     """Evaluate REF of REPO for every parameter combination, each run in its own pod."""
+    from clearlake import names
     from clearlake.experiments.launch import launch_experiment, plan_experiment
+    from clearlake.lake.store import LakeStore
+    from clearlake.project.load import current_project
 
     settings = load_settings()
     plan = plan_experiment(
@@ -77,18 +77,23 @@ def run(
 
 
 @experiment_app.command("profiles")
-def profiles() -> None:
+def profiles(as_json: JsonOption = False) -> None:
     """The resource profiles experiments may use."""
     from clearlake.experiments.profiles import project_profiles
 
-    view = Table("profile", "cpu (request/limit)", "memory (request/limit)", "gpu", "for")
+    view = Listing(
+        ["profile", "cpu", "memory", "gpu", "for"],
+        title="Resource profiles (cpu and memory: request/limit)",
+        wide=("for",),
+    )
     for name, p in project_profiles(load_settings()).items():
-        view.add_row(
-            name, f"{p.cpu.request}/{p.cpu.limit}", f"{p.memory.request}/{p.memory.limit}",
-            str(p.gpu), p.description,
-        )  # fmt: skip
-    console.print(view)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(experiment_app, name="experiment")
+        view.add(
+            {
+                "profile": name,
+                "cpu": f"{p.cpu.request}/{p.cpu.limit}",
+                "memory": f"{p.memory.request}/{p.memory.limit}",
+                "gpu": p.gpu,
+                "for": p.description,
+            }
+        )
+    view.show(as_json=as_json)

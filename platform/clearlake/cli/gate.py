@@ -5,18 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from clearlake import names
+from clearlake.cli.output import make_console
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation import calibration
-from clearlake.lake.store import LakeStore
-from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
-console = Console(width=160)
+console = make_console()
 gate_app = typer.Typer(help="The regression gate: measure how far it can be trusted.")
 
 
@@ -39,11 +35,21 @@ def calibrate(
     resamples, through a Dagster run of evaluation/<task>/gate_calibration (the gate's own
     code). Prints and records the false-alarm rate and each subgroup's minimum detectable
     effect; the gallery shows them next to the task."""
+    from clearlake import names
     from clearlake.cli.runs import failure_message, materialize
+    from clearlake.evaluation import calibration
+    from clearlake.lake.store import LakeStore
+    from clearlake.project.load import current_project
 
     settings = load_settings()
     project = current_project(settings)
     config = project.task(task)
+    repo = (champion or "").partition("@")[0]
+    if any(r.name == repo for r in project.config.repositories) and project.task_of(repo) != task:
+        raise ClearlakeError(
+            f"Champion {champion} is not a candidate of task {task}: repository {repo} is "
+            f"evaluated on task {project.task_of(repo)}."
+        )
     store = LakeStore(settings.lake_url)
     chosen = calibration.choose_champion(
         store,
@@ -82,7 +88,3 @@ def calibrate(
         highlight=False,
         soft_wrap=True,
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(gate_app, name="gate")

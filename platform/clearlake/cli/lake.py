@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
-from clearlake.errors import ClearlakeError, EmptyTableError, SourceUnavailableError
-from clearlake.lake import reader
-from clearlake.lake.infer import declaration, infer_source
-from clearlake.lake.records import RecordedDay, materialized_days, missing_days, recorded_days
-from clearlake.lake.replicate import check_day_range
-from clearlake.lake.source import SourceDatabase
-from clearlake.lake.store import LakeStore
-from clearlake.lake.tables import LakeTable, get_table, lake_tables
-from clearlake.names import LAKE_DAYS_SENSOR, lake_key
-from clearlake.project.load import (
-    current_project,
-    sample_database_advancer,
-    sample_database_builder,
-)
+from clearlake.cli.output import JsonOption, Listing
+from clearlake.errors import ClearlakeError
 from clearlake.settings import load_settings
+
+if TYPE_CHECKING:
+    from clearlake.lake.records import RecordedDay
+    from clearlake.lake.tables import LakeTable
 
 console = Console()
 sample_db_app = typer.Typer(help="The project's embedded sample production database.")
@@ -49,6 +41,9 @@ def sample_db_build(
     ] = None,
 ) -> None:
     """(Re)create the project's sample production tables (its `demo.sample_database`)."""
+    from clearlake.lake import reader
+    from clearlake.project.load import current_project, sample_database_builder
+
     settings = load_settings()
     target = url or settings.source_url
     build_sample_db = sample_database_builder(current_project(settings))
@@ -69,6 +64,9 @@ def sample_db_advance(
 ) -> None:
     """Release the next DAYS days of every daily table, as production receives them (its
     `demo.advance_sample_database`)."""
+    from clearlake.names import LAKE_DAYS_SENSOR
+    from clearlake.project.load import current_project, sample_database_advancer
+
     settings = load_settings()
     target = url or settings.source_url
     project = current_project(settings)
@@ -133,6 +131,8 @@ def replicate_tables(
     past the source's newest day.
     """
     from clearlake.cli.runs import failure_message, materialize
+    from clearlake.lake.source import SourceDatabase
+    from clearlake.names import lake_key
 
     today = dt.datetime.now(dt.UTC).date()
     source = SourceDatabase(load_settings().source_url)
@@ -171,6 +171,10 @@ def replicate(
     end: EndOption = None,
 ) -> None:
     """Copy production tables into the lake (daily tables: START..END, default all days)."""
+    from clearlake.lake import reader
+    from clearlake.lake.replicate import check_day_range
+    from clearlake.lake.tables import get_table, lake_tables
+
     declared = lake_tables()
     chosen = [get_table(name) for name in tables] if tables else list(declared.values())
     first = reader.parse_day(start, "start date")
@@ -212,6 +216,9 @@ def infer_schema(
 ) -> None:
     """Write the `sources:` declaration of TABLE from the database catalogue, to review and
     commit into the project's clearlake.yaml."""
+    from clearlake.lake.infer import declaration, infer_source
+    from clearlake.lake.source import SourceDatabase
+
     source = SourceDatabase(url or load_settings().source_url)
     text = declaration(infer_source(source, table, query=query, partition_column=partition_column))
     if output is None:
@@ -222,22 +229,28 @@ def infer_schema(
 
 
 @lake_app.command("tables")
-def tables_command() -> None:
+def tables_command(as_json: JsonOption = False) -> None:
     """List lake tables with their partitions."""
+    from clearlake.lake import reader
+    from clearlake.lake.store import LakeStore
+    from clearlake.project.load import current_project
+
     settings = load_settings()
     current_project(settings)  # a missing or invalid project is an error, not an empty lake
     store = LakeStore(settings.lake_url)
-    view = Table("table", "partitions", "first", "last")
+    view = Listing(["table", "partitions", "first", "last"])
     for name in reader.available_tables(store):
         files = reader.table_files(name, store=store)
         days = store.list_partitions(name)
-        view.add_row(
-            name,
-            str(len(days)) if days else ("snapshot" if files else "empty"),
-            days[0] if days else "",
-            days[-1] if days else "",
+        view.add(
+            {
+                "table": name,
+                "partitions": len(days) if days else ("snapshot" if files else "empty"),
+                "first": days[0] if days else None,
+                "last": days[-1] if days else None,
+            }
         )
-    console.print(view)
+    view.show(as_json=as_json)
 
 
 def day_status(day: dt.date, recorded: RecordedDay | None, newest: dt.date | None) -> str:
@@ -255,10 +268,15 @@ def day_status(day: dt.date, recorded: RecordedDay | None, newest: dt.date | Non
 def days_command(
     table: Annotated[str, typer.Argument(help="A daily lake table.")],
     last: Annotated[int, typer.Option(min=1, help="How many recent days to show.")] = 14,
+    as_json: JsonOption = False,
 ) -> None:
     """Each recent day of TABLE: replicated (rows), empty, not replicated yet, or not in the
     source yet, from what Dagster recorded (no lake file is opened)."""
     from clearlake.cli.runs import instance
+    from clearlake.errors import SourceUnavailableError
+    from clearlake.lake.records import materialized_days, missing_days, recorded_days
+    from clearlake.lake.source import SourceDatabase
+    from clearlake.lake.tables import get_table
 
     chosen = get_table(table)
     if chosen.first_day is None:
@@ -276,26 +294,27 @@ def days_command(
     days = [end - dt.timedelta(days=i) for i in range(last)]
     days = sorted(d for d in days if d >= chosen.first_day)
     recorded = recorded_days(configured, chosen, days)
-    console.print(
-        f"{table}: {source_line}; lake's newest day: {lake_newest or 'none'}", soft_wrap=True
-    )
+    notes = [f"{table}: {source_line}; lake's newest day: {lake_newest or 'none'}"]
     behind = missing_days(configured, chosen, through=newest) if newest else []
     if behind:
-        console.print(
+        notes.append(
             f"the lake is behind the source: {len(behind)} day(s) not replicated "
-            f"(`clearlake lake replicate {table}`)",
-            soft_wrap=True,
+            f"(`clearlake lake replicate {table}`)"
         )
-    view = Table("day", "status", "rows", "source newest then")
+    for note in notes:  # on stderr when piped: stdout then holds the rows only
+        typer.echo(note, err=as_json or not sys.stdout.isatty())
+    view = Listing(["day", "status", "rows", "source newest then"])
     for day in days:
         entry = recorded.get(day)
-        view.add_row(
-            day.isoformat(),
-            day_status(day, entry, newest),
-            f"{entry.rows:,}" if entry else "",
-            str(entry.source_newest or "") if entry else "",
+        view.add(
+            {
+                "day": day.isoformat(),
+                "status": day_status(day, entry, newest),
+                "rows": entry.rows if entry else None,
+                "source newest then": str(entry.source_newest or "") if entry else None,
+            }
         )
-    console.print(view)
+    view.show(as_json=as_json)
 
 
 @lake_app.command("read")
@@ -307,6 +326,10 @@ def read_command(
     limit: Annotated[int, typer.Option(help="Rows to show.", min=0)] = 10,
 ) -> None:
     """Show the first rows of a lake table."""
+    from clearlake.errors import EmptyTableError
+    from clearlake.lake import reader
+    from clearlake.lake.store import LakeStore
+
     frame = reader.read(table, start, end, columns=columns.split(",") if columns else None)
     if frame.empty and not reader.table_files(table, store=LakeStore(load_settings().lake_url)):
         raise EmptyTableError(table)
@@ -317,13 +340,10 @@ def read_command(
 @lake_app.command("sql")
 def sql_command(query: str) -> None:
     """Run DuckDB SQL over the lake (tables named as in `clearlake lake tables`)."""
+    from clearlake.lake import reader
+
     if not query.strip():
         raise ClearlakeError(
             "No SQL given: pass a query, e.g. clearlake lake sql 'select count(*) from <table>'."
         )
     console.print(reader.sql(query).to_string())
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(sample_db_app, name="sample-db")
-    app.add_typer(lake_app, name="lake")

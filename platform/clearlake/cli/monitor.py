@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from clearlake.cli.output import make_console
 from clearlake.errors import ClearlakeError
-from clearlake.lake.store import LakeStore
-from clearlake.monitoring import storage
-from clearlake.monitoring.episodes import Episode, message
-from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
-console = Console(width=160)
+if TYPE_CHECKING:
+    from clearlake.lake.store import LakeStore
+
+console = make_console()
 
 
 def summary(store: LakeStore, task: str) -> dict[str, Any]:
     """The status the monitor last wrote, with its alert episodes (a clear error if none)."""
+    from clearlake.monitoring import storage
+
     status = storage.load_status(store, task)
     if status is None:
         raise ClearlakeError(
@@ -41,6 +42,8 @@ def _latest_scores(found: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def show(found: dict[str, Any]) -> None:
+    from clearlake.monitoring.episodes import Episode, message
+
     task = found["task"]
     console.print(
         f"monitor {task}: watching {found.get('watched') or '(nothing yet)'}; "
@@ -116,6 +119,9 @@ def monitor(
 ) -> None:
     """The watched model of TASK: days covered, the latest metrics per subgroup with
     intervals, open alerts and drift, as its monitor last computed them."""
+    from clearlake.lake.store import LakeStore
+    from clearlake.project.load import current_project
+
     settings = load_settings()
     project = current_project(settings)
     if project.task(task).monitor is None:
@@ -127,7 +133,3 @@ def monitor(
         typer.echo(json.dumps(found, indent=2, sort_keys=True, default=str))
         return
     show(found)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("monitor")(monitor)

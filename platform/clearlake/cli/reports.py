@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import webbrowser
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from clearlake import names
+from clearlake.cli.output import JsonOption, Listing, make_console
 from clearlake.errors import ClearlakeError
-from clearlake.settings import load_settings
+from clearlake.settings import ENV_VARS, load_settings
 
-console = Console()
+if TYPE_CHECKING:
+    from clearlake.reports.templates import Template
+
+console = make_console()
 reports_app = typer.Typer(help="Report notebooks: what exists, where, and trying a template.")
 
 
@@ -27,34 +29,53 @@ def _value(text: str) -> Any:
         return text
 
 
+def known_template(template: str) -> Template:
+    """The project's or the platform's template ``template``; an unknown name is an error
+    naming the known ones."""
+    from clearlake.project.load import current_project
+    from clearlake.reports.templates import TemplateError, discover, template_folders
+
+    templates = {t.name: t for t in discover(template_folders(current_project(load_settings())))}
+    if template not in templates:
+        raise TemplateError(
+            template, f"no such template; known templates: {', '.join(sorted(templates))}."
+        )
+    return templates[template]
+
+
 @reports_app.command("list")
 def list_reports(
     template: Annotated[str | None, typer.Option(help="Only this template.")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Only failed reports.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Every stored report: template, partition, status, verdict and page."""
     from clearlake.reports.execute import read_records
 
+    if template is not None:
+        known_template(template)
     root = load_settings().reports_root
     records = [
         r
         for r in read_records(root)
         if (template is None or r.template == template) and (not failed or r.status == "failed")
     ]
-    if not records:
-        console.print(f"No reports under {root}: materialise reports/* in Dagster first.")
+    if not records and not as_json:
+        typer.echo(f"No reports under {root}: materialise reports/* in Dagster first.", err=True)
         return
-    table = Table("template", "partition", "status", "verdict", "made", "page")
+    view = Listing(["template", "partition", "status", "verdict", "made", "page"], wide=("page",))
     for r in records:
-        table.add_row(
-            r.template,
-            r.partition or "",
-            r.status,
-            r.summary.get("verdict", ""),
-            r.created_at,
-            str(root / r.html),
+        view.add(
+            {
+                "template": r.template,
+                "partition": r.partition,
+                "status": r.status,
+                "verdict": r.summary.get("verdict"),
+                "made": r.created_at,
+                "page": str(root / r.html),
+            }
         )
-    console.print(table)
+    view.show(as_json=as_json)
 
 
 @reports_app.command("open")
@@ -74,6 +95,7 @@ def open_report(
     """
     from clearlake.reports.execute import ReportPaths, report_url
 
+    known_template(template)
     settings = load_settings()
     paths = ReportPaths(settings.reports_root, template, partition, variant)
     target = paths.notebook if notebook else paths.html
@@ -102,9 +124,8 @@ def run_report(
 
     A candidate template gets its task's ``inputs`` from ``-p task=<task>``.
     """
-    from clearlake.project.load import current_project
+    from clearlake import names
     from clearlake.reports.execute import run_template
-    from clearlake.reports.templates import TemplateError, discover, template_folders
 
     values = {}
     for item in parameter or []:
@@ -115,17 +136,22 @@ def run_report(
             )
         values[name.strip()] = _value(text)
     settings = load_settings()
-    templates = {t.name: t for t in discover(template_folders(current_project(settings)))}
-    if template not in templates:
-        raise TemplateError(
-            template, f"no such template; known templates: {', '.join(sorted(templates))}."
-        )
-    chosen = templates[template]
+    chosen = known_template(template)
     if chosen.scope == "candidate" and "task" in values and "inputs" not in values:
         values["inputs"] = names.task_report_inputs(str(values["task"]))
     directory = output or settings.home / "scratch"
-    with console.status(f"running {template}"):
-        record = run_template(chosen, values, output_dir=directory)
+    # The kernel runs in the template's folder: without this, a default (relative)
+    # CLEARLAKE_HOME would point it at an empty ./.clearlake there (it read 0 rows).
+    before = os.environ.get(ENV_VARS["home"])
+    os.environ[ENV_VARS["home"]] = str(settings.home)
+    try:
+        with console.status(f"running {template}"):
+            record = run_template(chosen, values, output_dir=directory)
+    finally:
+        if before is None:
+            del os.environ[ENV_VARS["home"]]
+        else:
+            os.environ[ENV_VARS["home"]] = before
     console.print(f"{directory / record.html}\n{directory / record.notebook}")
     for name, value in record.summary.items():
         console.print(f"  {name}: {value}")
@@ -138,7 +164,3 @@ def gallery() -> None:
 
     built = build_gallery(load_settings().reports_root)
     console.print(f"{built.index} ({built.reports} reports, {len(built.commit_pages)} commits)")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(reports_app, name="reports")

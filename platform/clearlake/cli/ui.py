@@ -18,12 +18,9 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import dagster as dg
 import typer
 
 from clearlake.cli.process_group import StopRequested, start_group, stop_group, stop_on_signals
-from clearlake.cli.runs import sweep
-from clearlake.config_reload import ConfigWatcher, reload_location
 from clearlake.errors import ConfigurationError
 from clearlake.settings import ENV_VARS, PROJECT_ROOT, ensure_dagster_home, load_settings
 
@@ -59,6 +56,11 @@ def ui(
     reloaded into the UI; an invalid edit prints its error and the UI keeps the previous
     definitions.
     """
+    import dagster as dg
+
+    from clearlake.cli.runs import sweep
+    from clearlake.config_reload import ConfigWatcher, reload_location
+
     settings = load_settings()
     home = ensure_dagster_home(settings)
     sweep(dg.DagsterInstance.get())  # before the daemon: no ghost run holds the queue
@@ -100,7 +102,3 @@ def ui(
             for child in children:
                 stop_group(child)
     raise typer.Exit(code)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("ui")(ui)
