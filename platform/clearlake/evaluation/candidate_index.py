@@ -289,10 +289,9 @@ def scored(index: pd.DataFrame) -> pd.DataFrame:
 
 
 def per_candidate(index: pd.DataFrame) -> pd.DataFrame:
-    """One row per candidate: its commit and gate columns (None where unknown)."""
+    """One row per candidate: its commit and gate columns."""
     columns = ["candidate", "repo", "sha", "committed_at", "message", "gate", "gate_summary"]
-    frame = index.drop_duplicates("candidate")[columns].reset_index(drop=True).astype(object)
-    return frame.where(frame.notna(), None)
+    return index.drop_duplicates("candidate")[columns].reset_index(drop=True)
 
 
 def subject(message: object) -> str:
