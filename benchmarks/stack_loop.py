@@ -112,6 +112,7 @@ def in_process_run() -> dict[str, Any]:
     from clearlake.lineage import latest
     from clearlake.names import evaluation_job
     from clearlake.project.load import current_project
+    from clearlake.resources import DropZoneResource
     from clearlake.settings import load_settings
 
     settings = load_settings()
@@ -142,7 +143,16 @@ def in_process_run() -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / DROPPED_NAME).write_text(DROPPED_TEXT)
     started = time.time()
-    (request,) = loop.tick(definitions, instance, sensor_name=names.DROP_SENSOR)
+    # One tick as the daemon evaluates it: the sensor with its resource, partitions added.
+    drop_zone = DropZoneResource(root=settings.drop_root)
+    sensor = definitions.resolve_sensor_def(names.DROP_SENSOR)
+    with dg.build_sensor_context(instance=instance, resources={"drop_zone": drop_zone}) as ctx:
+        result = sensor(ctx)
+    assert isinstance(result, dg.SensorResult), result
+    for add in result.dynamic_partitions_requests or []:
+        assert isinstance(add, dg.AddDynamicPartitionsRequest), add
+        instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
+    (request,) = result.run_requests or []
     run_config = home / "drop_run.yaml"
     run_config.write_text(yaml.safe_dump(request.run_config))
     partition = str(request.partition_key)
