@@ -19,9 +19,7 @@ Run: ``uv run python benchmarks/cli_startup.py``; results in
 from __future__ import annotations
 
 import io
-import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -29,11 +27,15 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from harness import start
 
 REPEATS = int(os.environ.get("CLEARLAKE_BENCH_REPEATS", "5"))
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "cli_startup.json"
-BASELINE_REF = "main"
+BASELINE_REF = "22232f3"
+"""The last commit whose CLI imported every command module eagerly (before lazy loading)."""
 TARGET_SECONDS = 0.3
 CALLS = {
     "--help": ["--help"],
@@ -75,8 +77,9 @@ def cpu_seconds(args: list[str], env: dict[str, str]) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def main() -> None:
-    load_before = [round(x, 2) for x in os.getloadavg()]
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    run = start("cli_startup", __doc__, argv)
+    repeats = 1 if run.smoke else REPEATS
     with tempfile.TemporaryDirectory() as tmp:
         old = Path(tmp) / "main"
         sha = checkout(BASELINE_REF, old)
@@ -93,7 +96,7 @@ def main() -> None:
         seconds: dict[str, dict[str, list[float]]] = {
             name: {call: [] for call in CALLS} for name in variants
         }
-        for _ in range(REPEATS):
+        for _ in range(repeats):
             for call, args in CALLS.items():
                 for name, env in variants.items():
                     seconds[name][call].append(round(cpu_seconds(args, env), 3))
@@ -105,7 +108,7 @@ def main() -> None:
         "benchmark": "cli_startup",
         "description": __doc__.splitlines()[0] if __doc__ else "",
         "baseline": f"git {BASELINE_REF} ({sha[:12]}): its platform/ first on PYTHONPATH",
-        "repeats": REPEATS,
+        "repeats": repeats,
         "measure": "CPU seconds (user + system) of a fresh child, getrusage(RUSAGE_CHILDREN)",
         "cpu_seconds": seconds,
         "median_cpu_seconds": medians,
@@ -114,17 +117,9 @@ def main() -> None:
         },
         "target": {"--help": f"< {TARGET_SECONDS} s CPU"},
         "target_met": medians["after"]["--help"] < TARGET_SECONDS,
-        "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result["median_cpu_seconds"], indent=2))
     print(f"--help after: {medians['after']['--help']} s (target < {TARGET_SECONDS} s)")
+    return run.finish(result)
 
 
 if __name__ == "__main__":

@@ -75,11 +75,16 @@ print(time.perf_counter() - started)
 
 
 def execute_job_process(
-    job: str, tags: dict[str, str], *, env: dict[str, str] | None = None
+    job: str,
+    tags: dict[str, str],
+    *,
+    env: dict[str, str] | None = None,
+    config: Path | None = None,
 ) -> None:
     """Run ``job`` of the code location in its own process (``dagster job execute``), as a
     run worker does: the evaluation time a commit costs, start-up included. ``env``
-    replaces the environment (another project configuration, for instance)."""
+    replaces the environment (another project configuration, for instance); ``config`` is
+    a run-config YAML file."""
     subprocess.run(
         [
             sys.executable,
@@ -95,6 +100,7 @@ def execute_job_process(
             job,
             "--tags",
             json.dumps(tags),
+            *(["-c", str(config)] if config is not None else []),
         ],
         cwd=ROOT,
         env=dict(os.environ) if env is None else env,

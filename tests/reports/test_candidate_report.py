@@ -114,7 +114,10 @@ def test_regression_report_compares_the_candidate_with_its_baseline(runs: Runs) 
     assert "(regression task <code>arrival_delay</code>) compared with" in page
     # the headline first, provenance last and collapsed
     assert page.index("Gate:") < page.index("Residuals") < page.index("Per-subgroup breakdown")
-    assert page.index("Per-subgroup breakdown") < page.index("<strong>Provenance</strong>")
+    assert page.index("Per-subgroup breakdown") < page.index("Slices that regressed most")
+    assert page.index("Slices that regressed most") < page.index("<strong>Provenance</strong>")
+    said = "No slice regressed significantly. 7 slice(s) of up to 1 subgroup column(s) tested"
+    assert said in page
     assert "<details class='clearlake-provenance'>" in page.replace('"', "'")
     assert "template_hash&#x27;" not in page  # the record is shown once, in its table
     assert f"Grey: the baseline <code>{BASELINE}</code>" in page

@@ -5,9 +5,14 @@ code-location server, Data API, webserver and daemon as separate processes start
 rendered chart (tests/stack/stack.py). A commit pushed to a repository served by
 ``git daemon`` must reach the gallery through the Data API: commit sensor (daemon tick on the
 code-location server) → queued run → evaluation (steps as processes) → comparison, whose gate
-headline the commit's page shows at once ("report pending") → report page.
+headline the commit's page shows at once ("report pending") → report page. And a file
+uploaded to the S3 drop zone (``s3://<bucket>/drops/<dataset>/``, the chart's default
+``CLEARLAKE_DROPS_URL``) must become a lake partition whose rows the Data API serves: drop
+sensor (daemon tick) → ingestion run → ``lake/drops/<dataset>`` on S3 → ``/v1/datasets``.
+In CI the file lands with the push (the loops run side by side: one stack, little time);
+measured, it lands once the evaluation run is over (each loop uncontended).
 
-Set ``CLEARLAKE_STACK_TIMINGS=<file>`` to have the loop's split written there as JSON
+Set ``CLEARLAKE_STACK_TIMINGS=<file>`` to have both loops' splits written there as JSON
 (benchmarks/stack_loop.py does); the test itself asserts no timings.
 """
 
@@ -51,6 +56,13 @@ PROJECT_DIR = REPO / "examples" / "flights"
 IMAGE_PROJECT_DIR = "/opt/clearlake/examples/flights"  # where the image ships it
 TASK = "arrival_delay"
 REPOSITORY = "flight-delays"
+DROP_DATASET = "delay_annotations"
+DROPPED_NAME = "annotations.csv"
+DROPPED_TEXT = (
+    "flight_date,carrier,flight,cause,confidence\n"
+    "2013-01-09,UA,1545,stack-test-weather,0.9\n"
+    "2013-01-09,AA,1141,stack-test-crew,0.6\n"
+)
 
 
 def project_config(git_url: str) -> dict[str, Any]:
@@ -75,6 +87,9 @@ def project_config(git_url: str) -> dict[str, Any]:
     repository["initial_history"] = 1
     config["repositories"] = [repository]
     config["live"] = {"new_days": "stopped"}  # the test replicates what it needs itself
+    # One drop dataset. On S3 an object appears whole once its upload completes: no settle
+    # window (the default 120 s would only delay the sensor by four ticks).
+    config["drops"] = {DROP_DATASET: {**config["drops"][DROP_DATASET], "settle_seconds": 0}}
     return json.loads(json.dumps(config, default=str))  # dates as text, as in a values file
 
 
@@ -147,7 +162,10 @@ def step_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[st
 
 
 def loop_timings(
-    stack: Stack, instance: dg.DagsterInstance, sha: str, pushed: float
+    stack: Stack,
+    instance: dg.DagsterInstance,
+    sha: str,
+    pushed: float,
 ) -> dict[str, Any]:
     """Wait for the pushed commit's run, its verdict on its commit page and its report page,
     all read through the Data API; return the split."""
@@ -219,6 +237,69 @@ def loop_timings(
     }
 
 
+def drop_file(s3: S3Server, bucket: str) -> float:
+    """A partner's upload to the S3 drop zone; when it landed."""
+    key = f"drops/{DROP_DATASET}/{DROPPED_NAME}"
+    s3.client().put_object(Bucket=bucket, Key=key, Body=DROPPED_TEXT.encode())
+    return time.time()
+
+
+def drop_timings(stack: Stack, instance: dg.DagsterInstance, dropped: float) -> dict[str, Any]:
+    """Wait for the dropped file's ingestion run and for its rows through the Data API;
+    return the split."""
+    key = f"drops/{DROP_DATASET}/{DROPPED_NAME}"
+    runs: list[dg.RunRecord] = []
+
+    def run_created() -> bool:
+        runs[:] = instance.get_run_records(dg.RunsFilter(job_name=names.DROP_JOB))
+        return bool(runs)
+
+    wait_until(f"a run ingesting {key}", run_created, timeout=120, alive=stack.processes)
+    (run,) = runs
+    partition = run.dagster_run.tags["dagster/partition"]
+    ingested: list[Any] = []
+
+    def materialised() -> bool:
+        (record,) = instance.get_run_records(dg.RunsFilter(run_ids=[run.dagster_run.run_id]))
+        assert record.dagster_run.status != dg.DagsterRunStatus.FAILURE, (
+            f"ingestion run {record.dagster_run.run_id} of {key} failed"
+        )
+        found = latest(instance, names.drop_key(DROP_DATASET), partition)
+        ingested[:] = [found, record] if found is not None else []
+        return bool(ingested)
+
+    wait_until(f"the ingestion of {key}", materialised, timeout=180, alive=stack.processes)
+    url = f"{stack.api_url}/v1/datasets/drops.{DROP_DATASET}/data"
+    headers = {"Authorization": f"Bearer {stack.api_token}"}
+    served: list[str] = []
+
+    def visible() -> bool:
+        response = httpx.get(url, params={"format": "csv"}, headers=headers, timeout=10)
+        served[:] = [response.text]
+        return response.status_code == 200 and "stack-test-crew" in response.text
+
+    wait_until(f"the rows of {key} through the Data API", visible, timeout=60, alive=[])
+    visible_at = time.time()
+    materialisation, record = ingested
+    created = record.create_timestamp.timestamp()
+    started = record.start_time or created
+    return {
+        "file": key,
+        "partition": partition,
+        "run_id": record.dagster_run.run_id,
+        "run_tags": dict(record.dagster_run.tags),
+        "served": served[0],
+        "seconds": {
+            "tick_wait": round(created - dropped, 3),
+            "run_start": round(started - created, 3),
+            "steps_to_lake": round(materialisation.timestamp - started, 3),
+            "lake_to_api": round(visible_at - materialisation.timestamp, 3),
+            "lake_total": round(visible_at - dropped, 3),
+        },
+        "steps": step_timings(instance, record.dagster_run.run_id),
+    }
+
+
 def test_pushed_commit_reaches_the_gallery_through_the_daemon(
     tmp_path: Path,
     s3: S3Server,
@@ -258,8 +339,16 @@ def test_pushed_commit_reaches_the_gallery_through_the_daemon(
             sha = add_commit(work, SampleCommit("Stack test revision", {"delay_model.py": text}))
             git(work, "push", "-q", "origin", "HEAD:main")
             pushed = time.time()
+            # A partner's file lands in the S3 drop zone: in CI at the push, both loops side by
+            # side (time); when the loops are measured, once the evaluation run is over.
+            measured = bool(os.environ.get("CLEARLAKE_STACK_TIMINGS"))
+            landed = [] if measured else [drop_file(s3, bucket)]
             timings = loop_timings(stack, instance, sha, pushed)
+            if measured:
+                landed.append(drop_file(s3, bucket))
+            drop = drop_timings(stack, instance, landed[0])
             stack.check_alive()
+    assert stack.env["CLEARLAKE_DROPS_URL"] == f"s3://{bucket}/drops"  # the chart's default
 
     # Launched by the daemon from the commit sensor, not by anything in this process.
     assert timings["run_tags"]["dagster/sensor_name"] == names.COMMIT_SENSOR
@@ -269,6 +358,17 @@ def test_pushed_commit_reaches_the_gallery_through_the_daemon(
     # Everything the run wrote went to the S3 lake.
     keys = s3.keys(bucket, "lake/evaluation/")
     assert any(candidate_partition(sha) in k for k in keys), keys
+    # The file was ingested by the daemon's drop sensor, its rows written to the S3 lake and
+    # served by the Data API, the file itself kept under _ingested/.
+    assert drop["run_tags"]["dagster/sensor_name"] == names.DROP_SENSOR
+    assert drop["served"].count("stack-test-") == 2, drop["served"]
+    assert s3.keys(bucket, f"lake/drops/{DROP_DATASET}/") == [
+        f"lake/drops/{DROP_DATASET}/dropped={drop['partition']}/data.parquet"
+    ]
+    assert s3.keys(bucket, f"drops/{DROP_DATASET}/") == [
+        f"drops/{DROP_DATASET}/_ingested/{drop['partition']}__{DROPPED_NAME}"
+    ]
     if os.environ.get("CLEARLAKE_STACK_TIMINGS"):
         record = {k: v for k, v in timings.items() if k not in ("page", "run_tags")}
+        record["drop"] = {k: v for k, v in drop.items() if k not in ("served", "run_tags")}
         Path(os.environ["CLEARLAKE_STACK_TIMINGS"]).write_text(json.dumps(record, indent=2))

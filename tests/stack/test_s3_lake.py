@@ -56,6 +56,7 @@ def test_write_read_scan_and_sql_on_s3(s3: S3Server, s3_lake_url: str) -> None:
     assert sum(b.num_rows for b in scan("numbers", store=store)) == 5010
     assert sql("SELECT count(*) AS rows FROM numbers", store=store)["rows"].tolist() == [5010]
     assert s3.keys(bucket_of(s3_lake_url)) == [
+        "lake/numbers/_manifest.json",  # the table's recent days (lake/store.py)
         "lake/numbers/date=2013-01-01/data.parquet",
         "lake/numbers/date=2013-01-02/data.parquet",
     ]
@@ -77,7 +78,10 @@ def test_failure_mid_write_keeps_previous_version_and_publishes_nothing(
     assert store.file_hash(before.path) == before.content_hash
     assert len(read("numbers", store=store)) == 5000
     bucket = bucket_of(s3_lake_url)
-    assert s3.keys(bucket) == [f"lake/numbers/{DAY}/data.parquet"]  # no temporary either
+    assert s3.keys(bucket) == [  # no temporary either
+        "lake/numbers/_manifest.json",
+        f"lake/numbers/{DAY}/data.parquet",
+    ]
     assert s3.pending_uploads(bucket) == []
 
 

@@ -38,7 +38,7 @@ from clearlake.evaluation.candidates import (
 from clearlake.evaluation.git import FileChange, git_repository
 from clearlake.evaluation.predictions import ROW_ID
 from clearlake.evaluation.results import stored_path
-from clearlake.evaluation.slices import SliceSearch, discover_slices
+from clearlake.evaluation.slices import SliceSearch, slices_between
 from clearlake.evaluation.suites import candidate_columns, load_suite, row_id
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
@@ -265,16 +265,7 @@ def compare_candidates(
     notes: list[str] = []
     features = _features(store, project, task_name, joined[ROW_ID], notes)
     table, counts = flips.flip_table(task, joined, features=features, limit=flip_rows)
-    found = discover_slices(
-        joined[[s.label for s in task.subgroups]],
-        flips.loss_delta(task, joined),
-        columns=[s.label for s in task.subgroups],
-        min_support=task.min_subgroup_rows,
-        method=task.verdict.multiplicity,
-        confidence=task.verdict.bootstrap.confidence,
-        max_level=max_level,
-        loss=flips.LOSS_NAMES[task.type],
-    )
+    found = slices_between(task, joined, max_level=max_level)
     files, files_note = _files(project, settings, side_a, side_b)
     provenance, provenance_source = _provenance(instance, paths, side_a, side_b)
     return CandidateComparison(

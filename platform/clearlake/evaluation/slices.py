@@ -31,7 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clearlake.evaluation import flips
 from clearlake.evaluation.scoring import adjusted_p_values
+from clearlake.project.config import TaskConfig
 
 SLICE_COLUMNS = [
     "slice",
@@ -135,6 +137,25 @@ def discover_slices(
         if not level:
             break
     return _tested(masks, delta, pruned, min_support, method, confidence, loss)
+
+
+def slices_between(task: TaskConfig, joined: pd.DataFrame, *, max_level: int = 2) -> SliceSearch:
+    """The slices of ``task``'s declared subgroup columns where B (a :func:`flips.join_sides`
+    frame of A and B) did worse than A, at the task's own support, level and multiplicity.
+
+    Subgroup columns the stored predictions do not carry (written before the subgroup was
+    declared) are left out of the search."""
+    columns = [s.label for s in task.subgroups if s.label in joined.columns]
+    return discover_slices(
+        joined[columns],
+        flips.loss_delta(task, joined),
+        columns=columns,
+        min_support=task.min_subgroup_rows,
+        method=task.verdict.multiplicity,
+        confidence=task.verdict.bootstrap.confidence,
+        max_level=max_level,
+        loss=flips.LOSS_NAMES[task.type],
+    )
 
 
 def _parts(key: tuple[Predicate, ...]) -> list[tuple[Predicate, ...]]:

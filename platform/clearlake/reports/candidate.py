@@ -29,9 +29,11 @@ from clearlake.evaluation.candidates import (
     candidate_commit_info,
     candidate_parameters,
 )
+from clearlake.evaluation.flips import join_sides
 from clearlake.evaluation.gate import GateOutcome, load_outcome
 from clearlake.evaluation.metrics import lower_is_better
 from clearlake.evaluation.scoring import COMPARISON_COLUMNS, PERCENTILE_COLUMNS
+from clearlake.evaluation.slices import SliceSearch, slices_between
 from clearlake.lake.store import LakeStore
 from clearlake.project import TaskConfig
 from clearlake.settings import load_settings
@@ -151,6 +153,24 @@ def table(rows: pd.DataFrame, *, digits: int = 4) -> pd.DataFrame:
         elif pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
     return shown
+
+
+def regressed_slices(
+    task: TaskConfig, predictions: pd.DataFrame, baseline_predictions: pd.DataFrame, *, shown: int
+) -> tuple[str, pd.DataFrame]:
+    """Slice discovery beyond the declared subgroups (two-way combinations of the task's
+    subgroup columns, at its minimum support and multiplicity rule): the text saying how the
+    search was done and what it found, and the ``shown`` slices that regressed most."""
+    found: SliceSearch = slices_between(task, join_sides(baseline_predictions, predictions))
+    regressed = found.regressed()
+    if not len(found.frame):
+        return "No slice had enough rows to be tested.", regressed
+    verdict = (
+        f"**{len(regressed)} slice(s) regressed significantly**; the largest first."
+        if len(regressed)
+        else "No slice regressed significantly."
+    )
+    return f"{verdict} {found.note()}.", regressed.head(shown)
 
 
 def _errorbars(ax: Any, rows: pd.DataFrame, labels: Sequence[str]) -> None:
