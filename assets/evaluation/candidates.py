@@ -46,6 +46,7 @@ from assets.evaluation.suites import suite_dep
 from clearlake.evaluation import (
     baseline,
     calibration,
+    candidate_index,
     candidate_process,
     candidates,
     comparison_view,
@@ -174,6 +175,7 @@ def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         )
         info = candidate.git.commit_info(candidate.sha)
         candidates.save_commit_info(store, key, info)
+        candidate_index.index_candidate(store, task_name, key, commit=info)
         worktree = candidate.git.checkout(candidate.sha)
         context.log.info(f"{key}: {info.subject!r} by {info.author} checked out at {worktree}")
         outcome, test = runner.run_on_suites(
@@ -250,6 +252,14 @@ def scores_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         scores = scoring.score_predictions(candidate_predictions, task, task_metrics(project, task))
         overall = scores[scores["subgroup_kind"] == "overall"].set_index("metric")["value"]
         table = scoring.as_table(scores, scoring.SCORES_SCHEMA)
+        store = lake.store()
+        candidate_index.index_candidate(
+            store,
+            task_name,
+            context.partition_key,
+            commit=candidates.recorded_commit_info(store, context.partition_key),
+            scores=scores,
+        )
         return dg.Output(
             table,
             data_version=dg.DataVersion(table_digest(table)),
@@ -377,6 +387,15 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             **calibrated(store, task_name),
         )
         gate.save_outcome(store, task_name, outcome)
+        candidate_index.index_candidate(
+            store,
+            task_name,
+            key,
+            commit=candidates.recorded_commit_info(store, key),
+            scores=candidate_scores,
+            comparison=frame,
+            outcome=outcome,
+        )
         context.log.info(f"{key}: gate {outcome.headline()}")
         table = scoring.as_table(frame, scoring.COMPARISON_SCHEMA)
         page = commit_url(settings.reports_root, key, base_url=settings.reports_url)

@@ -1,7 +1,8 @@
 """``evaluation/<task>/leaderboard``: every candidate's overall scores over commit time.
 
-Each task's leaderboard reads the scores and comparisons of the task's evaluated
-candidates (listed from the instance) and refreshes itself whenever one of them is
+Each task's leaderboard reads the task's candidate index
+(:mod:`clearlake.evaluation.candidate_index`, which the candidate steps append to; built
+from the lake once when missing, compacted here) and refreshes itself whenever one of them is
 materialised (automation condition), so it is never part of a candidate's own run: a
 failed or regressed candidate cannot block it. Its plot is written to
 ``clearlake.evaluation.leaderboard.plot_path(<reports>, task)``.
@@ -11,10 +12,11 @@ import base64
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pyarrow as pa
 
-from clearlake.errors import ClearlakeError
-from clearlake.evaluation import candidates, gate, leaderboard, metrics, trends
+from clearlake.evaluation import candidate_index, gate, leaderboard, metrics, trends
+from clearlake.lake.store import LakeStore
 from clearlake.names import comparison_key, evaluation_group, leaderboard_key, scores_key
 from clearlake.project.load import Project, current_project
 from clearlake.reports import gallery
@@ -36,7 +38,7 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     lower_is_better = metrics.lower_is_better(task, primary)
     scores, comparison = scores_key(task_name), comparison_key(task_name)
     code_version = digest(
-        source_version(leaderboard, gate, trends, gallery),
+        source_version(leaderboard, gate, trends, gallery, candidate_index),
         json_version(task.model_dump(mode="json")),
     )
 
@@ -58,49 +60,33 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     )
     def _leaderboard(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Output:  # type: ignore[type-arg]
         settings, store = load_settings(), lake.store()
-        keys = sorted(context.instance.get_materialized_partitions(scores))
-        entries = []
-        for key in keys:
-            scores_path = store.partition_file("/".join(scores.path), f"key={key}")
-            comparison_path = store.partition_file("/".join(comparison.path), f"key={key}")
-            if not store.exists(scores_path):
-                context.log.warning(f"{key}: scores are recorded but {scores_path} is missing")
-                continue
-            try:
-                committed = candidates.candidate_commit_info(
-                    key, store=store, project=project, settings=settings
-                ).committed_at
-            except ClearlakeError as exc:
-                context.log.warning(f"{key}: commit time unknown ({exc})")
-                committed = None
-            entries.append(
-                leaderboard.Entry(
-                    key=key,
-                    committed_at=committed,
-                    scores=store.read_table(scores_path).to_pandas(),
-                    comparison=store.read_table(comparison_path).to_pandas()
-                    if store.exists(comparison_path)
-                    else None,
-                    gate=gate.load_outcome(store, task_name, key),
-                )
-            )
-        frame = leaderboard.build_leaderboard(entries)
-        flagged = {e.key: leaderboard.subgroup_regressions(e, primary) for e in entries}
+        index = current_index(context, store, task_name)
+        rows = candidate_index.scored(index)
+        frame = leaderboard.leaderboard_frame(rows)
+        total = frame["candidate"].nunique()
+        shown = leaderboard.newest(frame)
+        window = (
+            f" (the last {shown['candidate'].nunique()} of {total})"
+            if len(shown) < len(frame)
+            else ""
+        )
         plot = leaderboard.plot_leaderboard(
-            frame,
+            shown,
             metric=primary,
             path=leaderboard.plot_path(settings.reports_root, task_name),
             lower_is_better=lower_is_better,
-            title=f"{task_name}: candidates over time",
-            flagged={k: v for k, v in flagged.items() if v},
+            title=f"{task_name}: candidates over time{window}",
+            flagged=leaderboard.regressions(
+                rows[rows["candidate"].isin(shown["candidate"])], primary
+            ),
         )
-        page = write_trends(
-            entries,
+        page = write_trend_page(
+            rows,
             root=settings.reports_root,
             task_name=task_name,
             metrics=[m.name for m in task.metrics],
         )
-        table = leaderboard.markdown_table(frame, metric=primary)
+        table = leaderboard.markdown_table(shown, metric=primary)
         encoded = base64.b64encode(plot.read_bytes()).decode()
         return dg.Output(
             pa.Table.from_pandas(
@@ -108,7 +94,7 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
             ),
             metadata={
                 "task": task_name,
-                "candidates": len(entries),
+                "candidates": total,
                 "plot": dg.MetadataValue.path(str(plot)),
                 "trends": dg.MetadataValue.path(str(page)),
                 "preview": dg.MetadataValue.md(
@@ -120,12 +106,37 @@ def leaderboard_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     return _leaderboard
 
 
-def write_trends(
-    entries: list[leaderboard.Entry], *, root: Path, task_name: str, metrics: list[str]
-) -> Path:
+def current_index(
+    context: dg.AssetExecutionContext, store: LakeStore, task_name: str
+) -> pd.DataFrame:
+    """The task's candidate index: built from the lake the first time (a lake written before
+    the index existed), compacted when its loose appends exceed their bound."""
+    if not candidate_index.is_built(store, task_name):
+        keys = context.instance.get_materialized_partitions(scores_key(task_name))
+        context.log.info(
+            f"Building the candidate index of task {task_name} from the lake: "
+            f"{len(keys)} candidate(s), once."
+        )
+        candidate_index.rebuild(
+            store,
+            task_name,
+            keys,
+            scores_table="/".join(scores_key(task_name).path),
+            comparison_table="/".join(comparison_key(task_name).path),
+            progress=lambda done, total: context.log.info(f"indexed {done}/{total} candidates"),
+        )
+    folded = candidate_index.compact(store, task_name)
+    if folded:
+        context.log.info(f"Compacted {folded} loose file(s) into the candidate index.")
+    index = candidate_index.read_index(store, task_name)
+    assert index is not None  # built above
+    return index
+
+
+def write_trend_page(rows: pd.DataFrame, *, root: Path, task_name: str, metrics: list[str]) -> Path:
     """The task's trend figures and page (``<reports>/trends/<task>/``): the last
-    ``trends.LAST_COMMITS`` candidates, every metric of the task that was scored."""
-    frame = trends.trend_frame(entries)
+    ``trends.LAST_COMMITS`` candidates of the index ``rows``, every metric that was scored."""
+    frame = trends.trend_rows(rows)
     page = root / gallery.trend_page(task_name)
     names = [m for m in metrics if m in set(frame["metric"])]
     figures = trends.draw_trends(frame, metrics=names, directory=page.parent)
@@ -134,7 +145,7 @@ def write_trends(
         task_name,
         [gallery.TrendFigure(title, image, note) for title, image, note in figures],
         shown=frame["candidate"].nunique(),
-        total=len(entries),
+        total=rows["candidate"].nunique(),
     )
 
 

@@ -1,5 +1,8 @@
 """``clearlake candidates``: evaluated candidates, newest commit first, with the gate outcome
-stored for each (not the status of its latest run), a page at a time."""
+stored for each (not the status of its latest run), a page at a time.
+
+Sorted and paged on the task's candidate index (one table, whatever the history); only the
+page shown looks further (a run's status, the commit of a candidate not indexed yet)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,10 @@ from clearlake.settings import load_settings
 if TYPE_CHECKING:
     import dagster as dg
 
+    from clearlake.lake.store import LakeStore
+    from clearlake.project.load import Project
+    from clearlake.settings import Settings
+
 
 def candidates(
     repo: Annotated[str | None, typer.Option(help="Only this repository.")] = None,
@@ -24,10 +31,7 @@ def candidates(
 ) -> None:
     """Evaluated candidates, newest commit first, with their gate outcome (passed, blocked,
     inconclusive, no baseline; failed when the run failed before any outcome)."""
-    from clearlake import names
     from clearlake.cli.runs import instance as configured
-    from clearlake.evaluation import gate
-    from clearlake.evaluation.candidates import candidate_commit_info
     from clearlake.lake.store import LakeStore
     from clearlake.project.load import current_project
 
@@ -42,53 +46,117 @@ def candidates(
         tasks = [task]
     else:
         tasks = sorted(project.config.tasks)
-    instance = configured()
-    found: list[tuple[str, str, Any]] = []
-    for name in tasks:
-        for key in instance.get_dynamic_partitions(names.candidate_partitions_name(name)):
-            if repo and not key.startswith(f"{repo}@"):
-                continue
-            try:
-                info = candidate_commit_info(key, store=store, project=project, settings=settings)
-            except ClearlakeError:
-                info = None
-            found.append((name, key, info))
-    found.sort(key=lambda f: (_sort_time(f[2]), f[1]), reverse=True)
-    page = found[offset : offset + limit]
+    total, page = listed_candidates(
+        store=store,
+        instance=configured(),
+        project=project,
+        tasks=tasks,
+        repo=repo,
+        limit=limit,
+        offset=offset,
+        settings=settings,
+    )
     listing = Listing(
         ["task", "candidate", "committed", "gate", "message", "detail"],
-        title=f"{len(found)} candidate(s)",
+        title=f"{total} candidate(s)",
         wide=("detail",),
         shown={"message": 40, "detail": 240},
         terminal=("candidate", "committed", "gate", "message", "detail"),  # the key names the task
     )
-    for name, key, info in page:
-        outcome = gate.load_outcome(store, name, key)
-        if outcome is not None:
-            state, detail = outcome.status, outcome.headline()
-        else:
-            state, detail = _run_state(instance, key)
-        listing.add(
-            {
-                "task": name,
-                "candidate": key,
-                "committed": minutes(info.committed_at) if info else None,
-                "gate": state,
-                "message": info.subject if info else "",
-                "detail": detail,
-            }
-        )
+    for row in page:
+        listing.add(row)
     listing.show(as_json=as_json)
-    if len(found) > offset + len(page) and not as_json:
+    if total > offset + len(page) and not as_json:
         typer.echo(
-            f"showing {offset + 1}–{offset + len(page)} of {len(found)}: "
+            f"showing {offset + 1}–{offset + len(page)} of {total}: "
             f"--offset {offset + len(page)} for more",
             err=True,
         )
 
 
-def _sort_time(info: Any) -> str:
-    return info.committed_at.isoformat() if info is not None else ""
+def listed_candidates(
+    *,
+    store: LakeStore,
+    instance: dg.DagsterInstance,
+    project: Project,
+    tasks: list[str],
+    repo: str | None,
+    limit: int,
+    offset: int,
+    settings: Settings,
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many candidates match, and the rows of the page asked for: sorted and paged on
+    the tasks' candidate indexes; only the page's candidates are looked at further."""
+    import pandas as pd
+
+    from clearlake import names
+    from clearlake.evaluation import candidate_index
+    from clearlake.evaluation.candidates import candidate_commit_info
+
+    frames = []
+    for name in tasks:
+        keys = instance.get_dynamic_partitions(names.candidate_partitions_name(name))
+        if repo:
+            keys = [k for k in keys if k.startswith(f"{repo}@")]
+        listed = pd.DataFrame({"task": name, "candidate": pd.Series(keys, dtype=object)})
+        indexed = candidate_index.per_candidate(_index(store, name, list(keys)))
+        frames.append(listed.merge(indexed.drop(columns="repo"), how="left", on="candidate"))
+    found = pd.concat(frames, ignore_index=True)
+    found["committed_at"] = pd.to_datetime(found["committed_at"], utc=True)
+    # Newest commit first, unknown times last, ties by key: vectorised, 10,000 rows in ms.
+    found = found.sort_values(
+        ["committed_at", "candidate"], ascending=False, na_position="last", kind="stable"
+    )
+    window = found.iloc[offset : offset + limit].astype(object)
+    rows = []
+    for row in window.where(window.notna(), None).to_dict("records"):  # only the page looks on
+        name, key = str(row["task"]), str(row["candidate"])
+        committed, message = None, ""
+        if row["committed_at"] is not None:
+            committed, message = row["committed_at"], candidate_index.subject(row["message"])
+        else:
+            try:
+                info = candidate_commit_info(key, store=store, project=project, settings=settings)
+                committed, message = info.committed_at, info.subject
+            except ClearlakeError:
+                pass
+        if row["gate"] is not None:
+            state, detail = str(row["gate"]), str(row["gate_summary"])
+        else:
+            state, detail = _run_state(instance, key)
+        rows.append(
+            {
+                "task": name,
+                "candidate": key,
+                "committed": minutes(committed) if committed is not None else None,
+                "gate": state,
+                "message": message,
+                "detail": detail,
+            }
+        )
+    return len(found), rows
+
+
+def _index(store: LakeStore, task: str, keys: list[str]) -> Any:
+    """The task's candidate index, built from the lake first if it is missing (once)."""
+    from clearlake import names
+    from clearlake.evaluation import candidate_index
+
+    index = candidate_index.read_index(store, task)
+    if index is not None:
+        return index
+    typer.echo(
+        f"Building the candidate index of task {task} (once): {len(keys)} candidate(s)", err=True
+    )
+    candidate_index.rebuild(
+        store,
+        task,
+        keys,
+        scores_table="/".join(names.scores_key(task).path),
+        comparison_table="/".join(names.comparison_key(task).path),
+        progress=lambda done, total: typer.echo(f"  indexed {done}/{total}", err=True),
+    )
+    return candidate_index.read_index(store, task)
 
 
 def _run_state(instance: dg.DagsterInstance, key: str) -> tuple[str, str]:

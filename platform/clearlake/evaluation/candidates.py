@@ -155,6 +155,20 @@ def save_commit_info(store: LakeStore, key: str, info: CommitInfo) -> None:
     write_json(store, json_path(store, COMMITS_TABLE, key), record)
 
 
+def recorded_commit_info(store: LakeStore, key: str) -> CommitInfo | None:
+    """The commit record saved at evaluation (None when there is none): never asks git."""
+    found = read_json(store, json_path(store, COMMITS_TABLE, key))
+    if found is None:
+        return None
+    return CommitInfo(
+        sha=found["sha"],
+        message=found["message"],
+        author=found["author"],
+        committed_at=dt.datetime.fromisoformat(found["committed_at"]),
+        parents=tuple(found["parents"]),
+    )
+
+
 def candidate_commit_info(
     key: str | CandidateKey,
     *,
@@ -166,15 +180,9 @@ def candidate_commit_info(
     parsed = key if isinstance(key, CandidateKey) else CandidateKey.parse(key)
     settings = settings or load_settings()
     store = store or LakeStore(settings.lake_url)
-    found = read_json(store, json_path(store, COMMITS_TABLE, str(parsed)))
+    found = recorded_commit_info(store, str(parsed))
     if found is not None:
-        return CommitInfo(
-            sha=found["sha"],
-            message=found["message"],
-            author=found["author"],
-            committed_at=dt.datetime.fromisoformat(found["committed_at"]),
-            parents=tuple(found["parents"]),
-        )
+        return found
     project = project or current_project(settings)
     return git_repository(project, parsed.repo, settings).commit_info(parsed.commit)
 

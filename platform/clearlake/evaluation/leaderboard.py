@@ -1,5 +1,10 @@
 """A task's leaderboard: every candidate's overall scores over commit time, and its plot.
 
+Built from the task's candidate index (:mod:`clearlake.evaluation.candidate_index`): one
+table, whatever the history. The plot and the preview table show the last
+:data:`SHOWN` candidates (the stored frame keeps them all): one label per candidate of a
+long history was unreadable and cost ~18 ms each to draw.
+
 Frame columns: ``candidate``, ``repo``, ``commit``, ``committed_at`` (UTC), ``metric``,
 ``value``, ``ci_low``, ``ci_high``, ``verdict`` (of this metric overall; null when it was
 never compared), ``gate`` and ``gate_summary`` (the stored gate outcome: what the plot's
@@ -15,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from clearlake.evaluation.candidate_index import candidate_rows, empty_index, scored
 from clearlake.evaluation.candidates import CandidateKey
 from clearlake.evaluation.gate import GateOutcome
 
@@ -34,6 +40,8 @@ LEADERBOARD_SCHEMA = pa.schema(
     ]
 )
 LEADERBOARD_COLUMNS: list[str] = LEADERBOARD_SCHEMA.names
+SHOWN = 40
+"""Candidates the plot and the preview table show (the newest in commit order)."""
 GATE_COLOURS = {
     "passed": "#1a7f37",
     "blocked": "#cf222e",
@@ -58,48 +66,77 @@ class Entry:
     gate: GateOutcome | None = None
 
 
-def build_leaderboard(entries: list[Entry]) -> pd.DataFrame:
-    rows = []
+def entry_rows(entries: list[Entry]) -> pd.DataFrame:
+    """``entries`` as candidate-index rows (what the index holds for them)."""
+    frames = []
     for entry in entries:
-        parsed = CandidateKey.parse(entry.key)
-        overall = entry.scores[entry.scores["subgroup_kind"] == "overall"]
-        verdicts: dict[str, str] = {}
-        if entry.comparison is not None:
-            compared = entry.comparison[entry.comparison["subgroup_kind"] == "overall"]
-            verdicts = dict(zip(compared["metric"], compared["verdict"], strict=True))
-        for score in overall.itertuples():
-            rows.append(
-                {
-                    "candidate": entry.key,
-                    "repo": parsed.repo,
-                    "commit": parsed.commit,
-                    "committed_at": entry.committed_at,
-                    "metric": score.metric,
-                    "value": score.value,
-                    "ci_low": score.ci_low,
-                    "ci_high": score.ci_high,
-                    "verdict": verdicts.get(str(score.metric)),
-                    "gate": entry.gate.status if entry.gate else None,
-                    "gate_summary": entry.gate.headline() if entry.gate else None,
-                }
-            )
-    frame = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
-    frame["committed_at"] = pd.to_datetime(frame["committed_at"], utc=True)
+        rows = candidate_rows(
+            entry.key,
+            commit=None,
+            scores=entry.scores,
+            comparison=entry.comparison,
+            outcome=entry.gate,
+        )
+        frames.append(rows.assign(committed_at=entry.committed_at))
+    return pd.concat(frames, ignore_index=True) if frames else empty_index()
+
+
+def build_leaderboard(entries: list[Entry]) -> pd.DataFrame:
+    return leaderboard_frame(entry_rows(entries))
+
+
+def leaderboard_frame(index: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard of a task from its candidate index rows."""
+    overall = scored(index)
+    overall = overall[overall["subgroup_kind"] == "overall"]
+    frame = pd.DataFrame(
+        {
+            "candidate": overall["candidate"],
+            "repo": overall["repo"],
+            "commit": [CandidateKey.parse(k).commit for k in overall["candidate"]],
+            "committed_at": pd.to_datetime(overall["committed_at"], utc=True),
+            "metric": overall["metric"],
+            "value": overall["value"].astype("float64"),
+            "ci_low": overall["ci_low"].astype("float64"),
+            "ci_high": overall["ci_high"].astype("float64"),
+            "verdict": overall["verdict"],
+            "gate": overall["gate"],
+            "gate_summary": overall["gate_summary"],
+        },
+        columns=LEADERBOARD_COLUMNS,
+    )
+    frame["committed_at"] = pd.to_datetime(frame["committed_at"], utc=True).astype(
+        "datetime64[us, UTC]"
+    )
     for column in ("verdict", "gate", "gate_summary"):
-        frame[column] = frame[column].astype("object")
+        frame[column] = frame[column].astype("object").where(frame[column].notna(), None)
     return frame.sort_values(["committed_at", "candidate", "metric"], kind="stable").reset_index(
         drop=True
     )
+
+
+def newest(frame: pd.DataFrame, *, last: int = SHOWN) -> pd.DataFrame:
+    """The rows of the ``last`` candidates of a leaderboard frame (in commit order)."""
+    keep = list(dict.fromkeys(frame["candidate"]))[-last:]
+    return frame[frame["candidate"].isin(keep)]
 
 
 def subgroup_regressions(entry: Entry, metric: str) -> str:
     """``region=west, basket=>=150``: the subgroups where ``metric`` regressed (may be empty)."""
     if entry.comparison is None:
         return ""
-    bad = entry.comparison[
-        (entry.comparison["verdict"] == "regressed") & (entry.comparison["metric"] == metric)
-    ]
-    return ", ".join(f"{k}={g}" for k, g in zip(bad["subgroup_kind"], bad["subgroup"], strict=True))
+    return regressions(entry_rows([entry]), metric).get(entry.key, "")
+
+
+def regressions(index: pd.DataFrame, metric: str) -> dict[str, str]:
+    """Per candidate of ``index`` with a regression of ``metric``: where (``kind=group, …``)."""
+    bad = index[(index["verdict"] == "regressed") & (index["metric"] == metric)]
+    found: dict[str, list[str]] = {}
+    for key, kind, group in zip(
+        bad["candidate"], bad["subgroup_kind"], bad["subgroup"], strict=True
+    ):
+        found.setdefault(str(key), []).append(f"{kind}={group}")
+    return {key: ", ".join(where) for key, where in found.items()}
 
 
 def plot_leaderboard(

@@ -23,8 +23,9 @@ from typing import Any
 
 import pandas as pd
 
+from clearlake.evaluation.candidate_index import scored
 from clearlake.evaluation.candidates import CandidateKey
-from clearlake.evaluation.leaderboard import GATE_COLOURS, Entry
+from clearlake.evaluation.leaderboard import GATE_COLOURS, Entry, entry_rows
 from clearlake.evaluation.scoring import IMPROVED, REGRESSED
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -55,27 +56,28 @@ def trend_frame(entries: Sequence[Entry], *, last: int = LAST_COMMITS) -> pd.Dat
         entries,
         key=lambda e: (e.committed_at is not None, e.committed_at or EPOCH, e.key),
     )[-last:]
-    frames = []
-    for entry in ordered:
-        parsed = CandidateKey.parse(entry.key)
-        scores = entry.scores[["metric", "subgroup_kind", "subgroup", "value", "ci_low", "ci_high"]]
-        if entry.comparison is not None:
-            verdicts = entry.comparison[["metric", "subgroup_kind", "subgroup", "verdict"]]
-            scores = scores.merge(verdicts, how="left", on=["metric", "subgroup_kind", "subgroup"])
-        else:
-            scores = scores.assign(verdict=None)
-        frames.append(
-            scores.assign(
-                candidate=entry.key,
-                repo=parsed.repo,
-                commit=parsed.commit,
-                committed_at=entry.committed_at,
-                gate=entry.gate.status if entry.gate else None,
-            )
-        )
-    if not frames:
+    return trend_rows(entry_rows(ordered), last=last)
+
+
+def trend_rows(index: pd.DataFrame, *, last: int = LAST_COMMITS) -> pd.DataFrame:
+    """:func:`trend_frame` from a task's candidate index rows (only the ``last`` candidates'
+    rows are touched beyond one ordering of the candidates)."""
+    rows = scored(index)
+    if rows.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[TREND_COLUMNS]
+    times = rows.drop_duplicates("candidate")[["candidate", "committed_at"]]
+    ordered = sorted(
+        zip(times["candidate"], pd.to_datetime(times["committed_at"], utc=True), strict=True),
+        key=lambda pair: (pd.notna(pair[1]), pair[1] if pd.notna(pair[1]) else EPOCH, pair[0]),
+    )[-last:]
+    position = {key: i for i, (key, _) in enumerate(ordered)}
+    mine = rows[rows["candidate"].isin(position)]
+    mine = mine.iloc[mine["candidate"].map(position).argsort(kind="stable")]
+    frame = mine.assign(
+        commit=[CandidateKey.parse(k).commit for k in mine["candidate"]],
+        committed_at=pd.to_datetime(mine["committed_at"], utc=True),
+    )
+    return frame[TREND_COLUMNS].reset_index(drop=True)
 
 
 def _pyplot() -> Any:
