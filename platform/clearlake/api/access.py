@@ -19,6 +19,7 @@ from clearlake.api.filters import parse_filter
 from clearlake.api.formats import Format
 from clearlake.api.masking import BatchTransform
 from clearlake.api.policy import Access
+from clearlake.api.report_access import refused
 from clearlake.api.tokens import Principal
 from clearlake.lake.reader import Filter, parse_day
 
@@ -34,6 +35,26 @@ def authorize_dataset(config: ApiConfig, principal: Principal, dataset: str) -> 
             datasets=[dataset],
         )
     return state
+
+
+def task_refusals(config: ApiConfig, principal: Principal, task: str) -> list[str]:
+    """The datasets of ``task`` (what its reports, comparisons and monitor are about) that
+    ``principal`` may not read; empty when every one is granted."""
+    return refused(
+        config.reports.tasks.get(task), lambda d: config.policy.may_read(principal.roles, d)
+    )
+
+
+def require_task_grant(config: ApiConfig, principal: Principal, task: str, subject: str) -> None:
+    """Refuse (403) unless ``principal`` reads every dataset of ``task``; ``subject`` opens
+    the message, e.g. "Comparisons of task 'x' are"."""
+    missing = task_refusals(config, principal, task)
+    if missing:
+        raise ForbiddenError(
+            f"{subject} about {', '.join(missing)}: not granted to {principal.name!r} (roles: "
+            f"{', '.join(principal.roles)}). Ask a data steward for a role that reads them.",
+            datasets=missing,
+        )
 
 
 def grants(

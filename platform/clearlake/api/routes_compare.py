@@ -14,13 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from clearlake import names
-from clearlake.api.config import ApiConfig
+from clearlake.api.access import require_task_grant, task_refusals
 from clearlake.api.deps import ConfigDep, PrincipalDep
-from clearlake.api.errors import ForbiddenError, NotFoundError, ServiceUnavailableError
+from clearlake.api.errors import NotFoundError, ServiceUnavailableError
 from clearlake.api.models import ErrorBody
-from clearlake.api.report_access import refused
 from clearlake.api.request_audit import audit_of
-from clearlake.api.tokens import Principal
 from clearlake.evaluation.compare import (
     ResultPaths,
     UnknownCandidateError,
@@ -34,24 +32,6 @@ NAME = r"^[A-Za-z0-9@~._-]{4,80}$"
 
 def _paths(task: str) -> ResultPaths:
     return ResultPaths(names.predictions_key(task).path, names.comparison_key(task).path)
-
-
-def _check_grant(config: ApiConfig, principal: Principal, task: str) -> None:
-    missing = refused(
-        config.reports.tasks.get(task), lambda d: config.policy.may_read(principal.roles, d)
-    )
-    if missing:
-        raise ForbiddenError(
-            f"Comparisons of task {task!r} are about {', '.join(missing)}: not granted to "
-            f"{principal.name!r} (roles: {', '.join(principal.roles)}). Ask a data steward "
-            "for a role that reads them.",
-            datasets=missing,
-        )
-
-
-def _granted(config: ApiConfig, principal: Principal, task: str) -> bool:
-    datasets = config.reports.tasks.get(task)
-    return not refused(datasets, lambda d: config.policy.may_read(principal.roles, d))
 
 
 @router.get(
@@ -83,10 +63,12 @@ def compare(
     if task is not None and task not in tasks:
         raise NotFoundError(f"No task {task!r} in the project: see `tasks:` in clearlake.yaml.")
     if task is not None:
-        _check_grant(config, principal, task)
-    readable = [task] if task else [t for t in tasks if _granted(config, principal, t)]
+        require_task_grant(config, principal, task, f"Comparisons of task {task!r} are")
+    readable = [task] if task else [t for t in tasks if not task_refusals(config, principal, t)]
     if not readable:  # never say which candidates a refused task has
-        _check_grant(config, principal, tasks[0]) if tasks else None
+        if tasks:
+            first = tasks[0]
+            require_task_grant(config, principal, first, f"Comparisons of task {first!r} are")
         raise NotFoundError("The project declares no task.")
     try:
         found, key_a, key_b = resolve_pair(config.store, (a, b), {t: _paths(t) for t in readable})

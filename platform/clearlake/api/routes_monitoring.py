@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
+from clearlake.api.access import require_task_grant
 from clearlake.api.deps import ConfigDep, PrincipalDep
-from clearlake.api.errors import ForbiddenError, NotFoundError
+from clearlake.api.errors import NotFoundError
 from clearlake.api.models import ErrorBody
-from clearlake.api.report_access import refused
 from clearlake.api.request_audit import audit_of
 from clearlake.monitoring import storage
 
@@ -40,17 +40,9 @@ def monitor_status(
     and its last status (windows against the reference, per-day scores, drift)."""
     record = audit_of(request)
     record.action, record.dataset = "monitor", f"monitor/{task}"
-    datasets = config.reports.tasks.get(task)
-    if datasets is None:
+    if config.reports.tasks.get(task) is None:
         raise NotFoundError(f"No task {task!r} in the project: see `tasks:` in clearlake.yaml.")
-    missing = refused(datasets, lambda d: config.policy.may_read(principal.roles, d))
-    if missing:
-        raise ForbiddenError(
-            f"The monitor of task {task!r} is about {', '.join(missing)}: not granted to "
-            f"{principal.name!r} (roles: {', '.join(principal.roles)}). Ask a data steward "
-            "for a role that reads them.",
-            datasets=missing,
-        )
+    require_task_grant(config, principal, task, f"The monitor of task {task!r} is")
     status = storage.load_status(config.store, task)
     if status is None:
         raise NotFoundError(
