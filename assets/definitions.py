@@ -19,7 +19,7 @@ import warnings
 import dagster as dg
 
 import assets
-from clearlake.environment import executor_for, resources_for
+from clearlake.orchestration.environment import executor_for, resources_for
 from clearlake.settings import load_settings
 
 DEFS = "defs"

@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from flights_example.demo_repos import SAMPLE_COMMITS, SampleCommit, add_commit
 
     from clearlake.demo import loop
-    from clearlake.lineage import latest
     from clearlake.names import comparison_key, evaluation_job, predictions_key, suite_key
+    from clearlake.orchestration.lineage import latest
 
     upstream = {"lake", "features", "suites"}
     clearlake_runs: list[dict[str, Any]] = []

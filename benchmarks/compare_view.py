@@ -47,9 +47,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import dagster as dg
 
     from assets.definitions import defs
-    from clearlake import names, runs
+    from clearlake import names
     from clearlake.evaluation import compare, gate
     from clearlake.lake.store import LakeStore
+    from clearlake.orchestration import runs
     from clearlake.project.load import current_project
     from clearlake.reports import compare_page
     from clearlake.settings import ensure_dagster_home, load_settings

@@ -54,9 +54,9 @@ from clearlake.evaluation import candidate_index, candidates, gate
 from clearlake.lake import checks, records
 from clearlake.lake.tables import LakeTable
 from clearlake.names import scores_key
+from clearlake.orchestration.resources import LakeResource, SourceDatabaseResource
 from clearlake.project.load import current_project
 from clearlake.reports import lake_health
-from clearlake.resources import LakeResource, SourceDatabaseResource
 from clearlake.settings import load_settings
 from clearlake.testing import history, work
 

@@ -134,10 +134,10 @@ def worker(days: int, short: bool) -> None:
 
     import dagster as dg
 
-    from clearlake.code_location import load_definitions
     from clearlake.demo import live, loop
     from clearlake.lake.store import LakeStore
     from clearlake.monitoring import storage
+    from clearlake.orchestration.code_location import load_definitions
     from clearlake.project.load import (
         current_project,
         sample_database_advancer,

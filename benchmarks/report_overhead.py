@@ -137,7 +137,7 @@ import pkgutil
 import dagster as dg
 
 from assets.definitions import domain_names
-from clearlake.environment import executor_for, resources_for
+from clearlake.orchestration.environment import executor_for, resources_for
 from clearlake.settings import load_settings
 
 

@@ -109,10 +109,10 @@ def in_process_run() -> dict[str, Any]:
     from clearlake.cli.runs import load_definitions
     from clearlake.demo import loop
     from clearlake.lake.store import LakeStore
-    from clearlake.lineage import latest
     from clearlake.names import evaluation_job
+    from clearlake.orchestration.lineage import latest
+    from clearlake.orchestration.resources import DropZoneResource
     from clearlake.project.load import current_project
-    from clearlake.resources import DropZoneResource
     from clearlake.settings import load_settings
 
     settings = load_settings()

@@ -10,7 +10,7 @@ import pytest
 from assets.definitions import defs
 from clearlake import names
 from clearlake.lake.store import LakeStore
-from clearlake.resources import LakeResource
+from clearlake.orchestration.resources import LakeResource
 
 
 def load() -> dg.Definitions:

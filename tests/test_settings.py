@@ -47,7 +47,7 @@ def test_cluster_steps_run_as_kubernetes_jobs_unless_the_stack_test_asks_for_pro
     import dagster as dg
     from dagster_k8s import k8s_job_executor
 
-    from clearlake.environment import executor_for
+    from clearlake.orchestration.environment import executor_for
 
     cluster = {"CLEARLAKE_ENV": "cluster", "CLEARLAKE_LAKE_URL": "s3://b/lake"}
     assert executor_for(load_settings(cluster)) is k8s_job_executor

@@ -20,7 +20,7 @@ from clearlake.names import (
     evaluation_group,
     evaluation_job,
 )
-from clearlake.partitions import candidate_partitions
+from clearlake.orchestration.partitions import candidate_partitions
 from clearlake.project.load import Project, current_project
 from clearlake.settings import load_settings
 

@@ -25,9 +25,9 @@ from clearlake.names import (
     predictions_key,
     scores_key,
 )
+from clearlake.orchestration.resources import LakeResource
 from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
-from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 from clearlake.versioning import digest, source_version
 

@@ -73,12 +73,12 @@ from clearlake.names import (
     predictions_key,
     scores_key,
 )
-from clearlake.partitions import candidate_partitions
+from clearlake.orchestration.partitions import candidate_partitions
+from clearlake.orchestration.resources import LakeResource
 from clearlake.project.config import TaskConfig
 from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.reports.gallery import commit_url
-from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 from clearlake.versioning import digest, json_version, source_version
 

@@ -18,9 +18,9 @@ import pyarrow as pa
 from clearlake.evaluation import candidate_index, gate, leaderboard, metrics, trends
 from clearlake.lake.store import LakeStore
 from clearlake.names import comparison_key, evaluation_group, leaderboard_key, scores_key
+from clearlake.orchestration.resources import LakeResource
 from clearlake.project.load import Project, current_project
 from clearlake.reports import gallery
-from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 from clearlake.versioning import digest, json_version, source_version
 

@@ -13,14 +13,14 @@ import datetime as dt
 
 import dagster as dg
 
-from clearlake.automation import new_days
 from clearlake.evaluation.suites import suite_code_version, suite_from_lake
 from clearlake.features.datasets import table_digest
 from clearlake.features.tables import feature_table
 from clearlake.names import NEW_DAYS_TAGS, evaluation_group, feature_key, suite_key
-from clearlake.partitions import daily_partitions
+from clearlake.orchestration.automation import new_days
+from clearlake.orchestration.partitions import daily_partitions
+from clearlake.orchestration.resources import LakeResource
 from clearlake.project.load import Project, current_project
-from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 
 

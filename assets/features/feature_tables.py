@@ -10,16 +10,16 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from clearlake.automation import new_days
 from clearlake.features import build, checks
 from clearlake.features.tables import FeatureTable, feature_table
 from clearlake.lake.metadata import declared_table_schema, written_metadata
 from clearlake.lake.store import date_partition
 from clearlake.names import NEW_DAYS_TAGS, feature_key, lake_key
-from clearlake.partitions import daily_partitions, partition_days
+from clearlake.orchestration.automation import new_days
+from clearlake.orchestration.partitions import daily_partitions, partition_days
+from clearlake.orchestration.resources import LakeResource
 from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
-from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 from clearlake.versioning import digest
 

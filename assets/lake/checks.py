@@ -6,8 +6,8 @@ from clearlake.lake.checks import lag_finding
 from clearlake.lake.records import lake_newest_day
 from clearlake.lake.tables import LakeTable, lake_tables
 from clearlake.names import lake_key
+from clearlake.orchestration.resources import SourceDatabaseResource
 from clearlake.project.load import current_project
-from clearlake.resources import SourceDatabaseResource
 from clearlake.settings import load_settings
 
 

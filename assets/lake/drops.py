@@ -16,10 +16,10 @@ import dagster as dg
 from clearlake.errors import DropZoneError, LakeUnavailableError
 from clearlake.lake import drops
 from clearlake.lake.metadata import written_metadata
+from clearlake.orchestration.resources import DropZoneResource, LakeResource
+from clearlake.orchestration.run_sweep import fail_dead_runs
 from clearlake.project.load import current_project
 from clearlake.provenance import provenance_metadata
-from clearlake.resources import DropZoneResource, LakeResource
-from clearlake.run_sweep import fail_dead_runs
 from clearlake.settings import load_settings
 from clearlake.versioning import digest as version_digest
 from clearlake.versioning import source_version

@@ -28,10 +28,10 @@ from clearlake.lake.source import SourceDatabase
 from clearlake.lake.tables import LakeTable, lake_tables
 from clearlake.lake.timeline import plan_table, refresh_window
 from clearlake.names import LAKE_DAYS_SENSOR, lake_key
+from clearlake.orchestration.resources import SourceDatabaseResource
+from clearlake.orchestration.runs import RANGE_END_TAG, RANGE_START_TAG
 from clearlake.project.config import LiveConfig
 from clearlake.project.load import current_project
-from clearlake.resources import SourceDatabaseResource
-from clearlake.runs import RANGE_END_TAG, RANGE_START_TAG
 from clearlake.settings import load_settings
 
 

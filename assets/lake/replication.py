@@ -16,10 +16,10 @@ from clearlake.lake.metadata import declared_table_schema, written_metadata
 from clearlake.lake.replicate import Replicated
 from clearlake.lake.tables import LakeTable, lake_tables
 from clearlake.names import lake_key
-from clearlake.partitions import daily_partitions, partition_days
+from clearlake.orchestration.partitions import daily_partitions, partition_days
+from clearlake.orchestration.resources import LakeResource, SourceDatabaseResource
 from clearlake.project.load import current_project
 from clearlake.provenance import provenance_metadata
-from clearlake.resources import LakeResource, SourceDatabaseResource
 from clearlake.settings import load_settings
 from clearlake.versioning import digest, source_version
 

@@ -14,7 +14,8 @@
     performance day lands.
 
 The daily assets carry the tag ``flow: new-days`` and the shared automation condition
-:func:`clearlake.automation.new_days` (performance: also :func:`labels_mature`), so a new
+:func:`clearlake.orchestration.automation.new_days` (performance: also
+:func:`labels_mature`), so a new
 lake day flows through them by itself.
 """
 
@@ -23,7 +24,6 @@ from typing import Any
 
 import dagster as dg
 
-from clearlake.automation import new_days
 from clearlake.evaluation import metrics as metrics_module
 from clearlake.features.tables import feature_table
 from clearlake.lake.metadata import written_metadata
@@ -49,9 +49,10 @@ from clearlake.names import (
     predictions_key,
     scores_key,
 )
-from clearlake.partitions import daily_partitions, partition_days
+from clearlake.orchestration.automation import new_days
+from clearlake.orchestration.partitions import daily_partitions, partition_days
+from clearlake.orchestration.resources import LakeResource
 from clearlake.project.load import Project, current_project
-from clearlake.resources import LakeResource
 from clearlake.settings import load_settings
 from clearlake.versioning import digest, json_version, source_version
 

@@ -1,19 +1,20 @@
 """Alerts on the platform itself: failed runs and erroring sensors, through the project's
-``alerts.notifiers`` (:mod:`clearlake.run_alerts` decides and sends; these are thin)."""
+``alerts.notifiers`` (:mod:`clearlake.orchestration.run_alerts` decides and sends; these
+are thin)."""
 
 from collections.abc import Iterator
 
 import dagster as dg
 
 from clearlake import names
-from clearlake.project.config import AlertsConfig
-from clearlake.project.load import current_project
-from clearlake.run_alerts import (
+from clearlake.orchestration.run_alerts import (
     SensorTick,
     deliver,
     plan_sensor_alerts,
     run_failure_text,
 )
+from clearlake.project.config import AlertsConfig
+from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
 

@@ -15,7 +15,7 @@ import dagster as dg
 from assets.reports.report_assets import report_assets
 from clearlake import names
 from clearlake.names import REGRESSION_REPORT_SENSOR, candidate_partitions_name, comparison_key
-from clearlake.partitions import candidate_partitions
+from clearlake.orchestration.partitions import candidate_partitions
 from clearlake.project.load import current_project
 from clearlake.reports.pending import pending_reports
 from clearlake.settings import load_settings

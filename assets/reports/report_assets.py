@@ -28,7 +28,7 @@ from clearlake.names import (
     predictions_key,
     report_key,
 )
-from clearlake.partitions import candidate_partitions, daily_partitions
+from clearlake.orchestration.partitions import candidate_partitions, daily_partitions
 from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.reports import candidate, lake_health, notebook

@@ -129,7 +129,7 @@ DROP_JOB = "drop_ingestion"
 FLOW_TAG = "flow"
 NEW_DAYS_FLOW = "new-days"
 """Tag ``flow: new-days``: a daily asset that follows new lake days by itself (its
-automation condition is ``clearlake.automation.new_days``)."""
+automation condition is ``clearlake.orchestration.automation.new_days``)."""
 NEW_DAYS_TAGS = {FLOW_TAG: NEW_DAYS_FLOW}
 NEW_DAYS_SENSOR = "new_days_automation_sensor"
 """Evaluates the automation condition of every asset tagged ``flow: new-days``."""

@@ -237,7 +237,7 @@ LOCAL_INSTANCE_YAML = """\
 telemetry:
   enabled: false
 # Runs stuck STARTING fail after 3 minutes; runs whose process was killed are marked failed
-# by Clearlake's own sweep (clearlake.run_sweep) at CLI and `clearlake ui` start.
+# by Clearlake's own sweep (clearlake.orchestration.run_sweep) at CLI and `clearlake ui` start.
 run_monitoring:
   enabled: true
   start_timeout_seconds: 180

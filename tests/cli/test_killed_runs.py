@@ -73,7 +73,7 @@ def test_kill_9_of_a_replication_leaves_no_run_started(tmp_path: Path, sample_db
 MAKER = """
 import os, sys
 import dagster as dg
-from clearlake.run_sweep import owner_tags
+from clearlake.orchestration.run_sweep import owner_tags
 
 @dg.asset
 def thing() -> int:
@@ -108,7 +108,7 @@ def test_a_run_whose_creator_died_before_it_started_is_swept(tmp_path: Path) -> 
         check=True,
     )
     ghost = made.stdout.split()[0]
-    from clearlake.run_sweep import fail_dead_runs, owner_tags
+    from clearlake.orchestration.run_sweep import fail_dead_runs, owner_tags
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert status(instance, ghost) == dg.DagsterRunStatus.NOT_STARTED

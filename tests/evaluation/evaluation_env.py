@@ -23,12 +23,12 @@ from assets.evaluation.automation import commit_sensor, evaluation_jobs
 from assets.evaluation.candidates import candidate_assets
 from assets.evaluation.leaderboard import leaderboard_assets
 from assets.evaluation.suites import suite_assets
-from clearlake import runs
 from clearlake.demo import loop
 from clearlake.demo.repos import SampleCommit, add_commit, init_repository
-from clearlake.environment import resources_for
 from clearlake.lake.store import LakeStore
 from clearlake.names import suite_key
+from clearlake.orchestration import runs
+from clearlake.orchestration.environment import resources_for
 from clearlake.project.load import Project, anchored, load_project
 from clearlake.settings import DEFAULT_PROJECT, Settings, load_settings
 

@@ -15,9 +15,7 @@ import pytest
 from evaluation_env import SHOP_BASE_RATE, SHOP_REPO, SHOP_TASK, Shop, shop_environment
 from typer.testing import CliRunner, Result
 
-from clearlake import runs
 from clearlake.cli.main import app
-from clearlake.code_location import load_definitions
 from clearlake.demo import loop
 from clearlake.demo.repos import SampleCommit, add_commit
 from clearlake.evaluation import calibration, gate, seeds
@@ -25,6 +23,8 @@ from clearlake.evaluation.candidates import read_json
 from clearlake.evaluation.metrics import BUILTIN
 from clearlake.evaluation.results import stored_frame
 from clearlake.names import GALLERY, calibration_schedule, gate_calibration_key
+from clearlake.orchestration import runs
+from clearlake.orchestration.code_location import load_definitions
 from clearlake.project.config import TaskConfig
 from clearlake.reports.gallery import read_tasks
 

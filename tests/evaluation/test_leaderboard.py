@@ -15,8 +15,8 @@ from clearlake.evaluation.leaderboard import (
 )
 from clearlake.evaluation.scoring import compare_predictions, score_predictions
 from clearlake.names import candidate_partitions_name, comparison_key, leaderboard_key, scores_key
+from clearlake.orchestration.resources import LakeResource
 from clearlake.project.load import parse_project
-from clearlake.resources import LakeResource
 
 T0 = dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC)
 

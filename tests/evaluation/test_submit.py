@@ -20,7 +20,6 @@ from evaluation_env import SUBMITTED, Environment, stochastic
 from flights_example.demo_repos import SAMPLE_COMMITS, add_commit
 from typer.testing import CliRunner
 
-from clearlake import runs
 from clearlake.cli.main import app
 from clearlake.demo import loop
 from clearlake.errors import ClearlakeError
@@ -34,6 +33,7 @@ from clearlake.names import (
     evaluation_job,
     scores_key,
 )
+from clearlake.orchestration import runs
 
 TASK = "arrival_delay"
 

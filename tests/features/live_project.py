@@ -14,11 +14,11 @@ from assets.evaluation.suites import suite_assets
 from assets.features.automation import new_days_sensor
 from assets.features.feature_tables import feature_asset
 from assets.lake.replication import replication_asset
-from clearlake.io_managers import LakeParquetIOManager
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import lake_tables
+from clearlake.orchestration.io_managers import LakeParquetIOManager
+from clearlake.orchestration.resources import LakeResource, SourceDatabaseResource
 from clearlake.project.load import Project, load_project
-from clearlake.resources import LakeResource, SourceDatabaseResource
 
 FIRST_DAY = dt.date(2024, 3, 1)
 LAST_DAY = dt.date(2024, 3, 20)

@@ -15,7 +15,7 @@ from clearlake.cli.runs import materialize
 from clearlake.evaluation.errors import SuiteNotMaterialisedError
 from clearlake.evaluation.suites import load_suite
 from clearlake.lake.store import LakeStore
-from clearlake.lineage import latest
+from clearlake.orchestration.lineage import latest
 from clearlake.project.load import load_project
 
 pytestmark = pytest.mark.slow  # the command as a user runs it: a sequence of ~15 real runs

@@ -9,9 +9,9 @@ import dagster as dg
 import pytest
 from live_project import LAST_DAY, day, write_project
 
-from clearlake.build import plan, ranges
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable
+from clearlake.orchestration.build import plan, ranges
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import yaml
 from assets.features.feature_tables import feature_asset
 from clearlake.features import checks
 from clearlake.lake.store import LakeStore
+from clearlake.orchestration.resources import LakeResource
 from clearlake.project.load import Project, load_project
-from clearlake.resources import LakeResource
 from clearlake.settings import DEFAULT_PROJECT
 
 RANGE = {

@@ -21,7 +21,7 @@ from clearlake.demo import loop
 from clearlake.demo.repos import SampleCommit, add_commit, init_repository
 from clearlake.evaluation.windows import cache_partition, cache_table
 from clearlake.lake.store import LakeStore
-from clearlake.lineage import latest
+from clearlake.orchestration.lineage import latest
 
 pytestmark = pytest.mark.slow
 

@@ -52,7 +52,7 @@ from helm_support import (
 
 from clearlake.experiments.profiles import k8s_config, resolve_request
 from clearlake.names import evaluation_job
-from clearlake.partitions import CANDIDATES
+from clearlake.orchestration.partitions import CANDIDATES
 from clearlake.project import load_project
 from clearlake.settings import DEFAULT_PROJECT
 

@@ -12,7 +12,7 @@ import dagster as dg
 from assets.lake.drops import ZONES, drop_definitions
 from clearlake.lake import drops
 from clearlake.lake.store import LakeStore
-from clearlake.resources import DropZoneResource, LakeResource
+from clearlake.orchestration.resources import DropZoneResource, LakeResource
 
 
 class PausingLakeResource(LakeResource):

@@ -9,7 +9,7 @@ import dagster as dg
 
 from assets.lake.replication import replication_asset
 from clearlake.lake.tables import get_table
-from clearlake.resources import LakeResource, SourceDatabaseResource
+from clearlake.orchestration.resources import LakeResource, SourceDatabaseResource
 
 
 class Replicator:

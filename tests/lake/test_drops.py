@@ -18,7 +18,7 @@ from clearlake.errors import DropZoneError
 from clearlake.lake import drops
 from clearlake.lake.reader import read
 from clearlake.lake.store import LakeStore
-from clearlake.resources import DropZoneResource, LakeResource
+from clearlake.orchestration.resources import DropZoneResource, LakeResource
 
 GOOD = (
     "flight_date,carrier,flight,cause,confidence\n"

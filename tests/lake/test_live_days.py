@@ -26,9 +26,9 @@ from clearlake.lake.replicate import replicate, source_content
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, get_table, lake_tables
+from clearlake.orchestration.resources import LakeResource, SourceDatabaseResource
+from clearlake.orchestration.runs import failure_message
 from clearlake.project.load import load_project
-from clearlake.resources import LakeResource, SourceDatabaseResource
-from clearlake.runs import failure_message
 
 TODAY = dt.datetime.now(dt.UTC).date()
 D = [TODAY - dt.timedelta(days=5 - i) for i in range(6)]  # D[5] is today

@@ -22,8 +22,8 @@ import pytest
 
 from assets.lake.replication import replication_asset
 from clearlake.lake import checks, records
+from clearlake.orchestration.resources import SourceDatabaseResource
 from clearlake.reports import lake_health as lh
-from clearlake.resources import SourceDatabaseResource
 from clearlake.testing import history, work
 
 FIRST = dt.date(2019, 1, 1)

@@ -22,9 +22,9 @@ from assets.lake.new_days import new_days_sensor
 from assets.lake.replication import replication_asset
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, lake_tables
+from clearlake.orchestration.resources import LakeResource, SourceDatabaseResource
 from clearlake.project.config import LiveConfig
 from clearlake.project.load import Project, load_project
-from clearlake.resources import LakeResource, SourceDatabaseResource
 
 TODAY = dt.datetime.now(dt.UTC).date()
 YESTERDAY = TODAY - dt.timedelta(days=1)

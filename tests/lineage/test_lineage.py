@@ -4,8 +4,9 @@ import pytest
 from lineage_history import History
 from typer.testing import CliRunner
 
-from clearlake import lineage, names
+from clearlake import names
 from clearlake.cli.main import app
+from clearlake.orchestration import lineage
 
 COMPARISON = names.comparison_key("arrival_delay")
 SCORES = names.scores_key("arrival_delay")

@@ -22,11 +22,11 @@ import yaml
 
 from assets.evaluation.suites import suite_assets
 from assets.monitoring.monitors import monitor_assets
-from clearlake import runs
 from clearlake.demo.repos import SampleCommit, add_commit, init_repository
-from clearlake.environment import resources_for
 from clearlake.lake.store import LakeStore
 from clearlake.names import suite_key
+from clearlake.orchestration import runs
+from clearlake.orchestration.environment import resources_for
 from clearlake.project.load import Project, load_project
 from clearlake.settings import load_settings
 from tests.evaluation.evaluation_env import SHOP_FEATURES, variables_set

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from clearlake import runs
 from clearlake.api.app import create_app
 from clearlake.api.config import load_api_config
 from clearlake.api.tokens import issue_token
@@ -24,6 +23,7 @@ from clearlake.names import (
     monitor_predictions_key,
     monitor_status_key,
 )
+from clearlake.orchestration import runs
 from clearlake.settings import load_settings
 from tests.api.live_api import MASK_KEY, app_in_thread
 from tests.monitoring.monitor_env import TASK, Monitored, monitored, receiver

@@ -13,8 +13,8 @@ import dagster as dg
 import pytest
 
 from assets.operations.alerts import build_run_failure_sensor, build_sensor_health_sensor
+from clearlake.orchestration.run_alerts import SensorTick, plan_sensor_alerts
 from clearlake.project.config import AlertsConfig
-from clearlake.run_alerts import SensorTick, plan_sensor_alerts
 
 URL = "http://dagster.example:3000"
 

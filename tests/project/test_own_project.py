@@ -20,7 +20,7 @@ from clearlake import names
 from clearlake.demo import loop
 from clearlake.demo.repos import create_repository
 from clearlake.lake.store import LakeStore
-from clearlake.lineage import latest
+from clearlake.orchestration.lineage import latest
 from clearlake.project import load_project
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ from clearlake.names import (
     evaluation_job,
     predictions_key,
 )
-from clearlake.partitions import candidate_partitions
+from clearlake.orchestration.partitions import candidate_partitions
 
 BASELINE = "delay_model@0000000"
 METRICS = {"arrival_delay": ("mae", "rmse"), "late_arrival": ("roc_auc", "log_loss")}

@@ -18,7 +18,7 @@ import assets.reports.gallery as gallery_defs
 import assets.reports.regression_reports as regression_defs
 import assets.reports.report_assets as report_defs
 from assets.lake.replication import defs as lake_defs
-from clearlake.environment import resources_for
+from clearlake.orchestration.environment import resources_for
 from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 

@@ -208,7 +208,7 @@ def test_a_launchpad_rerun_is_a_new_variant_and_the_default_stays(runs: Runs) ->
     assert all(t.count("<tr") == 3 for t in tables)
     assert sorted(p.name for p in default.iterdir() if p.is_dir()) == [variant]
     # `clearlake diff` tells the two variants apart by their parameters
-    from clearlake import lineage
+    from clearlake.orchestration import lineage
 
     key = dg.AssetKey(DELAY_REPORT.split("/"))
     a = lineage.select(runs.env.instance, key, f"run:{runs.good.run_id}")

@@ -45,7 +45,7 @@ from stack import REPO, Stack, git, git_daemon, production_stack
 
 from clearlake import names
 from clearlake.api.tokens import issue_token
-from clearlake.lineage import latest
+from clearlake.orchestration.lineage import latest
 from clearlake.project.load import anchored
 from clearlake.reports.gallery import commit_page
 

@@ -26,7 +26,7 @@ from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import TMP_DIR, LakeStore, s3_error
 from clearlake.lake.tables import LAKE_TABLES
-from clearlake.resources import DropZoneResource, LakeResource
+from clearlake.orchestration.resources import DropZoneResource, LakeResource
 from clearlake.settings import DEFAULT_PROJECT
 
 SCHEMA = pa.schema([("n", pa.int64())])

@@ -12,8 +12,13 @@ from typer.testing import CliRunner
 from ui_harness import free_port, start, stop, wait_for
 
 from clearlake.cli.main import app
-from clearlake.code_location import WORKSPACE
-from clearlake.config_reload import RELOADED, ConfigWatcher, reload_location, watched_files
+from clearlake.orchestration.code_location import WORKSPACE
+from clearlake.orchestration.config_reload import (
+    RELOADED,
+    ConfigWatcher,
+    reload_location,
+    watched_files,
+)
 
 CONFIG = """\
 project:

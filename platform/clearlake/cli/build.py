@@ -31,11 +31,11 @@ def build(
     second call finds nothing to do. New days after that flow by themselves while the
     Dagster daemon runs (`clearlake ui`).
     """
-    from clearlake import build as building
     from clearlake.cli.runs import instance, load_definitions
     from clearlake.lake import reader
     from clearlake.lake.source import SourceDatabase
     from clearlake.lake.store import LakeStore
+    from clearlake.orchestration import build as building
     from clearlake.project.load import current_project
 
     settings = load_settings()

@@ -72,7 +72,7 @@ def reload(
     host: Annotated[str, typer.Option(help="Host of the running Dagster UI.")] = "127.0.0.1",
 ) -> None:
     """Validate the configuration, then reload it into a running Dagster UI."""
-    from clearlake.config_reload import RELOADED, reload_location
+    from clearlake.orchestration.config_reload import RELOADED, reload_location
     from clearlake.project import load_project
 
     load_project(load_settings().config_path)  # an invalid edit is refused, not loaded

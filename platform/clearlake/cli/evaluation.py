@@ -129,9 +129,9 @@ def why(
 ) -> None:
     """How a result came to be: its gate outcome (for a candidate), then its upstream
     lineage with code, data and parameters."""
-    from clearlake import lineage
     from clearlake.evaluation import gate
     from clearlake.lake.store import LakeStore
+    from clearlake.orchestration import lineage
 
     out = make_console()
     key = _asset_key(asset)
@@ -152,7 +152,7 @@ def diff(
     key_b: Annotated[str, typer.Argument(help="Partition key (or run:<run id>) of B.")],
 ) -> None:
     """Why two results differ: which code, data, parameters or environment differ."""
-    from clearlake import lineage
+    from clearlake.orchestration import lineage
 
     instance, key = _instance(), _asset_key(asset)
     a, b = lineage.select(instance, key, key_a), lineage.select(instance, key, key_b)

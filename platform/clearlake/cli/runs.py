@@ -9,10 +9,10 @@ from typing import Any
 import dagster as dg
 import typer
 
-from clearlake import runs
-from clearlake.code_location import load_definitions
-from clearlake.run_sweep import fail_dead_runs
-from clearlake.runs import failure_message
+from clearlake.orchestration import runs
+from clearlake.orchestration.code_location import load_definitions
+from clearlake.orchestration.run_sweep import fail_dead_runs
+from clearlake.orchestration.runs import failure_message
 from clearlake.settings import ensure_dagster_home, load_settings
 
 __all__ = ["failure_message", "instance", "load_definitions", "materialize"]

@@ -5,7 +5,8 @@ Both run in their own process groups (:mod:`clearlake.cli.process_group`) and ar
 together, every process of both, when this command gets SIGINT (Ctrl-C) or SIGTERM. The
 report links in the UI are built from CLEARLAKE_PUBLIC_URL; when it is not set, it is the
 report server started here. While it runs, an edit of the project's configuration (or of a
-feature's SQL) is validated and the code location reloaded (:mod:`clearlake.config_reload`).
+feature's SQL) is validated and the code location reloaded
+(:mod:`clearlake.orchestration.config_reload`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def ui(
     import dagster as dg
 
     from clearlake.cli.runs import sweep
-    from clearlake.config_reload import ConfigWatcher, reload_location
+    from clearlake.orchestration.config_reload import ConfigWatcher, reload_location
 
     settings = load_settings()
     home = ensure_dagster_home(settings)

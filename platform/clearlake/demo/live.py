@@ -19,10 +19,11 @@ from typing import Any
 
 import dagster as dg
 
-from clearlake import names, runs
+from clearlake import names
 from clearlake.demo.loop import LoopError, require
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.tables import lake_tables
+from clearlake.orchestration import runs
 from clearlake.project import Project
 from clearlake.project.load import sample_database_advancer
 

@@ -28,12 +28,13 @@ from typing import Any
 
 import dagster as dg
 
-from clearlake import names, runs
+from clearlake import names
 from clearlake.errors import ClearlakeError
 from clearlake.features.tables import missing_days
 from clearlake.lake.store import LakeStore
+from clearlake.orchestration import runs
+from clearlake.orchestration.runs import failure_message
 from clearlake.project import Project
-from clearlake.runs import failure_message
 
 Progress = Callable[[str], None]
 QUIET = runs.QUIET_RUN_CONFIG

@@ -27,13 +27,13 @@ from pathlib import Path
 import dagster as dg
 
 from clearlake import names
-from clearlake.code_location import load_definitions
 from clearlake.demo import live, loop
 from clearlake.errors import ConfigurationError
 from clearlake.lake.store import LakeStore
-from clearlake.lineage import latest
 from clearlake.monitoring import storage
 from clearlake.monitoring.episodes import Episode, where
+from clearlake.orchestration.code_location import load_definitions
+from clearlake.orchestration.lineage import latest
 from clearlake.project import Project
 from clearlake.project.load import current_project, sample_database_builder
 from clearlake.settings import Settings, ensure_dagster_home

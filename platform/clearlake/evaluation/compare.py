@@ -384,7 +384,7 @@ def _provenance(
             "the lake's records (commit, parameters) only: code, data and environment "
             "versions are in Dagster's event log (clearlake compare, the gallery's page)"
         )
-    from clearlake import lineage
+    from clearlake.orchestration import lineage
 
     key = dg.AssetKey(list(paths.predictions))
     try:

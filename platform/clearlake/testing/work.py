@@ -3,7 +3,8 @@
 Tests and benchmarks assert that one new day (or commit) does the same *amount of work*
 whatever the history, which wall time on a shared machine cannot show. The counters wrap
 the real objects behind their public interfaces: a pyarrow filesystem handler in front of
-the store's filesystem, a :class:`~clearlake.resources.LakeResource` whose stores use it,
+the store's filesystem, a
+:class:`~clearlake.orchestration.resources.LakeResource` whose stores use it,
 and a proxy for the Dagster instance counting what its lookups return.
 """
 
@@ -17,7 +18,7 @@ import dagster as dg
 import pyarrow.fs as pafs
 
 from clearlake.lake.store import LakeStore
-from clearlake.resources import LakeResource
+from clearlake.orchestration.resources import LakeResource
 
 
 class CountingHandler(pafs.FileSystemHandler):  # type: ignore[misc]

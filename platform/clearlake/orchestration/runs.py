@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 
 from clearlake.errors import ClearlakeError
-from clearlake.run_sweep import owner_tags
+from clearlake.orchestration.run_sweep import owner_tags
 
 QUIET_RUN_CONFIG: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 """In-process runs log to the instance; the terminal shows our own progress instead."""

@@ -19,8 +19,8 @@ import yaml
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 from dagster_graphql.client.utils import ReloadRepositoryLocationStatus
 
-from clearlake.code_location import WORKSPACE
 from clearlake.errors import ClearlakeError, ConfigurationError
+from clearlake.orchestration.code_location import WORKSPACE
 from clearlake.project.load import config_file, load_project
 
 RELOADED = "configuration changed: reloaded"

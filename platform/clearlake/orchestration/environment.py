@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from clearlake.io_managers import LakeParquetIOManager
-from clearlake.resources import DropZoneResource, LakeResource, SourceDatabaseResource
+from clearlake.orchestration.io_managers import LakeParquetIOManager
+from clearlake.orchestration.resources import DropZoneResource, LakeResource, SourceDatabaseResource
 from clearlake.settings import ENV_VARS, Settings
 
 

@@ -10,8 +10,8 @@ import pyarrow as pa
 
 from clearlake.lake.metadata import written_metadata
 from clearlake.lake.store import LakeStore
+from clearlake.orchestration.resources import LakeResource
 from clearlake.provenance import provenance_metadata
-from clearlake.resources import LakeResource
 
 
 def partition_dir(partitions_def: dg.PartitionsDefinition | None, key: str | None) -> str | None:

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from clearlake import names, runs
+from clearlake import names
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.suites import suite_code_version
 from clearlake.features.tables import days_between, feature_table, missing_days
 from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, lake_tables
-from clearlake.lineage import latest
+from clearlake.orchestration import runs
+from clearlake.orchestration.lineage import latest
 from clearlake.project.load import Project
 
 Progress = Callable[[str], None]
