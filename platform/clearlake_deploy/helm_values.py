@@ -309,6 +309,12 @@ class ClearlakeValues(StrictModel):
     lake: LakeValues
     source: SecretKeyRef
     config: dict[str, Any] = Field(default_factory=dict, description="clearlake.yaml content.")
+    project_config: str = Field(
+        "/opt/clearlake/examples/flights/clearlake.yaml",
+        pattern=r"^/[^\s]*\.ya?ml$",
+        description="The project's clearlake.yaml inside the image (used when config is {}): "
+        "a team image puts its project folder there (helm/project-image/Dockerfile).",
+    )
     extra_env: list[EnvVar] = Field(default_factory=list)
     env_secrets: list[NameRef] = Field(default_factory=list)
     reports: ReportsValues = Field(default_factory=lambda: ReportsValues.model_validate({}))
