@@ -19,12 +19,14 @@ from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
 
-def build_run_failure_sensor(alerts: AlertsConfig, *, dagster_url: str) -> dg.SensorDefinition:
+def build_run_failure_sensor(
+    alerts: AlertsConfig, *, dagster_url: str, minimum_interval_seconds: int = 30
+) -> dg.SensorDefinition:
     @dg.run_failure_sensor(
         name=names.RUN_FAILURE_SENSOR,
         monitor_all_code_locations=True,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=minimum_interval_seconds,
     )
     def _failed(context: dg.RunFailureSensorContext) -> None:
         """Every failed run, once, to the project's alert webhooks."""

@@ -1,7 +1,7 @@
 """A code location for test_alerts_daemon.py: a sensor that raises while a flag file exists
-(as a drop sensor does while its bucket refuses the listing) beside Clearlake's own
-sensor-health alert sensor, both ticking as often as the daemon allows, the alerts going to
-the test's webhook."""
+(as a drop sensor does while its bucket refuses the listing) beside Clearlake's own alert
+sensors (erroring sensors, failed runs), all ticking as often as the daemon allows, the
+alerts going to the test's webhook."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.operations.alerts import build_sensor_health_sensor
+from assets.operations.alerts import build_run_failure_sensor, build_sensor_health_sensor
 from clearlake.project.config import AlertsConfig
 
 ROOT = Path(os.environ["ALERTS_TEST_ROOT"])
@@ -29,11 +29,11 @@ def flaky_drop_sensor() -> dg.SkipReason:
 alerts = AlertsConfig.model_validate(
     {"notifiers": [{"kind": "webhook", "url": os.environ["ALERTS_TEST_WEBHOOK"]}]}
 )
+url = os.environ["ALERTS_TEST_DAGSTER_URL"]
 defs = dg.Definitions(
     sensors=[
         flaky_drop_sensor,
-        build_sensor_health_sensor(
-            alerts, dagster_url=os.environ["ALERTS_TEST_DAGSTER_URL"], minimum_interval_seconds=1
-        ),
+        build_sensor_health_sensor(alerts, dagster_url=url, minimum_interval_seconds=1),
+        build_run_failure_sensor(alerts, dagster_url=url, minimum_interval_seconds=1),
     ]
 )

@@ -1,7 +1,8 @@
-"""The sensor-error alert through a real ``dagster-daemon``: a sensor's ticks really fail
-(its code raises), Clearlake's alert sensor, evaluated by the same daemon against a
-PostgreSQL instance, posts to a real webhook once when the errors start — not on every
-failed tick after — and once when the sensor recovers."""
+"""The platform alerts through a real ``dagster-daemon`` on a PostgreSQL instance: a sensor's
+ticks really fail (its code raises) and Clearlake's alert sensor, evaluated by the same
+daemon, posts to a real webhook once when the errors start — not on every failed tick after
+— and once when the sensor recovers; a run failing meanwhile is posted by the run-failure
+sensor."""
 
 from __future__ import annotations
 
@@ -33,6 +34,16 @@ ERRORING = (
 RECOVERED = f"Clearlake sensor {FLAKY_SENSOR} recovered."
 
 
+@dg.op
+def load_day() -> None:
+    raise RuntimeError("the source closed the connection mid-day")
+
+
+@dg.job
+def nightly_load() -> None:
+    load_day()
+
+
 def wait_for(what: str, condition: Callable[[], bool], *, seconds: float, log: Path) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -50,6 +61,7 @@ def instance_yaml(postgres_url: str) -> dict[str, Any]:
         "hostname": url.hostname,
         "port": url.port or 5432,
         "db_name": url.path.lstrip("/"),
+        "scheme": "postgresql+psycopg2",  # as the chart renders it (plain postgresql: psycopg 3)
     }
     return {"storage": {"postgres": {"postgres_db": db}}, "telemetry": {"enabled": False}}
 
@@ -89,7 +101,7 @@ def daemon(home: Path, env: dict[str, str], log: Path) -> Iterator[None]:
         process.wait()
 
 
-def test_an_erroring_sensor_is_alerted_once_then_its_recovery_once(
+def test_an_erroring_sensor_once_a_failed_run_once_then_the_recovery_once(
     tmp_path: Path, postgres_db: str, hook: tuple[str, list[dict[str, Any]]]
 ) -> None:
     url, received = hook
@@ -110,19 +122,33 @@ def test_an_erroring_sensor_is_alerted_once_then_its_recovery_once(
     with daemon(home, env, log):
         wait_for("the erroring alert", lambda: len(received) >= 1, seconds=40, log=log)
         told = time.time()
+        # Meanwhile a run fails (in this process, on the same instance).
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            failed = nightly_load.execute_in_process(instance=instance, raise_on_error=False)
+        assert not failed.success
         # Still failing: the flaky sensor fails again and the alert sensor looks again (each
         # evaluates once per daemon loop of 5 s), and nobody is told a second time.
         wait_for(
-            "a look at a later failed tick",
-            lambda: looked_again(home, since=told, flaky_status="FAILURE"),
+            "a look at a later failed tick, and the failed run's alert",
+            lambda: looked_again(home, since=told, flaky_status="FAILURE") and len(received) >= 2,
             seconds=20,
             log=log,
         )
-        assert [m["text"] for m in received] == [ERRORING]
+        assert received[0]["text"] == ERRORING
         assert received[0]["clearlake"] == {"kind": "sensor"}
+        run_alert = received[1]
+        assert run_alert["clearlake"] == {
+            "kind": "run_failure",
+            "job": "nightly_load",
+            "run_id": failed.run_id,
+        }
+        assert run_alert["text"].startswith(
+            f"Clearlake run failed: job nightly_load, run {failed.run_id}"
+        )
+        assert len(received) == 2
 
         (tmp_path / "broken").unlink()
-        wait_for("the recovery", lambda: len(received) >= 2, seconds=20, log=log)
+        wait_for("the recovery", lambda: len(received) >= 3, seconds=20, log=log)
         recovered = time.time()
         wait_for(
             "a look at a later healthy tick",
@@ -130,6 +156,7 @@ def test_an_erroring_sensor_is_alerted_once_then_its_recovery_once(
             seconds=20,
             log=log,
         )
-    assert [m["text"] for m in received] == [ERRORING, RECOVERED]
+    texts = [m["text"] for m in received]
+    assert (texts[0], texts[2:]) == (ERRORING, [RECOVERED])  # and the run's alert between
     health = [status for _, status in ticks(home, names.SENSOR_HEALTH_SENSOR)]
     assert health and "FAILURE" not in health  # the alert sensor itself never failed
