@@ -44,7 +44,7 @@ TERRAFORM_OUTPUTS: dict[str, Any] = {
         },
         "postgresql": {
             "postgresqlHost": "clearlake-prod.abc123.eu-west-1.rds.amazonaws.com",
-            "postgresqlUsername": "dagster",
+            "postgresqlUsername": "dagster_app",
             "postgresqlDatabase": "dagster",
         },
         "computeLogManager": {
