@@ -32,14 +32,13 @@ from clearlake.evaluation.candidates import (
     CandidateKey,
     candidate_commit_info,
     candidate_parameters,
-    json_path,
-    read_json,
 )
 from clearlake.evaluation.git import FileChange, git_repository
 from clearlake.evaluation.predictions import ROW_ID
 from clearlake.evaluation.results import stored_path
 from clearlake.evaluation.slices import SliceSearch, slices_between
 from clearlake.evaluation.suites import candidate_columns, load_suite, row_id
+from clearlake.lake.json_records import json_path, read_json
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
 from clearlake.settings import Settings

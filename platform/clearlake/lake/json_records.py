@@ -1,0 +1,69 @@
+"""Small JSON records kept in the lake beside its tables (gate outcomes, seed spreads,
+calibrations, commit records, monitor state), written so a reader never sees half of one.
+
+Local filesystem: the bytes go to a hidden temporary sibling (``.<name>.<uuid>.tmp``, same
+folder, so the same filesystem) that is then renamed over the record: pyarrow's
+``LocalFileSystem.move`` is ``rename(2)``, which replaces the target atomically (a reader
+holds the old file or opens the new one). S3: one PUT of the whole record. The object
+appears only when the upload completes, so a reader gets the old version or the new one;
+pyarrow's ``S3FileSystem.move`` would be no better (CopyObject + DeleteObject, three
+requests instead of one). The record is serialised *before* the stream opens, because a
+pyarrow S3 stream closed in an error path completes its upload: no exception of ours can
+publish a truncated record.
+
+A writer killed between writing and renaming leaves its hidden ``.tmp`` sibling: no reader
+lists it (not ``*.json``) and no sweep runs per write (folders such as the commit records
+hold one file per candidate, so listing them on every write would cost what history costs).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from contextlib import suppress
+from typing import Any
+
+from clearlake.errors import LakeRecordError
+from clearlake.lake.store import LakeStore
+
+
+def json_path(store: LakeStore, table: str, key: str) -> str:
+    """``<lake>/<table>/<key>.json``."""
+    return f"{store.table_dir(table)}/{key}.json"
+
+
+def write_json(store: LakeStore, path: str, value: Mapping[str, Any]) -> None:
+    """Publish ``value`` at ``path`` whole (see the module doc), replacing any previous one."""
+    data = json.dumps(value, sort_keys=True, indent=2, default=str).encode()
+    if not store.is_local:
+        with store.fs.open_output_stream(path) as out:
+            out.write(data)
+        return
+    folder, name = path.rsplit("/", 1)
+    staging = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
+    store.fs.create_dir(folder, recursive=True)
+    try:
+        with store.fs.open_output_stream(staging) as out:
+            out.write(data)
+        store.fs.move(staging, path)
+    except BaseException:
+        with suppress(OSError):  # never created, or already moved
+            store.fs.delete_file(staging)
+        raise
+
+
+def read_json(store: LakeStore, path: str) -> dict[str, Any] | None:
+    """The record at ``path`` (``None`` when there is none)."""
+    try:
+        with store.fs.open_input_stream(path) as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    try:
+        loaded = json.loads(data.decode())
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise LakeRecordError(store.uri(path), f"not JSON ({exc})") from None
+    if not isinstance(loaded, dict):
+        raise LakeRecordError(store.uri(path), f"a JSON {type(loaded).__name__}, not an object")
+    return loaded
