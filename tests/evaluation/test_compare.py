@@ -30,6 +30,7 @@ from clearlake.evaluation.compare import (
 from clearlake.evaluation.slices import discover_slices
 from clearlake.lake.json_records import json_path, write_json
 from clearlake.lake.store import LakeStore
+from clearlake.orchestration.lineage import candidate_differences
 from clearlake.reports import compare_page
 from clearlake.reports.gallery import render_pages
 from clearlake.reports.verdicts import pending_record
@@ -117,7 +118,7 @@ def compared(evaluated: Evaluated) -> CandidateComparison:
         a=evaluated.key(REPO, 1),
         b=evaluated.key(REPO, 3),
         paths=_paths(),
-        instance=env.instance,
+        event_log=candidate_differences(env.instance),
     )
 
 
