@@ -4,12 +4,12 @@ calibrations, commit records, monitor state), written so a reader never sees hal
 Local filesystem: the bytes go to a hidden temporary sibling (``.<name>.<uuid>.tmp``, same
 folder, so the same filesystem) that is then renamed over the record: pyarrow's
 ``LocalFileSystem.move`` is ``rename(2)``, which replaces the target atomically (a reader
-holds the old file or opens the new one). S3: one PUT of the whole record. The object
-appears only when the upload completes, so a reader gets the old version or the new one;
-pyarrow's ``S3FileSystem.move`` would be no better (CopyObject + DeleteObject, three
-requests instead of one). The record is serialised *before* the stream opens, because a
-pyarrow S3 stream closed in an error path completes its upload: no exception of ours can
-publish a truncated record.
+holds the old file or opens the new one). S3: the record is uploaded straight to its key;
+S3 shows an object only once its upload completes, so a reader gets the old version or the
+new one. A staging object would add nothing there: pyarrow's ``S3FileSystem.move`` is a
+CopyObject and a DeleteObject, not a rename. The record is serialised *before* the stream
+opens, because a pyarrow S3 stream closed in an error path completes its upload: no
+exception of ours can publish a truncated record.
 
 A writer killed between writing and renaming leaves its hidden ``.tmp`` sibling: no reader
 lists it (not ``*.json``) and no sweep runs per write (folders such as the commit records
@@ -26,6 +26,9 @@ from typing import Any
 
 from clearlake.errors import LakeRecordError
 from clearlake.lake.store import LakeStore
+
+S3_READ_ATTEMPTS = 5
+"""Reads of an S3 record that a concurrent rewrite may cut (see :func:`read_json`)."""
 
 
 def json_path(store: LakeStore, table: str, key: str) -> str:
@@ -54,16 +57,27 @@ def write_json(store: LakeStore, path: str, value: Mapping[str, Any]) -> None:
 
 
 def read_json(store: LakeStore, path: str) -> dict[str, Any] | None:
-    """The record at ``path`` (``None`` when there is none)."""
-    try:
-        with store.fs.open_input_stream(path) as f:
-            data = f.read()
-    except FileNotFoundError:
-        return None
-    try:
-        loaded = json.loads(data.decode())
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise LakeRecordError(store.uri(path), f"not JSON ({exc})") from None
-    if not isinstance(loaded, dict):
-        raise LakeRecordError(store.uri(path), f"a JSON {type(loaded).__name__}, not an object")
-    return loaded
+    """The record at ``path`` (``None`` when there is none).
+
+    Read whole in one request: pyarrow reads an S3 *stream* in 256 kB ranged GETs, which
+    could splice two versions. A file is opened with a HEAD (its size) and read with one
+    ranged GET, so a record replaced between the two reads as the first ``size`` bytes of
+    the new version — a strict prefix of a JSON object, which never parses — and is read
+    again (a smaller new version is read whole).
+    """
+    for attempt in range(1, S3_READ_ATTEMPTS + 1):
+        try:
+            with store.fs.open_input_file(path) as f:
+                data = f.read()
+        except FileNotFoundError:
+            return None
+        try:
+            loaded = json.loads(data)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            if store.is_local or attempt == S3_READ_ATTEMPTS:
+                raise LakeRecordError(store.uri(path), f"not JSON ({exc})") from None
+            continue
+        if not isinstance(loaded, dict):
+            raise LakeRecordError(store.uri(path), f"a JSON {type(loaded).__name__}, not an object")
+        return loaded
+    raise AssertionError("unreachable: the last attempt returns or raises")
