@@ -137,6 +137,9 @@ def test_missing_bucket_is_one_line_naming_the_lake_and_the_fix(s3_lake_url: str
     with pytest.raises(LakeUnavailableError, match=r"s3://no-such-bucket/lake.*create it") as err:
         store.write("numbers", DAY, SCHEMA, numbers(0, 10))
     assert "\n" not in str(err.value)
+    record_path = json_path(store, "evaluation/shop/gate", "repo@1a2b3c4")
+    with pytest.raises(LakeUnavailableError, match=r"s3://no-such-bucket/lake.*create it"):
+        write_json(store, record_path, {"passed": True})
 
 
 def test_unreachable_endpoint_is_one_line_naming_the_endpoint_setting(

@@ -6,7 +6,7 @@ A *is* B's gated baseline, the stored comparison is shown as gated; otherwise th
 compared now with A's cached seed spread (if its seeds were run), so a verdict never means
 something else here than in the gate. Beside them: both commits, the parameter diff, the
 files changed between the commits (``git diff --numstat``), what differs in provenance
-(from Dagster's event log when an instance is given, else what the lake records), the
+(from Dagster's event log when one is passed in, else what the lake records), the
 rows whose loss changed most (:mod:`.flips`) and the slices that regressed most
 (:mod:`.slices`).
 

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from clearlake.errors import LakeRecordError
-from clearlake.lake.store import LakeStore
+from clearlake.lake.store import LakeStore, s3_error
 
 S3_READ_ATTEMPTS = 5
 """Reads of an S3 record that a concurrent rewrite may cut (see :func:`read_json`)."""
@@ -40,7 +40,7 @@ def write_json(store: LakeStore, path: str, value: Mapping[str, Any]) -> None:
     """Publish ``value`` at ``path`` whole (see the module doc), replacing any previous one."""
     data = json.dumps(value, sort_keys=True, indent=2, default=str).encode()
     if not store.is_local:
-        with store.fs.open_output_stream(path) as out:
+        with _s3_errors(store, "write"), store.fs.open_output_stream(path) as out:
             out.write(data)
         return
     folder, name = path.rsplit("/", 1)
@@ -67,7 +67,7 @@ def read_json(store: LakeStore, path: str) -> dict[str, Any] | None:
     """
     for attempt in range(1, S3_READ_ATTEMPTS + 1):
         try:
-            with store.fs.open_input_file(path) as f:
+            with _s3_errors(store, "read"), store.fs.open_input_file(path) as f:
                 data = f.read()
         except FileNotFoundError:
             return None
@@ -81,3 +81,14 @@ def read_json(store: LakeStore, path: str) -> dict[str, Any] | None:
             raise LakeRecordError(store.uri(path), f"a JSON {type(loaded).__name__}, not an object")
         return loaded
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+@contextmanager
+def _s3_errors(store: LakeStore, action: str) -> Iterator[None]:
+    """S3 failures as one line naming the lake and the fix (as :class:`LakeStore` says them)."""
+    try:
+        yield
+    except OSError as exc:
+        if store.is_local or isinstance(exc, FileNotFoundError):
+            raise
+        raise s3_error(store.url, action, exc) from None
