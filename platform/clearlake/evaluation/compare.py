@@ -6,7 +6,7 @@ A *is* B's gated baseline, the stored comparison is shown as gated; otherwise th
 compared now with A's cached seed spread (if its seeds were run), so a verdict never means
 something else here than in the gate. Beside them: both commits, the parameter diff, the
 files changed between the commits (``git diff --numstat``), what differs in provenance
-(from Dagster's event log when an instance is given, else what the lake records), the
+(from Dagster's event log when one is passed in, else what the lake records), the
 rows whose loss changed most (:mod:`.flips`) and the slices that regressed most
 (:mod:`.slices`).
 
@@ -17,11 +17,10 @@ prefix (at least 4 hex digits); a prefix of two commits is an error naming both.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-import dagster as dg
 import numpy as np
 import pandas as pd
 
@@ -32,14 +31,13 @@ from clearlake.evaluation.candidates import (
     CandidateKey,
     candidate_commit_info,
     candidate_parameters,
-    json_path,
-    read_json,
 )
 from clearlake.evaluation.git import FileChange, git_repository
 from clearlake.evaluation.predictions import ROW_ID
 from clearlake.evaluation.results import stored_path
 from clearlake.evaluation.slices import SliceSearch, slices_between
 from clearlake.evaluation.suites import candidate_columns, load_suite, row_id
+from clearlake.lake.json_records import json_path, read_json
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
 from clearlake.settings import Settings
@@ -148,6 +146,29 @@ class Change:
     b: str
 
 
+class Difference(Protocol):
+    """One difference as an event log reports it (``orchestration.lineage.Difference``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def where(self) -> str: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def a(self) -> str: ...
+    @property
+    def b(self) -> str: ...
+
+
+EventLog = Callable[[Sequence[str], str, str], Sequence[Difference]]
+"""What differs in how two candidates' predictions were made, as an event log has it:
+called with the predictions' asset path and the two candidate keys, raising a
+:class:`ClearlakeError` for a candidate it does not hold. Passed in by whoever holds a
+Dagster instance (``clearlake.orchestration.lineage.candidate_differences``): this package
+stays below the Dagster wiring."""
+
+
 @dataclass(frozen=True)
 class CandidateComparison:
     task: str
@@ -248,7 +269,7 @@ def compare_candidates(
     a: str,
     b: str,
     paths: ResultPaths,
-    instance: dg.DagsterInstance | None = None,
+    event_log: EventLog | None = None,
     flip_rows: int = 20,
     max_level: int = 2,
 ) -> CandidateComparison:
@@ -267,7 +288,7 @@ def compare_candidates(
     table, counts = flips.flip_table(task, joined, features=features, limit=flip_rows)
     found = slices_between(task, joined, max_level=max_level)
     files, files_note = _files(project, settings, side_a, side_b)
-    provenance, provenance_source = _provenance(instance, paths, side_a, side_b)
+    provenance, provenance_source = _provenance(event_log, paths, side_a, side_b)
     return CandidateComparison(
         task=task_name,
         a=side_a,
@@ -374,27 +395,20 @@ def _files(
 
 
 def _provenance(
-    instance: dg.DagsterInstance | None, paths: ResultPaths, a: Side, b: Side
+    event_log: EventLog | None, paths: ResultPaths, a: Side, b: Side
 ) -> tuple[list[Change], str]:
     """What differs in how the two predictions were made."""
-    if instance is None:
+    if event_log is None:
         found = [Change("code", "candidate", "commit", a.sha, b.sha)] if a.sha != b.sha else []
         found += _parameter_changes(a.parameters, b.parameters)
         return found, (
             "the lake's records (commit, parameters) only: code, data and environment "
             "versions are in Dagster's event log (clearlake compare, the gallery's page)"
         )
-    from clearlake.orchestration import lineage
-
-    key = dg.AssetKey(list(paths.predictions))
     try:
-        record_a, record_b = (
-            lineage.select(instance, key, a.key),
-            lineage.select(instance, key, b.key),
-        )
-    except lineage.LineageError as exc:
+        differences = event_log(paths.predictions, a.key, b.key)
+    except ClearlakeError as exc:
         return [], f"not in this Dagster instance's event log ({exc})"
-    differences = lineage.compare(instance, record_a, record_b)
     return [
         Change(d.kind, d.where, d.field, d.a, d.b) for d in differences if d.kind != "result"
     ], "Dagster's event log (the predictions' materialisations and their inputs)"
