@@ -87,6 +87,7 @@ SLOW_PATHS = (
     "lineage/",  # a history of real runs
     "lake/test_drops_daemon.py",  # a real dagster-daemon, killed and restarted
     "features/test_daemon_flow.py",  # days flowing through a real dagster-daemon, kill -9
+    "operations/test_alerts_daemon.py",  # a sensor failing under a real dagster-daemon
     "cli/test_killed_runs.py",  # a CLI run killed mid-flight
     "api/test_api_load.py",  # a load test against a live server
     "api/test_api_signin_browser.py",  # a report rendered, served and browsed in Chromium

@@ -3,6 +3,7 @@
 are thin)."""
 
 from collections.abc import Iterator
+from typing import Protocol
 
 import dagster as dg
 
@@ -18,12 +19,14 @@ from clearlake.project.load import current_project
 from clearlake.settings import load_settings
 
 
-def build_run_failure_sensor(alerts: AlertsConfig, *, dagster_url: str) -> dg.SensorDefinition:
+def build_run_failure_sensor(
+    alerts: AlertsConfig, *, dagster_url: str, minimum_interval_seconds: int = 30
+) -> dg.SensorDefinition:
     @dg.run_failure_sensor(
         name=names.RUN_FAILURE_SENSOR,
         monitor_all_code_locations=True,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=minimum_interval_seconds,
     )
     def _failed(context: dg.RunFailureSensorContext) -> None:
         """Every failed run, once, to the project's alert webhooks."""
@@ -39,6 +42,25 @@ def build_run_failure_sensor(alerts: AlertsConfig, *, dagster_url: str) -> dg.Se
     return _failed
 
 
+class _ErrorInfo(Protocol):
+    """What a tick's error record holds (Dagster's SerializableErrorInfo, not exported)."""
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def cause(self) -> "_ErrorInfo | None": ...
+
+
+def _root_cause(error: _ErrorInfo) -> str:
+    """The innermost cause's message: a tick's error is Dagster's SensorExecutionError
+    ("Error occurred during the execution of evaluation_fn …"), the sensor's own exception
+    its cause, and the alert should say what broke, not where."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message
+
+
 def _newest_sensor_ticks(instance: dg.DagsterInstance, own: str) -> Iterator[SensorTick]:
     """The newest tick of every sensor but this one (DagsterInstance's scheduling methods)."""
     for state in instance.all_instigator_state():
@@ -46,16 +68,18 @@ def _newest_sensor_ticks(instance: dg.DagsterInstance, own: str) -> Iterator[Sen
             continue
         ticks = instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1)
         for tick in ticks:
-            error = tick.error.message if tick.error is not None else ""
+            error = _root_cause(tick.error) if tick.error is not None else ""
             yield SensorTick(
                 state.instigator_name, tick.timestamp, tick.status.value == "FAILURE", error
             )
 
 
-def build_sensor_health_sensor(alerts: AlertsConfig, *, dagster_url: str) -> dg.SensorDefinition:
+def build_sensor_health_sensor(
+    alerts: AlertsConfig, *, dagster_url: str, minimum_interval_seconds: int = 60
+) -> dg.SensorDefinition:
     @dg.sensor(
         name=names.SENSOR_HEALTH_SENSOR,
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=minimum_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def _health(context: dg.SensorEvaluationContext) -> dg.SensorResult:

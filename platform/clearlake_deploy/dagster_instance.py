@@ -171,7 +171,6 @@ def instance_config(values: DagsterValues, *, release_name: str, namespace: str)
 
 WORKSPACE_PATH = "/dagster-workspace/workspace.yaml"
 """Where the dagster chart mounts workspace.yaml in the webserver and daemon pods."""
-WEBSERVER_PORT = 80
 
 
 def workspace_config(values: DagsterValues) -> dict[str, Any]:
@@ -185,11 +184,41 @@ def workspace_config(values: DagsterValues) -> dict[str, Any]:
     }
 
 
+def webserver_command_line(values: DagsterValues) -> str:
+    """The shell line of the chart's ``dagster.webserver.dagsterWebserverCommand`` helper
+    (the flags in its order; Go's ``with`` skips unset, zero and empty values alike)."""
+    web = values.dagster_webserver
+    line = f"dagster-webserver -h 0.0.0.0 -p {web.service.port}"
+    if values.user_deployments.enabled:
+        line += f" -w {WORKSPACE_PATH}"
+    flags = (
+        ("--db-statement-timeout", web.db_statement_timeout),
+        ("--db-pool-recycle", web.db_pool_recycle),
+        ("--path-prefix", web.path_prefix),
+        ("--log-level", web.log_level),
+    )
+    for flag, value in flags:
+        if value:
+            line += f" {flag} {value}"
+    return line
+
+
+def daemon_command_line(values: DagsterValues) -> str:
+    """The shell line of the chart's ``dagster.dagsterDaemon.daemonCommand`` helper."""
+    line = "dagster-daemon run"
+    if values.user_deployments.enabled:
+        line += f" -w {WORKSPACE_PATH}"
+    return line
+
+
 def dagster_containers(values: DagsterValues) -> dict[str, dict[str, Any]]:
-    """Command and secret environment of the chart's webserver and daemon containers (chart
-    1.13: ``/bin/bash -c "dagster-webserver -h 0.0.0.0 -p 80 -w …"`` as its
-    ``deployment-webserver`` helper writes it, ``dagster-daemon run -w …``, both with
-    ``DAGSTER_PG_PASSWORD`` from the password Secret and ``DAGSTER_HOME``)."""
+    """Command and secret environment of the chart's webserver and daemon containers.
+
+    Both templates (``helpers/_deployment-webserver.tpl``, ``deployment-daemon.yaml``) run
+    their helper's line through ``["/bin/bash", "-c", "<line>"]``; tests/helm/
+    test_dagster_commands.py renders the upstream lines (an excerpt kept as a fixture) with
+    Helm and holds these commands to them. Both containers get ``DAGSTER_PG_PASSWORD`` from
+    the password Secret and ``DAGSTER_HOME`` (from the chart's env ConfigMaps)."""
     env = {
         "DAGSTER_HOME": values.global_.dagster_home,
         PG_PASSWORD_ENV: {
@@ -200,14 +229,6 @@ def dagster_containers(values: DagsterValues) -> dict[str, dict[str, Any]]:
         },
     }
     return {
-        "webserver": {
-            # The chart's template wraps it: ["/bin/bash", "-c", "dagster-webserver …"].
-            "command": [
-                "/bin/bash",
-                "-c",
-                f"dagster-webserver -h 0.0.0.0 -p {WEBSERVER_PORT} -w {WORKSPACE_PATH}",
-            ],
-            "env": env,
-        },
-        "daemon": {"command": ["dagster-daemon", "run", "-w", WORKSPACE_PATH], "env": env},
+        "webserver": {"command": ["/bin/bash", "-c", webserver_command_line(values)], "env": env},
+        "daemon": {"command": ["/bin/bash", "-c", daemon_command_line(values)], "env": env},
     }

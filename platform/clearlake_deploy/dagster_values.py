@@ -163,8 +163,19 @@ class WorkspaceValues(PassThroughModel):
     servers: list[WorkspaceServer] = Field(default_factory=list)
 
 
+class WebserverService(PassThroughModel):
+    port: Port = Field(80, description="Port of the webserver (its command's -p).")
+
+
 class WebserverValues(PassThroughModel):
+    """The keys the chart's webserver command line reads (helpers/_helpers.tpl)."""
+
     workspace: WorkspaceValues
+    service: WebserverService = Field(default_factory=lambda: WebserverService.model_validate({}))
+    db_statement_timeout: int | None = Field(None, ge=0, description="--db-statement-timeout")
+    db_pool_recycle: int | None = Field(None, description="--db-pool-recycle")
+    path_prefix: str | None = Field(None, description="--path-prefix")
+    log_level: str | None = Field(None, description="--log-level")
 
 
 class UserDeploymentsValues(PassThroughModel):

@@ -121,6 +121,19 @@ class CodeLocationValues(StrictModel):
     )
 
 
+class IngressValues(StrictModel):
+    """An Ingress on one host; TLS from a certificate Secret and/or the controller's
+    annotations (cert-manager's issuer, the AWS load balancer's certificate ARN)."""
+
+    enabled: bool = Field(False, description="Render the Ingress.")
+    class_name: str | None = None
+    host: str = ""
+    tls_secret_name: str | None = Field(None, description="TLS certificate Secret of host.")
+    annotations: LabelMap = Field(
+        default_factory=dict, description="e.g. cert-manager.io/cluster-issuer: letsencrypt."
+    )
+
+
 class DataApiValues(StrictModel):
     enabled: bool = True
     replicas: int = Field(2, ge=1)
@@ -139,6 +152,10 @@ class DataApiValues(StrictModel):
     tmp_size_limit: Quantity = "256Mi"
     node_selector: LabelMap = Field(default_factory=dict)
     pod_annotations: LabelMap = Field(default_factory=dict)
+    ingress: IngressValues = Field(
+        default_factory=lambda: IngressValues.model_validate({}),
+        description="HTTPS for the Data API (reports, gallery, sign-in; its own token auth).",
+    )
 
 
 class ServiceAccountValues(StrictModel):
@@ -274,16 +291,6 @@ class OAuth2ProxyValues(StrictModel):
     resources: ResourceRequirements
 
 
-class IngressValues(StrictModel):
-    enabled: bool = Field(False, description="An Ingress for the Dagster UI (via oauth2-proxy).")
-    class_name: str | None = None
-    host: str = ""
-    tls_secret_name: str | None = Field(None, description="TLS certificate Secret of host.")
-    annotations: LabelMap = Field(
-        default_factory=dict, description="e.g. cert-manager.io/cluster-issuer: letsencrypt."
-    )
-
-
 class ExternalSecretsValues(StrictModel):
     enabled: bool = Field(False, description="Sync Dagster's DB password with External Secrets.")
     store_kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
@@ -309,6 +316,12 @@ class ClearlakeValues(StrictModel):
     lake: LakeValues
     source: SecretKeyRef
     config: dict[str, Any] = Field(default_factory=dict, description="clearlake.yaml content.")
+    project_config: str = Field(
+        "/opt/clearlake/examples/flights/clearlake.yaml",
+        pattern=r"^/[^\s]*\.ya?ml$",
+        description="The project's clearlake.yaml inside the image (used when config is {}): "
+        "a team image puts its project folder there (helm/project-image/Dockerfile).",
+    )
     extra_env: list[EnvVar] = Field(default_factory=list)
     env_secrets: list[NameRef] = Field(default_factory=list)
     reports: ReportsValues = Field(default_factory=lambda: ReportsValues.model_validate({}))
@@ -324,7 +337,10 @@ class ClearlakeValues(StrictModel):
     )
     build: BuildValues
     oauth2_proxy: OAuth2ProxyValues
-    ingress: IngressValues = Field(default_factory=lambda: IngressValues.model_validate({}))
+    ingress: IngressValues = Field(
+        default_factory=lambda: IngressValues.model_validate({}),
+        description="HTTPS for the Dagster UI, through oauth2-proxy (required with it).",
+    )
     external_secrets: ExternalSecretsValues = Field(
         default_factory=lambda: ExternalSecretsValues.model_validate({})
     )

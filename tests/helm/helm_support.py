@@ -44,7 +44,7 @@ TERRAFORM_OUTPUTS: dict[str, Any] = {
         },
         "postgresql": {
             "postgresqlHost": "clearlake-prod.abc123.eu-west-1.rds.amazonaws.com",
-            "postgresqlUsername": "dagster",
+            "postgresqlUsername": "dagster_app",
             "postgresqlDatabase": "dagster",
         },
         "computeLogManager": {
@@ -56,6 +56,22 @@ TERRAFORM_OUTPUTS: dict[str, Any] = {
 }
 
 Manifest = dict[str, Any]
+
+(DAGSTER_DEPENDENCY,) = [
+    d for d in yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["dependencies"]
+    if d["name"] == "dagster"
+]  # fmt: skip
+SUBCHART_PACKAGE = CHART_DIR / "charts" / f"dagster-{DAGSTER_DEPENDENCY['version']}.tgz"
+"""The packaged dagster chart as `helm dependency build` leaves it (kept out of git)."""
+SUBCHART_MISSING = (
+    f"{SUBCHART_PACKAGE.relative_to(REPO)} is not here (the dagster chart "
+    f"{DAGSTER_DEPENDENCY['version']} cannot be fetched offline). Fetch it with network access: "
+    f"`helm pull dagster --repo {DAGSTER_DEPENDENCY['repository']} --version "
+    f"{DAGSTER_DEPENDENCY['version']} -d helm/clearlake/charts`, or without the helm CLI "
+    f"`uv run python -c \"import helm_python as h; h.pull('dagster', repo_url="
+    f"'{DAGSTER_DEPENDENCY['repository']}', version='{DAGSTER_DEPENDENCY['version']}', "
+    "destination='helm/clearlake/charts')\"`"
+)
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The umbrella chart rendered *with* the official dagster subchart, as deployed, when its
-package is present (`helm dependency build helm/clearlake`, which needs the internet; the
+package is present (fetched with network access, see helm_support.SUBCHART_MISSING; the
 .tgz stays out of git). The webserver and daemon commands it renders are the ones the
-production-shaped stack test runs (clearlake_deploy.dagster_instance.dagster_containers)."""
+production-shaped stack test runs (clearlake_deploy.dagster_instance.dagster_containers);
+without the package, test_dagster_commands.py holds those to the upstream template lines."""
 
 from __future__ import annotations
 
@@ -10,15 +11,10 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-import yaml
-from helm_support import CHART_DIR, Manifest, aws_profile
+from helm_support import CHART_DIR, SUBCHART_MISSING, SUBCHART_PACKAGE, Manifest, aws_profile
 
 from clearlake_deploy.dagster_instance import dagster_containers
 from clearlake_deploy.helm_values import ClearlakeValues
-
-CHART = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
-(DAGSTER,) = [d for d in CHART["dependencies"] if d["name"] == "dagster"]
-PACKAGE = CHART_DIR / "charts" / f"dagster-{DAGSTER['version']}.tgz"
 
 
 def test_the_subchart_package_stays_out_of_git() -> None:
@@ -30,12 +26,8 @@ def test_the_deployed_chart_runs_the_commands_the_stack_test_mirrors(
     render: Callable[[dict[str, Any]], list[Manifest]],
     values_of: Callable[[str], ClearlakeValues],
 ) -> None:
-    if not PACKAGE.exists():
-        pytest.skip(
-            f"{PACKAGE.relative_to(CHART_DIR.parents[1])} is not here: the dagster chart "
-            f"{DAGSTER['version']} cannot be fetched offline (run `helm dependency build "
-            "helm/clearlake` with access to https://dagster-io.github.io/helm)"
-        )
+    if not SUBCHART_PACKAGE.exists():
+        pytest.skip(SUBCHART_MISSING)
     objects = render(aws_profile())
     for obj in objects:
         kubernetes_validate.validate(obj, "1.33.0", strict=True)

@@ -64,6 +64,7 @@ def test_helm_loads_that_schema(chart: helm.Chart) -> None:
         ),
         ({"reports": {"accessModes": ["ReadWriteSometimes"]}}, "at '/reports/accessModes/0'"),
         ({"reports": {"size": "lots"}}, "at '/reports/size'"),
+        ({"projectConfig": "projects/shop/clearlake.yaml"}, "at '/projectConfig'"),  # relative
         ({"reports": {"existingClaim": "Team Reports"}}, "at '/reports/existingClaim'"),
         (
             {"reports": {"storageClass": {"parameters": {"directoryPerms": 700}}}},

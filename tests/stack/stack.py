@@ -28,7 +28,6 @@ from processes import Server, http_ok, servers, wait_until
 from s3_server import REGION, S3Server, free_port
 
 from clearlake_deploy.dagster_instance import (
-    WEBSERVER_PORT,
     WORKSPACE_PATH,
     dagster_containers,
     instance_config,
@@ -272,13 +271,18 @@ def production_stack(
             else:
                 env[key] = paths(value)
         dagster_env[name] = env
-    # The webserver listens where the chart's Service forwards; here a free loopback port.
-    # The chart's command as it is: /bin/bash -c "dagster-webserver … -p 80 -w <workspace>".
-    shell, flag, script = dagster_containers(merged.dagster)["webserver"]["command"]
-    script = script.replace(f"-p {WEBSERVER_PORT} ", f"-p {web_port} ")
-    script = script.replace(WORKSPACE_PATH, paths(WORKSPACE_PATH))
-    web = [shell, flag, script]
-    daemon = dagster_containers(merged.dagster)["daemon"]["command"]
+    # The chart's commands as they are: /bin/bash -c "dagster-webserver … -p 80 -w <workspace>"
+    # and /bin/bash -c "dagster-daemon run -w <workspace>" (tests/helm/test_dagster_commands.py
+    # holds them to the upstream template). Only two things differ here: the webserver listens
+    # on a free loopback port (the chart's Service forwards to its port), and the workspace
+    # sits where this stack's pod paths put it.
+    port = merged.dagster.dagster_webserver.service.port
+    commands = {name: spec["command"] for name, spec in dagster_containers(merged.dagster).items()}
+    for name, (shell, flag, script) in commands.items():
+        script = script.replace(f" -p {port} ", f" -p {web_port} ")
+        commands[name] = [shell, flag, script.replace(WORKSPACE_PATH, paths(WORKSPACE_PATH))]
+    web, daemon = commands["webserver"], commands["daemon"]
+    assert f" -p {web_port} " in web[2], f"no -p {port} to move in {web}"
 
     if before_servers is not None:  # the pods' environment plus the instance
         before_servers({**code_env, "DAGSTER_HOME": dagster_env["daemon"]["DAGSTER_HOME"]})
@@ -287,7 +291,7 @@ def production_stack(
         code = start("code-location", command_of(code_container), code_env, cwd)
         api = start("data-api", command_of(api_container), api_env, cwd)
         webserver = start("webserver", web, dagster_env["webserver"], cwd)
-        daemon_process = start("daemon", [paths(p) for p in daemon], dagster_env["daemon"], cwd)
+        daemon_process = start("daemon", daemon, dagster_env["daemon"], cwd)
         everything = [code, api, webserver, daemon_process]
         stack = Stack(
             root=root,

@@ -45,6 +45,10 @@ output "image_repository_url" {
 
 output "helm_values" {
   description = "Values file for helm/clearlake with everything above (use with values-aws.yaml)."
+  precondition {
+    condition     = var.dagster_db_role != module.metadata_db.username
+    error_message = "dagster_db_role is the RDS master user, whose password RDS rotates every 7 days: give Dagster its own role (helm/DEPLOY.md)."
+  }
   value = yamlencode({
     image = { repository = module.image_repository.repository_url }
     lake  = { url = module.lake_bucket.lake_url, region = var.region }
@@ -66,7 +70,7 @@ output "helm_values" {
       }
       postgresql = {
         postgresqlHost     = module.metadata_db.address
-        postgresqlUsername = module.metadata_db.username
+        postgresqlUsername = var.dagster_db_role
         postgresqlDatabase = module.metadata_db.db_name
       }
       computeLogManager = {

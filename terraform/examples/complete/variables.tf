@@ -128,3 +128,14 @@ variable "enable_gpu_node_group" {
   type        = bool
   default     = false
 }
+
+variable "dagster_db_role" {
+  description = "Dagster's own PostgreSQL role (helm_values: dagster.postgresql.postgresqlUsername), created once as helm/DEPLOY.md shows; never the RDS master user, whose password RDS rotates."
+  type        = string
+  default     = "dagster_app"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,62}$", var.dagster_db_role))
+    error_message = "dagster_db_role must be a PostgreSQL role name: lowercase letters, digits and underscores, starting with a letter or underscore."
+  }
+}

@@ -14,7 +14,7 @@ output "db_name" {
 }
 
 output "username" {
-  description = "Master user (Helm: dagster.postgresql.postgresqlUsername)."
+  description = "Master user (administers the instance; Dagster uses its own role, helm/DEPLOY.md)."
   value       = aws_db_instance.this.username
 }
 

@@ -69,7 +69,7 @@ variable "db_name" {
 }
 
 variable "username" {
-  description = "Master user (Helm: dagster.postgresql.postgresqlUsername); its password lives in Secrets Manager."
+  description = "Master user: administers the instance (its password lives in Secrets Manager, rotated by RDS); Dagster gets its own role (helm/DEPLOY.md)."
   type        = string
   default     = "dagster"
 

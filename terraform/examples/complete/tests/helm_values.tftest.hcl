@@ -89,7 +89,7 @@ run "outputs_feed_the_helm_values" {
         }
         postgresql = {
           postgresqlHost     = "clearlake-prod-metadata.abc.eu-west-1.rds.amazonaws.com"
-          postgresqlUsername = "dagster"
+          postgresqlUsername = "dagster_app"
           postgresqlDatabase = "dagster"
         }
         computeLogManager = {
@@ -171,4 +171,24 @@ run "malformed_node_security_group" {
   }
 
   expect_failures = [var.node_security_group_id]
+}
+
+run "malformed_dagster_role" {
+  command = plan
+
+  variables {
+    dagster_db_role = "Dagster-App"
+  }
+
+  expect_failures = [var.dagster_db_role]
+}
+
+run "dagster_never_gets_the_master_user" {
+  command = plan
+
+  variables {
+    dagster_db_role = "dagster"
+  }
+
+  expect_failures = [output.helm_values]
 }
