@@ -125,12 +125,10 @@ def current_index(
             comparison_table="/".join(comparison_key(task_name).path),
             progress=lambda done, total: context.log.info(f"indexed {done}/{total} candidates"),
         )
-    folded = candidate_index.compact(store, task_name)
-    if folded:
-        context.log.info(f"Compacted {folded} loose file(s) into the candidate index.")
-    index = candidate_index.read_index(store, task_name)
-    assert index is not None  # built above
-    return index
+    compaction = candidate_index.compact(store, task_name)
+    if compaction.folded:
+        context.log.info(f"Compacted {len(compaction.folded)} file(s) into the candidate index.")
+    return compaction.index
 
 
 def write_trend_page(rows: pd.DataFrame, *, root: Path, task_name: str, metrics: list[str]) -> Path:

@@ -94,6 +94,7 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
             cursor = newest_event(context.instance, watched)
             built = first_build(context, root, store, entries, compare, cursor)
             changed, written = len(built.commit_pages), len(built.commit_pages) + 1
+            commit_pages, reports = built.commit_pages, built.reports
         else:
             found, cursor = changed_partitions(context.instance, watched, after=state.cursor)
             for task in entries:
@@ -103,13 +104,20 @@ def gallery_asset(report_keys: list[dg.AssetKey], tasks: list[str]) -> dg.Assets
             changes = gallery_changes(root, store, found, entries)
             update = gallery_books.update(root, changes, tasks=entries, cursor=cursor)
             changed, written = len(changes), len(update.written)
+            commit_pages, reports = update.commit_pages, 0
         metadata: dict[str, dg.MetadataValue | int | str] = {
             "gallery": dg.MetadataValue.url(report_url(root, "index.html", base_url=base_url)),
             "path": dg.MetadataValue.path(str(root / "index.html")),
             "changed": changed,
             "pages_written": written,
+            **({"reports": reports} if reports else {}),
             **provenance_metadata(run_id=context.run_id, code_version=GALLERY_CODE_VERSION),
         }
+        for commit_key in list(commit_pages)[:20]:
+            relative = gallery.commit_page(commit_key)
+            metadata[f"commit/{commit_key}"] = dg.MetadataValue.url(
+                report_url(root, relative, base_url=base_url)
+            )
         return dg.MaterializeResult(metadata=metadata)
 
     return report_gallery
