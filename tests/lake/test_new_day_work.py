@@ -47,7 +47,7 @@ def new_day_work(tmp: Path, lake_days: int) -> list[dict[str, object]]:
     history.synthesise_lake_days(instance, work.counting_store(url), table, old, rows=ROWS)
     new = [old[-1] + dt.timedelta(days=1), old[-1] + dt.timedelta(days=2)]
     asset = replication_asset(table)
-    observed = []
+    observed: list[dict[str, object]] = []
     for day, rows in zip(new, (ROWS, 5), strict=True):  # the second day lost most rows
         source = history.source_database(tmp / "source.sqlite", table, [day], rows=rows)
         ticks = [sensor_tick(instance, source, table, day, url)]  # the day is new
