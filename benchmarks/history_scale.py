@@ -364,7 +364,8 @@ def partition_cost(sizes: list[int], repeats: int) -> dict[str, Any]:
             began = cpu()
             (folder / str(size)).mkdir()
             instance = dg.DagsterInstance.local_temp(str(folder / str(size)))
-            keys = [f"{REPO}@{sha[:7]}" for sha in history.candidate_shas(REPO, size)]
+            # 12 hex digits: 7 collide at 100,000 (a birthday pair is ~99% likely)
+            keys = [f"{REPO}@{sha[:12]}" for sha in history.candidate_shas(REPO, size)]
             for start in range(0, size, 10_000):
                 instance.add_dynamic_partitions(name, keys[start : start + 10_000])
             instances[size] = (instance, keys)
@@ -372,7 +373,7 @@ def partition_cost(sizes: list[int], repeats: int) -> dict[str, Any]:
             print(f"{size} partitions ready ({setup[size]} s CPU)", file=sys.stderr)
         for index in range(repeats):
             for size, (instance, keys) in instances.items():
-                new = f"{REPO}@{next(history.candidate_shas(REPO, 1, size + index))[:7]}"
+                new = f"{REPO}@{next(history.candidate_shas(REPO, 1, size + index))[:12]}"
 
                 def tick(instance: dg.DagsterInstance = instance, new: str = new) -> None:
                     instance.has_dynamic_partition(name, new)
