@@ -402,6 +402,7 @@ def partition_cost(sizes: list[int], repeats: int) -> dict[str, Any]:
     per_tick = ("has_dynamic_partition", "commit_sensor_bookkeeping", "prune_one_partition")
     return {
         "partitions": sizes,
+        "repeats": repeats,
         "setup_cpu_seconds": setup,
         "cpu_seconds_median": medians,
         "ratio_cpu_largest_vs_smallest": ratios,
@@ -511,6 +512,7 @@ def gallery_cost(sizes: list[int], repeats: int) -> dict[str, Any]:
     ratios = {k: round(top[k] / base[k], 3) for k in base}
     return {
         "commits": sizes,
+        "repeats": repeats,
         "setup_cpu_seconds": setup,
         "cpu_seconds_median": medians,
         "ratio_cpu_largest_vs_smallest": ratios,
