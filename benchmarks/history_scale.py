@@ -386,9 +386,8 @@ def partition_cost(sizes: list[int], repeats: int) -> dict[str, Any]:
                         instance.has_dynamic_partition, name, keys[len(keys) // 2]
                     ),
                     "commit_sensor_bookkeeping": tick,
-                    "prune_one_partition": partial(
-                        instance.delete_dynamic_partition, name, keys[index]
-                    ),
+                    # the commit just registered: the list keeps its size across repeats
+                    "prune_one_partition": partial(instance.delete_dynamic_partition, name, new),
                 }
                 for step, run in steps.items():
                     began = cpu()
