@@ -288,9 +288,13 @@ class Compaction:
 
     folded: list[str]
     index: pd.DataFrame
+    built: bool = True
+    """False: the index was never built and ``require_built`` left it so (see :func:`rebuild`)."""
 
 
-def compact(store: LakeStore, task: str, *, after: int = COMPACT_AFTER) -> Compaction:
+def compact(
+    store: LakeStore, task: str, *, after: int = COMPACT_AFTER, require_built: bool = False
+) -> Compaction:
     """Read the index and, when more than ``after`` loose files exist (0: always) or more
     than one compacted file, fold what this one listing found into a new compacted file.
 
@@ -300,9 +304,12 @@ def compact(store: LakeStore, task: str, *, after: int = COMPACT_AFTER) -> Compa
     holding what they listed; rows both folded are read once; a file one of them removed
     before the other read it leaves the work to the first (the index is read again). No
     row is ever only in a removed file. The index is returned, so a caller that compacts
-    need not list again.
+    need not list again. ``require_built``: leave an index never built as it is (the caller
+    runs :func:`rebuild` from the lake first) instead of folding the appends alone.
     """
     files = index_files(store, task)
+    if require_built and not files.built:
+        return Compaction(folded=[], index=empty_index(), built=False)
     tables = _read_all(store, [*files.compacted, *files.loose])
     if tables is None:  # another compaction folded what we listed: it does the work
         index = read_index(store, task)
