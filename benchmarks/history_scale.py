@@ -17,14 +17,20 @@ Dagster records real runs write):
     The slope (CPU per 1,000 candidates) of each step is recorded and the steps that still
     grow are named. Target: ≤ 1.25× at the largest history vs 10.
 
-Not measured here (say so rather than guess): the commit sensor's tick (needs live git
-remotes; issue 21 measured it flat), the gallery and the Data API pages (other work of
-this round changes them; they need synthesised report records this module does not
-write yet). 100,000 candidates do not fit: synthesising costs ~20 ms of CPU each.
+(3) **the partition list** of a task at 10 … 100,000 candidates: Dagster's cost of
+    listing it, of one lookup, of the commit sensor's bookkeeping for one new commit and
+    of pruning one partition (``evaluation.retention``).
+(4) **the gallery and the Data API** after 10, 1,000 and 10,000 commits' reports: the
+    gallery's update for one new commit and the API's index, commit and book pages.
+
+Not measured here (say so rather than guess): the commit sensor's git fetches (need live
+remotes; bounded by ``clearlake.evaluation.fetching``). 100,000 whole candidates do not
+fit: synthesising costs ~20 ms of CPU each; the partition list is measured alone.
 
 Run: ``uv run python benchmarks/history_scale.py`` (~25 min on 2 cores; ``--smoke``: tiny
 sizes, seconds; ``--only commit`` or ``--only day``: one part, the other kept from the
-results file already written, with the time it was measured). Results:
+results file already written, with the time it was measured; also ``--only partitions``,
+``--only gallery``). Results:
 ``benchmarks/results/history_scale.json``.
 """
 
@@ -38,10 +44,12 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -336,7 +344,185 @@ def new_commit_cost(sizes: list[int], repeats: int) -> dict[str, Any]:
     }
 
 
+# -- (3) the partition list at 100,000 candidates ------------------------------------------
+
+
+def partition_cost(sizes: list[int], repeats: int) -> dict[str, Any]:
+    """Dagster's own cost of a task's candidate partition list as it grows: the whole list
+    (what the retention job reads once a run), one lookup (``has_dynamic_partition``, the
+    commit sensor's "known?"), and the commit sensor's bookkeeping of one new commit (two
+    lookups — the commit and its baseline — and one registration, as the daemon applies
+    the tick's ``AddDynamicPartitionsRequest``), and one pruned partition. Partitions only
+    (``add_dynamic_partitions``, 10,000 a call): 100,000 whole candidates would take ~35
+    min to synthesise at ~20 ms each, and these calls read nothing else."""
+    name = "candidates__arrival_delay"
+    cost: dict[int, dict[str, list[float]]] = {n: {} for n in sizes}
+    setup: dict[int, float] = {}
+    with in_memory_folder("clearlake-history-partitions-") as folder:
+        instances = {}
+        for size in sizes:
+            began = cpu()
+            (folder / str(size)).mkdir()
+            instance = dg.DagsterInstance.local_temp(str(folder / str(size)))
+            # 12 hex digits: 7 collide at 100,000 (a birthday pair is ~99% likely)
+            keys = [f"{REPO}@{sha[:12]}" for sha in history.candidate_shas(REPO, size)]
+            for start in range(0, size, 10_000):
+                instance.add_dynamic_partitions(name, keys[start : start + 10_000])
+            instances[size] = (instance, keys)
+            setup[size] = round(cpu() - began, 2)
+            print(f"{size} partitions ready ({setup[size]} s CPU)", file=sys.stderr)
+        for index in range(repeats):
+            for size, (instance, keys) in instances.items():
+                new = f"{REPO}@{next(history.candidate_shas(REPO, 1, size + index))[:12]}"
+
+                def tick(instance: dg.DagsterInstance = instance, new: str = new) -> None:
+                    instance.has_dynamic_partition(name, new)
+                    instance.has_dynamic_partition(name, new)
+                    instance.add_dynamic_partitions(name, [new])
+
+                steps: dict[str, Callable[[], object]] = {
+                    "list_all_partitions": partial(instance.get_dynamic_partitions, name),
+                    "has_dynamic_partition": partial(
+                        instance.has_dynamic_partition, name, keys[len(keys) // 2]
+                    ),
+                    "commit_sensor_bookkeeping": tick,
+                    # the commit just registered: the list keeps its size across repeats
+                    "prune_one_partition": partial(instance.delete_dynamic_partition, name, new),
+                }
+                for step, run in steps.items():
+                    began = cpu()
+                    run()
+                    cost[size].setdefault(step, []).append(cpu() - began)
+    medians = {
+        n: {k: round(statistics.median(v), 5) for k, v in c.items()} for n, c in cost.items()
+    }
+    base, top = medians[sizes[0]], medians[sizes[-1]]
+    ratios = {k: round(top[k] / base[k], 3) if base[k] else None for k in base}
+    per_tick = ("has_dynamic_partition", "commit_sensor_bookkeeping", "prune_one_partition")
+    return {
+        "partitions": sizes,
+        "repeats": repeats,
+        "setup_cpu_seconds": setup,
+        "cpu_seconds_median": medians,
+        "ratio_cpu_largest_vs_smallest": ratios,
+        "per_commit_steps": list(per_tick),
+        "target_ratio_max": TARGET_RATIO,
+        "met_per_commit": all((ratios[k] or 0) <= TARGET_RATIO for k in per_tick),
+        "note": "list_all_partitions grows with the list by nature: only the retention job "
+        "(once a run) and the gallery's first build read it; per-commit steps never do",
+    }
+
+
+# -- (4) the gallery and the Data API ------------------------------------------------------
+
+
+def _report(root: Path, i: int) -> Any:
+    from clearlake.reports.execute import ReportRecord, write_atomic
+
+    key = f"{REPO}@{i:07x}"
+    folder = f"candidate_report/{key}"
+    record = ReportRecord(
+        "candidate_report",
+        key,
+        "succeeded",
+        f"run-{i}",
+        "2026-01-01T00:00:00+00:00",
+        f"{folder}/report.ipynb",
+        f"{folder}/report.html",
+        scope="candidate",
+        task=TASK,
+        provenance={"committed_at": f"2026-01-01T{i:010d}", "commit_message": f"commit {i}"},
+        summary={"verdict": "no significant change", "baseline": f"{REPO}@{max(i - 1, 0):07x}"},
+    )
+    write_atomic(root / folder / "report.json", record.to_json().encode())
+    return record
+
+
+def gallery_cost(sizes: list[int], repeats: int) -> dict[str, Any]:
+    """One new commit's report through the gallery (update of the books) and the Data API
+    (index, the commit's page, its book page; in process through the ASGI app), after
+    histories of report records built once by the gallery's first build."""
+    with warnings.catch_warnings():  # starlette's nudge towards httpx2, not ours to act on
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from clearlake.api.app import create_app
+    from clearlake.api.config import load_api_config
+    from clearlake.api.tokens import issue_token
+    from clearlake.reports import gallery_books as books
+    from clearlake.reports.gallery import GalleryTask, commit_page
+
+    policy = Path(__file__).resolve().parents[1] / "examples/flights/api_policy.yaml"
+    tasks = {TASK: GalleryTask(kind="regression")}
+    cost: dict[int, dict[str, list[float]]] = {n: {} for n in sizes}
+    setup: dict[int, float] = {}
+    with in_memory_folder("clearlake-history-gallery-") as folder:
+        clients = {}
+        for size in sizes:
+            began = cpu()
+            home = folder / str(size)
+            for i in range(size):
+                _report(home / "reports", i)
+            books.build_gallery(home / "reports", tasks=tasks)
+            token = issue_token(home / "tokens.yaml", principal="stew", roles=["steward"])
+            settings = load_settings(
+                {
+                    "CLEARLAKE_HOME": str(home),
+                    "CLEARLAKE_LAKE_URL": str(home / "lake"),
+                    "CLEARLAKE_API_POLICY": str(policy),
+                    "CLEARLAKE_API_TOKENS_FILE": str(home / "tokens.yaml"),
+                    "CLEARLAKE_API_MASK_KEY": "bench-mask-key-0123456789abcdef",
+                }
+            )
+            client = TestClient(create_app(load_api_config(settings)))
+            client.headers["Authorization"] = f"Bearer {token}"
+            clients[size] = (home / "reports", client)
+            setup[size] = round(cpu() - began, 2)
+            print(f"gallery of {size} commits ready ({setup[size]} s CPU)", file=sys.stderr)
+        for index in range(repeats):
+            for size, (root, client) in clients.items():
+                number = size + index
+                record = _report(root, number)
+                last = number // books.PAGE_SIZE + 1
+
+                def get(path: str, client: Any = client) -> None:
+                    response = client.get(f"/reports/{path}")
+                    assert response.status_code == 200, (path, response.text[:200])
+
+                steps: dict[str, Callable[[], object]] = {
+                    "gallery_update": partial(
+                        books.update,
+                        root,
+                        [books.Change(record.partition, (record,), task=TASK)],
+                        tasks=tasks,
+                    ),
+                    "api_index": partial(get, ""),
+                    "api_commit_page": partial(get, commit_page(record.partition)),
+                    "api_book_page": partial(get, books.page_file(books.task_book(TASK), last)),
+                }
+                for step, run in steps.items():
+                    began = cpu()
+                    run()
+                    cost[size].setdefault(step, []).append(cpu() - began)
+    medians = {
+        n: {k: round(statistics.median(v), 5) for k, v in c.items()} for n, c in cost.items()
+    }
+    base, top = medians[sizes[0]], medians[sizes[-1]]
+    ratios = {k: round(top[k] / base[k], 3) for k in base}
+    return {
+        "commits": sizes,
+        "repeats": repeats,
+        "setup_cpu_seconds": setup,
+        "cpu_seconds_median": medians,
+        "ratio_cpu_largest_vs_smallest": ratios,
+        "steps_that_still_grow": sorted(k for k, r in ratios.items() if r > TARGET_RATIO),
+        "target_ratio_max": TARGET_RATIO,
+        "met": all(r <= TARGET_RATIO for r in ratios.values()),
+    }
+
+
 RESULTS = Path(__file__).parent / "results" / "history_scale.json"
+PARTS = ("day", "commit", "partitions", "gallery")
 
 
 def previous_results(path: Path) -> dict[str, Any]:
@@ -358,24 +544,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--repeats", type=int, default=3, help="new days/commits per size")
     parser.add_argument(
         "--only",
-        choices=("day", "commit"),
-        help="measure one part; the other is kept from the results file already written",
+        choices=PARTS,
+        help="measure one part; the others are kept from the results file already written",
     )
     run = start("history_scale", __doc__, argv, parser)
     if run.smoke:
         lake_sizes, candidate_sizes, repeats = (3, 12), [2, 5], 1
+        partition_sizes, gallery_sizes = [10, 100], [3, 60]
     else:
         lake_sizes, candidate_sizes, repeats = (30, 1826), [10, 1000, 10000], run.extra.repeats
+        partition_sizes, gallery_sizes = [10, 1000, 10000, 100000], [10, 1000, 10000]
     started = time.perf_counter()
     only = run.extra.only
     kept = previous_results(run.out or RESULTS) if only else {}
-    days = kept_part(kept, "new_day") if only == "commit" else new_day_cost(lake_sizes, repeats)
+
+    def part(name: str, key: str, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return measure() if only in (None, name) else kept_part(kept, key)
+
+    days = part("day", "new_day", lambda: new_day_cost(lake_sizes, repeats))
     print(f"new day: {days.get('ratio_cpu_total')}x", file=sys.stderr, flush=True)
-    commits = (
-        kept_part(kept, "new_commit")
-        if only == "day"
-        else new_commit_cost(candidate_sizes, repeats)
+    commits = part("commit", "new_commit", lambda: new_commit_cost(candidate_sizes, repeats))
+    partitions = part(
+        "partitions", "partition_list", lambda: partition_cost(partition_sizes, max(repeats, 5))
     )
+    galleries = part("gallery", "gallery_and_api", lambda: gallery_cost(gallery_sizes, repeats))
     result = {
         "benchmark": "history_scale",
         "description": (__doc__ or "").splitlines()[0],
@@ -389,10 +581,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
         "new_day": days,
         "new_commit": commits,
+        "partition_list": partitions,
+        "gallery_and_api": galleries,
         "not_measured": [
-            "commit sensor tick (needs live git remotes)",
-            "gallery update and Data API commit page (need synthesised report records)",
-            "100,000 candidates (synthesis ~20 ms CPU per candidate)",
+            "commit sensor tick's git fetches (needs live git remotes; bounded per "
+            "repository by clearlake.evaluation.fetching)",
+            "100,000 whole candidates (synthesis ~20 ms CPU per candidate): the partition "
+            "list is measured at 100,000 on its own",
         ],
         "seconds": round(time.perf_counter() - started, 1),
     }

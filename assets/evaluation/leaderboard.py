@@ -110,8 +110,9 @@ def current_index(
     context: dg.AssetExecutionContext, store: LakeStore, task_name: str
 ) -> pd.DataFrame:
     """The task's candidate index: built from the lake the first time (a lake written before
-    the index existed), compacted when its loose appends exceed their bound."""
-    if not candidate_index.is_built(store, task_name):
+    the index existed), compacted when its loose appends exceed their bound; one listing."""
+    compaction = candidate_index.compact(store, task_name, require_built=True)
+    if not compaction.built:
         keys = context.instance.get_materialized_partitions(scores_key(task_name))
         context.log.info(
             f"Building the candidate index of task {task_name} from the lake: "
@@ -125,12 +126,10 @@ def current_index(
             comparison_table="/".join(comparison_key(task_name).path),
             progress=lambda done, total: context.log.info(f"indexed {done}/{total} candidates"),
         )
-    folded = candidate_index.compact(store, task_name)
-    if folded:
-        context.log.info(f"Compacted {folded} loose file(s) into the candidate index.")
-    index = candidate_index.read_index(store, task_name)
-    assert index is not None  # built above
-    return index
+        compaction = candidate_index.compact(store, task_name)
+    if compaction.folded:
+        context.log.info(f"Compacted {len(compaction.folded)} file(s) into the candidate index.")
+    return compaction.index
 
 
 def write_trend_page(rows: pd.DataFrame, *, root: Path, task_name: str, metrics: list[str]) -> Path:

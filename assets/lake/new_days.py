@@ -1,8 +1,10 @@
 """Daily sources grow by themselves: each day is replicated once the source has it.
 
 Every tick asks each daily source for its newest day (and the content of its trailing
-``refresh_days``) and asks the instance what is materialised and which of the sensor's
-runs are in flight or failed; :func:`clearlake.lake.timeline.plan_table` decides. No
+``refresh_days``), reads the lake's newest day from the table's manifest and asks the
+instance what is materialised around it (never every partition: a five-year lake costs a
+tick what a one-month lake does) and which of the sensor's runs are in flight or failed;
+:func:`clearlake.lake.timeline.plan_table` decides. No
 cursor: the instance is the state, so a restart or a lost cursor re-requests nothing,
 and a failed run's days are requested again with a new run key. One unreachable source
 skips its table for this tick only.
@@ -18,17 +20,17 @@ from clearlake.lake.records import (
     DAYS_TAG,
     TABLE_TAG,
     SensorRuns,
+    days_around,
     days_tag,
-    materialized_days,
-    recorded_days,
     sensor_runs,
 )
 from clearlake.lake.replicate import DayContent, source_content
 from clearlake.lake.source import SourceDatabase
+from clearlake.lake.store import LakeStore
 from clearlake.lake.tables import LakeTable, lake_tables
-from clearlake.lake.timeline import plan_table, refresh_window
+from clearlake.lake.timeline import plan_table
 from clearlake.names import LAKE_DAYS_SENSOR, lake_key
-from clearlake.orchestration.resources import SourceDatabaseResource
+from clearlake.orchestration.resources import LakeResource, SourceDatabaseResource
 from clearlake.orchestration.runs import RANGE_END_TAG, RANGE_START_TAG
 from clearlake.project.config import LiveConfig
 from clearlake.project.load import current_project
@@ -60,21 +62,28 @@ def table_requests(
     table: LakeTable,
     today: dt.date,
     log: logging.Logger,
+    *,
+    store: LakeStore,
 ) -> list[dg.RunRequest]:
-    """What one table needs this tick (reads the source once, in one snapshot)."""
+    """What one table needs this tick (reads the source once, in one snapshot; the lake's
+    newest day from the table's manifest, then Dagster's records of the days around it)."""
     cap = min(today, table.last_day or today)
     newest, content = source_content(source, table, trailing=table.refresh_days, through=cap)
-    materialized = materialized_days(instance, table)
     end = min(newest, cap) if newest else None
-    window = refresh_window(table, end)
-    since = window[0] if window else end
-    recorded = recorded_days(instance, table, (d for d in materialized if not since or d >= since))
     runs: SensorRuns = sensor_runs(instance, table)
+    recorded = days_around(
+        instance,
+        table,
+        hint=store.newest_day(table.name),
+        end=max([d for d in (newest, end) if d is not None], default=None),
+        trailing=table.refresh_days,
+        also=[*runs.failed, *runs.in_flight],
+    )
     plan = plan_table(
         table,
         source_newest=newest,
         today=today,
-        materialized=materialized,
+        materialized=set(recorded),
         recorded=recorded,
         runs=runs,
         source=content,
@@ -125,14 +134,16 @@ def new_days_sensor(tables: list[LakeTable], live: LiveConfig | None = None) -> 
         "a recent day again when its rows changed (refresh_days).",
     )
     def _new_days(
-        context: dg.SensorEvaluationContext, production: SourceDatabaseResource
+        context: dg.SensorEvaluationContext, production: SourceDatabaseResource, lake: LakeResource
     ) -> dg.SensorResult | dg.SkipReason:
-        source = production.database()
+        source, store = production.database(), lake.store()
         today = dt.datetime.now(dt.UTC).date()
         requests: list[dg.RunRequest] = []
         for table in tables:
             try:
-                requests += table_requests(context.instance, source, table, today, context.log)
+                requests += table_requests(
+                    context.instance, source, table, today, context.log, store=store
+                )
             except SourceUnavailableError as exc:
                 context.log.warning(f"{table.name}: skipped this tick, retried next tick. {exc}")
             except Exception as exc:  # one table's failing read must not stop the others

@@ -94,6 +94,8 @@ def calibration_schedule(task: str) -> str:
 
 
 REGRESSION_CHECK = "no_significant_regression"
+RETENTION_JOB = "candidate_retention"
+RETENTION_SCHEDULE = "candidate_retention_schedule"
 COMMIT_SENSOR = "candidate_commit_sensor"
 
 # -- reports ----------------------------------------------------------------------------

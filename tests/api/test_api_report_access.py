@@ -18,7 +18,8 @@ from live_api import EXAMPLE_POLICY, LiveApi, running_api, server_env
 from clearlake.api.tokens import issue_token
 from clearlake.lake.store import LakeStore
 from clearlake.reports.execute import ReportRecord, write_atomic
-from clearlake.reports.gallery import GalleryTask, build_gallery, commit_page
+from clearlake.reports.gallery import GalleryTask, commit_page
+from clearlake.reports.gallery_books import build_gallery
 
 ROLES = {"stew": ["steward"], "pat": ["partner"], "wendy": ["meteorologist"]}
 READS = {

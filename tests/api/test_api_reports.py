@@ -8,7 +8,7 @@ import httpx
 from live_api import LiveApi
 
 from clearlake.reports.execute import ReportRecord
-from clearlake.reports.gallery import build_gallery
+from clearlake.reports.gallery_books import build_gallery
 
 
 def test_report_gallery(live_api: LiveApi) -> None:

@@ -44,12 +44,15 @@ def test_appends_upsert_and_compaction_is_bounded(tmp_path: Path) -> None:
     index = ci.read_index(store, TASK)
     assert index is not None and index["candidate"].nunique() == len(keys)
     assert ci.scored(index)["candidate"].tolist() == [keys[0]] * 2  # the newest rows won
-    folded = ci.compact(store, TASK)
-    assert folded == len(keys) + 1 and ci.loose_files(store, TASK) == []
+    compaction = ci.compact(store, TASK)
+    assert len(compaction.folded) == len(keys) + 2  # the loose files and the empty fold
+    assert ci.scored(compaction.index)["candidate"].tolist() == [keys[0]] * 2
+    assert ci.loose_files(store, TASK) == []
     folder = tmp_path / "lake" / ci.index_table(TASK)
-    assert {p.name for p in folder.iterdir()} <= {"_tmp", "data.parquet"}  # folded folders gone
+    names = {p.name for p in folder.iterdir()} - {"_tmp"}  # folded folders gone
+    assert len(names) == 1 and names.pop().startswith(ci.COMPACTED_PREFIX)
     ci.index_candidate(store, TASK, keys[1], commit=commit(1), scores=scores(5.0))
-    assert ci.compact(store, TASK) == 0  # below the bound: nothing rewritten
+    assert ci.compact(store, TASK).folded == []  # below the bound: nothing rewritten
     after = ci.read_index(store, TASK)
     assert after is not None
     rows = ci.scored(after)

@@ -11,6 +11,7 @@ filesystem and the instance: the counts must be equal for both lakes, day after 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -20,8 +21,11 @@ from typing import cast
 import dagster as dg
 import pytest
 
+from assets.lake.new_days import table_requests
 from assets.lake.replication import replication_asset
 from clearlake.lake import checks, records
+from clearlake.lake.source import SourceDatabase
+from clearlake.lake.tables import LakeTable
 from clearlake.orchestration.resources import SourceDatabaseResource
 from clearlake.reports import lake_health as lh
 from clearlake.testing import history, work
@@ -43,9 +47,10 @@ def new_day_work(tmp: Path, lake_days: int) -> list[dict[str, object]]:
     history.synthesise_lake_days(instance, work.counting_store(url), table, old, rows=ROWS)
     new = [old[-1] + dt.timedelta(days=1), old[-1] + dt.timedelta(days=2)]
     asset = replication_asset(table)
-    observed = []
+    observed: list[dict[str, object]] = []
     for day, rows in zip(new, (ROWS, 5), strict=True):  # the second day lost most rows
         source = history.source_database(tmp / "source.sqlite", table, [day], rows=rows)
+        ticks = [sensor_tick(instance, source, table, day, url)]  # the day is new
         before = Counter(work.file_work(url))
         result = dg.materialize(
             [asset],
@@ -67,8 +72,10 @@ def new_day_work(tmp: Path, lake_days: int) -> list[dict[str, object]]:
         fresh = lh.freshness([table.name], day.isoformat(), store)
         files = Counter(work.file_work(url))
         files.subtract(before)
+        ticks.append(sensor_tick(instance, source, table, day, url))  # replicated: nothing
         observed.append(
             {
+                "ticks": ticks,
                 "files": dict(files),
                 "records": dict(counted.counts),
                 "checks": {name: e.passed for name, e in sorted(checked.items())},
@@ -80,6 +87,29 @@ def new_day_work(tmp: Path, lake_days: int) -> list[dict[str, object]]:
             }
         )
     return observed
+
+
+def sensor_tick(
+    instance: dg.DagsterInstance, source: str, table: LakeTable, day: dt.date, url: str
+) -> dict[str, object]:
+    """The new-days sensor's decision for ``table`` on ``day``, and the work it did."""
+    counted = CountingInstance(instance)
+    before = Counter(work.file_work(url))
+    requests = table_requests(
+        counted.as_instance(),
+        SourceDatabase(source),
+        table,
+        day,
+        logging.getLogger("test"),
+        store=work.counting_store(url),
+    )
+    files = Counter(work.file_work(url))
+    files.subtract(before)
+    return {
+        "requested": [r.partition_key for r in requests],
+        "files": {k: v for k, v in files.items() if v},
+        "records": dict(counted.counts),
+    }
 
 
 class CountingInstance(work.CountingInstance):
@@ -103,6 +133,13 @@ def test_new_days_cost_the_same_work_in_a_long_lake(
     for day_short, day_long in zip(short, long, strict=True):
         assert day_short["files"] == day_long["files"]
         assert day_short["records"] == day_long["records"]
+        for tick_short, tick_long in zip(  # the new-days sensor's work too
+            cast(list[dict[str, object]], day_short["ticks"]),
+            cast(list[dict[str, object]], day_long["ticks"]),
+            strict=True,
+        ):
+            assert tick_short["files"] == tick_long["files"]
+            assert tick_short["records"] == tick_long["records"]
     first = long[0]
     files = cast(dict[str, int], first["files"])
     assert files.get("listed", 0) == 0  # nothing lists a table's partitions
@@ -116,6 +153,10 @@ def test_the_checks_still_judge_the_new_days(
     for lake_days, days in zip((SHORT_DAYS, LONG_DAYS), short_and_long, strict=True):
         normal, shrunk = days
         new = FIRST + dt.timedelta(days=lake_days)
+        for each, day in ((normal, new), (shrunk, new + dt.timedelta(days=1))):
+            before, after = cast(list[dict[str, object]], each["ticks"])
+            assert before["requested"] == [day.isoformat()] and after["requested"] == []
+            assert "partitions" not in cast(dict[str, int], before["records"])  # no full list
         assert normal["checks"] == {
             "key_columns_not_null": True,
             "row_count_vs_trailing_days": True,

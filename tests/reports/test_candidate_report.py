@@ -295,6 +295,22 @@ def test_gallery_groups_reports_by_task_then_commit(runs: Runs) -> None:
     assert "../../candidate_report/flight-delays%401a2b3c4/report.html" in commit
     assert "../../leaderboards/arrival_delay.png" in commit
 
+    # The next runs update what changed since: nothing, then one newly compared commit.
+    again = materialization(
+        runs.env.materialize("reports/report_gallery"), "reports/report_gallery"
+    )
+    assert (again["changed"], again["pages_written"]) == (0, 1)  # the index only
+    upstream(runs.env, "arrival_delay", UNREPORTED)
+    after = materialization(
+        runs.env.materialize("reports/report_gallery"), "reports/report_gallery"
+    )
+    assert after["changed"] == 1 and list(k for k in after if k.startswith("commit/")) == [
+        f"commit/{UNREPORTED}"
+    ]
+    index = (root / "index.html").read_text()
+    for key in (GOOD, BAD, LATE, UNREPORTED):  # the books keep every earlier commit
+        assert f'href="{commit_page(key).replace("@", "%40")}"' in index
+
 
 def test_weakest_subgroups_first_in_the_metrics_own_direction() -> None:
     from regression_definitions import comparison_frame

@@ -16,7 +16,7 @@ from clearlake.names import (
     comparison_key,
     evaluation_job,
 )
-from clearlake.reports import gallery
+from clearlake.reports import gallery, gallery_books
 
 TASK = "arrival_delay"
 GOOD = "flight-delays@600d001"
@@ -73,7 +73,7 @@ def test_blocked_candidate_gets_its_report_once(report_env: ReportEnv) -> None:
     assert "regressed" in page and "WN" in page
     assert sensor_tick(defs, env, None).run_requests == []  # every comparison has its report
 
-    built = gallery.build_gallery(
+    built = gallery_books.build_gallery(
         env.reports_root, tasks={TASK: gallery.GalleryTask(candidates=[GOOD, BAD])}
     )
     commit = built.commit_pages[BAD].read_text()

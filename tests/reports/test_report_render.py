@@ -11,7 +11,8 @@ import pytest
 
 from clearlake.reports import render
 from clearlake.reports.execute import ReportPaths, publish, read_records, report_url, safe_key
-from clearlake.reports.gallery import GalleryTask, build_gallery, commit_page
+from clearlake.reports.gallery import GalleryTask, commit_page
+from clearlake.reports.gallery_books import build_gallery
 
 
 def executed_notebook(*, fail: bool = False) -> nbformat.NotebookNode:

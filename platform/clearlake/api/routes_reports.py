@@ -2,9 +2,12 @@
 
 With ``reports: authenticated`` (the default) a page is open only to a principal whose
 roles read every dataset the page is about (:mod:`clearlake.api.report_access`), and the
-index and commit pages are rendered per request and viewer from the reports they may open
-plus the verdicts whose report is still to come (:mod:`clearlake.reports.verdicts`): a
-commit's page exists as soon as its gate outcome is stored, before any gallery build. With
+index, commit and book pages are rendered per request and viewer from the reports they may
+open: the index and the paginated book pages from the gallery's books
+(:mod:`clearlake.reports.gallery_books`: one page of entries, whatever the history), a
+commit's page from its own report records plus the verdict stored for it when its report is
+still to come (:mod:`clearlake.reports.verdicts`), so it exists as soon as its gate outcome
+is stored, before any gallery build. Before the first build the index scans the records. With
 ``reports: public`` the policy publishes the gallery as built: no token, no check. Paths
 are resolved and must stay inside the gallery (``..``, hidden files and symlinks leading
 out are refused).
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+from collections.abc import Callable
 from pathlib import Path as FilePath
 from typing import Annotated
 
@@ -28,9 +32,11 @@ from clearlake.api.report_access import refused
 from clearlake.api.request_audit import audit_of
 from clearlake.api.tokens import Principal
 from clearlake.errors import LakeUnavailableError
+from clearlake.evaluation import gate
+from clearlake.reports import gallery_books as books
 from clearlake.reports.execute import ReportRecord, read_records
-from clearlake.reports.gallery import Variant, commit_page, read_tasks, render_pages
-from clearlake.reports.verdicts import pending_verdicts
+from clearlake.reports.gallery import GalleryTask, Variant, read_tasks, render_pages
+from clearlake.reports.verdicts import pending_record, pending_verdicts
 
 log = logging.getLogger("clearlake.api")
 router = APIRouter(tags=["reports"])
@@ -101,6 +107,8 @@ def listing_page(path: str) -> FilePath | None:
         return FilePath("index.html")
     if len(parts) == 2 and parts[0] == "candidates":
         return FilePath("candidates", parts[1], "index.html")
+    if books.parse_page("/".join(parts)) is not None:
+        return FilePath(*parts)
     return None
 
 
@@ -115,35 +123,87 @@ def _pending(config: ApiConfig, records: list[ReportRecord]) -> list[ReportRecor
 
 
 def _listing(config: ApiConfig, reader: Principal, relative: FilePath) -> Response:
-    """The index or a commit page, rendered from the reports ``reader`` may open."""
+    """The index, a commit page or a book page, rendered from the reports ``reader`` may
+    open: from the gallery's books and the commit's own records (work bounded by one page,
+    whatever the history); before the first gallery build, from a scan of the records."""
     root = config.reports_root
 
     def blocked(datasets: frozenset[str] | None) -> list[str]:
         return refused(datasets, lambda d: config.policy.may_read(reader.roles, d))
 
-    records = read_records(root) if root.is_dir() else []
+    def visible(record: ReportRecord) -> bool:
+        return not blocked(config.reports.of_record(record))
+
+    path = relative.as_posix()
+    tasks = read_tasks(root)
+    if relative.parts[0] == "candidates":
+        return _commit(config, relative.parts[1], tasks, blocked, reader)
+    book_page = books.parse_page(path)
+    if book_page is not None:
+        folder, number = book_page
+        book = books.Book.open(root, folder, "")
+        page = books.Page.read(root, folder, number)
+        if not page.entries:
+            raise NotFoundError(f"No report page at {path!r} in the gallery.")
+        return Response(books.render_page(book, page, visible), media_type="text/html")
+    state = books.read_state(root)
+    own = {t: i for t, i in tasks.items() if not blocked(config.reports.tasks.get(t))}
+    if state is not None:
+        page_bytes = books.render_index(
+            root,
+            own,
+            state,
+            visible,
+            shown_tasks=lambda t: not blocked(config.reports.tasks.get(t)),
+        )
+        return Response(page_bytes, media_type="text/html")
+    records = read_records(root) if root.is_dir() else []  # never built: one scan
     records += _pending(config, records)
     if not records and not root.is_dir():
         raise NotFoundError(NO_GALLERY)
-    tasks = read_tasks(root)
-    shown = [r for r in records if not blocked(config.reports.of_record(r))]
-    own = {t: i for t, i in tasks.items() if not blocked(config.reports.tasks.get(t))}
-    pages = render_pages(shown, own)
-    if relative.as_posix() in pages:
-        return Response(pages[relative.as_posix()], media_type="text/html")
-    on_page = [
-        r
-        for r in records
-        if r.scope == "candidate" and commit_page(Variant.of(r).commit_key) == relative.as_posix()
-    ]
+    pages = render_pages([r for r in records if visible(r)], own)
+    return Response(pages["index.html"], media_type="text/html")
+
+
+def _commit(
+    config: ApiConfig,
+    folder: str,
+    tasks: dict[str, GalleryTask],
+    blocked: Callable[[frozenset[str] | None], list[str]],
+    reader: Principal,
+) -> Response:
+    """One commit's page from its own records: its partitions' report records and, for a
+    partition without a report, the gate outcome stored for it ("report pending")."""
+    root = config.reports_root
+    known = sorted(set(tasks) | set(config.reports.tasks))
+    records: list[ReportRecord] = []
+    for partition in sorted(books.commit_partitions(root, known, folder)):
+        found = books.partition_records(root, partition) if root.is_dir() else []
+        records += found
+        if any(r.scope == "candidate" for r in found):
+            continue
+        try:
+            outcomes = [gate.load_outcome(config.store, task, partition) for task in known]
+        except (LakeUnavailableError, OSError) as exc:
+            log.warning("commit page without pending verdicts: %s", exc)
+            outcomes = []
+        records += [pending_record(o, stored_at=None) for o in outcomes if o is not None]
+    on_page = [r for r in records if r.scope == "candidate"]
+    relative = f"candidates/{folder}/index.html"
     if not on_page:
-        raise NotFoundError(f"No report page at {relative.as_posix()!r} in the gallery.")
-    missing = sorted({d for r in on_page for d in blocked(config.reports.of_record(r))})
-    raise ForbiddenError(
-        f"Report page {relative.as_posix()!r} is about datasets not granted to "
-        f"{reader.name!r}: {', '.join(missing) or 'none known'}.",
-        datasets=missing,
-    )
+        raise NotFoundError(f"No report page at {relative!r} in the gallery.")
+    shown = [r for r in on_page if not blocked(config.reports.of_record(r))]
+    if not shown:
+        missing = sorted({d for r in on_page for d in blocked(config.reports.of_record(r))})
+        raise ForbiddenError(
+            f"Report page {relative!r} is about datasets not granted to "
+            f"{reader.name!r}: {', '.join(missing) or 'none known'}.",
+            datasets=missing,
+        )
+    task = shown[0].task or ""
+    commit_key = Variant.of(shown[0]).commit_key
+    page = books.commit_view(task, tasks.get(task, GalleryTask()), commit_key, shown)
+    return Response(page, media_type="text/html")
 
 
 def _serve(request: Request, config: ApiConfig, reader: Principal | None, path: str) -> Response:

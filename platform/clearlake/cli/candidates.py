@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from clearlake.settings import Settings
 
 
+candidates_app = typer.Typer(
+    invoke_without_command=True,
+    help="Evaluated candidates, newest commit first (`prune`: old ones off Dagster's lists).",
+)
+
+
+@candidates_app.callback()
 def candidates(
+    ctx: typer.Context,
     repo: Annotated[str | None, typer.Option(help="Only this repository.")] = None,
     task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Candidates to show (newest first).")] = 20,
@@ -31,6 +39,8 @@ def candidates(
 ) -> None:
     """Evaluated candidates, newest commit first, with their gate outcome (passed, blocked,
     inconclusive, no baseline; failed when the run failed before any outcome)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from clearlake.cli.runs import instance as configured
     from clearlake.lake.store import LakeStore
     from clearlake.project.load import current_project
@@ -74,6 +84,63 @@ def candidates(
         )
 
 
+@candidates_app.command("prune")
+def prune(
+    task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be pruned; change nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove old candidates from Dagster's partition lists as `evaluation.retention` says
+    (their results stay in the lake, the leaderboard, compare and this listing)."""
+    from functools import partial
+
+    from clearlake import names
+    from clearlake.cli.runs import instance as configured
+    from clearlake.evaluation.retention import prune_task
+    from clearlake.lake.store import LakeStore
+    from clearlake.project.load import current_project
+
+    settings = load_settings()
+    project = current_project(settings)
+    policy = project.config.evaluation.retention
+    if policy is None:
+        raise ClearlakeError(
+            "No retention policy: add `evaluation: {retention: {keep_last: N}}` (or "
+            "`keep_days: N`) to the project's configuration first."
+        )
+    if task:
+        project.task(task)
+    instance, store = configured(), LakeStore(settings.lake_url)
+    listing = Listing(["task", "candidate", "action"], title="retention")
+    for name in [task] if task else sorted(project.config.tasks):
+        partitions = names.candidate_partitions_name(name)
+        plan = prune_task(
+            project,
+            store,
+            name,
+            registered=partial(instance.get_dynamic_partitions, partitions),
+            delete=partial(instance.delete_dynamic_partition, partitions),
+            policy=policy,
+            dry_run=dry_run,
+        )
+        if plan is None:
+            typer.echo(f"{name}: no candidate index yet (run its leaderboard): skipped", err=True)
+            continue
+        verb = "would prune" if dry_run else "pruned"
+        for key in plan.prune:
+            listing.add({"task": name, "candidate": key, "action": verb})
+        for key in plan.protected:
+            listing.add({"task": name, "candidate": key, "action": "kept: referenced"})
+        typer.echo(
+            f"{name}: {verb} {len(plan.prune)}, kept {plan.kept} "
+            f"({len(plan.protected)} old but referenced)",
+            err=True,
+        )
+    listing.show(as_json=as_json)
+
+
 def listed_candidates(
     *,
     store: LakeStore,
@@ -100,7 +167,11 @@ def listed_candidates(
             keys = [k for k in keys if k.startswith(f"{repo}@")]
         listed = pd.DataFrame({"task": name, "candidate": pd.Series(keys, dtype=object)})
         indexed = candidate_index.per_candidate(_index(store, name, list(keys)))
-        frames.append(listed.merge(indexed.drop(columns="repo"), how="left", on="candidate"))
+        if repo:
+            indexed = indexed[indexed["repo"] == repo]
+        # outer: a candidate pruned from the partition list (evaluation.retention) stays
+        listed = listed.merge(indexed.drop(columns="repo"), how="outer", on="candidate")
+        frames.append(listed.assign(task=name))
     found = pd.concat(frames, ignore_index=True)
     found["committed_at"] = pd.to_datetime(found["committed_at"], utc=True)
     # Newest commit first, unknown times last, ties by key: vectorised, 10,000 rows in ms.

@@ -271,31 +271,40 @@ def days_command(
     as_json: JsonOption = False,
 ) -> None:
     """Each recent day of TABLE: replicated (rows), empty, not replicated yet, or not in the
-    source yet, from what Dagster recorded (no lake file is opened)."""
+    source yet, from what Dagster recorded (no lake file is opened but the table's small
+    manifest, and only the days around the newest are looked up, whatever the history)."""
     from clearlake.cli.runs import instance
     from clearlake.errors import SourceUnavailableError
-    from clearlake.lake.records import materialized_days, missing_days, recorded_days
+    from clearlake.lake.records import days_around
     from clearlake.lake.source import SourceDatabase
+    from clearlake.lake.store import LakeStore
     from clearlake.lake.tables import get_table
 
     chosen = get_table(table)
     if chosen.first_day is None:
         raise ClearlakeError(f"{table} is a snapshot table: it has no days (`lake tables`).")
+    settings = load_settings()
     try:
-        newest = SourceDatabase(load_settings().source_url).newest_day(chosen)
+        newest = SourceDatabase(settings.source_url).newest_day(chosen)
         source_line = f"source's newest day: {newest or 'none (no rows)'}"
     except SourceUnavailableError as exc:
         newest, source_line = None, f"source unreachable: {exc}"
     configured = instance()
-    done = materialized_days(configured, chosen)
-    lake_newest = max(done, default=None)
+    hint = LakeStore(settings.lake_url).newest_day(chosen.name)
+    around = days_around(configured, chosen, hint=hint, end=newest, trailing=last)
+    lake_newest = max((d for d, r in around.items() if not r.ahead_of_source), default=None)
     today = dt.datetime.now(dt.UTC).date()
     end = min(max([d for d in (newest, lake_newest) if d] or [today]), today)
     days = [end - dt.timedelta(days=i) for i in range(last)]
     days = sorted(d for d in days if d >= chosen.first_day)
-    recorded = recorded_days(configured, chosen, days)
+    recorded = {d: around[d] for d in days if d in around}
     notes = [f"{table}: {source_line}; lake's newest day: {lake_newest or 'none'}"]
-    behind = missing_days(configured, chosen, through=newest) if newest else []
+    start = lake_newest + dt.timedelta(days=1) if lake_newest else chosen.first_day
+    behind = [
+        start + dt.timedelta(days=i)
+        for i in range(((newest - start).days + 1) if newest else 0)
+        if start + dt.timedelta(days=i) not in around
+    ]
     if behind:
         notes.append(
             f"the lake is behind the source: {len(behind)} day(s) not replicated "

@@ -29,7 +29,7 @@ COMMANDS: dict[str, str] = {
     "why": "clearlake.cli.evaluation:why",
     "diff": "clearlake.cli.evaluation:diff",
     "leaderboard": "clearlake.cli.leaderboard:leaderboard",
-    "candidates": "clearlake.cli.candidates:candidates",
+    "candidates": "clearlake.cli.candidates:candidates_app",
     "compare": "clearlake.cli.compare:compare",
     "monitor": "clearlake.cli.monitor:monitor",
     "ui": "clearlake.cli.ui:ui",

@@ -160,7 +160,7 @@ def run_report(
 @reports_app.command("gallery")
 def gallery() -> None:
     """Rebuild the gallery index from the stored reports (what reports/report_gallery does)."""
-    from clearlake.reports.gallery import build_gallery
+    from clearlake.reports.gallery_books import build_gallery
 
     built = build_gallery(load_settings().reports_root)
     console.print(f"{built.index} ({built.reports} reports, {len(built.commit_pages)} commits)")

@@ -7,15 +7,17 @@ evaluation step now *appends* what it learnt about its candidate (commit; then s
 then verdicts and gate outcome) as one small Parquet file of rows, and readers take the
 newest rows of each candidate from
 
-    <lake>/evaluation/<task>/candidate_index/data.parquet          compacted rows
+    <lake>/evaluation/<task>/candidate_index/compacted=<ns>-<uuid>/data.parquet   folded rows
     <lake>/evaluation/<task>/candidate_index/row=<ns>-<uuid>/data.parquet   loose appends
 
 Appends never rewrite a shared file (concurrent runs cannot lose each other's rows); a
-file name is never reused, so compaction deletes exactly the loose files it folded in.
-Compaction runs in the leaderboard asset (one at a time: its automation condition never
-starts it while it runs) once more than :data:`COMPACT_AFTER` loose files exist, so its
-cost — one rewrite of the table — is paid once per ``COMPACT_AFTER`` commits. A lake
-written before the index existed has no compacted file: :func:`rebuild` scans it once.
+file name is never reused, so compaction deletes exactly the files it folded in, after
+publishing their fold under a new name; readers read every compacted file (one, except
+while two compactions overlap) and the loose ones. So a manual and an automatic
+compaction may overlap without losing a row (:func:`compact`). Compaction runs in the
+leaderboard asset once more than :data:`COMPACT_AFTER` loose files exist, so its cost —
+one rewrite of the table — is paid once per ``COMPACT_AFTER`` commits. A lake written
+before the index existed has no compacted file: :func:`rebuild` scans it once.
 
 Rows: one per score (``metric``, ``subgroup_kind``, ``subgroup``, ``value``, ``ci_low``,
 ``ci_high``, ``verdict``) carrying the candidate's columns (``candidate``, ``repo``,
@@ -30,6 +32,8 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -45,6 +49,7 @@ COMPACT_AFTER = 64
 """Loose files tolerated before the leaderboard compacts: readers open at most this many
 more files than one; compaction rewrites the table once per this many appends."""
 ROW_PREFIX = "row="
+COMPACTED_PREFIX = "compacted="
 SCORE_COLUMNS = ["metric", "subgroup_kind", "subgroup", "value", "ci_low", "ci_high", "verdict"]
 INDEX_SCHEMA = pa.schema(
     [
@@ -183,20 +188,43 @@ def index_candidate(
 
 
 def compacted_file(store: LakeStore, task: str) -> str:
+    """The compacted file of an index written before compactions were named (read, folded
+    into the next named one, then removed)."""
     return store.partition_file(index_table(task), None)
 
 
+@dataclass(frozen=True)
+class Files:
+    """An index's files from one listing: compacted (each a complete fold of what it
+    listed) and loose, oldest first (their names sort by time)."""
+
+    compacted: list[str]
+    loose: list[str]
+
+    @property
+    def built(self) -> bool:
+        return bool(self.compacted)
+
+
+def index_files(store: LakeStore, task: str) -> Files:
+    """One listing of the index's folder (and one lookup of the unnamed compacted file)."""
+    table = index_table(task)
+    names = store.list_partitions(table, prefix="")
+    legacy = [compacted_file(store, task)] if store.exists(compacted_file(store, task)) else []
+    compacted = [n for n in names if n.startswith(COMPACTED_PREFIX)]
+    return Files(
+        compacted=legacy + [store.partition_file(table, n) for n in compacted],
+        loose=[store.partition_file(table, n) for n in names if n.startswith(ROW_PREFIX)],
+    )
+
+
 def is_built(store: LakeStore, task: str) -> bool:
-    return store.exists(compacted_file(store, task))
+    return index_files(store, task).built
 
 
 def loose_files(store: LakeStore, task: str) -> list[str]:
-    """The loose files, oldest first (their names sort by time): one listing."""
-    table = index_table(task)
-    return [
-        store.partition_file(table, f"{ROW_PREFIX}{name}")
-        for name in store.list_partitions(table, prefix=ROW_PREFIX)
-    ]
+    """The loose files, oldest first: one listing."""
+    return index_files(store, task).loose
 
 
 def empty_index() -> pd.DataFrame:
@@ -204,40 +232,102 @@ def empty_index() -> pd.DataFrame:
 
 
 def _newest(frames: Iterable[pa.Table]) -> pd.DataFrame:
-    """Per candidate, only the rows of its newest append."""
+    """Per candidate, only the rows of its newest append (a row two racing compactions
+    both folded is kept once)."""
     tables = [t for t in frames if t.num_rows]
     if not tables:
         return empty_index()
-    frame = pa.concat_tables(tables).to_pandas()
+    frame = pa.concat_tables(tables, promote_options="default").to_pandas()
     newest = frame.groupby("candidate", sort=False)["indexed_at"].transform("max")
-    return frame[frame["indexed_at"] == newest].reset_index(drop=True)
+    frame = frame[frame["indexed_at"] == newest]
+    keys = ["candidate", "indexed_at", "metric", "subgroup_kind", "subgroup"]
+    return frame.drop_duplicates(subset=keys).reset_index(drop=True)
+
+
+def _read_all(store: LakeStore, paths: Iterable[str]) -> list[pa.Table] | None:
+    """The tables of ``paths``; ``None`` when one vanished (another compaction folded and
+    removed it after our listing: the caller lists again)."""
+    tables = []
+    for path in paths:
+        try:
+            tables.append(store.read_table(path))
+        except FileNotFoundError:
+            return None
+    return tables
+
+
+LIST_ATTEMPTS = 20
 
 
 def read_index(store: LakeStore, task: str) -> pd.DataFrame | None:
     """The index as pandas (newest rows of each candidate), or None when it was never built
-    (see :func:`rebuild`). Opens the compacted file and the loose ones, nothing else."""
-    if not is_built(store, task):
-        return None
-    parts = [store.read_table(compacted_file(store, task))]
-    parts += [store.read_table(path) for path in loose_files(store, task)]
-    return _newest(parts)
+    (see :func:`rebuild`). Opens the compacted file(s) and the loose ones, nothing else."""
+    for attempt in range(LIST_ATTEMPTS):
+        files = index_files(store, task)
+        if not files.built:
+            return None
+        tables = _read_all(store, [*files.compacted, *files.loose])
+        if tables is not None:
+            return _newest(tables)
+        time.sleep(0.01 * attempt)  # a compaction is publishing: its file is listed next
+    raise IndexBusyError(task)
 
 
-def compact(store: LakeStore, task: str, *, after: int = COMPACT_AFTER) -> int:
-    """Fold the loose files into the compacted file when more than ``after`` exist (0:
-    always); returns how many were folded. Run by one process at a time."""
-    loose = loose_files(store, task)
-    if len(loose) <= after and is_built(store, task):
-        return 0
-    parts = [store.read_table(compacted_file(store, task))] if is_built(store, task) else []
-    parts += [store.read_table(path) for path in loose]
-    table = _as_table(_newest(parts))
-    store.write(index_table(task), None, table.schema, table.to_batches())
-    for path in loose:
-        store.delete(path)
-        if store.is_local:  # S3 has no folders; a local one would stay, listed forever
-            store.fs.delete_dir(path.rsplit("/", 1)[0])
-    return len(loose)
+class IndexBusyError(ClearlakeError):
+    def __init__(self, task: str) -> None:
+        super().__init__(
+            f"The candidate index of task {task!r} changed under every one of "
+            f"{LIST_ATTEMPTS} reads (compactions running without pause?): try again; if it "
+            "persists, look for a process compacting in a loop."
+        )
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """What :func:`compact` did: the files it folded (and removed), and the index it read."""
+
+    folded: list[str]
+    index: pd.DataFrame
+    built: bool = True
+    """False: the index was never built and ``require_built`` left it so (see :func:`rebuild`)."""
+
+
+def compact(
+    store: LakeStore, task: str, *, after: int = COMPACT_AFTER, require_built: bool = False
+) -> Compaction:
+    """Read the index and, when more than ``after`` loose files exist (0: always) or more
+    than one compacted file, fold what this one listing found into a new compacted file.
+
+    Correct without coordination: the new file is published under a name of its own
+    (``compacted=<ns>-<uuid>``) before exactly the files it folded are removed, and readers
+    read every compacted file there is. Two compactions that overlap each publish a file
+    holding what they listed; rows both folded are read once; a file one of them removed
+    before the other read it leaves the work to the first (the index is read again). No
+    row is ever only in a removed file. The index is returned, so a caller that compacts
+    need not list again. ``require_built``: leave an index never built as it is (the caller
+    runs :func:`rebuild` from the lake first) instead of folding the appends alone.
+    """
+    files = index_files(store, task)
+    if require_built and not files.built:
+        return Compaction(folded=[], index=empty_index(), built=False)
+    tables = _read_all(store, [*files.compacted, *files.loose])
+    if tables is None:  # another compaction folded what we listed: it does the work
+        index = read_index(store, task)
+        return Compaction(folded=[], index=empty_index() if index is None else index)
+    index = _newest(tables)
+    if len(files.loose) <= after and len(files.compacted) == 1:
+        return Compaction(folded=[], index=index)
+    table = _as_table(index)
+    name = f"{COMPACTED_PREFIX}{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
+    store.write(index_table(task), name, table.schema, table.to_batches())
+    folded = [*files.compacted, *files.loose]
+    for path in folded:
+        with suppress(FileNotFoundError):  # an overlapping compaction removed it first
+            store.delete(path)
+            if store.is_local and path != compacted_file(store, task):
+                # S3 has no folders; a local one would stay, listed forever
+                store.fs.delete_dir(path.rsplit("/", 1)[0])
+    return Compaction(folded=folded, index=index)
 
 
 def rebuild(
@@ -279,7 +369,8 @@ def rebuild(
         if progress is not None and (done % 500 == 0 or done == len(keys)):
             progress(done, len(keys))
     table = _as_table(pd.DataFrame(records, columns=INDEX_COLUMNS))
-    store.write(index_table(task), None, table.schema, table.to_batches())
+    name = f"{COMPACTED_PREFIX}{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
+    store.write(index_table(task), name, table.schema, table.to_batches())
     return len({r["candidate"] for r in records})
 
 

@@ -65,7 +65,9 @@ class RecordedDay:
 
 
 def materialized_days(instance: dg.DagsterInstance, table: LakeTable) -> set[dt.date]:
-    """Every day of ``table`` Dagster has a materialisation for."""
+    """Every day of ``table`` Dagster has a materialisation for: a lookup that grows with
+    the lake (``clearlake build`` fills old gaps with it); per-tick readers use
+    :func:`days_around`."""
     return {dt.date.fromisoformat(p) for p in instance.get_materialized_partitions(_key(table))}
 
 
@@ -123,6 +125,50 @@ def lake_newest_day(
         if start <= first:
             return None
         end, span = start - dt.timedelta(days=1), span * 2
+
+
+def days_around(
+    instance: dg.DagsterInstance,
+    table: LakeTable,
+    *,
+    hint: dt.date | None,
+    end: dt.date | None,
+    trailing: int,
+    also: Iterable[dt.date] = (),
+) -> dict[dt.date, RecordedDay]:
+    """The recorded days around the lake's newest day, without listing every partition.
+
+    ``hint`` is where the lake's newest day probably is (the table's manifest, one small
+    read: a hint, since a racing writer can lose its entry and a crashed run can leave a
+    file Dagster never recorded); ``end`` the newest day wanted (the source's). The window
+    runs from ``trailing`` days before the earlier of the two up to the later, and is
+    widened downwards (doubling) until it holds a real recorded day or reaches the table's
+    first day, so the newest recorded day at or before ``end`` is always in it and every
+    day after it too. Dagster stays the truth for every day in the window; ``also`` adds
+    days outside it (days whose runs failed). Work: proportional to the lake's lag and
+    ``trailing``, never to its history.
+    """
+    anchors = [d for d in (hint, end) if d is not None]
+    first = table.first_day
+    if not anchors:
+        if first is None:
+            return {}
+        anchors = [first]
+    pivot, top = min(anchors), max(anchors)
+    floor = first or pivot - dt.timedelta(days=36_600)
+    span = max(trailing, 0) + NEWEST_WINDOW_DAYS
+    found: dict[dt.date, RecordedDay] = {}
+    high = top
+    while True:
+        low = max(floor, pivot - dt.timedelta(days=span - 1))
+        window = [low + dt.timedelta(days=i) for i in range((high - low).days + 1)]
+        found.update(recorded_days(instance, table, window))
+        if low <= floor or any(d <= pivot and not r.ahead_of_source for d, r in found.items()):
+            break
+        high, span = low - dt.timedelta(days=1), span * 2
+    outside = {d for d in also if d < low or d > top}
+    found.update(recorded_days(instance, table, outside))
+    return found
 
 
 def recorded_days(

@@ -782,6 +782,34 @@ class LiveConfig(_Model):
     frozen sample released day by day needs its whole span (e.g. 366)."""
 
 
+class RetentionConfig(_Model):
+    """Which candidate partitions stay registered in Dagster (issue 21: an asset past
+    ~100,000 partitions slows every partition lookup). A pruned candidate leaves only
+    Dagster's partition list: its results stay in the lake, the candidate index, the
+    leaderboard, ``clearlake candidates`` and compare. Kept: a candidate newer than either
+    bound, a champion/pinned commit of the configuration, the baseline of any kept one."""
+
+    keep_last: int | None = Field(default=None, ge=1)
+    """The newest commits of each repository kept (by commit time)."""
+    keep_days: int | None = Field(default=None, ge=1)
+    """Commits younger than this many days kept."""
+    cron: str = "30 3 * * *"
+    """When the retention job runs (UTC)."""
+
+    @model_validator(mode="after")
+    def _bounded(self) -> RetentionConfig:
+        if self.keep_last is None and self.keep_days is None:
+            raise ValueError("evaluation.retention needs `keep_last`, `keep_days` or both")
+        return self
+
+
+class EvaluationConfig(_Model):
+    """Project-wide evaluation settings."""
+
+    retention: RetentionConfig | None = None
+    """Prune old candidate partitions from Dagster (none: keep every one)."""
+
+
 class DemoConfig(_Model):
     """What ``clearlake demo`` prepares before running the loop on embedded defaults."""
 
@@ -840,6 +868,7 @@ class ProjectConfig(_Model):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     demo: DemoConfig | None = None
 
     @field_validator("sources", "features", "tasks", "drops")

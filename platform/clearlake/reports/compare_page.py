@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -264,6 +264,23 @@ def write_page(root: Path, result: CandidateComparison) -> Path:
 
 Compare = Callable[[str, str, str], CandidateComparison]
 """``(task, a, b) → comparison`` (the caller binds project, store, instance and paths)."""
+
+
+def build_pages_of(
+    root: Path, *, store: LakeStore, task: str, keys: Iterable[str], compare: Compare
+) -> list[Path]:
+    """The compare page of each of ``keys`` that has a gate outcome with a baseline: one read
+    per key, nothing listed (the gallery's update of the candidates that changed)."""
+    written = []
+    for key in sorted(set(keys)):
+        outcome = gate.load_outcome(store, task, key)
+        if outcome is None or not outcome.baseline:
+            continue
+        try:
+            written.append(write_page(root, compare(task, outcome.baseline, key)))
+        except ClearlakeError:  # one pair's problem never stops the gallery
+            continue
+    return written
 
 
 def build_baseline_pages(

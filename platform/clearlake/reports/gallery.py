@@ -3,10 +3,13 @@ and commit, with one stable page per commit.
 
 Built from the records the reports leave next to their pages (no database needed), with
 relative links only, so the same files open from a file system, an artefact store or
-the Data API's ``/reports/``. Stable URLs (relative to the reports root):
+the Data API's ``/reports/``. This module renders; :mod:`clearlake.reports.gallery_books`
+keeps the pages up to date one change at a time (paginated books). Stable URLs (relative
+to the reports root):
 
-    index.html                              every task's candidates, then the other reports
+    index.html                              every task's newest candidates, then the others
     candidates/<repo>@<commit>/index.html   one commit: its reports and parameter variants
+    books/tasks/<task>/<n>.html             every commit of a task, a page at a time
     trends/<task>/index.html                one task's trends (written by its leaderboard)
 """
 
@@ -26,7 +29,6 @@ from clearlake.evaluation.candidates import CandidateKey
 from clearlake.reports.compare_page import page_path as compare_page_path
 from clearlake.reports.execute import (
     ReportRecord,
-    read_records,
     report_url,
     safe_key,
     write_atomic,
@@ -112,7 +114,7 @@ def gate_summary(record: ReportRecord) -> tuple[str, str]:
     return "", ""
 
 
-def _verdict(record: ReportRecord) -> str:
+def verdict_badge(record: ReportRecord) -> str:
     if record.status == MISSING:
         return '<span class="verdict no-report">no report</span>'
     status, headline = gate_summary(record)
@@ -131,7 +133,7 @@ def _verdict(record: ReportRecord) -> str:
     return badge
 
 
-def _link(prefix: str, record: ReportRecord) -> str:
+def report_links(prefix: str, record: ReportRecord) -> str:
     if record.status == PENDING:
         return ""
     if record.status == MISSING:
@@ -142,7 +144,7 @@ def _link(prefix: str, record: ReportRecord) -> str:
     )
 
 
-def _page(title: str, body: str) -> bytes:
+def page_html(title: str, body: str) -> bytes:
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'/><title>"
         f"{html.escape(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>"
@@ -218,7 +220,7 @@ def _by_repo(records: list[ReportRecord]) -> dict[str, dict[str, list[Variant]]]
     return dict(sorted(repos.items()))
 
 
-def _task_section(task: str, info: GalleryTask, repos: dict[str, dict[str, list[Variant]]]) -> str:
+def task_section(task: str, info: GalleryTask, repos: dict[str, dict[str, list[Variant]]]) -> str:
     kind = f" <small>({html.escape(info.kind)})</small>" if info.kind else ""
     parts = [f"<h2>{html.escape(task)}{kind}</h2>", _leaderboard(info.leaderboard, "", task)]
     if info.min_effects:
@@ -245,9 +247,9 @@ def _task_section(task: str, info: GalleryTask, repos: dict[str, dict[str, list[
         rows = "".join(
             f'<tr><td><a href="{quote(commit_page(commit_key))}">{html.escape(v.commit)}</a>'
             f"</td><td>{html.escape(v.message)}</td><td>{html.escape(v.label)}</td>"
-            f"<td>{_verdict(v.record)}</td>"
+            f"<td>{verdict_badge(v.record)}</td>"
             f"<td>{html.escape(v.record.summary.get('baseline', ''))}</td>"
-            f"<td>{_link('', v.record)}</td><td>{html.escape(v.when)}</td></tr>"
+            f"<td>{report_links('', v.record)}</td><td>{html.escape(v.when)}</td></tr>"
             for commit_key, variants in commits.items()
             for v in variants
         )
@@ -267,7 +269,7 @@ def _calibration(info: GalleryTask) -> str:
     return f"{text}<table class='calibration'><tr>{head}</tr>{rows}</table>"
 
 
-def _variant(record: ReportRecord) -> str:
+def variant_suffix(record: ReportRecord) -> str:
     return html.escape(f" · variant {record.variant}") if record.variant else ""
 
 
@@ -278,22 +280,22 @@ def _other_sections(records: list[ReportRecord]) -> str:
     sections = []
     for template, items in sorted(by_template.items()):
         rows = "".join(
-            f"<tr><td>{html.escape(r.partition or '')}{_variant(r)}</td><td>{_verdict(r)}</td>"
-            f"<td>{_link('', r)}</td></tr>"
+            f"<tr><td>{html.escape(r.partition or '')}{variant_suffix(r)}</td>"
+            f"<td>{verdict_badge(r)}</td><td>{report_links('', r)}</td></tr>"
             for r in sorted(items, key=lambda r: r.partition or "", reverse=True)
         )
         sections.append(f"<h2>{html.escape(template)}</h2><table>{rows}</table>")
     return "".join(sections)
 
 
-def _commit_body(task: str, info: GalleryTask, commit_key: str, variants: list[Variant]) -> str:
+def commit_body(task: str, info: GalleryTask, commit_key: str, variants: list[Variant]) -> str:
     prefix = "../../"
     first = variants[0]
     rows = "".join(
-        f"<tr><td>{html.escape(v.label)}</td><td>{_verdict(v.record)}</td>"
+        f"<tr><td>{html.escape(v.label)}</td><td>{verdict_badge(v.record)}</td>"
         f"<td>{html.escape(v.record.summary.get('baseline', ''))}</td>"
         f"<td><code>{html.escape(v.values)}</code></td>"
-        f"<td>{_link(prefix, v.record)}</td><td>{html.escape(v.record.run_id)}</td></tr>"
+        f"<td>{report_links(prefix, v.record)}</td><td>{html.escape(v.record.run_id)}</td></tr>"
         for v in variants
     )
     return (
@@ -319,7 +321,7 @@ def _compare_link(task: str, variants: list[Variant], prefix: str) -> str:
     return ""
 
 
-def _missing(task: str, key: str, info: GalleryTask) -> ReportRecord:
+def missing_record(task: str, key: str, info: GalleryTask) -> ReportRecord:
     link = f"{info.report_url}?view=partitions&partition={quote(key)}" if info.report_url else ""
     return ReportRecord("", key, MISSING, "", "", "", link, scope="candidate", task=task)
 
@@ -348,7 +350,9 @@ def _render(
     others = [r for r in records if r.scope != "candidate"]
     for task, info in tasks.items():
         reported = {r.partition for r in by_task[task]}
-        by_task[task] += [_missing(task, k, info) for k in info.candidates if k not in reported]
+        by_task[task] += [
+            missing_record(task, k, info) for k in info.candidates if k not in reported
+        ]
     pages: dict[str, bytes] = {}
     commits_seen: dict[str, str] = {}
     sections = []
@@ -357,16 +361,16 @@ def _render(
         repos = _by_repo(by_task[task])
         for commits in repos.values():
             for commit_key, variants in commits.items():
-                body = _commit_body(task, info, commit_key, variants)
-                pages[commit_page(commit_key)] = _page(commit_key, body)
+                body = commit_body(task, info, commit_key, variants)
+                pages[commit_page(commit_key)] = page_html(commit_key, body)
                 commits_seen[commit_key] = commit_page(commit_key)
-        sections.append(_task_section(task, info, repos))
+        sections.append(task_section(task, info, repos))
     body = (
         "<h1>Clearlake reports</h1>"
         + ("".join(sections) or "<p><em>No candidate reports yet.</em></p>")
         + _other_sections(others)
     )
-    return {"index.html": _page("Clearlake reports", body), **pages}, commits_seen
+    return {"index.html": page_html("Clearlake reports", body), **pages}, commits_seen
 
 
 def write_tasks(root: Path, tasks: Mapping[str, GalleryTask]) -> None:
@@ -397,31 +401,6 @@ def read_tasks(root: Path) -> dict[str, GalleryTask]:
         }
     except (OSError, ValueError, AttributeError, TypeError):
         return {}
-
-
-def build_gallery(
-    root: Path,
-    *,
-    tasks: Mapping[str, GalleryTask] | None = None,
-    pending: Sequence[ReportRecord] = (),
-) -> Gallery:
-    """Write ``index.html`` and every commit page under ``root`` (atomically, each).
-
-    ``tasks`` adds what the records cannot know: candidates without any report, the
-    leaderboard image and the task's type; a task with reports but no entry is shown too.
-    ``pending``: verdicts whose report is still to come (:mod:`clearlake.reports.verdicts`).
-    """
-    tasks = dict(tasks or {})
-    records = read_records(root)
-    pages, commits = _render([*records, *pending], tasks)
-    for relative, page in pages.items():
-        write_atomic(root / relative, page)
-    write_tasks(root, tasks)
-    return Gallery(
-        index=root / "index.html",
-        commit_pages={key: root / relative for key, relative in commits.items()},
-        reports=sum(r.status != MISSING for r in records),
-    )
 
 
 def trend_page(task: str) -> str:
@@ -460,5 +439,5 @@ def write_trend_page(
         "95% intervals; a red ✕ marks a commit the gate blocked.</p>" + items
     )
     path = root / trend_page(task)
-    write_atomic(path, _page(f"Trends · {task}", body))
+    write_atomic(path, page_html(f"Trends · {task}", body))
     return path

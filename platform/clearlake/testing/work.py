@@ -10,9 +10,11 @@ and a proxy for the Dagster instance counting what its lookups return.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 import pyarrow.fs as pafs
@@ -139,3 +141,55 @@ class CountingInstance:
     def __getattr__(self, name: str) -> Any:
         self.counts[f"other:{name}"] += 1
         return getattr(self.instance, name)
+
+
+class FileAudit:
+    """Counts what a block does to the files under ``root`` through Python's audit hooks
+    (``open`` for reads and writes, ``os.listdir``/``os.scandir`` for listings): local files
+    the gallery and the Data API handle directly, not through a lake store.
+
+    ``with FileAudit(root) as audit: ...`` then ``audit.counts`` (``read``, ``write``,
+    ``list``). Hooks cannot be removed, so one hook serves every audit."""
+
+    active: ClassVar[list[FileAudit]] = []
+    installed: ClassVar[bool] = False
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.path.realpath(root)
+        self.counts: Counter[str] = Counter()
+
+    def __enter__(self) -> FileAudit:
+        if not FileAudit.installed:
+            sys.addaudithook(_audit)
+            FileAudit.installed = True
+        FileAudit.active.append(self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        FileAudit.active.remove(self)
+
+    def note(self, kind: str, path: object) -> None:
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if isinstance(path, str | os.PathLike):
+            full = os.path.realpath(os.path.join(os.getcwd(), os.fspath(path)))
+            if full == self.root or full.startswith(self.root + os.sep):
+                self.counts[kind] += 1
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if not FileAudit.active:
+        return
+    if event == "open" and args:
+        mode, flags = (args[1] if len(args) > 1 else None), (args[2] if len(args) > 2 else 0)
+        if mode is None:  # os.open: the flags tell
+            writes = bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+        else:
+            writes = any(c in str(mode) for c in "wax+")
+        kind = "write" if writes else "read"
+    elif event in ("os.listdir", "os.scandir") and args:
+        kind = "list"
+    else:
+        return
+    for audit in FileAudit.active:
+        audit.note(kind, args[0])
