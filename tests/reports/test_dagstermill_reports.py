@@ -1,0 +1,77 @@
+"""Report assets on dagstermill: real kernels rebuilding the run's context, as Dagster's own
+runs do (a reconstructable job, ``assets.reports.in_process``), on the sample lake.
+
+A sequence on one day and one candidate: the default report, a launchpad variant beside
+it (the default stays), then a report whose template cell fails (its partial notebook is
+kept and published with the failing cell named, as on the papermill path).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+from report_harness import REPORTS_URL, ReportEnv
+
+from assets.reports.in_process import materialize_report
+from clearlake.names import candidate_partitions_name
+from clearlake.reports import render
+
+DAY = "2013-02-10"
+LAKE_HEALTH = "reports/lake_health"
+
+
+def materialized(result: dg.ExecuteJobResult, key: str) -> dict[str, object]:
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key == dg.AssetKey.from_user_string(key):
+            return {k: v.value for k, v in materialization.metadata.items()}
+    raise AssertionError(f"{key} was not materialised in run {result.run_id}")
+
+
+def test_reports_run_on_dagstermill_default_variant_failure(report_env: ReportEnv) -> None:
+    folder = report_env.reports_root / "lake_health" / DAY
+    result = materialize_report(LAKE_HEALTH, report_env.instance, partition=DAY)
+    assert result.success
+    meta = materialized(result, LAKE_HEALTH)
+    assert meta["report"] == f"{REPORTS_URL}/lake_health/{DAY}/report.html"
+    assert meta["report_notebook"] == str(folder / "report.ipynb")
+    assert meta["verdict"] == "1 anomaly"  # as the papermill path finds (test_lake_reports)
+    assert str(meta["Executed notebook"]).endswith(f"{DAY}.ipynb")  # dagstermill's own copy
+    assert json.loads(str(meta["provenance/parameters"]))["tables"] == ["flights", "weather"]
+    page = (folder / "report.html").read_text()
+    assert f"{DAY}: <strong>1 anomaly</strong>" in page and result.run_id in page
+    published = (folder / "report.ipynb").read_text()
+    assert "__dm_" not in published and "instance_ref" not in published
+    record = json.loads((folder / "report.json").read_text())
+    assert (record["status"], record["partition"], record["variant"]) == ("succeeded", DAY, None)
+    assert record["provenance"]["inputs"]["lake/flights"]["partitions"] == DAY
+
+    # A launchpad re-run with another threshold: its own variant folder, the default stays.
+    variant = materialize_report(
+        LAKE_HEALTH, report_env.instance, partition=DAY, config={"null_jump": 0.5}
+    )
+    assert variant.success
+    vmeta = materialized(variant, LAKE_HEALTH)
+    assert vmeta["report_variant"] != "default"
+    variant_record = json.loads((folder / str(vmeta["report_variant"]) / "report.json").read_text())
+    assert variant_record["settable"] == {"null_jump": 0.5}
+    assert json.loads((folder / "report.json").read_text())["run_id"] == result.run_id
+
+    # A candidate with nothing stored: the template's data cell fails; the page is kept.
+    task, candidate = "arrival_delay", "delay_model@deadbee"
+    report_env.instance.add_dynamic_partitions(candidate_partitions_name(task), [candidate])
+    failed = materialize_report(
+        f"reports/{task}/candidate_report", report_env.instance, partition=candidate
+    )
+    assert not failed.success
+    kept = report_env.reports_root / "candidate_report" / candidate
+    failed_record = json.loads((kept / "report.json").read_text())
+    assert failed_record["status"] == "failed" and failed_record["run_id"] == failed.run_id
+    assert "no stored output" in failed_record["error"]
+    failed_page = (kept / "report.html").read_text()
+    assert "Report failed</strong> in cell" in failed_page
+    assert render.first_failure(render.read(kept / "report.ipynb")) is not None
+    storage = report_env.instance.storage_directory()
+    assert not list(Path(storage).glob("*-out.ipynb"))  # dagstermill's copy, published
