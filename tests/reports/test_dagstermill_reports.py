@@ -75,3 +75,37 @@ def test_reports_run_on_dagstermill_default_variant_failure(report_env: ReportEn
     assert render.first_failure(render.read(kept / "report.ipynb")) is not None
     storage = report_env.instance.storage_directory()
     assert not list(Path(storage).glob("*-out.ipynb"))  # dagstermill's copy, published
+
+
+def test_both_engines_make_the_same_asset_from_a_template() -> None:
+    """What the UI shows does not depend on the engine; the run notebook keeps the defaults."""
+    from assets.reports.report_assets import report_assets
+    from clearlake.reports.engine import papermill_in_process
+
+    served = {a.key: a for a in report_assets()}
+    with papermill_in_process():
+        in_process = {a.key: a for a in report_assets()}
+    assert served.keys() == in_process.keys()
+    for key, asset in served.items():
+        spec, twin = asset.specs_by_key[key], in_process[key].specs_by_key[key]
+        assert (spec.code_version, spec.kinds, spec.owners, spec.group_name) == (
+            twin.code_version,
+            twin.kinds,
+            twin.owners,
+            twin.group_name,
+        )
+        assert {d.asset_key for d in spec.deps} == {d.asset_key for d in twin.deps}
+        assert asset.partitions_def == in_process[key].partitions_def
+        launchpad = asset.op.config_schema.as_field().config_type.key
+        assert launchpad == in_process[key].op.config_schema.as_field().config_type.key
+        assert asset.op.tags["dagster/compute_kind"] == "ipynb"  # set by dagstermill
+    lake = served[dg.AssetKey.from_user_string(LAKE_HEALTH)]
+    run_notebook = render.read(lake.op.tags["notebook_path"])
+    tagged = [c for c in run_notebook.cells if "parameters" in render.tags(c)]
+    assert [c.source for c in tagged] == [""]  # what dagstermill replaces
+    template = render.read(str(lake.specs_by_key[lake.key].metadata["template"].value))
+    defaults = next(c for c in template.cells if "parameters" in render.tags(c)).source
+    index = run_notebook.cells.index(tagged[0])
+    assert run_notebook.cells[index + 1].source == defaults
+    assert render.PLATFORM_CELL_TAG in render.tags(run_notebook.cells[index + 2])
+    assert len(run_notebook.cells) == len(template.cells) + 2

@@ -169,4 +169,5 @@ def for_publishing(executed: NotebookNode) -> NotebookNode:
         tags = render.tags(cell)
         if render.INJECTED_TAG in tags:
             cell.source = RUN_CONTEXT_NOTE
+            cell.outputs = []  # dagstermill's own warnings, not the report's
     return page
