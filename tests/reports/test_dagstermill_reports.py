@@ -95,6 +95,7 @@ def test_both_engines_make_the_same_asset_from_a_template() -> None:
             twin.group_name,
         )
         assert {d.asset_key for d in spec.deps} == {d.asset_key for d in twin.deps}
+        assert spec.tags == twin.tags  # the follow-up jobs select reports by tag
         assert asset.partitions_def == in_process[key].partitions_def
         launchpad = asset.op.config_schema.as_field().config_type.key
         assert launchpad == in_process[key].op.config_schema.as_field().config_type.key
