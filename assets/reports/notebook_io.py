@@ -133,9 +133,10 @@ def keep_failed_report(context: dg.HookContext) -> None:
     found = _saved_copy(storage, context.run_id, context.op.name)
     if found is None:
         context.log.error(
-            f"{context.op.name}: the report failed before its parameters were set (kernel "
-            "start or the template's first cells); no partial report was published. See the "
-            "step's error."
+            f"{context.op.name}: dagstermill kept no notebook of this run with Clearlake's "
+            "marker (the kernel did not start, a cell before the platform cell failed, or "
+            "the failure came after the notebook ran); no partial report was published. "
+            "See the step's error."
         )
         return
     path, executed, marker = found

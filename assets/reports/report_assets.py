@@ -314,7 +314,9 @@ def report_resources() -> dict[str, Any]:
     """dagstermill's output-notebook IO manager, publishing (none for papermill assets)."""
     if current_engine() == PAPERMILL:
         return {}
-    return {OUTPUT_NOTEBOOK_IO_MANAGER: ReportNotebookIOManager()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)  # dagstermill's IO manager is Beta
+        return {OUTPUT_NOTEBOOK_IO_MANAGER: ReportNotebookIOManager()}
 
 
 @dg.definitions
