@@ -100,6 +100,8 @@ def test_both_engines_make_the_same_asset_from_a_template() -> None:
         launchpad = asset.op.config_schema.as_field().config_type.key
         assert launchpad == in_process[key].op.config_schema.as_field().config_type.key
         assert asset.op.tags["dagster/compute_kind"] == "ipynb"  # set by dagstermill
+    again = {a.key: a.op.tags["notebook_path"] for a in report_assets()}
+    assert again == {k: a.op.tags["notebook_path"] for k, a in served.items()}  # one file each
     lake = served[dg.AssetKey.from_user_string(LAKE_HEALTH)]
     run_notebook = render.read(lake.op.tags["notebook_path"])
     tagged = [c for c in run_notebook.cells if "parameters" in render.tags(c)]

@@ -73,7 +73,10 @@ def run_notebook(template: Template, spec: RunSpec) -> NotebookNode:
             f"globals().update(_clearlake_start({json.dumps(asdict(spec), sort_keys=True)!r}))",
             tags=[render.PLATFORM_CELL_TAG],
         )
-        cells += [render.code_cell("", tags=[PARAMETERS_TAG]), defaults, start_cell]
+        placeholder = render.code_cell("", tags=[PARAMETERS_TAG])
+        # Fixed ids: the same template and spec give the same file on every definitions load.
+        placeholder.id, start_cell.id = "clearlake-dagstermill-parameters", "clearlake-run"
+        cells += [placeholder, defaults, start_cell]
     made.cells = cells
     return made
 
