@@ -3,7 +3,7 @@
 from importlib.metadata import version
 
 CORE = ["dagster", "dagster-webserver", "dagster-pipes", "dagster-shared", "dagster-graphql"]
-INTEGRATIONS = ["dagster-k8s", "dagster-postgres", "dagster-aws"]
+INTEGRATIONS = ["dagster-k8s", "dagstermill", "dagster-postgres", "dagster-aws"]
 
 
 def test_core_and_integrations_share_one_release() -> None:

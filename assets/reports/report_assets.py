@@ -13,15 +13,30 @@ declares its scope in its notebook metadata (:mod:`clearlake.reports.templates`)
 The parameters cell becomes launchpad config, the code version is the notebook's hash plus
 the helper modules, and the materialisation links the page, the notebook and the gallery.
 A declaration that names an unknown table or task fails here, at definitions load.
+
+Each report is a dagstermill asset (``dagstermill.define_dagstermill_asset`` over the
+template's run notebook, :mod:`clearlake.reports.dagstermill_run`; published by
+:mod:`assets.reports.notebook_io`). Definitions built under
+``clearlake.reports.engine.papermill_in_process`` (the in-process clients: demo, command
+line, tests) get the papermill twin of each asset instead, which dagstermill cannot
+replace there (it refuses a job that is not reconstructable): same key, partitions,
+config, code version, files and metadata.
 """
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.BetaWarning)  # dagstermill is Beta in Dagster 1.13
+    import dagstermill
+
+from assets.reports.notebook_io import ReportNotebookIOManager, keep_failed_report, report_metadata
 from clearlake import names
 from clearlake.names import (
+    OUTPUT_NOTEBOOK_IO_MANAGER,
     candidate_partitions_name,
     comparison_key,
     lake_key,
@@ -32,13 +47,9 @@ from clearlake.orchestration.partitions import candidate_partitions, daily_parti
 from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.reports import candidate, lake_health, notebook
-from clearlake.reports.execute import (
-    ReportPaths,
-    ReportRecord,
-    provenance_record,
-    report_url,
-    variant_of,
-)
+from clearlake.reports.dagstermill_run import RunSpec, write_run_notebook
+from clearlake.reports.engine import PAPERMILL, current_engine
+from clearlake.reports.execute import ReportPaths, provenance_record, upstream, variant_of
 from clearlake.reports.execute import run_report as execute_report
 from clearlake.reports.templates import (
     PROVENANCE,
@@ -56,7 +67,8 @@ from clearlake.versioning import digest, source_version
 OWNERS = ["team:data-science"]
 HELPERS_VERSION = source_version(notebook, candidate, lake_health)
 """The toolbox templates call: part of every report's code version."""
-_SCALARS = (str, int, float, bool)
+RUN_NOTEBOOKS = "report-notebooks"
+"""Folder (under the cache root) of the run notebooks dagstermill executes."""
 
 
 def _day_tables(template: Template, project: Project) -> list[str]:
@@ -87,45 +99,6 @@ def _day_partitions(tables: list[str], project: Project) -> dg.PartitionsDefinit
     return daily_partitions(first, last)
 
 
-def _upstream(
-    instance: dg.DagsterInstance, key: dg.AssetKey, partition: str | None
-) -> dict[str, Any]:
-    """Version, run and scalar metadata of the input's materialisation the report read."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition] if partition else None),
-        limit=1,
-    ).records
-    event = records[0].asset_materialization if records else None
-    found: dict[str, Any] = {"partitions": partition} if partition else {}
-    if event is None:
-        return {"data_version": None, "run_id": None, **found}
-    return {
-        "data_version": (event.tags or {}).get("dagster/data_version"),
-        "run_id": records[0].run_id,
-        **found,
-        "metadata": {
-            name: entry.value
-            for name, entry in event.metadata.items()
-            if isinstance(entry.value, _SCALARS)
-            and not name.startswith(("dagster/", "provenance/"))
-        },
-    }
-
-
-def _metadata(record: ReportRecord) -> dict[str, Any]:
-    settings = load_settings()
-    root, base = settings.reports_root, settings.reports_url
-    return {
-        "report": dg.MetadataValue.url(report_url(root, record.html, base_url=base)),
-        "report_notebook": dg.MetadataValue.notebook(str(root / record.notebook)),
-        "report_html_path": dg.MetadataValue.path(str(root / record.html)),
-        "gallery": dg.MetadataValue.url(report_url(root, "index.html", base_url=base)),
-        "report_status": record.status,
-        "report_variant": record.variant or "default",
-        **{name: dg.MetadataValue.text(value) for name, value in record.summary.items()},
-    }
-
-
 def report_asset(
     template: Template,
     *,
@@ -140,7 +113,80 @@ def report_asset(
     ``filled`` are the values the platform sets (the partition's own is added per run)."""
     code_version = digest(template.content_hash, HELPERS_VERSION)
     exclude = template.filled()
-    partition_parameter = {"day": "day", "candidate": "candidate"}.get(template.scope)
+    metadata = {
+        "template": dg.MetadataValue.notebook(str(template.path)),
+        "template_hash": template.content_hash,
+        "scope": template.scope,
+        "parameters": dg.MetadataValue.json(
+            {k: v for k, v in template.defaults().items() if k not in exclude}
+        ),
+    }
+    if current_engine() == PAPERMILL:
+        return _papermill_asset(
+            template,
+            key=key,
+            partitions_def=partitions_def,
+            deps=deps,
+            filled=filled,
+            tags=tags,
+            task=task,
+            code_version=code_version,
+            metadata=metadata,
+        )
+    spec = RunSpec(
+        template=str(template.path),
+        code_version=code_version,
+        fixed={k: v for k, v in filled.items() if k in exclude},
+        deps={k.to_user_string(): same for k, same in deps.items()},
+        partition_parameter=_PARTITION_PARAMETER.get(template.scope),
+        task=task,
+    )
+    path = write_run_notebook(template, spec, load_settings().cache_root / RUN_NOTEBOOKS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)  # dagstermill assets are Beta
+        made = dagstermill.define_dagstermill_asset(
+            name=key.path[-1],
+            notebook_path=str(path),
+            key_prefix=list(key.path[:-1]),
+            deps=list(deps),
+            metadata={**metadata, "run_notebook": dg.MetadataValue.notebook(str(path))},
+            config_schema=config_schema(template, exclude=exclude),
+            description=template.description,
+            partitions_def=partitions_def,
+            group_name="reports",
+            io_manager_key=OUTPUT_NOTEBOOK_IO_MANAGER,
+            save_notebook_on_failure=True,  # published by keep_failed_report, then removed
+            asset_tags=dict(tags),
+        )
+    (made,) = dg.map_asset_specs(
+        lambda spec: spec.replace_attributes(
+            owners=list(template.declaration.owners) or OWNERS,
+            code_version=code_version,
+            kinds={"jupyter", "html"},
+        ),
+        [made],
+    )
+    return made.with_hooks({keep_failed_report})
+
+
+_PARTITION_PARAMETER = {"day": "day", "candidate": "candidate"}
+
+
+def _papermill_asset(
+    template: Template,
+    *,
+    key: dg.AssetKey,
+    partitions_def: dg.PartitionsDefinition | None,
+    deps: Mapping[dg.AssetKey, bool],
+    filled: Mapping[str, Any],
+    tags: Mapping[str, str],
+    task: str | None,
+    code_version: str,
+    metadata: Mapping[str, Any],
+) -> dg.AssetsDefinition:
+    """The in-process twin: the same report through papermill (see the module doc)."""
+    exclude = template.filled()
+    partition_parameter = _PARTITION_PARAMETER.get(template.scope)
 
     @dg.asset(
         key=key,
@@ -153,14 +199,7 @@ def report_asset(
         code_version=code_version,
         config_schema=config_schema(template, exclude=exclude),
         tags=dict(tags),
-        metadata={
-            "template": dg.MetadataValue.notebook(str(template.path)),
-            "template_hash": template.content_hash,
-            "scope": template.scope,
-            "parameters": dg.MetadataValue.json(
-                {k: v for k, v in template.defaults().items() if k not in exclude}
-            ),
-        },
+        metadata=dict(metadata),
     )
     def _report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:  # type: ignore[type-arg]
         partition = context.partition_key if context.has_partition_key else None
@@ -170,7 +209,7 @@ def report_asset(
         resolved = resolve(template, context.op_config, fixed)
         used = {k: v for k, v in resolved.items() if k != PROVENANCE}
         inputs = {
-            k.to_user_string(): _upstream(context.instance, k, partition if same else None)
+            k.to_user_string(): upstream(context.instance, k, partition if same else None)
             for k, same in deps.items()
         }
         extra = candidate.candidate_provenance(partition) if task and partition else {}
@@ -201,7 +240,7 @@ def report_asset(
             ) from exc
         return dg.MaterializeResult(
             metadata={
-                **_metadata(made),
+                **report_metadata(made),
                 **provenance_metadata(
                     run_id=context.run_id,
                     code_version=code_version,
@@ -271,6 +310,15 @@ def report_assets(project: Project | None = None) -> list[dg.AssetsDefinition]:
     return [asset for template in found for asset in template_assets(template, project)]
 
 
+def report_resources() -> dict[str, Any]:
+    """dagstermill's output-notebook IO manager, publishing (none for papermill assets)."""
+    if current_engine() == PAPERMILL:
+        return {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)  # dagstermill's IO manager is Beta
+        return {OUTPUT_NOTEBOOK_IO_MANAGER: ReportNotebookIOManager()}
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=report_assets())
+    return dg.Definitions(assets=report_assets(), resources=report_resources())

@@ -117,6 +117,10 @@ def report_job(task: str) -> str:
 
 GALLERY = dg.AssetKey(["reports", "report_gallery"])
 REGRESSION_REPORT_SENSOR = "regression_report_sensor"
+OUTPUT_NOTEBOOK_IO_MANAGER = "output_notebook_io_manager"
+"""Resource key of dagstermill's output-notebook IO manager (its default key)."""
+REPORT_RUN_JOB = "report_run"
+"""The one-report job :mod:`assets.reports.in_process` runs reconstructably."""
 
 # -- drop zone --------------------------------------------------------------------------
 

@@ -14,13 +14,13 @@ import pytest
 from live_project import add_day, create_source, day, write_project
 from typer.testing import CliRunner
 
-from assets.definitions import defs
 from clearlake import names
 from clearlake.cli.main import app
 from clearlake.demo import loop
 from clearlake.demo.repos import SampleCommit, add_commit, init_repository
 from clearlake.evaluation.windows import cache_partition, cache_table
 from clearlake.lake.store import LakeStore
+from clearlake.orchestration.code_location import load_definitions
 from clearlake.orchestration.lineage import latest
 
 pytestmark = pytest.mark.slow
@@ -80,7 +80,7 @@ def test_a_baseline_is_re_predicted_on_the_window_its_candidate_was_scored_on(
     build()  # the rolling suite's newest partition: day 7, holding days 4..6
     base = add_commit(repo, SampleCommit("Base rate", {"model.py": MODEL.format(shift=0.0)}))
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
-        first = loop.run_until_quiet(defs(), instance, lambda _: None)
+        first = loop.run_until_quiet(load_definitions(), instance, lambda _: None)
     assert [e.success for e in first] == [True]
 
     add_day(postgres_db, day(7))
@@ -89,7 +89,7 @@ def test_a_baseline_is_re_predicted_on_the_window_its_candidate_was_scored_on(
         repo, SampleCommit("Shifted rate", {"model.py": MODEL.format(shift=0.05)})
     )
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
-        second = loop.run_until_quiet(defs(), instance, lambda _: None)
+        second = loop.run_until_quiet(load_definitions(), instance, lambda _: None)
         base_key, key = f"returns-model@{base[:7]}", f"returns-model@{candidate[:7]}"
         assert [e.key for e in second] == [key]
         old = latest(instance, names.predictions_key("returns"), base_key)

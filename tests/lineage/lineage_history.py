@@ -13,10 +13,10 @@ import pytest
 import yaml
 from flights_example.demo_repos import SAMPLE_COMMITS, create_sample_repository
 
-from assets.definitions import defs
 from clearlake import names
 from clearlake.demo import loop
 from clearlake.lake.store import LakeStore
+from clearlake.orchestration.code_location import load_definitions
 from clearlake.project import Project, load_project
 from clearlake.project.load import anchored
 from clearlake.settings import DEFAULT_PROJECT
@@ -45,7 +45,7 @@ def config_file(path: Path, repo: Path, holdout_end: str) -> Path:
 
 
 def definitions() -> dg.Definitions:
-    loaded = defs()
+    loaded = load_definitions()
     assert isinstance(loaded, dg.Definitions)
     return loaded
 

@@ -15,11 +15,11 @@ import dagster as dg
 import pytest
 from shop_project import COMMITS, create_orders, write_project
 
-from assets.definitions import defs
 from clearlake import names
 from clearlake.demo import loop
 from clearlake.demo.repos import create_repository
 from clearlake.lake.store import LakeStore
+from clearlake.orchestration.code_location import load_definitions
 from clearlake.orchestration.lineage import latest
 from clearlake.project import load_project
 
@@ -43,7 +43,7 @@ def test_shop_orders_are_evaluated_end_to_end(
         monkeypatch.setenv(name, value)
     project = load_project(config)
     shas = create_repository(tmp_path / "shop" / "repos" / "returns-model", COMMITS)
-    definitions = defs()
+    definitions = load_definitions()
     assert isinstance(definitions, dg.Definitions)
     store = LakeStore((home / "lake").as_uri())
     progress: list[str] = []

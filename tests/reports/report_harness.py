@@ -1,7 +1,9 @@
 """Helpers of the report tests: an isolated Clearlake home, the real definitions, real runs.
 
 Runs are in-process (``execute_in_process`` of the real report assets beside stand-in
-evaluation outputs): with plain papermill there is nothing to reconstruct in a kernel.
+evaluation outputs): the definitions are built as the in-process clients build them
+(``papermill_in_process``; dagstermill refuses a job that is not reconstructable).
+``test_dagstermill_reports`` runs the dagstermill assets through a reconstructable job.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import assets.reports.report_assets as report_defs
 from assets.lake.replication import defs as lake_defs
 from clearlake.orchestration.environment import resources_for
 from clearlake.project.load import current_project
+from clearlake.reports.engine import papermill_in_process
 from clearlake.settings import load_settings
 
 PUBLIC_URL = "http://reports.example.test"
@@ -33,17 +36,18 @@ def definitions() -> dg.Definitions:
     evaluation outputs for its tasks."""
     settings = load_settings()
     tasks = [t for t in current_project(settings).config.tasks if t in TASKS]
-    return dg.Definitions.merge(
-        lake_defs(),
-        report_defs.defs(),
-        gallery_defs.defs(),
-        regression_defs.defs(),
-        dg.Definitions(
-            assets=[a for t in tasks for a in evaluation_assets(t)],
-            jobs=[evaluation_job_def(t) for t in tasks],
-            resources=resources_for(settings),
-        ),
-    )
+    with papermill_in_process():
+        return dg.Definitions.merge(
+            lake_defs(),
+            report_defs.defs(),
+            gallery_defs.defs(),
+            regression_defs.defs(),
+            dg.Definitions(
+                assets=[a for t in tasks for a in evaluation_assets(t)],
+                jobs=[evaluation_job_def(t) for t in tasks],
+                resources=resources_for(settings),
+            ),
+        )
 
 
 @dataclass

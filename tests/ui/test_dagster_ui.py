@@ -51,7 +51,7 @@ def test_asset_graph_shows_a_group_per_task(ui_env: UiEnv, page: Page) -> None:
 def test_report_asset_links_to_its_report(ui_env: UiEnv, page: Page) -> None:
     page.goto(f"{ui_env.ui_url}/assets/reports/lake_health")
     expect(page.get_by_text("One lake day of the daily tables", exact=False)).to_be_visible()
-    for shown in ("data-science", "jupyter", "html"):
+    for shown in ("data-science", "ipynb"):  # dagstermill's compute kind, which the UI shows
         expect(page.get_by_text(shown, exact=True).first).to_be_visible()
     link = page.locator(f'a[href="{ui_env.reports_url}/lake_health/{DAY}/report.html"]').first
     expect(link).to_be_visible()

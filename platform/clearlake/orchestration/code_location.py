@@ -33,10 +33,15 @@ def location_module(workspace: Path = WORKSPACE) -> str:
 
 
 def load_definitions(workspace: Path = WORKSPACE) -> dg.Definitions:
-    """The code location's Definitions (its ``defs``, called when it is a function)."""
+    """The code location's Definitions (its ``defs``, called when it is a function), for runs
+    in this process: report assets run through papermill, since dagstermill refuses a job
+    that is not reconstructable (:mod:`clearlake.reports.engine`)."""
+    from clearlake.reports.engine import papermill_in_process
+
     name = location_module(workspace)
     found = getattr(importlib.import_module(name), "defs", None)
-    loaded = found() if callable(found) else found
+    with papermill_in_process():
+        loaded = found() if callable(found) else found
     if not isinstance(loaded, dg.Definitions):
         raise ConfigurationError(f"{name}.defs is not a dg.Definitions (nor returns one).")
     return loaded

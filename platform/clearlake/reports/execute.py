@@ -1,11 +1,13 @@
-"""Running a template: plain papermill in this process's kernel, files at stable paths.
+"""Running a template with papermill, and publishing any executed report at stable paths.
 
-One function, :func:`run_report`, serves a Dagster step, ``clearlake reports run`` and the
-overhead benchmark alike: papermill injects the resolved parameters after the template's
-``parameters`` cell and executes it; the template reports back through its own summary
-output (``publish_summary``), read from the executed notebook. No Dagster context is
-rebuilt in the kernel: what a template needs (partition, task, input asset paths,
-provenance) arrives as parameters. Files, under ``reports_root``::
+:func:`run_report` serves in-process Dagster runs (:mod:`clearlake.reports.engine`),
+``clearlake reports run`` and the overhead benchmark alike: papermill injects the
+resolved parameters after the template's ``parameters`` cell and executes it; the
+template reports back through its own summary output (``publish_summary``), read from
+the executed notebook. No Dagster context is rebuilt in the kernel: what a template
+needs (partition, task, input asset paths, provenance) arrives as parameters. Runs
+through dagstermill (:mod:`clearlake.reports.dagstermill_run`) publish with the same
+:func:`publish_outcome`. Files, under ``reports_root``::
 
     <template>/<partition key or "latest">/report.ipynb   executed (partial if it failed)
     <template>/<partition key or "latest">/report.html    the page
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import dagster as dg
 from nbformat import NotebookNode
 
 from clearlake.provenance import environment_lock_hash, platform_commit
@@ -43,6 +46,7 @@ from clearlake.versioning import json_version
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@~=+-]")
 UNPARTITIONED = "latest"
 SUCCEEDED, FAILED = "succeeded", "failed"
+KERNEL = "python3"
 logging.getLogger("papermill").setLevel(logging.ERROR)
 """papermill's own parameter inference cannot read annotated defaults (``x: str | None =
 None``) and warns about each of them on every run; :mod:`~clearlake.reports.templates`
@@ -148,6 +152,34 @@ def report_url(root: Path, relative: str, *, base_url: str | None) -> str:
     return (root / relative).resolve().as_uri()
 
 
+_SCALARS = (str, int, float, bool)
+
+
+def upstream(
+    instance: dg.DagsterInstance, key: dg.AssetKey, partition: str | None
+) -> dict[str, Any]:
+    """Version, run and scalar metadata of the input's materialisation the report read."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition] if partition else None),
+        limit=1,
+    ).records
+    event = records[0].asset_materialization if records else None
+    found: dict[str, Any] = {"partitions": partition} if partition else {}
+    if event is None:
+        return {"data_version": None, "run_id": None, **found}
+    return {
+        "data_version": (event.tags or {}).get("dagster/data_version"),
+        "run_id": records[0].run_id,
+        **found,
+        "metadata": {
+            name: entry.value
+            for name, entry in event.metadata.items()
+            if isinstance(entry.value, _SCALARS)
+            and not name.startswith(("dagster/", "provenance/"))
+        },
+    }
+
+
 def provenance_record(
     template: Template,
     *,
@@ -179,14 +211,19 @@ def _execute(template: Template, parameters: Mapping[str, Any], out: Path) -> No
     # Imported here: 0.3 s (matplotlib and nbclient with it) in every process that loads the
     # definitions (the code server, each run and step process), most of which run no report.
     import papermill
+    from papermill.translators import PythonTranslator, papermill_translators
 
+    # Importing dagstermill registers its own translator for the language "python"
+    # process-wide (it asserts dagstermill's run parameters); the kernel name is looked up
+    # first, so papermill's plain translator serves this path without undoing dagstermill's.
+    papermill_translators.register(KERNEL, PythonTranslator)
     for attempt in range(3):
         try:
             papermill.execute_notebook(
                 str(template.path),
                 str(out),
                 parameters=dict(parameters),
-                kernel_name="python3",
+                kernel_name=KERNEL,
                 language="python",
                 progress_bar=False,
                 log_output=False,
@@ -225,26 +262,55 @@ def run_report(
             if executed_path.is_file()
             else copy.deepcopy(template.notebook)  # no kernel ever ran
         )
+    return publish_outcome(
+        executed,
+        error,
+        template=template.name,
+        scope=template.scope,
+        paths=paths,
+        run_id=run_id,
+        task=task,
+        parameters=shown,
+        provenance=provenance,
+        settable=settable,
+    )
+
+
+def publish_outcome(
+    executed: NotebookNode,
+    error: BaseException | None,
+    *,
+    template: str,
+    scope: str,
+    paths: ReportPaths,
+    run_id: str,
+    task: str | None,
+    parameters: Mapping[str, Any],
+    provenance: Mapping[str, Any],
+    settable: Mapping[str, Any] | None,
+) -> ReportRecord:
+    """Publish an executed (or partial) notebook; raises :class:`ReportExecutionError`,
+    after publishing the page with a banner naming the failing cell, when it failed."""
     failure = render.first_failure(executed) if error is not None else None
     if error is not None and failure is None:
         failure = render.CellFailure(None, type(error).__name__, str(error), "")
     if failure is not None:
-        render.add_failure_banner(executed, template=template.name, failure=failure)
+        render.add_failure_banner(executed, template=template, failure=failure)
     record = publish(
         executed,
         paths=paths,
         run_id=run_id,
         status=FAILED if failure else SUCCEEDED,
-        scope=template.scope,
+        scope=scope,
         task=task,
-        parameters=shown,
+        parameters=parameters,
         provenance=provenance,
         error=f"{failure.ename}: {failure.evalue}" if failure else None,
         settable=settable,
     )
     if failure is not None:
         raise ReportExecutionError(
-            template=template.name, partition=paths.partition, failure=failure, page=paths.html
+            template=template, partition=paths.partition, failure=failure, page=paths.html
         ) from error
     return record
 

@@ -23,8 +23,12 @@ from nbformat import NotebookNode
 
 SUMMARY_MIMETYPE = "application/vnd.clearlake.summary+json"
 """Display output carrying a report's summary (verdict, …) back to the platform."""
+PLATFORM_MIMETYPE_PREFIX = "application/vnd.clearlake."
+"""Outputs meant for the platform (summary, the dagstermill run's marker), not for readers."""
 INJECTED_TAG = "injected-parameters"
-"""papermill's tag on the cell it adds with the run's parameters."""
+"""papermill's (and dagstermill's) tag on the cell it adds with the run's parameters."""
+PLATFORM_CELL_TAG = "clearlake-run"
+"""The cell the platform adds to a template for dagstermill (not counted either)."""
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 """papermill's tag on the markdown cells it adds around a failure (replaced by our banner)."""
 _REMOTE_SCRIPT = re.compile(r'<script src="https?://[^"]*">\s*</script>')
@@ -32,6 +36,10 @@ _REMOTE_SCRIPT = re.compile(r'<script src="https?://[^"]*">\s*</script>')
 
 def read(path: Path | str) -> NotebookNode:
     return nbformat.read(str(path), as_version=4)
+
+
+def reads(text: str | bytes) -> NotebookNode:
+    return nbformat.reads(text.decode() if isinstance(text, bytes) else text, as_version=4)
 
 
 def write(notebook: NotebookNode, path: Path | str) -> None:
@@ -87,7 +95,8 @@ class CellFailure:
     """The first cell whose execution raised."""
 
     cell: int | None
-    """Index of the cell in the template (``None``: the cell papermill injected)."""
+    """Index of the cell in the template (``None``: a cell papermill, dagstermill or the
+    platform added)."""
     ename: str
     evalue: str
     source_line: str
@@ -103,7 +112,7 @@ def first_failure(executed: NotebookNode) -> CellFailure | None:
     without_papermill_errors(executed)
     index = 0
     for cell in executed.cells:
-        injected = INJECTED_TAG in tags(cell)
+        injected = bool({INJECTED_TAG, PLATFORM_CELL_TAG} & set(tags(cell)))
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 lines = [line for line in cell.source.splitlines() if line.strip()]
@@ -131,11 +140,15 @@ def add_failure_banner(notebook: NotebookNode, *, template: str, failure: CellFa
 
 
 def _for_readers(notebook: NotebookNode) -> NotebookNode:
-    """Without the summary outputs, which are meant for the platform."""
+    """Without the outputs meant for the platform (summary, run marker)."""
     page = copy.deepcopy(notebook)
     for cell in page.cells:
         if "outputs" in cell:
-            cell.outputs = [o for o in cell.outputs if SUMMARY_MIMETYPE not in o.get("data", {})]
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not any(m.startswith(PLATFORM_MIMETYPE_PREFIX) for m in o.get("data", {}))
+            ]
     return page
 
 
