@@ -1,5 +1,6 @@
 """``clearlake leaderboard``: every candidate's score over commit time, overall or in one
-subgroup (read from each candidate's stored scores), with its gate outcome."""
+subgroup (read from each candidate's stored scores), with its gate outcome; for a pipeline,
+one row per combination of its stages' commits, with the stage that changed."""
 
 from __future__ import annotations
 
@@ -77,8 +78,11 @@ def leaderboard(
                 missing.append(str(exc))  # another task may have this subgroup
                 continue
         label = f"{where[0]}={where[1]}" if where else "overall"
+        staged = any(r.get("stages") for r in records)  # a pipeline: say which stage moved
         board = Listing(
-            ["candidate", "committed", "value", "95% CI"]
+            ["candidate", "committed"]
+            + (["changed"] if staged else [])
+            + ["value", "95% CI"]
             + (["verdict"] if where else [])
             + ["gate", "summary"],
             title=(
@@ -101,6 +105,8 @@ def leaderboard(
                 "verdict": row.get("verdict"),
                 "gate": row.get("gate"),
                 "summary": row.get("gate_summary"),
+                "stages": row.get("stages") or "",
+                "changed": row.get("stage_change") or ("—" if row.get("stages") else ""),
             }
             every.add(entry)
             board.add({**entry, "95% CI": f"{entry['ci_low']:.4g}–{entry['ci_high']:.4g}"})
@@ -124,7 +130,7 @@ class UnknownSubgroupError(ClearlakeError):
 
 
 LEADERBOARD_COLUMNS = ["task", "candidate", "committed", "metric", "subgroup", "value"]
-LEADERBOARD_COLUMNS += ["ci_low", "ci_high", "verdict", "gate", "summary"]
+LEADERBOARD_COLUMNS += ["ci_low", "ci_high", "verdict", "gate", "summary", "stages", "changed"]
 
 
 def _subgroup_rows(

@@ -10,12 +10,17 @@ files changed between the commits (``git diff --numstat``), what differs in prov
 rows whose loss changed most (:mod:`.flips`) and the slices that regressed most
 (:mod:`.slices`).
 
-Candidates are named by partition key (``repo@1a2b3c4[~params]``), full sha or unique sha
-prefix (at least 4 hex digits); a prefix of two commits is an error naming both.
+Candidates are named by partition key (``repo@1a2b3c4[~params]``, a pipeline's
+``late-features@1a2b3c4+model@5d6e7f8``), full sha or unique sha prefix (at least 4 hex
+digits, of any stage's commit); a prefix of two commits is an error naming both. For two
+combinations of a pipeline the view says which stage(s) changed (``changed_stages``, from
+the two keys) and the diff stat is the changed stages' own.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +36,7 @@ from clearlake.evaluation.candidates import (
     COMMITS_TABLE,
     CandidateKey,
     candidate_commit_info,
+    changed_stages,
     candidate_parameters,
     json_path,
     read_json,
@@ -87,9 +93,13 @@ def resolve_name(name: str, keys: Sequence[str], store: LakeStore) -> list[str]:
     prefix = name.lower()
     if not SHA_PREFIX.match(prefix):
         return []
-    found = [k for k in keys if CandidateKey.parse(k).commit.startswith(prefix[:7])]
+    found = [
+        k
+        for k in keys
+        if any(s.commit.startswith(prefix[:7]) for s in CandidateKey.parse(k).stages)
+    ]
     if len(prefix) > 7:
-        found = [k for k in found if _full_sha(store, k).startswith(prefix)]
+        found = [k for k in found if any(sha.startswith(prefix) for sha in _full_shas(store, k))]
     commits = {str(CandidateKey.parse(k).without_parameters()) for k in found}
     if len(commits) == 1:  # one commit: its default (no parameters) when it has one
         default = commits.pop()
@@ -97,9 +107,12 @@ def resolve_name(name: str, keys: Sequence[str], store: LakeStore) -> list[str]:
     return found
 
 
-def _full_sha(store: LakeStore, key: str) -> str:
-    record = read_json(store, json_path(store, COMMITS_TABLE, key))
-    return str(record["sha"]) if record else ""
+def _full_shas(store: LakeStore, key: str) -> list[str]:
+    """The full shas the lake records for ``key``: its commit's, and each stage's."""
+    record = read_json(store, json_path(store, COMMITS_TABLE, key)) or {}
+    stages = record.get("stages")
+    found = [str(v) for v in stages.values()] if isinstance(stages, dict) else []
+    return [str(record["sha"]), *found] if record.get("sha") else found
 
 
 def resolve_pair(
@@ -135,6 +148,21 @@ class Side:
     parameters: dict[str, Any]
     gate: str
     """The stored gate headline ('' when never gated)."""
+    stages: dict[str, str] = field(default_factory=dict)
+    """A pipeline combination's commit per stage (``{repo: sha}`` in stage order: full shas
+    where recorded, else the key's 7 digits); ``{}`` for a single repository."""
+
+
+@dataclass(frozen=True)
+class StageDiff:
+    """A stage whose commit differs between A and B (``a`` None: not a stage of A)."""
+
+    repo: str
+    a: str | None
+    b: str | None
+
+    def text(self) -> str:
+        return f"{self.repo} {(self.a or '(none)')[:7]}→{(self.b or '(none)')[:7]}"
 
 
 @dataclass(frozen=True)
@@ -171,6 +199,22 @@ class CandidateComparison:
     loss: str
     slices: SliceSearch
     notes: list[str] = field(default_factory=list)
+    changed_stages: list[StageDiff] = field(default_factory=list)
+    """The pipeline stages whose commit differs from A to B (empty for single repositories)."""
+
+    @property
+    def stages_note(self) -> str:
+        """``stage late-features 1a2b3c4→9f8e7d6 changed; late-arrivals 5d6e7f8 the same``
+        for two pipeline combinations, else ''."""
+        if not (self.a.stages or self.b.stages):
+            return ""
+        changed = {d.repo for d in self.changed_stages}
+        if not changed:
+            return "no stage changed (same commits)"
+        word = "stage" if len(changed) == 1 else "stages"
+        same = [f"{r} {c[:7]}" for r, c in self.b.stages.items() if r not in changed]
+        text = f"{word} {', '.join(d.text() for d in self.changed_stages)} changed"
+        return text + (f"; {', '.join(same)} the same" if same else "")
 
     @property
     def rows_note(self) -> str:
@@ -186,6 +230,8 @@ class CandidateComparison:
             "task": self.task,
             "a": vars(self.a),
             "b": vars(self.b),
+            "changed_stages": [vars(d) for d in self.changed_stages],
+            "stages_note": self.stages_note,
             "rows": {
                 "compared": self.rows_compared,
                 "only_a": self.rows_only_a,
@@ -220,9 +266,18 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _side(store: LakeStore, project: Project, settings: Settings, task: str, key: str) -> Side:
+def _side(
+    store: LakeStore,
+    project: Project,
+    settings: Settings,
+    task: str,
+    key: str,
+    *,
+    recorded: dict[str, str],
+) -> Side:
     info = candidate_commit_info(key, store=store, project=project, settings=settings)
     outcome = gate.load_outcome(store, task, key)
+    parsed = CandidateKey.parse(key)
     return Side(
         key=key,
         sha=info.sha,
@@ -232,7 +287,38 @@ def _side(store: LakeStore, project: Project, settings: Settings, task: str, key
         committed_at=info.committed_at.isoformat(),
         parameters=candidate_parameters(key, store=store),
         gate=outcome.headline() if outcome else "",
+        stages=_stages(parsed, recorded, store) if len(parsed.stages) > 1 else {},
     )
+
+
+def _stages(key: CandidateKey, recorded: dict[str, str], store: LakeStore) -> dict[str, str]:
+    """Each stage's commit: the full sha from the event log (``recorded``, the predictions'
+    metadata ``stages``) or the lake's commit record, else the key's short sha."""
+    if not recorded:
+        record = read_json(store, json_path(store, COMMITS_TABLE, str(key))) or {}
+        found = record.get("stages")
+        recorded = {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+    return {
+        s.repo: recorded[s.repo] if recorded.get(s.repo, "").startswith(s.commit) else s.commit
+        for s in key.stages
+    }
+
+
+def stage_diffs(a: str, b: str, sides: tuple[Side, Side]) -> list[StageDiff]:
+    """The stages whose commit differs from ``a`` to ``b`` (:func:`changed_stages` of the two
+    keys), with the full shas the sides know."""
+    key_a, key_b = CandidateKey.parse(a), CandidateKey.parse(b)
+    if len(key_a.stages) < 2 and len(key_b.stages) < 2:
+        return []
+    full_a, full_b = sides[0].stages, sides[1].stages
+    return [
+        StageDiff(
+            c.repo,
+            full_a.get(c.repo, c.old) if c.old else None,
+            full_b.get(c.repo, c.new) if c.new else None,
+        )
+        for c in changed_stages(key_b, key_a)
+    ]
 
 
 def _predictions(store: LakeStore, paths: ResultPaths, key: str) -> pd.DataFrame:
@@ -254,7 +340,13 @@ def compare_candidates(
 ) -> CandidateComparison:
     """Everything the compare view shows of A (baseline side) against B."""
     task = project.task(task_name)
-    side_a, side_b = (_side(store, project, settings, task_name, k) for k in (a, b))
+    side_a, side_b = (
+        _side(
+            store, project, settings, task_name, k, recorded=_recorded_stages(instance, paths, k)
+        )
+        for k in (a, b)
+    )
+    stages = stage_diffs(a, b, (side_a, side_b))
     frame_a, frame_b = _predictions(store, paths, a), _predictions(store, paths, b)
     task_metrics = metrics.task_metrics(task, lambda ref: project.load_object(ref, what="metric"))
     joined = flips.join_sides(frame_a, frame_b)
@@ -266,7 +358,7 @@ def compare_candidates(
     features = _features(store, project, task_name, joined[ROW_ID], notes)
     table, counts = flips.flip_table(task, joined, features=features, limit=flip_rows)
     found = slices_between(task, joined, max_level=max_level)
-    files, files_note = _files(project, settings, side_a, side_b)
+    files, files_note = _files(project, settings, side_a, side_b, stages)
     provenance, provenance_source = _provenance(instance, paths, side_a, side_b)
     return CandidateComparison(
         task=task_name,
@@ -289,7 +381,29 @@ def compare_candidates(
         loss=flips.LOSS_NAMES[task.type],
         slices=found,
         notes=notes,
+        changed_stages=stages,
     )
+
+
+def _recorded_stages(
+    instance: dg.DagsterInstance | None, paths: ResultPaths, key: str
+) -> dict[str, str]:
+    """The ``stages`` metadata (``{repo: full sha}``) of ``key``'s newest predictions in the
+    event log ({} without one)."""
+    if instance is None or len(CandidateKey.parse(key).stages) < 2:
+        return {}
+    found = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(list(paths.predictions)), asset_partitions=[key]
+        ),
+        limit=1,
+    ).records
+    event = found[0].asset_materialization if found else None
+    entry = event.metadata.get("stages") if event is not None else None
+    value = entry.value if entry is not None else None
+    if isinstance(value, str):
+        value = json.loads(value)
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def _deltas(
@@ -357,8 +471,10 @@ def _text(values: dict[str, Any], name: str) -> str:
 
 
 def _files(
-    project: Project, settings: Settings, a: Side, b: Side
+    project: Project, settings: Settings, a: Side, b: Side, stages: list[StageDiff]
 ) -> tuple[list[FileChange] | None, str]:
+    if a.stages or b.stages:
+        return _stage_files(project, settings, stages)
     repo_a, repo_b = CandidateKey.parse(a.key).repo, CandidateKey.parse(b.key).repo
     if repo_a != repo_b:
         return None, f"different repositories ({repo_a}, {repo_b}): no diff stat"
@@ -373,12 +489,41 @@ def _files(
     return changes, f"{len(changes)} file(s) changed, +{added} -{deleted}"
 
 
+def _stage_files(
+    project: Project, settings: Settings, stages: list[StageDiff]
+) -> tuple[list[FileChange] | None, str]:
+    """The diff stat of each changed stage in its own repository (paths ``<repo>/<path>``)."""
+    if not stages:
+        return [], "same commits in every stage"
+    found: list[FileChange] = []
+    notes: list[str] = []
+    for stage in stages:
+        if stage.a is None or stage.b is None:
+            notes.append(f"{stage.repo}: a stage of one side only, no diff stat")
+            continue
+        try:
+            changes = git_repository(project, stage.repo, settings).diff_stat(stage.a, stage.b)
+        except ClearlakeError as exc:
+            notes.append(f"{stage.repo}: diff stat unavailable: {exc}")
+            continue
+        found += [dataclasses.replace(c, path=f"{stage.repo}/{c.path}") for c in changes]
+        added = sum(c.added or 0 for c in changes)
+        deleted = sum(c.deleted or 0 for c in changes)
+        notes.append(f"{stage.repo}: {len(changes)} file(s) changed, +{added} -{deleted}")
+    return found, "; ".join(notes)
+
+
 def _provenance(
     instance: dg.DagsterInstance | None, paths: ResultPaths, a: Side, b: Side
 ) -> tuple[list[Change], str]:
     """What differs in how the two predictions were made."""
     if instance is None:
         found = [Change("code", "candidate", "commit", a.sha, b.sha)] if a.sha != b.sha else []
+        found += [
+            Change("code", "stage", s, a.stages.get(s, "(none)"), b.stages.get(s, "(none)"))
+            for s in [*a.stages, *(r for r in b.stages if r not in a.stages)]
+            if a.stages.get(s) != b.stages.get(s)
+        ]
         found += _parameter_changes(a.parameters, b.parameters)
         return found, (
             "the lake's records (commit, parameters) only: code, data and environment "

@@ -4,13 +4,18 @@
 candidate's partition to the task's partitions and launches the run, tagged with the
 commit sensor's run key so the sensor will not evaluate the same commit again when it
 sees it. Job, partitions and sensor names come from the caller (``clearlake.names``).
+
+A commit of a pipeline's stage is a combination of commits: the caller gives every stage's
+full sha (``stages``, pipeline order); :func:`registered_with` finds the combinations
+already registered that hold a stage commit (the commit sensor makes them: each stage
+alone, then both), so ``submit --wait`` waits for them all.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,9 +129,12 @@ def submit(
     store: LakeStore | None = None,
     force: bool = False,
     comparison: list[str] | None = None,
+    stages: Mapping[str, str] | None = None,
 ) -> Submitted:
     """Register ``repo@commit`` (with ``parameters``) in ``partitions`` and launch ``job``
-    (the evaluation job of the repository's task), tagged as ``sensor``'s run.
+    (the evaluation job of the repository's task), tagged as ``sensor``'s run. For a
+    pipeline's combination, ``stages`` gives every stage's full sha in pipeline order
+    (``repo``/``commit`` being one of them): the key names them all.
 
     Unless ``force``, a candidate already evaluated is not launched again: the run that
     stored its gate outcome (in ``comparison``, the task's comparison asset path) is
@@ -134,7 +142,13 @@ def submit(
     the same partition (a follow-up report) store no outcome, so neither "the newest
     run" nor "a successful run" is the one to answer from."""
     check_sha(commit)
-    key = str(CandidateKey.of(repo, commit, parameters))
+    if stages is not None and stages.get(repo, "")[:7] != commit.lower()[:7]:
+        raise ClearlakeError(f"Combination {dict(stages)} does not hold {repo}@{commit[:7]}.")
+    key = str(
+        CandidateKey.of_stages(stages, parameters)
+        if stages is not None and len(stages) > 1
+        else CandidateKey.of(repo, commit, parameters)
+    )
     if parameters:
         if store is None:
             raise ClearlakeError("Submitting with parameters needs the lake (to store them).")
@@ -163,6 +177,8 @@ def submit(
         "clearlake/commit": commit,
         "clearlake/reason": "submitted",
     }
+    if stages is not None and len(stages) > 1 and all(len(v) == 40 for v in stages.values()):
+        tags["clearlake/stages"] = json.dumps(dict(stages))
     launched = client(
         LAUNCH,
         {
@@ -189,6 +205,32 @@ query($path: [String!]!, $key: String!) { assetOrError(assetKey: {path: $path}) 
   ... on AssetNotFoundError { message } } }
 """
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+PARTITION_KEYS = """
+query($path: [String!]!) { assetNodeOrError(assetKey: {path: $path}) { __typename
+  ... on AssetNode { partitionKeys } ... on AssetNotFoundError { message } } }
+"""
+
+
+def with_stage(keys: Iterable[str], repo: str, sha: str) -> list[str]:
+    """The candidate keys among ``keys`` that hold stage ``repo`` at ``sha`` (full or at
+    least 7 digits), in their order."""
+    short = sha.lower()[:7]
+    found = []
+    for key in keys:
+        stage = CandidateKey.parse(key).stage(repo)
+        if stage is not None and stage.commit == short:
+            found.append(key)
+    return found
+
+
+def registered_with(url: str, *, comparison: list[str], repo: str, sha: str) -> list[str]:
+    """The partitions of the task's comparison asset (its candidates) holding stage ``repo``
+    at ``sha``, asked of the webserver (the sensor may run in another process)."""
+    client = DagsterGraphQL(url)
+    found = client(PARTITION_KEYS, {"path": comparison})["assetNodeOrError"]
+    if found["__typename"] != "AssetNode":
+        raise SubmitError(url, f"no asset {'/'.join(comparison)}: {found.get('message', '')}")
+    return with_stage(found["partitionKeys"], repo, sha)
 
 
 def _stored_record(

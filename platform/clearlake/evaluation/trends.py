@@ -23,8 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from clearlake.evaluation.candidate_index import scored
-from clearlake.evaluation.candidates import CandidateKey
+from clearlake.evaluation.candidate_index import commit_label, scored
 from clearlake.evaluation.leaderboard import GATE_COLOURS, Entry, entry_rows
 from clearlake.evaluation.scoring import IMPROVED, REGRESSED
 
@@ -74,7 +73,7 @@ def trend_rows(index: pd.DataFrame, *, last: int = LAST_COMMITS) -> pd.DataFrame
     mine = rows[rows["candidate"].isin(position)]
     mine = mine.iloc[mine["candidate"].map(position).argsort(kind="stable")]
     frame = mine.assign(
-        commit=[CandidateKey.parse(k).commit for k in mine["candidate"]],
+        commit=[commit_label(k) for k in mine["candidate"]],
         committed_at=pd.to_datetime(mine["committed_at"], utc=True),
     )
     return frame[TREND_COLUMNS].reset_index(drop=True)
