@@ -54,8 +54,9 @@ def compare(
     flip_rows: Annotated[int, Query(ge=0, le=500)] = 20,
 ) -> dict[str, Any]:
     """Metric and subgroup deltas (B − A) with intervals and verdicts, both commits (each
-    stage's, and which stage changed, for a pipeline's combinations), the parameter diff, the files changed, the provenance the lake records, the rows whose
-    error changed most and the slices that regressed most (JSON)."""
+    stage's, and which stage changed, for a pipeline's combinations), the parameter diff,
+    the files changed, the provenance the lake records, the rows whose error changed most
+    and the slices that regressed most (JSON)."""
     record = audit_of(request)
     record.action, record.dataset = "compare", f"compare/{task or '*'}"
     if config.project is None or config.settings is None:

@@ -74,11 +74,11 @@ def submit(
     import time
 
     from clearlake import names
-    from clearlake.project.load import current_project
     from clearlake.evaluation.git import git_repository
     from clearlake.evaluation.submit import check_sha
     from clearlake.evaluation.submit import submit as submit_commit
     from clearlake.lake.store import LakeStore
+    from clearlake.project.load import current_project
 
     out = make_console()
     settings = load_settings()
@@ -148,8 +148,7 @@ def _targets(
     would evaluate) and every combination already registered that holds the commit."""
     from clearlake import names
     from clearlake.evaluation.candidates import CandidateKey, parameter_hash
-    from clearlake.evaluation.submit import registered_with
-    from clearlake.evaluation.watch import reference_combination
+    from clearlake.evaluation.submit import reference_combination, registered_with
 
     tasks = project.pipelines_of(repo)
     if not tasks:
@@ -212,8 +211,7 @@ def _why_target(text: str, partition: str | None) -> tuple[dg.AssetKey, str | No
 
     if partition is not None:
         raise ClearlakeError(
-            f"{text} is a candidate key: drop --partition (or give an asset key and "
-            "--partition)."
+            f"{text} is a candidate key: drop --partition (or give an asset key and --partition)."
         )
     parsed = CandidateKey.parse(text)
     task = current_project(load_settings()).task_of(parsed.repo)

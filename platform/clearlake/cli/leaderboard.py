@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from clearlake.cli.output import JsonOption, Listing, make_console, minutes
+from clearlake.cli.output import JsonOption, Listing, make_console, minutes, missing
 from clearlake.errors import ClearlakeError
 from clearlake.settings import load_settings
 
@@ -78,7 +78,7 @@ def leaderboard(
                 missing.append(str(exc))  # another task may have this subgroup
                 continue
         label = f"{where[0]}={where[1]}" if where else "overall"
-        staged = any(r.get("stages") for r in records)  # a pipeline: say which stage moved
+        staged = any(_text(r.get("stages")) for r in records)  # a pipeline: say which stage moved
         board = Listing(
             ["candidate", "committed"]
             + (["changed"] if staged else [])
@@ -105,8 +105,8 @@ def leaderboard(
                 "verdict": row.get("verdict"),
                 "gate": row.get("gate"),
                 "summary": row.get("gate_summary"),
-                "stages": row.get("stages") or "",
-                "changed": row.get("stage_change") or ("—" if row.get("stages") else ""),
+                "stages": _text(row.get("stages")),
+                "changed": _text(row.get("stage_change")) or ("—" if row.get("stages") else ""),
             }
             every.add(entry)
             board.add({**entry, "95% CI": f"{entry['ci_low']:.4g}–{entry['ci_high']:.4g}"})
@@ -123,6 +123,11 @@ def leaderboard(
         raise UnknownSubgroupError(" ".join(missing))
     if plain:
         every.show(as_json=as_json)
+
+
+def _text(value: Any) -> str:
+    """A cell of a stored leaderboard as text ('' when missing: NaN, None, an older frame)."""
+    return "" if missing(value) else str(value)
 
 
 class UnknownSubgroupError(ClearlakeError):

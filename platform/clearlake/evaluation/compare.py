@@ -36,8 +36,8 @@ from clearlake.evaluation.candidates import (
     COMMITS_TABLE,
     CandidateKey,
     candidate_commit_info,
-    changed_stages,
     candidate_parameters,
+    changed_stages,
     json_path,
     read_json,
 )
@@ -341,9 +341,7 @@ def compare_candidates(
     """Everything the compare view shows of A (baseline side) against B."""
     task = project.task(task_name)
     side_a, side_b = (
-        _side(
-            store, project, settings, task_name, k, recorded=_recorded_stages(instance, paths, k)
-        )
+        _side(store, project, settings, task_name, k, recorded=_recorded_stages(instance, paths, k))
         for k in (a, b)
     )
     stages = stage_diffs(a, b, (side_a, side_b))

@@ -24,7 +24,10 @@ import httpx
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import CandidateKey, register_parameters
 from clearlake.evaluation.gate import GateOutcome
+from clearlake.evaluation.git import git_repository
 from clearlake.lake.store import LakeStore
+from clearlake.project.load import Project
+from clearlake.settings import Settings
 
 ACTIVE = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "SUCCESS"}
 
@@ -220,6 +223,38 @@ def with_stage(keys: Iterable[str], repo: str, sha: str) -> list[str]:
         stage = CandidateKey.parse(key).stage(repo)
         if stage is not None and stage.commit == short:
             found.append(key)
+    return found
+
+
+def reference_combination(
+    project: Project, settings: Settings, *, task: str, repo: str, sha: str
+) -> dict[str, str]:
+    """``{repo: full sha}`` in stage order: task ``task``'s pipeline with stage ``repo`` at
+    ``sha`` and every other stage at its reference commit — the champion's pinned commit,
+    or the head of its first watched branch (the commit sensor takes the head its previous
+    tick saw; from outside the sensor, the head now)."""
+    pipeline = project.task(task).pipeline
+    if not pipeline or all(stage.repository != repo for stage in pipeline):
+        raise ClearlakeError(f"Repository {repo} is not a stage of task {task}'s pipeline.")
+    found: dict[str, str] = {}
+    for stage in pipeline:
+        name = stage.repository
+        if name == repo:
+            found[name] = sha
+            continue
+        git = git_repository(project, name, settings)
+        git.refresh()
+        if stage.reference.policy == "champion" and stage.reference.commit:
+            found[name] = git.resolve(stage.reference.commit)
+            continue
+        branch = project.repository(name).branches[0]
+        head = git.branch_head(branch)
+        if head is None:
+            raise ClearlakeError(
+                f"Stage {name} of task {task} has no branch {branch!r}: its reference commit "
+                "(the branch head) is unknown; push the branch or pin a champion commit."
+            )
+        found[name] = head
     return found
 
 
