@@ -55,7 +55,14 @@ import pandas as pd
 from assets.evaluation.runs import candidate_run_of, common
 from assets.evaluation.stages import stage_assets
 from assets.evaluation.suites import suite_dep
-from clearlake.evaluation import candidate_steps, code_versions, comparison_view, metrics, scoring
+from clearlake.evaluation import (
+    candidate_index,
+    candidate_steps,
+    code_versions,
+    comparison_view,
+    metrics,
+    scoring,
+)
 from clearlake.evaluation.candidate_run import CandidateRun
 from clearlake.evaluation.candidates import changed_stages
 from clearlake.evaluation.gate import GateOutcome
@@ -151,7 +158,8 @@ def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         store = lake.store()
         run = candidate_run_of(context, project, settings.settings(), store)
         commits = candidate_steps.stage_commits(run)
-        info = commits[run.model.name]
+        # A combination is timed by its newest stage commit (views: leaderboard order).
+        info = candidate_index.combined_commit(list(commits.items()))
         candidate_steps.record_commit(store, run, info)
         context.log.info(f"{run.key}: {info.subject!r} by {info.author}")
         predicted = candidate_steps.predict_candidate(context, run, store=store)

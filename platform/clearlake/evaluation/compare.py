@@ -20,7 +20,6 @@ the two keys) and the diff stat is the changed stages' own.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ import pandas as pd
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation import flips, gate, metrics, scoring, seeds
+from clearlake.evaluation.candidate_run import parse_stages
 from clearlake.evaluation.candidates import (
     COMMITS_TABLE,
     CandidateKey,
@@ -296,8 +296,7 @@ def _stages(key: CandidateKey, recorded: dict[str, str], store: LakeStore) -> di
     metadata ``stages``) or the lake's commit record, else the key's short sha."""
     if not recorded:
         record = read_json(store, json_path(store, COMMITS_TABLE, str(key))) or {}
-        found = record.get("stages")
-        recorded = {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+        recorded = parse_stages(record.get("stages"))
     return {
         s.repo: recorded[s.repo] if recorded.get(s.repo, "").startswith(s.commit) else s.commit
         for s in key.stages
@@ -397,11 +396,7 @@ def _recorded_stages(
         limit=1,
     ).records
     event = found[0].asset_materialization if found else None
-    entry = event.metadata.get("stages") if event is not None else None
-    value = entry.value if entry is not None else None
-    if isinstance(value, str):
-        value = json.loads(value)
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+    return parse_stages(event.metadata.get("stages")) if event is not None else {}
 
 
 def _deltas(

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from clearlake.errors import ClearlakeError
+from clearlake.evaluation.candidate_run import parse_stages
 from clearlake.evaluation.candidates import CandidateKey, InvalidCandidateKeyError
 
 DATA_PREFIX = "dagster/input_data_version/"
@@ -76,13 +77,7 @@ def stage_commits(raw: str | None, partition: str | None = None) -> dict[str, st
     """``{repo: sha}`` from the JSON text of a ``stages`` entry (``{}`` when absent or not
     an object: a record written before pipelines), in the stage order of ``partition`` (a
     candidate key): Dagster stores JSON metadata with its keys sorted."""
-    try:
-        value = json.loads(raw) if raw else None
-    except ValueError:
-        return {}
-    if not isinstance(value, dict):
-        return {}
-    found = {str(k): str(v) for k, v in value.items()}
+    found = parse_stages(raw)
     try:
         order = [s.repo for s in CandidateKey.parse(partition or "").stages]
     except InvalidCandidateKeyError:
@@ -278,7 +273,7 @@ def describe(record: Record) -> list[str]:
     shown = {
         k: v
         for k, v in record.provenance.items()
-        if k not in ("run_id", "code_version") and not k.startswith("input_partitions/")
+        if k not in ("run_id", "code_version", STAGES) and not k.startswith("input_partitions/")
     }
     if shown:
         lines.append(" · ".join(f"{k} {v}" for k, v in sorted(shown.items())))
