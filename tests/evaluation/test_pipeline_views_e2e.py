@@ -77,6 +77,9 @@ def test_an_upstream_regression_is_blamed_on_its_stage_in_every_view(tmp_path: P
         # to be (the features commit is newer than the model's), the stage that moved.
         made = runs.materialize(env.definitions, env.instance, [names.leaderboard_key(SHOP_TASK)])
         assert made.success, runs.failure_message(made)
+        svgs = (settings.reports_root / "trends" / SHOP_TASK).glob("*.svg")
+        ticks = "".join(path.read_text() for path in svgs)  # trend ticks: the stage shas
+        assert f"{f2[:7]}+{m1[:7]}" in ticks and degraded not in ticks
         board = runner.invoke(app, ["leaderboard", "--task", SHOP_TASK, "--json"])
         assert board.exit_code == 0, board.output
         rows = [(r["candidate"], r["changed"]) for r in json.loads(board.output)]

@@ -98,8 +98,8 @@ def resolve_name(name: str, keys: Sequence[str], store: LakeStore) -> list[str]:
         for k in keys
         if any(s.commit.startswith(prefix[:7]) for s in CandidateKey.parse(k).stages)
     ]
-    if len(prefix) > 7:
-        found = [k for k in found if any(sha.startswith(prefix) for sha in _full_shas(store, k))]
+    if len(prefix) > 7:  # the lake records the full sha of a combination's model stage only
+        found = [k for k in found if _full_sha(store, k).startswith(prefix)]
     commits = {str(CandidateKey.parse(k).without_parameters()) for k in found}
     if len(commits) == 1:  # one commit: its default (no parameters) when it has one
         default = commits.pop()
@@ -107,12 +107,9 @@ def resolve_name(name: str, keys: Sequence[str], store: LakeStore) -> list[str]:
     return found
 
 
-def _full_shas(store: LakeStore, key: str) -> list[str]:
-    """The full shas the lake records for ``key``: its commit's, and each stage's."""
-    record = read_json(store, json_path(store, COMMITS_TABLE, key)) or {}
-    stages = record.get("stages")
-    found = [str(v) for v in stages.values()] if isinstance(stages, dict) else []
-    return [str(record["sha"]), *found] if record.get("sha") else found
+def _full_sha(store: LakeStore, key: str) -> str:
+    record = read_json(store, json_path(store, COMMITS_TABLE, key))
+    return str(record["sha"]) if record else ""
 
 
 def resolve_pair(
@@ -149,8 +146,9 @@ class Side:
     gate: str
     """The stored gate headline ('' when never gated)."""
     stages: dict[str, str] = field(default_factory=dict)
-    """A pipeline combination's commit per stage (``{repo: sha}`` in stage order: full shas
-    where recorded, else the key's 7 digits); ``{}`` for a single repository."""
+    """A pipeline combination's commit per stage (``{repo: sha}`` in stage order): full shas
+    from the event log (metadata ``stages`` of its predictions), the key's 7 digits without
+    an instance (the Data API); ``{}`` for a single repository."""
 
 
 @dataclass(frozen=True)
@@ -287,16 +285,13 @@ def _side(
         committed_at=info.committed_at.isoformat(),
         parameters=candidate_parameters(key, store=store),
         gate=outcome.headline() if outcome else "",
-        stages=_stages(parsed, recorded, store) if len(parsed.stages) > 1 else {},
+        stages=_stages(parsed, recorded) if len(parsed.stages) > 1 else {},
     )
 
 
-def _stages(key: CandidateKey, recorded: dict[str, str], store: LakeStore) -> dict[str, str]:
-    """Each stage's commit: the full sha from the event log (``recorded``, the predictions'
-    metadata ``stages``) or the lake's commit record, else the key's short sha."""
-    if not recorded:
-        record = read_json(store, json_path(store, COMMITS_TABLE, str(key))) or {}
-        recorded = parse_stages(record.get("stages"))
+def _stages(key: CandidateKey, recorded: dict[str, str]) -> dict[str, str]:
+    """Each stage's commit: the full sha recorded in the event log (the predictions'
+    metadata ``stages``) when it agrees with the key, else the key's short sha."""
     return {
         s.repo: recorded[s.repo] if recorded.get(s.repo, "").startswith(s.commit) else s.commit
         for s in key.stages
@@ -356,7 +351,7 @@ def compare_candidates(
     table, counts = flips.flip_table(task, joined, features=features, limit=flip_rows)
     found = slices_between(task, joined, max_level=max_level)
     files, files_note = _files(project, settings, side_a, side_b, stages)
-    provenance, provenance_source = _provenance(instance, paths, side_a, side_b)
+    provenance, provenance_source = _provenance(instance, paths, side_a, side_b, stages)
     return CandidateComparison(
         task=task_name,
         a=side_a,
@@ -507,16 +502,16 @@ def _stage_files(
 
 
 def _provenance(
-    instance: dg.DagsterInstance | None, paths: ResultPaths, a: Side, b: Side
+    instance: dg.DagsterInstance | None,
+    paths: ResultPaths,
+    a: Side,
+    b: Side,
+    stages: list[StageDiff],
 ) -> tuple[list[Change], str]:
     """What differs in how the two predictions were made."""
     if instance is None:
         found = [Change("code", "candidate", "commit", a.sha, b.sha)] if a.sha != b.sha else []
-        found += [
-            Change("code", "stage", s, a.stages.get(s, "(none)"), b.stages.get(s, "(none)"))
-            for s in [*a.stages, *(r for r in b.stages if r not in a.stages)]
-            if a.stages.get(s) != b.stages.get(s)
-        ]
+        found += [Change("code", "stage", d.repo, d.a or "(none)", d.b or "(none)") for d in stages]
         found += _parameter_changes(a.parameters, b.parameters)
         return found, (
             "the lake's records (commit, parameters) only: code, data and environment "

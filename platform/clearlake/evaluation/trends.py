@@ -93,10 +93,18 @@ def _order(frame: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(frame["candidate"]))
 
 
+def _label(key: str) -> str:
+    """A tick label: the key, or a pipeline's stage shas (``1a2b3c4+5d6e7f8``): its
+    repositories are the same on every tick."""
+    label = commit_label(key)
+    return key if "+" not in label else label + (key[key.index("~") :] if "~" in key else "")
+
+
 def _ticks(axes: Any, candidates: list[str]) -> None:
     step = max(1, math.ceil(len(candidates) / MAX_TICKS))
     shown = list(range(0, len(candidates), step))
-    axes.set_xticks(shown, [candidates[i] for i in shown], rotation=30, ha="right", fontsize=7)
+    labels = [_label(candidates[i]) for i in shown]
+    axes.set_xticks(shown, labels, rotation=30, ha="right", fontsize=7)
     axes.set_xlim(-0.5, len(candidates) - 0.5)
 
 
