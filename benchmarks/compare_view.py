@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from clearlake.evaluation import compare, gate
     from clearlake.lake.store import LakeStore
     from clearlake.orchestration import runs
+    from clearlake.orchestration.lineage import candidate_differences
     from clearlake.project.load import current_project
     from clearlake.reports import compare_page
     from clearlake.settings import ensure_dagster_home, load_settings
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         started = time.perf_counter()
         result = compare.compare_candidates(
             project=project, settings=settings, store=store, task_name=TASK, a=a, b=b,
-            paths=paths, instance=instance,
+            paths=paths, event_log=candidate_differences(instance),
         )  # fmt: skip
         compare_page.write_page(settings.reports_root, result)
         return time.perf_counter() - started
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     assets = [asset() for _ in range(repeats)]
     result = compare.compare_candidates(
         project=project, settings=settings, store=store, task_name=TASK, a=a, b=b, paths=paths,
-        instance=instance,
+        event_log=candidate_differences(instance),
     )  # fmt: skip
     ratio = round(statistics.median(pages) / statistics.median(assets), 3)
     figures: dict[str, object] = {

@@ -16,6 +16,7 @@ from clearlake.names import (
     leaderboard_key,
     predictions_key,
 )
+from clearlake.orchestration.lineage import candidate_differences
 from clearlake.project.load import Project, current_project
 from clearlake.provenance import provenance_metadata
 from clearlake.reports import compare_page as compare_pages
@@ -119,7 +120,7 @@ def comparer(
             a=a,
             b=b,
             paths=paths,
-            instance=context.instance,
+            event_log=candidate_differences(context.instance),
         )
 
     return run

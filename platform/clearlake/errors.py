@@ -112,3 +112,14 @@ class LakeUnavailableError(ClearlakeError):
         self.url = url
         self.reason = reason
         super().__init__(f"Cannot use the lake at {url} on S3: {reason}. {fix}")
+
+
+class LakeRecordError(ClearlakeError):
+    """A JSON record in the lake (:mod:`clearlake.lake.json_records`) cannot be read."""
+
+    def __init__(self, uri: str, reason: str) -> None:
+        self.uri = uri
+        super().__init__(
+            f"{uri}: {reason}; Clearlake did not write it so: delete it and re-run the step "
+            "that writes it."
+        )

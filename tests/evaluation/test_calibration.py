@@ -19,9 +19,9 @@ from clearlake.cli.main import app
 from clearlake.demo import loop
 from clearlake.demo.repos import SampleCommit, add_commit
 from clearlake.evaluation import calibration, gate, seeds
-from clearlake.evaluation.candidates import read_json
 from clearlake.evaluation.metrics import BUILTIN
 from clearlake.evaluation.results import stored_frame
+from clearlake.lake.json_records import read_json
 from clearlake.names import GALLERY, calibration_schedule, gate_calibration_key
 from clearlake.orchestration import runs
 from clearlake.orchestration.code_location import load_definitions

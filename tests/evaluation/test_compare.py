@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from clearlake import names
 from clearlake.cli.main import app
 from clearlake.evaluation import gate
-from clearlake.evaluation.candidates import COMMITS_TABLE, json_path, write_json
+from clearlake.evaluation.candidates import COMMITS_TABLE
 from clearlake.evaluation.compare import (
     AmbiguousCandidateError,
     CandidateComparison,
@@ -28,7 +28,9 @@ from clearlake.evaluation.compare import (
     resolve_pair,
 )
 from clearlake.evaluation.slices import discover_slices
+from clearlake.lake.json_records import json_path, write_json
 from clearlake.lake.store import LakeStore
+from clearlake.orchestration.lineage import candidate_differences
 from clearlake.reports import compare_page
 from clearlake.reports.gallery import render_pages
 from clearlake.reports.verdicts import pending_record
@@ -116,7 +118,7 @@ def compared(evaluated: Evaluated) -> CandidateComparison:
         a=evaluated.key(REPO, 1),
         b=evaluated.key(REPO, 3),
         paths=_paths(),
-        instance=env.instance,
+        event_log=candidate_differences(env.instance),
     )
 
 

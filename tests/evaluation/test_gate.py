@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from clearlake.cli.main import app
 from clearlake.demo import loop
 from clearlake.evaluation import gate, seeds
-from clearlake.evaluation.candidates import CandidateKey, read_json
+from clearlake.evaluation.candidates import CandidateKey
+from clearlake.lake.json_records import read_json
 from clearlake.names import comparison_key
 
 TASK = "arrival_delay"

@@ -20,7 +20,7 @@ from evaluation_env import Evaluated, link_lake
 
 from clearlake import names
 from clearlake.cli.compare import text_lines
-from clearlake.evaluation.candidates import COMMITS_TABLE, json_path, write_json
+from clearlake.evaluation.candidates import COMMITS_TABLE
 from clearlake.evaluation.compare import (
     AmbiguousCandidateError,
     CandidateComparison,
@@ -29,7 +29,9 @@ from clearlake.evaluation.compare import (
     compare_candidates,
     resolve_pair,
 )
+from clearlake.lake.json_records import json_path, write_json
 from clearlake.lake.store import LakeStore
+from clearlake.orchestration import lineage
 from clearlake.reports import compare_page
 
 TASK = "arrival_delay"
@@ -90,7 +92,7 @@ def pair(evaluated: Evaluated, tmp_path_factory: pytest.TempPathFactory) -> Pair
         a=keys[0],
         b=keys[1],
         paths=paths(),
-        instance=instance,
+        event_log=lineage.candidate_differences(instance),
     )
     return Pair(store, keys[0], keys[1], shas, result)
 
@@ -99,7 +101,8 @@ def test_the_comparison_says_which_stage_changed(pair: Pair) -> None:
     old, new = pair.shas
     result = pair.result
     assert result.changed_stages == [StageDiff(REPO, old, new)]
-    assert result.a.stages == {REPO: old, "late-arrivals": MODEL}  # full, in stage order
+    # The changed stage's full sha from the event log; the others' from the keys.
+    assert result.a.stages == {REPO: old, "late-arrivals": MODEL[:7]}
     assert list(result.b.stages) == [REPO, "late-arrivals"]
     assert result.stages_note == (
         f"stage {REPO} {old[:7]}→{new[:7]} changed; late-arrivals {MODEL[:7]} the same"
@@ -114,10 +117,10 @@ def test_the_comparison_says_which_stage_changed(pair: Pair) -> None:
     assert body["changed_stages"] == [{"repo": REPO, "a": old, "b": new}]
     lines = text_lines(result)
     assert lines[3] == f"changed: {result.stages_note}"
-    assert lines[4] == f"A stages: {REPO}@{old[:12]} + late-arrivals@{MODEL[:12]}"
+    assert lines[4] == f"A stages: {REPO}@{old[:12]} + late-arrivals@{MODEL[:7]}"
     page = compare_page.render_page(result).decode()
     assert f"Changed: <strong>stage {REPO} {old[:7]}→{new[:7]} changed;" in page
-    assert f"{REPO} {new[:12]}<br/>late-arrivals {MODEL[:12]}" in page
+    assert f"{REPO} {new[:12]}<br/>late-arrivals {MODEL[:7]}" in page
     # Named by a sha prefix of any stage's commit: the combination holding it.
     tasks = {TASK: paths()}
     assert resolve_pair(pair.store, (old[:7], new[:5]), tasks) == (TASK, pair.a, pair.b)

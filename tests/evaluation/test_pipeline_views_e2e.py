@@ -17,7 +17,7 @@ from clearlake.cli.main import app
 from clearlake.evaluation import gate
 from clearlake.evaluation.compare import ResultPaths, StageDiff, compare_candidates
 from clearlake.evaluation.submit import reference_combination, with_stage
-from clearlake.orchestration import runs
+from clearlake.orchestration import lineage, runs
 from clearlake.settings import load_settings
 
 
@@ -66,7 +66,7 @@ def test_an_upstream_regression_is_blamed_on_its_stage_in_every_view(tmp_path: P
             a=first,
             b=degraded,
             paths=paths,
-            instance=env.instance,
+            event_log=lineage.candidate_differences(env.instance),
             flip_rows=0,
         )
         assert result.changed_stages == [StageDiff(FEATURES_REPO, f1, f2)]

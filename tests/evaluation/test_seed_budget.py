@@ -16,11 +16,11 @@ from sklearn.ensemble import GradientBoostingRegressor
 from assets.evaluation.candidates import task_metrics
 from clearlake.demo.repos import SampleCommit
 from clearlake.evaluation import gate, scoring, seeds, sequential
-from clearlake.evaluation.candidates import read_json
 from clearlake.evaluation.metrics import BUILTIN
 from clearlake.evaluation.results import stored_frame
 from clearlake.evaluation.scoring import INCONCLUSIVE, NO_CHANGE, Comparison
 from clearlake.evaluation.seeds import SeedNoise, SeedSpread
+from clearlake.lake.json_records import read_json
 from clearlake.names import comparison_key, predictions_key
 from clearlake.project.config import TaskConfig
 

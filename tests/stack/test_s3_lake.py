@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import httpx
@@ -19,8 +21,9 @@ from s3_server import S3Server, free_port, running_s3
 
 from assets.lake.drops import FILE_TAG, ZONES, build_drop_zone
 from clearlake.api.tokens import issue_token
-from clearlake.errors import ClearlakeError, LakeUnavailableError
+from clearlake.errors import ClearlakeError, LakeRecordError, LakeUnavailableError
 from clearlake.lake import drops
+from clearlake.lake.json_records import json_path, read_json, write_json
 from clearlake.lake.reader import read, scan, sql
 from clearlake.lake.replicate import replicate
 from clearlake.lake.source import SourceDatabase
@@ -134,6 +137,9 @@ def test_missing_bucket_is_one_line_naming_the_lake_and_the_fix(s3_lake_url: str
     with pytest.raises(LakeUnavailableError, match=r"s3://no-such-bucket/lake.*create it") as err:
         store.write("numbers", DAY, SCHEMA, numbers(0, 10))
     assert "\n" not in str(err.value)
+    record_path = json_path(store, "evaluation/shop/gate", "repo@1a2b3c4")
+    with pytest.raises(LakeUnavailableError, match=r"s3://no-such-bucket/lake.*create it"):
+        write_json(store, record_path, {"passed": True})
 
 
 def test_unreachable_endpoint_is_one_line_naming_the_endpoint_setting(
@@ -164,6 +170,49 @@ def test_temporaries_stay_out_of_partition_folders(s3: S3Server, s3_lake_url: st
     store = LakeStore(s3_lake_url)
     store.write("numbers", DAY, SCHEMA, numbers(0, 10))
     assert store.tmp_dir("numbers").endswith(f"/numbers/{TMP_DIR}")
+
+
+def record(n: int) -> dict[str, Any]:
+    """A record of 100-200 kB that says how long it is (a cut one does not match)."""
+    body = f"{n}:" * (50_000 + 5_000 * (n % 11))
+    return {"n": n, "body": body, "length": len(body)}
+
+
+def test_json_records_on_s3_are_read_whole_while_rewritten(s3: S3Server, s3_lake_url: str) -> None:
+    """One PUT per record: a reader racing the writer gets a whole version, never a cut one
+    (tests/lake/test_json_records.py races the local rename the same way)."""
+    store = LakeStore(s3_lake_url)
+    path = json_path(store, "evaluation/shop/gate", "repo@1a2b3c4")
+    assert read_json(store, path) is None
+    write_json(store, path, record(0))
+    done = threading.Event()
+    seen: list[int] = []
+    broken: list[str] = []
+
+    def read_until_done() -> None:
+        while not done.is_set():
+            try:
+                found = read_json(store, path)
+            except LakeRecordError as exc:  # cut on every attempt
+                broken.append(str(exc))
+                continue
+            assert found is not None
+            if len(found["body"]) != found["length"]:
+                broken.append(f"version {found['n']} is cut")
+            seen.append(found["n"])
+
+    reader = threading.Thread(target=read_until_done)
+    reader.start()
+    for n in range(1, 25):
+        write_json(store, path, record(n))
+    done.set()
+    reader.join()
+
+    assert broken == [] and len(set(seen)) > 1  # read whole, and read while rewritten
+    assert read_json(store, path) == record(24)
+    bucket = bucket_of(s3_lake_url)
+    assert s3.keys(bucket) == ["lake/evaluation/shop/gate/repo@1a2b3c4.json"]
+    assert s3.pending_uploads(bucket) == []
 
 
 def test_drop_zone_ingests_into_the_s3_lake_and_a_failed_write_leaves_the_file_waiting(

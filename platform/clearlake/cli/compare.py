@@ -32,6 +32,7 @@ def compare(
     from clearlake.cli.runs import instance
     from clearlake.evaluation.compare import ResultPaths, compare_candidates, resolve_pair
     from clearlake.lake.store import LakeStore
+    from clearlake.orchestration.lineage import candidate_differences
     from clearlake.project.load import current_project
     from clearlake.settings import load_settings
 
@@ -53,7 +54,7 @@ def compare(
         a=key_a,
         b=key_b,
         paths=paths[task_name],
-        instance=instance(),
+        event_log=candidate_differences(instance()),
         flip_rows=rows,
     )
     if as_json:

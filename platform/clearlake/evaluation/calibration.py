@@ -36,9 +36,10 @@ import pandas as pd
 import pyarrow as pa
 
 from clearlake.evaluation import gate, scoring, seeds
-from clearlake.evaluation.candidates import CandidateKey, read_json, write_json
+from clearlake.evaluation.candidates import CandidateKey
 from clearlake.evaluation.errors import CalibrationError
 from clearlake.evaluation.metrics import Metric, lower_is_better
+from clearlake.lake.json_records import read_json, write_json
 from clearlake.lake.store import LakeStore
 from clearlake.project.config import TaskConfig
 from clearlake.project.load import Project

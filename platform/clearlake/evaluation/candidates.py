@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import dagster as dg
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.git import CommitInfo, GitRepository, git_repository
+from clearlake.lake.json_records import json_path, read_json, write_json
 from clearlake.lake.store import LakeStore
 from clearlake.project.config import RepositoryConfig
 from clearlake.project.load import Project, current_project
@@ -167,24 +167,6 @@ def changed_stages(
     ]
     changes += [StageChange(s.repo, s.commit, None) for s in old.stages if s.repo not in after]
     return changes
-
-
-def json_path(store: LakeStore, table: str, key: str) -> str:
-    return f"{store.table_dir(table)}/{key}.json"
-
-
-def write_json(store: LakeStore, path: str, value: Mapping[str, Any]) -> None:
-    store.fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-    with store.fs.open_output_stream(path) as out:
-        out.write(json.dumps(value, sort_keys=True, indent=2, default=str).encode())
-
-
-def read_json(store: LakeStore, path: str) -> dict[str, Any] | None:
-    if not store.exists(path):
-        return None
-    with store.fs.open_input_stream(path) as f:
-        loaded: dict[str, Any] = json.loads(f.read().decode())
-    return loaded
 
 
 def register_candidate(

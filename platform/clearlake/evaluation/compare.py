@@ -6,7 +6,7 @@ A *is* B's gated baseline, the stored comparison is shown as gated; otherwise th
 compared now with A's cached seed spread (if its seeds were run), so a verdict never means
 something else here than in the gate. Beside them: both commits, the parameter diff, the
 files changed between the commits (``git diff --numstat``), what differs in provenance
-(from Dagster's event log when an instance is given, else what the lake records), the
+(from Dagster's event log when one is passed in, else what the lake records), the
 rows whose loss changed most (:mod:`.flips`) and the slices that regressed most
 (:mod:`.slices`).
 
@@ -21,31 +21,28 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-import dagster as dg
 import numpy as np
 import pandas as pd
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation import flips, gate, metrics, scoring, seeds
-from clearlake.evaluation.candidate_run import parse_stages
 from clearlake.evaluation.candidates import (
     COMMITS_TABLE,
     CandidateKey,
     candidate_commit_info,
     candidate_parameters,
     changed_stages,
-    json_path,
-    read_json,
 )
 from clearlake.evaluation.git import FileChange, git_repository
 from clearlake.evaluation.predictions import ROW_ID
 from clearlake.evaluation.results import stored_path
 from clearlake.evaluation.slices import SliceSearch, slices_between
 from clearlake.evaluation.suites import candidate_columns, load_suite, row_id
+from clearlake.lake.json_records import json_path, read_json
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
 from clearlake.settings import Settings
@@ -146,9 +143,9 @@ class Side:
     gate: str
     """The stored gate headline ('' when never gated)."""
     stages: dict[str, str] = field(default_factory=dict)
-    """A pipeline combination's commit per stage (``{repo: sha}`` in stage order): full shas
-    from the event log (metadata ``stages`` of its predictions), the key's 7 digits without
-    an instance (the Data API); ``{}`` for a single repository."""
+    """A pipeline combination's commit per stage (``{repo: sha}`` in stage order): the key's
+    7 digits, a changed stage's full sha where the event log names it (metadata ``stages``
+    of the predictions); ``{}`` for a single repository."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +169,29 @@ class Change:
     field: str
     a: str
     b: str
+
+
+class Difference(Protocol):
+    """One difference as an event log reports it (``orchestration.lineage.Difference``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def where(self) -> str: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def a(self) -> str: ...
+    @property
+    def b(self) -> str: ...
+
+
+EventLog = Callable[[Sequence[str], str, str], Sequence[Difference]]
+"""What differs in how two candidates' predictions were made, as an event log has it:
+called with the predictions' asset path and the two candidate keys, raising a
+:class:`ClearlakeError` for a candidate it does not hold. Passed in by whoever holds a
+Dagster instance (``clearlake.orchestration.lineage.candidate_differences``): this package
+stays below the Dagster wiring."""
 
 
 @dataclass(frozen=True)
@@ -270,8 +290,6 @@ def _side(
     settings: Settings,
     task: str,
     key: str,
-    *,
-    recorded: dict[str, str],
 ) -> Side:
     info = candidate_commit_info(key, store=store, project=project, settings=settings)
     outcome = gate.load_outcome(store, task, key)
@@ -285,34 +303,48 @@ def _side(
         committed_at=info.committed_at.isoformat(),
         parameters=candidate_parameters(key, store=store),
         gate=outcome.headline() if outcome else "",
-        stages=_stages(parsed, recorded) if len(parsed.stages) > 1 else {},
+        stages={s.repo: s.commit for s in parsed.stages} if len(parsed.stages) > 1 else {},
     )
 
 
-def _stages(key: CandidateKey, recorded: dict[str, str]) -> dict[str, str]:
-    """Each stage's commit: the full sha recorded in the event log (the predictions'
-    metadata ``stages``) when it agrees with the key, else the key's short sha."""
-    return {
-        s.repo: recorded[s.repo] if recorded.get(s.repo, "").startswith(s.commit) else s.commit
-        for s in key.stages
-    }
-
-
-def stage_diffs(a: str, b: str, sides: tuple[Side, Side]) -> list[StageDiff]:
-    """The stages whose commit differs from ``a`` to ``b`` (:func:`changed_stages` of the two
-    keys), with the full shas the sides know."""
+def stage_diffs(a: str, b: str) -> list[StageDiff]:
+    """The stages whose commit differs from ``a`` to ``b``: :func:`changed_stages` of the two
+    keys (short shas)."""
     key_a, key_b = CandidateKey.parse(a), CandidateKey.parse(b)
     if len(key_a.stages) < 2 and len(key_b.stages) < 2:
         return []
-    full_a, full_b = sides[0].stages, sides[1].stages
-    return [
-        StageDiff(
-            c.repo,
-            full_a.get(c.repo, c.old) if c.old else None,
-            full_b.get(c.repo, c.new) if c.new else None,
-        )
-        for c in changed_stages(key_b, key_a)
+    return [StageDiff(c.repo, c.old, c.new) for c in changed_stages(key_b, key_a)]
+
+
+def _with_full_shas(
+    stages: list[StageDiff], provenance: list[Change], paths: ResultPaths, sides: tuple[Side, Side]
+) -> tuple[list[StageDiff], Side, Side]:
+    """The changed stages' full shas, as the event log's differences of the predictions name
+    them (field ``stage <repo>``, from metadata ``stages``); the keys' 7 digits otherwise."""
+    where = "/".join(paths.predictions)
+    full = {
+        c.field.removeprefix("stage "): (c.a, c.b)
+        for c in provenance
+        if c.where == where and c.field.startswith("stage ")
+    }
+
+    def pick(short: str | None, found: str) -> str | None:
+        return found if short is not None and found.startswith(short) else short
+
+    better = [
+        StageDiff(d.repo, pick(d.a, full[d.repo][0]), pick(d.b, full[d.repo][1]))
+        if d.repo in full
+        else d
+        for d in stages
     ]
+    a, b = sides
+    a_stages = {**a.stages, **{d.repo: d.a for d in better if d.a and d.repo in a.stages}}
+    b_stages = {**b.stages, **{d.repo: d.b for d in better if d.b and d.repo in b.stages}}
+    return (
+        better,
+        dataclasses.replace(a, stages=a_stages),
+        dataclasses.replace(b, stages=b_stages),
+    )
 
 
 def _predictions(store: LakeStore, paths: ResultPaths, key: str) -> pd.DataFrame:
@@ -328,17 +360,13 @@ def compare_candidates(
     a: str,
     b: str,
     paths: ResultPaths,
-    instance: dg.DagsterInstance | None = None,
+    event_log: EventLog | None = None,
     flip_rows: int = 20,
     max_level: int = 2,
 ) -> CandidateComparison:
     """Everything the compare view shows of A (baseline side) against B."""
     task = project.task(task_name)
-    side_a, side_b = (
-        _side(store, project, settings, task_name, k, recorded=_recorded_stages(instance, paths, k))
-        for k in (a, b)
-    )
-    stages = stage_diffs(a, b, (side_a, side_b))
+    side_a, side_b = (_side(store, project, settings, task_name, k) for k in (a, b))
     frame_a, frame_b = _predictions(store, paths, a), _predictions(store, paths, b)
     task_metrics = metrics.task_metrics(task, lambda ref: project.load_object(ref, what="metric"))
     joined = flips.join_sides(frame_a, frame_b)
@@ -350,8 +378,10 @@ def compare_candidates(
     features = _features(store, project, task_name, joined[ROW_ID], notes)
     table, counts = flips.flip_table(task, joined, features=features, limit=flip_rows)
     found = slices_between(task, joined, max_level=max_level)
+    stages = stage_diffs(a, b)
+    provenance, provenance_source = _provenance(event_log, paths, side_a, side_b, stages)
+    stages, side_a, side_b = _with_full_shas(stages, provenance, paths, (side_a, side_b))
     files, files_note = _files(project, settings, side_a, side_b, stages)
-    provenance, provenance_source = _provenance(instance, paths, side_a, side_b, stages)
     return CandidateComparison(
         task=task_name,
         a=side_a,
@@ -375,23 +405,6 @@ def compare_candidates(
         notes=notes,
         changed_stages=stages,
     )
-
-
-def _recorded_stages(
-    instance: dg.DagsterInstance | None, paths: ResultPaths, key: str
-) -> dict[str, str]:
-    """The ``stages`` metadata (``{repo: full sha}``) of ``key``'s newest predictions in the
-    event log ({} without one)."""
-    if instance is None or len(CandidateKey.parse(key).stages) < 2:
-        return {}
-    found = instance.fetch_materializations(
-        dg.AssetRecordsFilter(
-            asset_key=dg.AssetKey(list(paths.predictions)), asset_partitions=[key]
-        ),
-        limit=1,
-    ).records
-    event = found[0].asset_materialization if found else None
-    return parse_stages(event.metadata.get("stages")) if event is not None else {}
 
 
 def _deltas(
@@ -502,14 +515,14 @@ def _stage_files(
 
 
 def _provenance(
-    instance: dg.DagsterInstance | None,
+    event_log: EventLog | None,
     paths: ResultPaths,
     a: Side,
     b: Side,
     stages: list[StageDiff],
 ) -> tuple[list[Change], str]:
     """What differs in how the two predictions were made."""
-    if instance is None:
+    if event_log is None:
         found = [Change("code", "candidate", "commit", a.sha, b.sha)] if a.sha != b.sha else []
         found += [Change("code", "stage", d.repo, d.a or "(none)", d.b or "(none)") for d in stages]
         found += _parameter_changes(a.parameters, b.parameters)
@@ -517,17 +530,10 @@ def _provenance(
             "the lake's records (commit, parameters) only: code, data and environment "
             "versions are in Dagster's event log (clearlake compare, the gallery's page)"
         )
-    from clearlake.orchestration import lineage
-
-    key = dg.AssetKey(list(paths.predictions))
     try:
-        record_a, record_b = (
-            lineage.select(instance, key, a.key),
-            lineage.select(instance, key, b.key),
-        )
-    except lineage.LineageError as exc:
+        differences = event_log(paths.predictions, a.key, b.key)
+    except ClearlakeError as exc:
         return [], f"not in this Dagster instance's event log ({exc})"
-    differences = lineage.compare(instance, record_a, record_b)
     return [
         Change(d.kind, d.where, d.field, d.a, d.b) for d in differences if d.kind != "result"
     ], "Dagster's event log (the predictions' materialisations and their inputs)"

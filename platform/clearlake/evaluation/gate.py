@@ -32,15 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clearlake.evaluation.candidates import (
-    CandidateKey,
-    InvalidCandidateKeyError,
-    changed_stages,
-    read_json,
-    write_json,
-)
+from clearlake.evaluation.candidates import CandidateKey, InvalidCandidateKeyError, changed_stages
 from clearlake.evaluation.metrics import min_effects
 from clearlake.evaluation.scoring import IMPROVED, INCONCLUSIVE, REGRESSED
+from clearlake.lake.json_records import json_path, read_json, write_json
 from clearlake.lake.store import LakeStore
 from clearlake.project.config import TaskConfig
 
@@ -367,13 +362,13 @@ def _num(value: Any) -> str:
 
 
 def save_outcome(store: LakeStore, task: str, outcome: GateOutcome) -> str:
-    path = f"{store.table_dir(gate_table(task))}/{outcome.candidate}.json"
+    path = json_path(store, gate_table(task), outcome.candidate)
     write_json(store, path, outcome.to_json())
     return path
 
 
 def load_outcome(store: LakeStore, task: str, key: str) -> GateOutcome | None:
-    found = read_json(store, f"{store.table_dir(gate_table(task))}/{key}.json")
+    found = read_json(store, json_path(store, gate_table(task), key))
     return None if found is None else GateOutcome.from_json(found)
 
 

@@ -12,8 +12,9 @@ positive, so it costs about what the others do — measured 1.4 s for 200 resamp
 Resampling is seeded from the configured seed and the subgroup's identity only, so the
 same inputs always give the same numbers, whatever else is computed alongside.
 
-This module must not import :mod:`clearlake.project.load` (which imports it): custom
-metrics are loaded by whoever holds the project, through the ``load`` callable.
+The project knows the built-in *names* (:mod:`clearlake.project.builtin_metrics`, checked
+at ``clearlake config check``); this module implements them. Custom metrics are loaded by
+whoever holds the project, through the ``load`` callable.
 """
 
 from __future__ import annotations
@@ -23,14 +24,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from clearlake.errors import ClearlakeError
-
-if TYPE_CHECKING:  # at run time only duck-typed: clearlake.project imports this module
-    from clearlake.project.config import MetricConfig, TaskConfig
+from clearlake.project.config import MetricConfig, TaskConfig
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -279,14 +278,6 @@ BUILTIN: dict[str, dict[str, Metric]] = {
 }
 METRICS = BUILTIN["regression"]
 """The regression metrics (the registry before tasks had types)."""
-
-
-def builtin_metric_problem(task: TaskConfig, name: str) -> str | None:
-    """Why ``name`` is not a built-in metric for ``task`` (``None`` when it is)."""
-    names = list(BUILTIN[task.type])
-    if name in names:
-        return None
-    return f"{name!r} is not a built-in {task.type} metric (built-in: {', '.join(names)})"
 
 
 def custom_metric(config: MetricConfig, function: Callable[..., Any]) -> Metric:

@@ -37,10 +37,11 @@ import pandas as pd
 import pyarrow as pa
 
 from clearlake.evaluation import candidate_run, scoring
-from clearlake.evaluation.candidates import CandidateKey, read_json, write_json
+from clearlake.evaluation.candidates import CandidateKey
 from clearlake.evaluation.metrics import Metric
 from clearlake.evaluation.predictions import PREDICTION
 from clearlake.evaluation.suites import row_id
+from clearlake.lake.json_records import read_json, write_json
 from clearlake.lake.store import LakeStore
 from clearlake.project.config import TaskConfig
 from clearlake.project.load import Project

@@ -20,8 +20,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from clearlake.evaluation.candidates import json_path, read_json, write_json
 from clearlake.evaluation.errors import StageOutputError
+from clearlake.lake.json_records import json_path, read_json, write_json
 from clearlake.lake.store import LakeStore
 from clearlake.project.config import DeclaredSchema, StageConfig, arrow_schema
 from clearlake.versioning import json_version

@@ -16,6 +16,7 @@ import pandas as pd
 
 from clearlake.evaluation.metrics import Metric
 from clearlake.evaluation.notify import Log
+from clearlake.lake.json_records import write_json
 from clearlake.lake.store import LakeStore
 from clearlake.monitoring import alerts, decisions, episodes, frames, statistics, storage
 from clearlake.monitoring.episodes import where
@@ -44,7 +45,7 @@ def refresh_status(
     listed = store.list_partitions(performance)
     if not listed:
         status = {"task": task_name, "watched": state.watched, "days": 0, "episodes": []}
-        storage.write_json_atomically(store, storage.status_path(store, task_name), status)
+        write_json(store, storage.status_path(store, task_name), status)
         return status
     latest = dt.date.fromisoformat(listed[-1])
     pending = decisions.pending_days(listed, state, monitor)[-monitor.history_days :]
@@ -90,7 +91,7 @@ def refresh_status(
     )
     status["events"] = [{"episode": e.id, "event": ev} for e, ev in events]
     status["delivered"] = delivered
-    storage.write_json_atomically(store, storage.status_path(store, task_name), status)
+    write_json(store, storage.status_path(store, task_name), status)
     return status
 
 

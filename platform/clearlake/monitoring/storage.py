@@ -6,13 +6,12 @@ reference window (``reference/model=<key>``, computed once per watched model), t
 state ``alerts.json`` (:class:`clearlake.monitoring.episodes.MonitorState`) and the last
 status ``status/status.json`` that the CLI, the gallery page and the Data API show.
 
-JSON is written to a staging file and moved into place (``os.replace`` locally, one
-CopyObject on S3), so a reader never sees half a state and a crash leaves the old one.
+JSON goes through :mod:`clearlake.lake.json_records` (published whole), so a reader never
+sees half a state and a crash leaves the old one.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from typing import Any
@@ -21,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from clearlake.lake.json_records import read_json, write_json
 from clearlake.lake.store import LakeStore, date_partition
 from clearlake.monitoring.episodes import MonitorState
 
@@ -30,27 +30,6 @@ DAY_FILE_SCORES, DAY_FILE_DRIFT = "scores.parquet", "drift.parquet"
 def monitor_table(task: str, part: str) -> str:
     """``monitor/<task>/<part>`` (the asset keys in :mod:`clearlake.names` spell the same)."""
     return f"monitor/{task}/{part}"
-
-
-def write_json_atomically(store: LakeStore, path: str, value: Any) -> None:
-    folder = path.rsplit("/", 1)[0]
-    staging = f"{folder}/.tmp-{uuid.uuid4().hex}.json"
-    data = json.dumps(value, sort_keys=True, indent=2, default=str).encode()
-    if store.is_local:
-        store.fs.create_dir(folder, recursive=True)
-    with store.fs.open_output_stream(staging) as out:
-        out.write(data)
-    if store.is_local:
-        os.replace(staging, path)
-    else:
-        store.fs.move(staging, path)
-
-
-def read_json(store: LakeStore, path: str) -> Any:
-    if not store.exists(path):
-        return None
-    with store.fs.open_input_stream(path) as f:
-        return json.loads(f.read().decode())
 
 
 def state_path(store: LakeStore, task: str) -> str:
@@ -67,7 +46,7 @@ def load_state(store: LakeStore, task: str) -> MonitorState:
 
 
 def save_state(store: LakeStore, state: MonitorState) -> None:
-    write_json_atomically(store, state_path(store, state.task), state.to_json())
+    write_json(store, state_path(store, state.task), state.to_json())
 
 
 def load_status(store: LakeStore, task: str) -> dict[str, Any] | None:

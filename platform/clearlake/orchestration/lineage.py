@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -370,6 +371,20 @@ def compare(
     add(a.asset.to_user_string(), "result", "data_version", a.data_version, b.data_version)
     walk(a, b, 0)
     return found
+
+
+def candidate_differences(
+    instance: dg.DagsterInstance,
+) -> Callable[[Sequence[str], str, str], list[Difference]]:
+    """The event log as the compare view asks it (``clearlake.evaluation.compare.EventLog``):
+    what differs between two partitions (candidate keys) of a predictions asset (its path);
+    :class:`LineageError` when either was never materialised."""
+
+    def differences(predictions: Sequence[str], a: str, b: str) -> list[Difference]:
+        key = dg.AssetKey(list(predictions))
+        return compare(instance, select(instance, key, a), select(instance, key, b))
+
+    return differences
 
 
 def render_diff(a: Record, b: Record, differences: list[Difference]) -> str:

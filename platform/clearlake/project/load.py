@@ -27,8 +27,8 @@ import yaml
 from pydantic import ValidationError
 
 from clearlake.errors import ConfigurationError
-from clearlake.evaluation.metrics import builtin_metric_problem
 from clearlake.project.arrow_types import is_temporal
+from clearlake.project.builtin_metrics import builtin_metric_problem
 from clearlake.project.config import (
     FeatureConfig,
     MonitorConfig,
