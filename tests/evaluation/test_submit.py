@@ -24,7 +24,7 @@ from clearlake.cli.main import app
 from clearlake.demo import loop
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import candidate_parameters
-from clearlake.evaluation.submit import SubmitError, Submitted, wait_for_outcome
+from clearlake.evaluation.submit import SubmitError, Submitted, registered_with, wait_for_outcome
 from clearlake.evaluation.submit import submit as submit_commit
 from clearlake.names import (
     COMMIT_SENSOR,
@@ -146,6 +146,34 @@ def test_submit_evaluates_a_commit_through_graphql(
     assert (
         loop.evaluate(environment.definitions, environment.instance, requests, lambda _: None) == []
     )
+
+
+def test_registered_combinations_holding_a_stage_commit(
+    environment: Environment, webserver: str
+) -> None:
+    """What ``submit --wait`` of a stage commit waits for: the combinations the sensor
+    registered with it, as the webserver lists the task's partitions."""
+    keys = [f"late-features@{sha}+{SUBMITTED}@5d6e7f8" for sha in ("1a2b3c4", "9f8e7d6")]
+    partitions = candidate_partitions_name(TASK)
+    environment.instance.add_dynamic_partitions(partitions, keys)
+    comparison = list(comparison_key(TASK).path)
+    try:
+        found = registered_with(
+            webserver, comparison=comparison, repo="late-features", sha="1a2b3c4" + "0" * 33
+        )
+        assert found == keys[:1]
+        assert (
+            registered_with(webserver, comparison=comparison, repo=SUBMITTED, sha="5d6e7f8")[-2:]
+            == keys
+        )
+        assert registered_with(webserver, comparison=comparison, repo="other", sha="1a2b3c4") == []
+        with pytest.raises(SubmitError, match="no asset nowhere/candidate_comparison"):
+            registered_with(
+                webserver, comparison=["nowhere", "candidate_comparison"], repo="r", sha="1a2b3c4"
+            )
+    finally:
+        for key in keys:
+            environment.instance.delete_dynamic_partition(partitions, key)
 
 
 def test_submit_errors_are_clear(webserver: str) -> None:

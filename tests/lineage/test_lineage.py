@@ -92,6 +92,12 @@ def test_cli_why_and_diff(history: History) -> None:
     )
     assert why.exit_code == 0, why.output
     assert "(baseline) evaluation/arrival_delay/candidate_predictions" in why.output
+    # A candidate key stands for its task's comparison of it.
+    short = runner.invoke(app, ["why", history.key(1)])
+    assert short.exit_code == 0, short.output
+    assert short.output == why.output
+    both = runner.invoke(app, ["why", history.key(1), "--partition", history.key(0)])
+    assert both.exit_code != 0 and "drop --partition" in str(both.exception)
     diff = runner.invoke(
         app, ["diff", "evaluation/arrival_delay/candidate_scores", history.key(0), history.key(1)]
     )

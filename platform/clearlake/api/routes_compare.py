@@ -27,7 +27,8 @@ from clearlake.evaluation.compare import (
 )
 
 router = APIRouter(tags=["reports"])
-NAME = r"^[A-Za-z0-9@~._-]{4,80}$"
+NAME = r"^[A-Za-z0-9@~+._-]{4,400}$"
+"""A key, sha or prefix; ``+`` joins the stages of a pipeline's combination."""
 
 
 def _paths(task: str) -> ResultPaths:
@@ -52,9 +53,10 @@ def compare(
     task: Annotated[str | None, Query(pattern=r"^[a-z_][a-z0-9_]*$")] = None,
     flip_rows: Annotated[int, Query(ge=0, le=500)] = 20,
 ) -> dict[str, Any]:
-    """Metric and subgroup deltas (B − A) with intervals and verdicts, both commits, the
-    parameter diff, the files changed, the provenance the lake records, the rows whose
-    error changed most and the slices that regressed most (JSON)."""
+    """Metric and subgroup deltas (B − A) with intervals and verdicts, both commits (each
+    stage's, and which stage changed, for a pipeline's combinations), the parameter diff,
+    the files changed, the provenance the lake records, the rows whose error changed most
+    and the slices that regressed most (JSON)."""
     record = audit_of(request)
     record.action, record.dataset = "compare", f"compare/{task or '*'}"
     if config.project is None or config.settings is None:

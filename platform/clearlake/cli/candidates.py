@@ -2,7 +2,10 @@
 stored for each (not the status of its latest run), a page at a time.
 
 Sorted and paged on the task's candidate index (one table, whatever the history); only the
-page shown looks further (a run's status, the commit of a candidate not indexed yet)."""
+page shown looks further (a run's status, the commit of a candidate not indexed yet). A
+pipeline's combination is listed under its key (each stage's short sha, in pipeline order),
+timed by its newest stage commit, with the stage that changed from its baseline;
+``--repo`` matches any stage."""
 
 from __future__ import annotations
 
@@ -31,7 +34,9 @@ candidates_app = typer.Typer(
 @candidates_app.callback()
 def candidates(
     ctx: typer.Context,
-    repo: Annotated[str | None, typer.Option(help="Only this repository.")] = None,
+    repo: Annotated[
+        str | None, typer.Option(help="Only this repository (any stage of a pipeline's).")
+    ] = None,
     task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Candidates to show (newest first).")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Newest candidates to skip first.")] = 0,
@@ -48,9 +53,12 @@ def candidates(
     settings = load_settings()
     store, project = LakeStore(settings.lake_url), current_project(settings)
     if repo:
-        tasks = [project.task_of(repo)]
-        if task and task != tasks[0]:
-            raise ClearlakeError(f"Repository {repo} is evaluated on task {tasks[0]}, not {task}.")
+        tasks = project.pipelines_of(repo) or [project.task_of(repo)]
+        if task and task not in tasks:
+            raise ClearlakeError(
+                f"Repository {repo} is evaluated on task(s) {', '.join(tasks)}, not {task}."
+            )
+        tasks = [task] if task else tasks
     elif task:
         project.task(task)  # an unknown task is an error, not an empty list
         tasks = [task]
@@ -67,11 +75,14 @@ def candidates(
         settings=settings,
     )
     listing = Listing(
-        ["task", "candidate", "committed", "gate", "message", "detail"],
+        ["task", "candidate", "committed", "gate", "changed", "message", "detail"],
         title=f"{total} candidate(s)",
         wide=("detail",),
         shown={"message": 40, "detail": 240},
-        terminal=("candidate", "committed", "gate", "message", "detail"),  # the key names the task
+        # The key names the task; "changed" only where a pipeline's combination is listed.
+        terminal=("candidate", "committed", "gate")
+        + (("changed",) if any(r["changed"] for r in page) else ())
+        + ("message", "detail"),
     )
     for row in page:
         listing.add(row)
@@ -158,17 +169,18 @@ def listed_candidates(
 
     from clearlake import names
     from clearlake.evaluation import candidate_index
-    from clearlake.evaluation.candidates import candidate_commit_info
+    from clearlake.evaluation.candidates import CandidateKey, candidate_commit_info
 
     frames = []
     for name in tasks:
         keys = instance.get_dynamic_partitions(names.candidate_partitions_name(name))
         if repo:
-            keys = [k for k in keys if k.startswith(f"{repo}@")]
+            keys = [k for k in keys if CandidateKey.parse(k).stage(repo) is not None]
         listed = pd.DataFrame({"task": name, "candidate": pd.Series(keys, dtype=object)})
         indexed = candidate_index.per_candidate(_index(store, name, list(keys)))
         if repo:
-            indexed = indexed[indexed["repo"] == repo]
+            holds = [CandidateKey.parse(k).stage(repo) is not None for k in indexed["candidate"]]
+            indexed = indexed[holds]
         # outer: a candidate pruned from the partition list (evaluation.retention) stays
         listed = listed.merge(indexed.drop(columns="repo"), how="outer", on="candidate")
         frames.append(listed.assign(task=name))
@@ -201,6 +213,7 @@ def listed_candidates(
                 "candidate": key,
                 "committed": minutes(committed) if committed is not None else None,
                 "gate": state,
+                "changed": row.get("stage_change") or "",
                 "message": message,
                 "detail": detail,
             }

@@ -80,6 +80,12 @@ def text_lines(result: CandidateComparison) -> list[str]:
         f"A {a.sha[:12]} {a.subject!r} ({a.author}, {a.committed_at[:16]})",
         f"B {b.sha[:12]} {b.subject!r} ({b.author}, {b.committed_at[:16]})",
     ]
+    if result.stages_note:
+        lines.append(f"changed: {result.stages_note}")
+        lines += [
+            f"{label} stages: " + " + ".join(f"{repo}@{sha[:12]}" for repo, sha in s.stages.items())
+            for label, s in (("A", a), ("B", b))
+        ]
     lines += [f"gate of {s.key}: {s.gate}" for s in (a, b) if s.gate]
     lines += ["", f"deltas B - A ({result.deltas_source}); intervals: {result.interval}"]
     deltas = result.deltas

@@ -17,6 +17,9 @@ from clearlake.settings import load_settings
 if TYPE_CHECKING:
     import dagster as dg
 
+    from clearlake.project.load import Project
+    from clearlake.settings import Settings
+
 
 def _instance() -> dg.DagsterInstance:
     from clearlake.cli.runs import instance
@@ -63,9 +66,13 @@ def submit(
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 1800.0,
 ) -> None:
     """Evaluate one commit now on its repository's task, through a running Dagster's
-    GraphQL API (for CI, webhooks). With --wait: print the gate outcome and the report's
-    link, exit 0 (passed, inconclusive, no baseline allowed), 1 (blocked) or 2 (error,
+    GraphQL API (for CI, webhooks). A commit of a pipeline's stage is evaluated with the
+    other stages at their reference commits, and --wait also waits for every combination
+    the commit sensor made with it. With --wait: print each gate outcome and report link,
+    exit 0 (passed, inconclusive, no baseline allowed), 1 (one blocked) or 2 (error,
     timeout)."""
+    import time
+
     from clearlake import names
     from clearlake.evaluation.git import git_repository
     from clearlake.evaluation.submit import check_sha
@@ -76,65 +83,114 @@ def submit(
     out = make_console()
     settings = load_settings()
     project = current_project(settings)
-    task = project.task_of(repo)
     parameters = _parameters(param or [])
     check_sha(commit)
     repository = git_repository(project, repo, settings)
     repository.refresh()
     sha = repository.resolve(commit)  # before anything is registered or launched
-    done = submit_commit(
-        url or settings.dagster_url,
-        repo=repo,
-        commit=sha,
-        job=names.evaluation_job(task),
-        partitions=names.candidate_partitions_name(task),
-        sensor=names.COMMIT_SENSOR,
-        parameters=parameters or None,
-        store=LakeStore(settings.lake_url) if parameters else None,
-        force=force,
-        comparison=list(names.comparison_key(task).path),
-    )
-    state = "launched" if done.new else "already evaluated or running"
-    out.print(f"{done.key} (task {task}): {state} (run {done.run_id})", markup=False)
+    server = url or settings.dagster_url
+    launched = []
+    for task, stages in _targets(project, settings, server, repo, sha, parameters):
+        done = submit_commit(
+            server,
+            repo=repo,
+            commit=sha,
+            job=names.evaluation_job(task),
+            partitions=names.candidate_partitions_name(task),
+            sensor=names.COMMIT_SENSOR,
+            parameters=parameters or None,
+            store=LakeStore(settings.lake_url) if parameters else None,
+            force=force,
+            comparison=list(names.comparison_key(task).path),
+            stages=stages,
+        )
+        state = "launched" if done.new else "already evaluated or running"
+        out.print(f"{done.key} (task {task}): {state} (run {done.run_id})", markup=False)
+        launched.append((task, done))
     if not wait:
         return
     from clearlake.evaluation.submit import wait_for_outcome
     from clearlake.reports.gallery import commit_url
 
-    try:
-        outcome = wait_for_outcome(
-            url or settings.dagster_url,
-            run_id=done.run_id,
-            key=done.key,
-            comparison=list(names.comparison_key(task).path),
-            timeout_seconds=timeout,
-        )
-    except ClearlakeError as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
-    link = commit_url(settings.reports_root, done.key, base_url=settings.reports_url)
-    out.print(f"gate {outcome.headline()}", markup=False, highlight=False)
-    out.print(f"report: {link}", markup=False, highlight=False)
-    raise typer.Exit(0 if outcome.passed else 1)
+    deadline = time.monotonic() + timeout
+    blocked = False
+    for task, done in launched:
+        try:
+            outcome = wait_for_outcome(
+                server,
+                run_id=done.run_id,
+                key=done.key,
+                comparison=list(names.comparison_key(task).path),
+                timeout_seconds=max(deadline - time.monotonic(), 0.0),
+            )
+        except ClearlakeError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from None
+        link = commit_url(settings.reports_root, done.key, base_url=settings.reports_url)
+        whose = f"{done.key}: " if len(launched) > 1 else ""
+        out.print(f"gate {whose}{outcome.headline()}", markup=False, highlight=False)
+        out.print(f"report: {link}", markup=False, highlight=False)
+        blocked = blocked or not outcome.passed
+    raise typer.Exit(1 if blocked else 0)
+
+
+def _targets(
+    project: Project,
+    settings: Settings,
+    url: str,
+    repo: str,
+    sha: str,
+    parameters: dict[str, Any],
+) -> list[tuple[str, dict[str, str] | None]]:
+    """What submitting ``repo@sha`` evaluates: ``(task, stages)`` per candidate — the
+    repository's task (stages None), or for a pipeline's stage, per pipeline naming it, the
+    combination with the other stages at their reference commits (what the commit sensor
+    would evaluate) and every combination already registered that holds the commit."""
+    from clearlake import names
+    from clearlake.evaluation.candidates import CandidateKey, parameter_hash
+    from clearlake.evaluation.submit import reference_combination, registered_with
+
+    tasks = project.pipelines_of(repo)
+    if not tasks:
+        return [(project.task_of(repo), None)]
+    wanted = parameter_hash(parameters) if parameters else None
+    found: list[tuple[str, dict[str, str] | None]] = []
+    for task in tasks:
+        reference = reference_combination(project, settings, task=task, repo=repo, sha=sha)
+        found.append((task, reference))
+        known = {str(CandidateKey.of_stages(reference).without_parameters())}
+        comparison = list(names.comparison_key(task).path)
+        for key in registered_with(url, comparison=comparison, repo=repo, sha=sha):
+            parsed = CandidateKey.parse(key)
+            plain = str(parsed.without_parameters())
+            if parsed.param_hash == wanted and plain not in known:
+                known.add(plain)
+                stages = {s.repo: s.commit for s in parsed.stages}
+                found.append((task, {**stages, repo: sha}))
+    return found
 
 
 def why(
     asset: Annotated[
-        str, typer.Argument(help="Asset key, e.g. evaluation/<task>/candidate_comparison.")
+        str,
+        typer.Argument(
+            help="Asset key (evaluation/<task>/candidate_comparison), or a candidate key "
+            "(repo@1a2b3c4, a pipeline's late-features@1a2b3c4+model@5d6e7f8): its comparison."
+        ),
     ],
     partition: Annotated[
         str | None, typer.Option(help="Partition key, or run:<run id> for a specific run.")
     ] = None,
     depth: Annotated[int, typer.Option(help="How many levels upstream to walk.")] = 8,
 ) -> None:
-    """How a result came to be: its gate outcome (for a candidate), then its upstream
-    lineage with code, data and parameters."""
+    """How a result came to be: its gate outcome (for a candidate), each stage's commit (for
+    a pipeline's combination), then its upstream lineage with code, data and parameters."""
     from clearlake.evaluation import gate
     from clearlake.lake.store import LakeStore
     from clearlake.orchestration import lineage
 
     out = make_console()
-    key = _asset_key(asset)
+    key, partition = _why_target(asset, partition)
     tree = lineage.why(_instance(), key, partition, depth=depth)
     path = key.path
     if partition and len(path) >= 3 and path[0] == "evaluation" and "@" in partition:
@@ -142,6 +198,24 @@ def why(
         if outcome is not None:
             out.print("gate: " + "\n  ".join(outcome.details()), highlight=False, markup=False)
     out.print(lineage.render(tree), highlight=False, markup=False)
+
+
+def _why_target(text: str, partition: str | None) -> tuple[dg.AssetKey, str | None]:
+    """The asset and partition ``why`` explains: a candidate key stands for its task's
+    comparison of that candidate."""
+    if "@" not in text or "/" in text:
+        return _asset_key(text), partition
+    from clearlake import names
+    from clearlake.evaluation.candidates import CandidateKey
+    from clearlake.project.load import current_project
+
+    if partition is not None:
+        raise ClearlakeError(
+            f"{text} is a candidate key: drop --partition (or give an asset key and --partition)."
+        )
+    parsed = CandidateKey.parse(text)
+    task = current_project(load_settings()).task_of(parsed.repo)
+    return names.comparison_key(task), str(parsed)
 
 
 def diff(

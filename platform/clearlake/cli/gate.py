@@ -26,8 +26,8 @@ def calibrate(
     champion: Annotated[
         str | None,
         typer.Option(
-            help="repo@sha7 compared with itself (default: calibration.champion, else the "
-            "task's best evaluated candidate)."
+            help="repo@sha7 (or a pipeline's combination key) compared with itself (default: "
+            "calibration.champion, else the task's best evaluated candidate)."
         ),
     ] = None,
 ) -> None:
@@ -38,13 +38,17 @@ def calibrate(
     from clearlake import names
     from clearlake.cli.runs import failure_message, materialize
     from clearlake.evaluation import calibration
+    from clearlake.evaluation.candidates import CandidateKey, InvalidCandidateKeyError
     from clearlake.lake.store import LakeStore
     from clearlake.project.load import current_project
 
     settings = load_settings()
     project = current_project(settings)
     config = project.task(task)
-    repo = (champion or "").partition("@")[0]
+    try:  # a pipeline's combination names its task through its model stage (the last)
+        repo = CandidateKey.parse(champion).repo if champion else ""
+    except InvalidCandidateKeyError:
+        repo = (champion or "").partition("@")[0]
     if any(r.name == repo for r in project.config.repositories) and project.task_of(repo) != task:
         raise ClearlakeError(
             f"Champion {champion} is not a candidate of task {task}: repository {repo} is "

@@ -1,5 +1,6 @@
 """``clearlake leaderboard``: every candidate's score over commit time, overall or in one
-subgroup (read from each candidate's stored scores), with its gate outcome."""
+subgroup (read from each candidate's stored scores), with its gate outcome; for a pipeline,
+one row per combination of its stages' commits, with the stage that changed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from clearlake.cli.output import JsonOption, Listing, make_console, minutes
+from clearlake.cli.output import JsonOption, Listing, make_console, minutes, missing
 from clearlake.errors import ClearlakeError
 from clearlake.settings import load_settings
 
@@ -77,8 +78,11 @@ def leaderboard(
                 missing.append(str(exc))  # another task may have this subgroup
                 continue
         label = f"{where[0]}={where[1]}" if where else "overall"
+        staged = any(_text(r.get("stages")) for r in records)  # a pipeline: say which stage moved
         board = Listing(
-            ["candidate", "committed", "value", "95% CI"]
+            ["candidate", "committed"]
+            + (["changed"] if staged else [])
+            + ["value", "95% CI"]
             + (["verdict"] if where else [])
             + ["gate", "summary"],
             title=(
@@ -101,6 +105,8 @@ def leaderboard(
                 "verdict": row.get("verdict"),
                 "gate": row.get("gate"),
                 "summary": row.get("gate_summary"),
+                "stages": _text(row.get("stages")),
+                "changed": _text(row.get("stage_change")) or ("—" if row.get("stages") else ""),
             }
             every.add(entry)
             board.add({**entry, "95% CI": f"{entry['ci_low']:.4g}–{entry['ci_high']:.4g}"})
@@ -119,12 +125,17 @@ def leaderboard(
         every.show(as_json=as_json)
 
 
+def _text(value: Any) -> str:
+    """A cell of a stored leaderboard as text ('' when missing: NaN, None, an older frame)."""
+    return "" if missing(value) else str(value)
+
+
 class UnknownSubgroupError(ClearlakeError):
     """A ``--subgroup COLUMN=VALUE`` that a task's stored scores do not hold."""
 
 
 LEADERBOARD_COLUMNS = ["task", "candidate", "committed", "metric", "subgroup", "value"]
-LEADERBOARD_COLUMNS += ["ci_low", "ci_high", "verdict", "gate", "summary"]
+LEADERBOARD_COLUMNS += ["ci_low", "ci_high", "verdict", "gate", "summary", "stages", "changed"]
 
 
 def _subgroup_rows(

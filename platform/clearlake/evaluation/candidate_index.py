@@ -21,17 +21,22 @@ before the index existed has no compacted file: :func:`rebuild` scans it once.
 
 Rows: one per score (``metric``, ``subgroup_kind``, ``subgroup``, ``value``, ``ci_low``,
 ``ci_high``, ``verdict``) carrying the candidate's columns (``candidate``, ``repo``,
-``sha``, ``committed_at``, ``message``, ``gate``, ``gate_summary``, ``indexed_at``); a
-candidate known only by its commit (evaluation started or failed before scoring) has one
-row with a null ``metric``.
+``sha``, ``committed_at``, ``message``, ``gate``, ``gate_summary``, ``stage_change``,
+``indexed_at``); a candidate known only by its commit (evaluation started or failed before
+scoring) has one row with a null ``metric``. For a pipeline's combination ``repo``/``sha``
+are its model stage's, ``committed_at`` the newest of its stages' commits (when the
+combination came to be: :func:`combined_commit`), and ``stage_change`` the stage(s) whose
+commit differs from its gated baseline. Files written before a column existed read with
+that column null.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +65,7 @@ INDEX_SCHEMA = pa.schema(
         ("message", pa.string()),
         ("gate", pa.string()),
         ("gate_summary", pa.string()),
+        ("stage_change", pa.string()),
         ("indexed_at", pa.timestamp("us", tz="UTC")),
         ("metric", pa.string()),
         ("subgroup_kind", pa.string()),
@@ -75,6 +81,24 @@ INDEX_COLUMNS: list[str] = INDEX_SCHEMA.names
 
 def index_table(task: str) -> str:
     return f"evaluation/{task}/candidate_index"
+
+
+def combined_commit(stages: Sequence[tuple[str, CommitInfo]]) -> CommitInfo:
+    """The commit record of a pipeline's combination from its stages' ``(repo, commit)`` in
+    pipeline order: the model stage's sha, the newest stage commit's time, author and
+    subject (prefixed by its stage) — a combination comes to be when its newest stage
+    commit lands, so the leaderboard orders combinations by it."""
+    if not stages:
+        raise ClearlakeError("A combination has at least one stage.")
+    if len(stages) == 1:
+        return stages[0][1]
+    repo, newest = max(stages, key=lambda stage: stage[1].committed_at)
+    return dataclasses.replace(
+        newest,
+        sha=stages[-1][1].sha,
+        parents=stages[-1][1].parents,
+        message=f"{repo}: {newest.message}",
+    )
 
 
 def candidate_records(
@@ -96,6 +120,7 @@ def candidate_records(
         "message": commit.message if commit else None,
         "gate": outcome.status if outcome else None,
         "gate_summary": outcome.headline() if outcome else None,
+        "stage_change": (outcome.stage_change or None) if outcome else None,
         "indexed_at": indexed_at or dt.datetime.now(dt.UTC),
     }
     if scores is None or not len(scores):
@@ -231,6 +256,18 @@ def empty_index() -> pd.DataFrame:
     return _as_table(pd.DataFrame(columns=INDEX_COLUMNS)).to_pandas()
 
 
+def _read(store: LakeStore, path: str) -> pa.Table:
+    """One index file in today's schema: a column added since it was written reads null."""
+    table = store.read_table(path)
+    if table.schema.equals(INDEX_SCHEMA):
+        return table
+    columns = [
+        table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(len(table), f.type)
+        for f in INDEX_SCHEMA
+    ]
+    return pa.Table.from_arrays(columns, schema=INDEX_SCHEMA)
+
+
 def _newest(frames: Iterable[pa.Table]) -> pd.DataFrame:
     """Per candidate, only the rows of its newest append (a row two racing compactions
     both folded is kept once)."""
@@ -250,7 +287,7 @@ def _read_all(store: LakeStore, paths: Iterable[str]) -> list[pa.Table] | None:
     tables = []
     for path in paths:
         try:
-            tables.append(store.read_table(path))
+            tables.append(_read(store, path))
         except FileNotFoundError:
             return None
     return tables
@@ -382,7 +419,13 @@ def scored(index: pd.DataFrame) -> pd.DataFrame:
 def per_candidate(index: pd.DataFrame) -> pd.DataFrame:
     """One row per candidate: its commit and gate columns."""
     columns = ["candidate", "repo", "sha", "committed_at", "message", "gate", "gate_summary"]
+    columns.append("stage_change")
     return index.drop_duplicates("candidate")[columns].reset_index(drop=True)
+
+
+def commit_label(key: str) -> str:
+    """``1a2b3c4``, or a combination's stage shas joined by ``+`` (``1a2b3c4+5d6e7f8``)."""
+    return "+".join(stage.commit for stage in CandidateKey.parse(key).stages)
 
 
 def subject(message: object) -> str:

@@ -2,7 +2,10 @@
 
 A candidate's partition key is ``<repo>@<sha7>`` or ``<repo>@<sha7>~<paramhash8>``, in the
 dynamic partitions of the repository's task (one set per task: a repository belongs to
-one task, so a key names its task too). The
+one task, so a key names its task too). A pipeline task's candidate is a combination of
+its stages' commits, in pipeline order joined by ``+`` with the model stage last
+(``feat@1a2b3c4+model@5d6e7f8[~<paramhash8>]``): :class:`CandidateKey` owns the format, and
+``repo``/``commit`` are the model stage's, so the key still names its task. The
 parameters of a key with a hash are kept in the lake at
 ``<lake>/evaluation/candidate_parameters/<key>.json`` (written by :func:`register_candidate`),
 so any process that sees the key can recover them. The commit's message, author and time
@@ -15,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +33,8 @@ from clearlake.project.load import Project, current_project
 from clearlake.settings import Settings, load_settings
 from clearlake.versioning import json_version
 
-KEY_PATTERN = re.compile(
-    r"^(?P<repo>[a-z0-9][a-z0-9_.-]*)@(?P<commit>[0-9a-f]{7})(?:~(?P<params>[0-9a-f]{8}))?$"
-)
+_STAGE = r"[a-z0-9][a-z0-9_.-]*@[0-9a-f]{7}"
+KEY_PATTERN = re.compile(rf"^(?P<stages>{_STAGE}(?:\+{_STAGE})*)(?:~(?P<params>[0-9a-f]{{8}}))?$")
 PARAMETERS_TABLE = "evaluation/candidate_parameters"
 COMMITS_TABLE = "evaluation/candidate_commits"
 
@@ -42,7 +44,8 @@ class InvalidCandidateKeyError(ClearlakeError):
         self.key = key
         super().__init__(
             f"{key!r} is not a candidate key: use <repo>@<sha7> or <repo>@<sha7>~<paramhash8> "
-            "(for example my-model@1a2b3c4)."
+            "(for example my-model@1a2b3c4), or for a pipeline the stages in order joined by "
+            "'+' (my-features@1a2b3c4+my-model@5d6e7f8)."
         )
 
 
@@ -52,30 +55,118 @@ def parameter_hash(parameters: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
-class CandidateKey:
+class StageCommit:
+    """One stage of a candidate: a repository at a commit (7 hex digits in a key)."""
+
     repo: str
     commit: str
-    """Short sha (7 hex digits)."""
+
+    def __str__(self) -> str:
+        return f"{self.repo}@{self.commit}"
+
+
+@dataclass(frozen=True)
+class StageChange:
+    """A stage whose commit differs between two candidates (``None``: absent from one)."""
+
+    repo: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class CandidateKey:
+    """A candidate's partition key: its stages' commits in pipeline order (one stage for a
+    single repository) and the model stage's parameter hash."""
+
+    stages: tuple[StageCommit, ...]
     param_hash: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.stages:
+            raise ClearlakeError("A candidate key names at least one stage (repo@sha7).")
+
+    @property
+    def repo(self) -> str:
+        """The model stage's repository (the last stage): it names the task."""
+        return self.stages[-1].repo
+
+    @property
+    def commit(self) -> str:
+        """The model stage's short sha (7 hex digits)."""
+        return self.stages[-1].commit
+
+    @property
+    def is_pipeline(self) -> bool:
+        return len(self.stages) > 1
 
     @classmethod
     def parse(cls, key: str) -> CandidateKey:
         match = KEY_PATTERN.match(key)
         if match is None:
             raise InvalidCandidateKeyError(key)
-        return cls(match["repo"], match["commit"], match["params"])
+        stages = tuple(StageCommit(*part.split("@", 1)) for part in match["stages"].split("+"))
+        return cls(stages, match["params"])
 
     @classmethod
     def of(cls, repo: str, sha: str, parameters: Mapping[str, Any] | None = None) -> CandidateKey:
-        key = cls(repo, sha.lower()[:7], parameter_hash(parameters) if parameters else None)
-        cls.parse(str(key))  # validates repo name and sha
+        """A single repository's key (``sha`` may be the full sha)."""
+        return cls.of_stages([(repo, sha)], parameters)
+
+    @classmethod
+    def of_stages(
+        cls,
+        stages: Sequence[tuple[str, str]] | Mapping[str, str],
+        parameters: Mapping[str, Any] | None = None,
+    ) -> CandidateKey:
+        """A combination's key from ``(repo, sha)`` pairs (or ``{repo: sha}``) in pipeline
+        order; the shas may be full."""
+        pairs = list(stages.items()) if isinstance(stages, Mapping) else list(stages)
+        key = cls(
+            tuple(StageCommit(repo, sha.lower()[:7]) for repo, sha in pairs),
+            parameter_hash(parameters) if parameters else None,
+        )
+        cls.parse(str(key))  # validates repo names and shas
         return key
 
     def __str__(self) -> str:
-        return f"{self.repo}@{self.commit}" + (f"~{self.param_hash}" if self.param_hash else "")
+        stages = "+".join(str(stage) for stage in self.stages)
+        return stages + (f"~{self.param_hash}" if self.param_hash else "")
 
     def without_parameters(self) -> CandidateKey:
         return dataclasses.replace(self, param_hash=None)
+
+    def stage(self, repo: str) -> StageCommit | None:
+        return next((s for s in self.stages if s.repo == repo), None)
+
+    def with_stage(self, repo: str, sha: str) -> CandidateKey:
+        """The same combination with ``repo`` at ``sha`` (a stage of this key)."""
+        if self.stage(repo) is None:
+            raise ClearlakeError(f"Candidate {self} has no stage {repo!r}.")
+        return dataclasses.replace(
+            self,
+            stages=tuple(
+                StageCommit(s.repo, sha.lower()[:7]) if s.repo == repo else s for s in self.stages
+            ),
+        )
+
+
+def changed_stages(
+    candidate: CandidateKey | str, baseline: CandidateKey | str
+) -> list[StageChange]:
+    """The stages whose commit differs from ``baseline`` to ``candidate`` (candidate order,
+    then stages only the baseline has): attribution is derived from the two keys alone."""
+    new = candidate if isinstance(candidate, CandidateKey) else CandidateKey.parse(candidate)
+    old = baseline if isinstance(baseline, CandidateKey) else CandidateKey.parse(baseline)
+    before = {s.repo: s.commit for s in old.stages}
+    after = {s.repo: s.commit for s in new.stages}
+    changes = [
+        StageChange(s.repo, before.get(s.repo), s.commit)
+        for s in new.stages
+        if before.get(s.repo) != s.commit
+    ]
+    changes += [StageChange(s.repo, s.commit, None) for s in old.stages if s.repo not in after]
+    return changes
 
 
 def register_candidate(

@@ -10,12 +10,16 @@ files changed between the commits (``git diff --numstat``), what differs in prov
 rows whose loss changed most (:mod:`.flips`) and the slices that regressed most
 (:mod:`.slices`).
 
-Candidates are named by partition key (``repo@1a2b3c4[~params]``), full sha or unique sha
-prefix (at least 4 hex digits); a prefix of two commits is an error naming both.
+Candidates are named by partition key (``repo@1a2b3c4[~params]``, a pipeline's
+``late-features@1a2b3c4+model@5d6e7f8``), full sha or unique sha prefix (at least 4 hex
+digits, of any stage's commit); a prefix of two commits is an error naming both. For two
+combinations of a pipeline the view says which stage(s) changed (``changed_stages``, from
+the two keys) and the diff stat is the changed stages' own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from clearlake.evaluation.candidates import (
     CandidateKey,
     candidate_commit_info,
     candidate_parameters,
+    changed_stages,
 )
 from clearlake.evaluation.git import FileChange, git_repository
 from clearlake.evaluation.predictions import ROW_ID
@@ -85,8 +90,12 @@ def resolve_name(name: str, keys: Sequence[str], store: LakeStore) -> list[str]:
     prefix = name.lower()
     if not SHA_PREFIX.match(prefix):
         return []
-    found = [k for k in keys if CandidateKey.parse(k).commit.startswith(prefix[:7])]
-    if len(prefix) > 7:
+    found = [
+        k
+        for k in keys
+        if any(s.commit.startswith(prefix[:7]) for s in CandidateKey.parse(k).stages)
+    ]
+    if len(prefix) > 7:  # the lake records the full sha of a combination's model stage only
         found = [k for k in found if _full_sha(store, k).startswith(prefix)]
     commits = {str(CandidateKey.parse(k).without_parameters()) for k in found}
     if len(commits) == 1:  # one commit: its default (no parameters) when it has one
@@ -133,6 +142,22 @@ class Side:
     parameters: dict[str, Any]
     gate: str
     """The stored gate headline ('' when never gated)."""
+    stages: dict[str, str] = field(default_factory=dict)
+    """A pipeline combination's commit per stage (``{repo: sha}`` in stage order): the key's
+    7 digits, a changed stage's full sha where the event log names it (metadata ``stages``
+    of the predictions); ``{}`` for a single repository."""
+
+
+@dataclass(frozen=True)
+class StageDiff:
+    """A stage whose commit differs between A and B (``a`` None: not a stage of A)."""
+
+    repo: str
+    a: str | None
+    b: str | None
+
+    def text(self) -> str:
+        return f"{self.repo} {(self.a or '(none)')[:7]}→{(self.b or '(none)')[:7]}"
 
 
 @dataclass(frozen=True)
@@ -192,6 +217,22 @@ class CandidateComparison:
     loss: str
     slices: SliceSearch
     notes: list[str] = field(default_factory=list)
+    changed_stages: list[StageDiff] = field(default_factory=list)
+    """The pipeline stages whose commit differs from A to B (empty for single repositories)."""
+
+    @property
+    def stages_note(self) -> str:
+        """``stage late-features 1a2b3c4→9f8e7d6 changed; late-arrivals 5d6e7f8 the same``
+        for two pipeline combinations, else ''."""
+        if not (self.a.stages or self.b.stages):
+            return ""
+        changed = {d.repo for d in self.changed_stages}
+        if not changed:
+            return "no stage changed (same commits)"
+        word = "stage" if len(changed) == 1 else "stages"
+        same = [f"{r} {c[:7]}" for r, c in self.b.stages.items() if r not in changed]
+        text = f"{word} {', '.join(d.text() for d in self.changed_stages)} changed"
+        return text + (f"; {', '.join(same)} the same" if same else "")
 
     @property
     def rows_note(self) -> str:
@@ -207,6 +248,8 @@ class CandidateComparison:
             "task": self.task,
             "a": vars(self.a),
             "b": vars(self.b),
+            "changed_stages": [vars(d) for d in self.changed_stages],
+            "stages_note": self.stages_note,
             "rows": {
                 "compared": self.rows_compared,
                 "only_a": self.rows_only_a,
@@ -241,9 +284,16 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _side(store: LakeStore, project: Project, settings: Settings, task: str, key: str) -> Side:
+def _side(
+    store: LakeStore,
+    project: Project,
+    settings: Settings,
+    task: str,
+    key: str,
+) -> Side:
     info = candidate_commit_info(key, store=store, project=project, settings=settings)
     outcome = gate.load_outcome(store, task, key)
+    parsed = CandidateKey.parse(key)
     return Side(
         key=key,
         sha=info.sha,
@@ -253,6 +303,47 @@ def _side(store: LakeStore, project: Project, settings: Settings, task: str, key
         committed_at=info.committed_at.isoformat(),
         parameters=candidate_parameters(key, store=store),
         gate=outcome.headline() if outcome else "",
+        stages={s.repo: s.commit for s in parsed.stages} if len(parsed.stages) > 1 else {},
+    )
+
+
+def stage_diffs(a: str, b: str) -> list[StageDiff]:
+    """The stages whose commit differs from ``a`` to ``b``: :func:`changed_stages` of the two
+    keys (short shas)."""
+    key_a, key_b = CandidateKey.parse(a), CandidateKey.parse(b)
+    if len(key_a.stages) < 2 and len(key_b.stages) < 2:
+        return []
+    return [StageDiff(c.repo, c.old, c.new) for c in changed_stages(key_b, key_a)]
+
+
+def _with_full_shas(
+    stages: list[StageDiff], provenance: list[Change], paths: ResultPaths, sides: tuple[Side, Side]
+) -> tuple[list[StageDiff], Side, Side]:
+    """The changed stages' full shas, as the event log's differences of the predictions name
+    them (field ``stage <repo>``, from metadata ``stages``); the keys' 7 digits otherwise."""
+    where = "/".join(paths.predictions)
+    full = {
+        c.field.removeprefix("stage "): (c.a, c.b)
+        for c in provenance
+        if c.where == where and c.field.startswith("stage ")
+    }
+
+    def pick(short: str | None, found: str) -> str | None:
+        return found if short is not None and found.startswith(short) else short
+
+    better = [
+        StageDiff(d.repo, pick(d.a, full[d.repo][0]), pick(d.b, full[d.repo][1]))
+        if d.repo in full
+        else d
+        for d in stages
+    ]
+    a, b = sides
+    a_stages = {**a.stages, **{d.repo: d.a for d in better if d.a and d.repo in a.stages}}
+    b_stages = {**b.stages, **{d.repo: d.b for d in better if d.b and d.repo in b.stages}}
+    return (
+        better,
+        dataclasses.replace(a, stages=a_stages),
+        dataclasses.replace(b, stages=b_stages),
     )
 
 
@@ -287,8 +378,10 @@ def compare_candidates(
     features = _features(store, project, task_name, joined[ROW_ID], notes)
     table, counts = flips.flip_table(task, joined, features=features, limit=flip_rows)
     found = slices_between(task, joined, max_level=max_level)
-    files, files_note = _files(project, settings, side_a, side_b)
-    provenance, provenance_source = _provenance(event_log, paths, side_a, side_b)
+    stages = stage_diffs(a, b)
+    provenance, provenance_source = _provenance(event_log, paths, side_a, side_b, stages)
+    stages, side_a, side_b = _with_full_shas(stages, provenance, paths, (side_a, side_b))
+    files, files_note = _files(project, settings, side_a, side_b, stages)
     return CandidateComparison(
         task=task_name,
         a=side_a,
@@ -310,6 +403,7 @@ def compare_candidates(
         loss=flips.LOSS_NAMES[task.type],
         slices=found,
         notes=notes,
+        changed_stages=stages,
     )
 
 
@@ -378,8 +472,10 @@ def _text(values: dict[str, Any], name: str) -> str:
 
 
 def _files(
-    project: Project, settings: Settings, a: Side, b: Side
+    project: Project, settings: Settings, a: Side, b: Side, stages: list[StageDiff]
 ) -> tuple[list[FileChange] | None, str]:
+    if a.stages or b.stages:
+        return _stage_files(project, settings, stages)
     repo_a, repo_b = CandidateKey.parse(a.key).repo, CandidateKey.parse(b.key).repo
     if repo_a != repo_b:
         return None, f"different repositories ({repo_a}, {repo_b}): no diff stat"
@@ -394,12 +490,41 @@ def _files(
     return changes, f"{len(changes)} file(s) changed, +{added} -{deleted}"
 
 
+def _stage_files(
+    project: Project, settings: Settings, stages: list[StageDiff]
+) -> tuple[list[FileChange] | None, str]:
+    """The diff stat of each changed stage in its own repository (paths ``<repo>/<path>``)."""
+    if not stages:
+        return [], "same commits in every stage"
+    found: list[FileChange] = []
+    notes: list[str] = []
+    for stage in stages:
+        if stage.a is None or stage.b is None:
+            notes.append(f"{stage.repo}: a stage of one side only, no diff stat")
+            continue
+        try:
+            changes = git_repository(project, stage.repo, settings).diff_stat(stage.a, stage.b)
+        except ClearlakeError as exc:
+            notes.append(f"{stage.repo}: diff stat unavailable: {exc}")
+            continue
+        found += [dataclasses.replace(c, path=f"{stage.repo}/{c.path}") for c in changes]
+        added = sum(c.added or 0 for c in changes)
+        deleted = sum(c.deleted or 0 for c in changes)
+        notes.append(f"{stage.repo}: {len(changes)} file(s) changed, +{added} -{deleted}")
+    return found, "; ".join(notes)
+
+
 def _provenance(
-    event_log: EventLog | None, paths: ResultPaths, a: Side, b: Side
+    event_log: EventLog | None,
+    paths: ResultPaths,
+    a: Side,
+    b: Side,
+    stages: list[StageDiff],
 ) -> tuple[list[Change], str]:
     """What differs in how the two predictions were made."""
     if event_log is None:
         found = [Change("code", "candidate", "commit", a.sha, b.sha)] if a.sha != b.sha else []
+        found += [Change("code", "stage", d.repo, d.a or "(none)", d.b or "(none)") for d in stages]
         found += _parameter_changes(a.parameters, b.parameters)
         return found, (
             "the lake's records (commit, parameters) only: code, data and environment "

@@ -16,7 +16,10 @@ and never re-derive it from verdicts — five readings of one comparison disagre
 The headline names the cause: a blocked outcome leads with its most severe regression —
 the largest delta *relative to its minimum effect*, so one subgroup wrecked outranks a
 small overall drop — and a passed candidate better overall on every metric says
-``improved vs <baseline>``, on some metric ``passed …; improved: …``.
+``improved vs <baseline>``, on some metric ``passed …; improved: …``. When candidate and
+baseline are combinations of a pipeline's stages, the headline names the stage(s) whose
+commit differs right after the baseline (``blocked vs <baseline>: stage late-features
+1a2b3c4→9f8e7d6: log_loss …``): the blame comes from the two keys, nothing else.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clearlake.evaluation.candidates import CandidateKey, InvalidCandidateKeyError, changed_stages
 from clearlake.evaluation.metrics import min_effects
 from clearlake.evaluation.scoring import IMPROVED, INCONCLUSIVE, REGRESSED
 from clearlake.lake.json_records import json_path, read_json, write_json
@@ -117,6 +121,9 @@ class GateOutcome:
     to_resolve: str = ""
     """For an inconclusive outcome: what would resolve it (more seeds, a larger suite, a
     bigger minimum effect), from the primary row's parts of its MDE."""
+    stage_change: str = ""
+    """For a pipeline combination: the stage(s) whose commit differs from the baseline's
+    (``stage late-features 1a2b3c4→9f8e7d6``, :func:`stage_change`); empty otherwise."""
 
     @property
     def passed(self) -> bool:
@@ -153,6 +160,8 @@ class GateOutcome:
         against = f"vs {self.baseline}" if self.baseline else "without a baseline"
         if self.baseline and self.baseline_via:
             against += f" ({self.baseline_via})"
+        if self.baseline and self.stage_change:
+            against += f": {self.stage_change}"
         if self.status == BLOCKED and self.reasons:
             more = f" (+{len(self.reasons) - 1} more)" if len(self.reasons) > 1 else ""
             return f"blocked {against}: {self.reasons[0].text()}{more}"
@@ -172,6 +181,11 @@ class GateOutcome:
     def details(self) -> list[str]:
         """Every line of the outcome, for ``clearlake why``, comments and reports."""
         lines = [self.headline(), f"baseline: {self.baseline_note}"]
+        stages = stage_list(self.candidate)
+        if stages:
+            lines.append(f"stages: {stages}")
+        if self.stage_change:
+            lines.append(f"changed: {self.stage_change}")
         lines += [f"regressed: {r.text()}" for r in self.reasons]
         lines += [f"improved: {r.text()}" for r in self.improvements]
         lines += [f"inconclusive: {text}" for text in self.inconclusive]
@@ -197,6 +211,35 @@ class GateOutcome:
         names = {f.name for f in dataclasses.fields(cls)} - {"reasons", "improvements"}
         rest = {k: v for k, v in data.items() if k in names}
         return cls(reasons=reasons, improvements=improvements, **rest)
+
+
+def _key(text: str | None) -> CandidateKey | None:
+    try:
+        return None if text is None else CandidateKey.parse(text)
+    except InvalidCandidateKeyError:
+        return None
+
+
+def stage_list(candidate: str) -> str:
+    """``late-features@1a2b3c4 + late-arrivals@5d6e7f8``: each stage's commit of a pipeline
+    combination, in pipeline order (empty for a single repository)."""
+    key = _key(candidate)
+    if key is None or len(key.stages) < 2:
+        return ""
+    return " + ".join(f"{s.repo}@{s.commit}" for s in key.stages)
+
+
+def stage_change(candidate: str, baseline: str | None) -> str:
+    """The stage(s) whose commit differs between two pipeline combinations (``stage
+    late-features 1a2b3c4→9f8e7d6``); empty for single repositories or the same commits."""
+    key, base = _key(candidate), _key(baseline)
+    if key is None or base is None or len(key.stages) < 2:
+        return ""
+    changes = changed_stages(key, base)
+    if not changes:
+        return ""
+    word = "stage" if len(changes) == 1 else "stages"
+    return f"{word} " + ", ".join(f"{c.repo} {c.old or '(none)'}→{c.new}" for c in changes)
 
 
 def min_effect_texts(task: TaskConfig) -> dict[str, str]:
@@ -239,6 +282,7 @@ def decide(
         "calibration": calibration,
         "interval": interval,
         "seed_budget": seed_budget,
+        "stage_change": stage_change(candidate, baseline),
         "multiplicity": f"{task.verdict.multiplicity} across every metric and subgroup",
     }
     if baseline is None:

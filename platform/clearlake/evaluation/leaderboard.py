@@ -8,7 +8,13 @@ long history was unreadable and cost ~18 ms each to draw.
 Frame columns: ``candidate``, ``repo``, ``commit``, ``committed_at`` (UTC), ``metric``,
 ``value``, ``ci_low``, ``ci_high``, ``verdict`` (of this metric overall; null when it was
 never compared), ``gate`` and ``gate_summary`` (the stored gate outcome: what the plot's
-colours and the CLI show), ordered by commit time.
+colours and the CLI show), ``stages`` and ``stage_change``, ordered by commit time.
+
+A pipeline's progress over combined commits: one row per combination, ``commit`` its
+stages' short shas joined by ``+`` (``1a2b3c4+5d6e7f8``, pipeline order), ``stages`` them
+named (``late-features@1a2b3c4 + late-arrivals@5d6e7f8``), ``stage_change`` the stage(s)
+whose commit moved from the gated baseline, and ``committed_at`` the newest stage commit's
+time (when the combination came to be). Single repositories have empty ``stages``.
 """
 
 from __future__ import annotations
@@ -20,9 +26,13 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from clearlake.evaluation.candidate_index import candidate_rows, empty_index, scored
-from clearlake.evaluation.candidates import CandidateKey
-from clearlake.evaluation.gate import GateOutcome
+from clearlake.evaluation.candidate_index import (
+    candidate_rows,
+    commit_label,
+    empty_index,
+    scored,
+)
+from clearlake.evaluation.gate import GateOutcome, stage_list
 
 LEADERBOARD_SCHEMA = pa.schema(
     [
@@ -37,6 +47,8 @@ LEADERBOARD_SCHEMA = pa.schema(
         ("verdict", pa.string()),
         ("gate", pa.string()),
         ("gate_summary", pa.string()),
+        ("stages", pa.string()),
+        ("stage_change", pa.string()),
     ]
 )
 LEADERBOARD_COLUMNS: list[str] = LEADERBOARD_SCHEMA.names
@@ -93,7 +105,7 @@ def leaderboard_frame(index: pd.DataFrame) -> pd.DataFrame:
         {
             "candidate": overall["candidate"],
             "repo": overall["repo"],
-            "commit": [CandidateKey.parse(k).commit for k in overall["candidate"]],
+            "commit": [commit_label(k) for k in overall["candidate"]],
             "committed_at": pd.to_datetime(overall["committed_at"], utc=True),
             "metric": overall["metric"],
             "value": overall["value"].astype("float64"),
@@ -102,13 +114,17 @@ def leaderboard_frame(index: pd.DataFrame) -> pd.DataFrame:
             "verdict": overall["verdict"],
             "gate": overall["gate"],
             "gate_summary": overall["gate_summary"],
+            "stages": [stage_list(str(k)) for k in overall["candidate"]],
+            "stage_change": overall["stage_change"]
+            if "stage_change" in overall
+            else pd.Series(None, index=overall.index, dtype=object),
         },
         columns=LEADERBOARD_COLUMNS,
     )
     frame["committed_at"] = pd.to_datetime(frame["committed_at"], utc=True).astype(
         "datetime64[us, UTC]"
     )
-    for column in ("verdict", "gate", "gate_summary"):
+    for column in ("verdict", "gate", "gate_summary", "stage_change"):
         frame[column] = frame[column].astype("object").where(frame[column].notna(), None)
     return frame.sort_values(["committed_at", "candidate", "metric"], kind="stable").reset_index(
         drop=True
@@ -180,7 +196,7 @@ def plot_leaderboard(
                 zorder=2,
             )
             axes.annotate(
-                f"{repo}@{point['commit']}",
+                f"{repo}@{point['commit']}" if not point.get("stages") else point["commit"],
                 (point["committed_at"], value),
                 textcoords="offset points",
                 xytext=(5, 5),
@@ -204,12 +220,16 @@ def plot_leaderboard(
 
 def markdown_table(frame: pd.DataFrame, *, metric: str) -> str:
     data = frame[frame["metric"] == metric]
-    lines = [f"| candidate | committed | {metric} | 95% CI | gate |", "|---|---|---|---|---|"]
+    staged = bool(data["stages"].astype(bool).any()) if "stages" in data else False
+    changed = " changed |" if staged else ""
+    lines = [f"| candidate | committed |{changed} {metric} | 95% CI | gate |"]
+    lines.append("|---|---|" + ("---|" if staged else "") + "---|---|---|")
     for row in data.to_dict("records"):
         when = row["committed_at"]
         shown = when.strftime("%Y-%m-%d %H:%M") if isinstance(when, dt.datetime) else "?"
+        stage = f" {row.get('stage_change') or '—'} |" if staged else ""
         lines.append(
-            f"| {row['candidate']} | {shown} | {float(row['value']):.4g} | "
+            f"| {row['candidate']} | {shown} |{stage} {float(row['value']):.4g} | "
             f"{float(row['ci_low']):.4g}–{float(row['ci_high']):.4g} | "
             f"{row['gate_summary'] or '—'} |"
         )

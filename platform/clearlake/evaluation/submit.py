@@ -4,13 +4,18 @@
 candidate's partition to the task's partitions and launches the run, tagged with the
 commit sensor's run key so the sensor will not evaluate the same commit again when it
 sees it. Job, partitions and sensor names come from the caller (``clearlake.names``).
+
+A commit of a pipeline's stage is a combination of commits: the caller gives every stage's
+full sha (``stages``, pipeline order); :func:`registered_with` finds the combinations
+already registered that hold a stage commit (the commit sensor makes them: each stage
+alone, then both), so ``submit --wait`` waits for them all.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +24,10 @@ import httpx
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import CandidateKey, register_parameters
 from clearlake.evaluation.gate import GateOutcome
+from clearlake.evaluation.git import git_repository
 from clearlake.lake.store import LakeStore
+from clearlake.project.load import Project
+from clearlake.settings import Settings
 
 ACTIVE = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "SUCCESS"}
 
@@ -124,9 +132,12 @@ def submit(
     store: LakeStore | None = None,
     force: bool = False,
     comparison: list[str] | None = None,
+    stages: Mapping[str, str] | None = None,
 ) -> Submitted:
     """Register ``repo@commit`` (with ``parameters``) in ``partitions`` and launch ``job``
-    (the evaluation job of the repository's task), tagged as ``sensor``'s run.
+    (the evaluation job of the repository's task), tagged as ``sensor``'s run. For a
+    pipeline's combination, ``stages`` gives every stage's full sha in pipeline order
+    (``repo``/``commit`` being one of them): the key names them all.
 
     Unless ``force``, a candidate already evaluated is not launched again: the run that
     stored its gate outcome (in ``comparison``, the task's comparison asset path) is
@@ -134,7 +145,13 @@ def submit(
     the same partition (a follow-up report) store no outcome, so neither "the newest
     run" nor "a successful run" is the one to answer from."""
     check_sha(commit)
-    key = str(CandidateKey.of(repo, commit, parameters))
+    if stages is not None and stages.get(repo, "")[:7] != commit.lower()[:7]:
+        raise ClearlakeError(f"Combination {dict(stages)} does not hold {repo}@{commit[:7]}.")
+    key = str(
+        CandidateKey.of_stages(stages, parameters)
+        if stages is not None and len(stages) > 1
+        else CandidateKey.of(repo, commit, parameters)
+    )
     if parameters:
         if store is None:
             raise ClearlakeError("Submitting with parameters needs the lake (to store them).")
@@ -163,6 +180,8 @@ def submit(
         "clearlake/commit": commit,
         "clearlake/reason": "submitted",
     }
+    if stages is not None and len(stages) > 1 and all(len(v) == 40 for v in stages.values()):
+        tags["clearlake/stages"] = json.dumps(dict(stages))
     launched = client(
         LAUNCH,
         {
@@ -189,6 +208,64 @@ query($path: [String!]!, $key: String!) { assetOrError(assetKey: {path: $path}) 
   ... on AssetNotFoundError { message } } }
 """
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+PARTITION_KEYS = """
+query($path: [String!]!) { assetNodeOrError(assetKey: {path: $path}) { __typename
+  ... on AssetNode { partitionKeys } ... on AssetNotFoundError { message } } }
+"""
+
+
+def with_stage(keys: Iterable[str], repo: str, sha: str) -> list[str]:
+    """The candidate keys among ``keys`` that hold stage ``repo`` at ``sha`` (full or at
+    least 7 digits), in their order."""
+    short = sha.lower()[:7]
+    found = []
+    for key in keys:
+        stage = CandidateKey.parse(key).stage(repo)
+        if stage is not None and stage.commit == short:
+            found.append(key)
+    return found
+
+
+def reference_combination(
+    project: Project, settings: Settings, *, task: str, repo: str, sha: str
+) -> dict[str, str]:
+    """``{repo: full sha}`` in stage order: task ``task``'s pipeline with stage ``repo`` at
+    ``sha`` and every other stage at its reference commit — the champion's pinned commit,
+    or the head of its first watched branch (the commit sensor takes the head its previous
+    tick saw; from outside the sensor, the head now)."""
+    pipeline = project.task(task).pipeline
+    if not pipeline or all(stage.repository != repo for stage in pipeline):
+        raise ClearlakeError(f"Repository {repo} is not a stage of task {task}'s pipeline.")
+    found: dict[str, str] = {}
+    for stage in pipeline:
+        name = stage.repository
+        if name == repo:
+            found[name] = sha
+            continue
+        git = git_repository(project, name, settings)
+        git.refresh()
+        if stage.reference.policy == "champion" and stage.reference.commit:
+            found[name] = git.resolve(stage.reference.commit)
+            continue
+        branch = project.repository(name).branches[0]
+        head = git.branch_head(branch)
+        if head is None:
+            raise ClearlakeError(
+                f"Stage {name} of task {task} has no branch {branch!r}: its reference commit "
+                "(the branch head) is unknown; push the branch or pin a champion commit."
+            )
+        found[name] = head
+    return found
+
+
+def registered_with(url: str, *, comparison: list[str], repo: str, sha: str) -> list[str]:
+    """The partitions of the task's comparison asset (its candidates) holding stage ``repo``
+    at ``sha``, asked of the webserver (the sensor may run in another process)."""
+    client = DagsterGraphQL(url)
+    found = client(PARTITION_KEYS, {"path": comparison})["assetNodeOrError"]
+    if found["__typename"] != "AssetNode":
+        raise SubmitError(url, f"no asset {'/'.join(comparison)}: {found.get('message', '')}")
+    return with_stage(found["partitionKeys"], repo, sha)
 
 
 def _stored_record(

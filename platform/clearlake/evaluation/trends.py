@@ -23,8 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from clearlake.evaluation.candidate_index import scored
-from clearlake.evaluation.candidates import CandidateKey
+from clearlake.evaluation.candidate_index import commit_label, scored
 from clearlake.evaluation.leaderboard import GATE_COLOURS, Entry, entry_rows
 from clearlake.evaluation.scoring import IMPROVED, REGRESSED
 
@@ -74,7 +73,7 @@ def trend_rows(index: pd.DataFrame, *, last: int = LAST_COMMITS) -> pd.DataFrame
     mine = rows[rows["candidate"].isin(position)]
     mine = mine.iloc[mine["candidate"].map(position).argsort(kind="stable")]
     frame = mine.assign(
-        commit=[CandidateKey.parse(k).commit for k in mine["candidate"]],
+        commit=[commit_label(k) for k in mine["candidate"]],
         committed_at=pd.to_datetime(mine["committed_at"], utc=True),
     )
     return frame[TREND_COLUMNS].reset_index(drop=True)
@@ -94,10 +93,18 @@ def _order(frame: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(frame["candidate"]))
 
 
+def _label(key: str) -> str:
+    """A tick label: the key, or a pipeline's stage shas (``1a2b3c4+5d6e7f8``): its
+    repositories are the same on every tick."""
+    label = commit_label(key)
+    return key if "+" not in label else label + (key[key.index("~") :] if "~" in key else "")
+
+
 def _ticks(axes: Any, candidates: list[str]) -> None:
     step = max(1, math.ceil(len(candidates) / MAX_TICKS))
     shown = list(range(0, len(candidates), step))
-    axes.set_xticks(shown, [candidates[i] for i in shown], rotation=30, ha="right", fontsize=7)
+    labels = [_label(candidates[i]) for i in shown]
+    axes.set_xticks(shown, labels, rotation=30, ha="right", fontsize=7)
     axes.set_xlim(-0.5, len(candidates) - 0.5)
 
 

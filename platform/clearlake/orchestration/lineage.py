@@ -10,6 +10,9 @@ environment lock hash, run id). Upstream materialisations are found per input:
 * a declared window (``provenance/input_partitions/<key>`` = ``start..end``) summarised,
 * an unpartitioned upstream: the materialisation that was current at the time (event pointer),
 * a comparison's baseline (metadata ``baseline``): the baseline's predictions.
+
+A pipeline candidate's materialisations carry metadata ``stages`` (``{repo: full sha}`` in
+stage order): ``why`` names every stage's commit and ``diff`` says which stage changed.
 """
 
 from __future__ import annotations
@@ -22,11 +25,15 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from clearlake.errors import ClearlakeError
+from clearlake.evaluation.candidate_run import parse_stages
+from clearlake.evaluation.candidates import CandidateKey, InvalidCandidateKeyError
 
 DATA_PREFIX = "dagster/input_data_version/"
 POINTER_PREFIX = "dagster/input_event_pointer/"
 PROVENANCE = "provenance/"
 WINDOW = "provenance/input_partitions/"
+STAGES = "stages"
+"""Metadata of a pipeline candidate's materialisations: ``{repo: full sha}``, stage order."""
 PREDICTIONS_NAME = "candidate_predictions"
 """The last part of a task's predictions key (the definitions own the whole key)."""
 
@@ -60,13 +67,36 @@ class Record:
     def when(self) -> str:
         return dt.datetime.fromtimestamp(self.timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
+    @property
+    def stages(self) -> dict[str, str]:
+        """Each stage's full commit of a pipeline candidate, in pipeline order (``{}`` for
+        anything else)."""
+        return stage_commits(self.metadata.get(STAGES), self.partition)
+
+
+def stage_commits(raw: str | None, partition: str | None = None) -> dict[str, str]:
+    """``{repo: sha}`` from the JSON text of a ``stages`` entry (``{}`` when absent or not
+    an object: a record written before pipelines), in the stage order of ``partition`` (a
+    candidate key): Dagster stores JSON metadata with its keys sorted."""
+    found = parse_stages(raw)
+    try:
+        order = [s.repo for s in CandidateKey.parse(partition or "").stages]
+    except InvalidCandidateKeyError:
+        return found
+    return {r: found[r] for r in order if r in found} | found
+
+
+def _text(value: object) -> str:
+    """A metadata value as text; JSON values as JSON (their Python repr is not parseable)."""
+    return json.dumps(value, sort_keys=False) if isinstance(value, (dict, list)) else str(value)
+
 
 def _record(entry: dg.EventLogRecord) -> Record:
     materialization = entry.asset_materialization
     if materialization is None:
         raise LineageError(f"event {entry.storage_id} is not a materialisation")
     tags = dict(materialization.tags or {})
-    metadata = {k: str(v.value) for k, v in materialization.metadata.items()}
+    metadata = {k: _text(v.value) for k, v in materialization.metadata.items()}
     return Record(
         asset=materialization.asset_key,
         partition=materialization.partition,
@@ -244,10 +274,13 @@ def describe(record: Record) -> list[str]:
     shown = {
         k: v
         for k, v in record.provenance.items()
-        if k not in ("run_id", "code_version") and not k.startswith("input_partitions/")
+        if k not in ("run_id", "code_version", STAGES) and not k.startswith("input_partitions/")
     }
     if shown:
         lines.append(" · ".join(f"{k} {v}" for k, v in sorted(shown.items())))
+    stages = record.stages
+    for number, (repo, sha) in enumerate(stages.items(), start=1):
+        lines.append(f"stage {number} of {len(stages)}: {repo} {sha}")
     return lines
 
 
@@ -313,6 +346,9 @@ def compare(
         add(where, "code", "code_version", x.code_version, y.code_version)
         for name, kind in FIELDS.items():
             add(where, kind, name, x.provenance.get(name), y.provenance.get(name))
+        stages_x, stages_y = x.stages, y.stages
+        for repo in [*stages_x, *(r for r in stages_y if r not in stages_x)]:
+            add(where, "code", f"stage {repo}", stages_x.get(repo), stages_y.get(repo))
         for name in sorted(set(x.inputs) | set(y.inputs)):
             add(where, "data", f"input {name}", x.inputs.get(name), y.inputs.get(name))
             window = f"input_partitions/{name}"

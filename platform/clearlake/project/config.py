@@ -15,7 +15,16 @@ import re
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from clearlake.project.arrow_types import NOT_NULL, is_temporal, parse_type
 
@@ -518,6 +527,41 @@ class MonitorConfig(_Model):
         return self.horizon_days if self.cadence == "day" else -(-self.horizon_days // 7)
 
 
+class StageReferenceConfig(_Model):
+    """The commit a stage stands at while another stage's commit is evaluated."""
+
+    policy: Literal["branch", "champion"] = "branch"
+    """``branch``: the head of the stage repository's first watched branch; ``champion``:
+    the pinned ``commit``."""
+    commit: str | None = Field(default=None, pattern=r"^[0-9a-f]{7,40}$")
+
+    @model_validator(mode="after")
+    def _complete(self) -> StageReferenceConfig:
+        if self.policy == "champion" and not self.commit:
+            raise ValueError("reference policy 'champion' needs `commit: <sha>`")
+        if self.policy == "branch" and self.commit:
+            raise ValueError("`commit` is for reference policy 'champion' (policy: branch)")
+        return self
+
+
+class StageOutputConfig(_Model):
+    """The frame a transform stage returns (besides the task's row id column)."""
+
+    columns: DeclaredSchema = Field(min_length=1)
+
+
+class StageConfig(_Model):
+    """One stage of a task's pipeline: a registered repository at some commit."""
+
+    repository: str = Field(pattern=NAME)
+    reference: StageReferenceConfig = Field(default_factory=StageReferenceConfig)
+    requires: list[str] = []
+    """Columns this stage reads: checked against the previous stage's output (the dataset's
+    candidate columns for the first stage)."""
+    output: StageOutputConfig | None = None
+    """A transform stage's output (required for every stage but the last, the model)."""
+
+
 class TaskConfig(_Model):
     """What is predicted, from which dataset, scored how, on which windows."""
 
@@ -555,10 +599,22 @@ class TaskConfig(_Model):
     candidate_threads: int = Field(default=1, ge=1)
     """Threads a candidate's numeric libraries may use (OMP/BLAS), unless the env sets them."""
     baseline_wait_seconds: float = Field(default=900, ge=0)
+    pipeline: list[StageConfig] | None = Field(default=None, min_length=1)
+    """Ordered stages (transforms, then the model stage last) whose combined commits are the
+    task's candidates; ``None``: a single repository registered to the task."""
     monitor: MonitorConfig | None = Field(default=None, exclude=True)
     """A watch on the task's model after it ships (:class:`MonitorConfig`). Left out of the
     task's dumps: evaluation versions and seed-run caches hash the task, and a monitor's
     settings change nothing of an evaluation."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``pipeline`` when there is none: a single-repository task dumps (and so
+        hashes, in every code version built from it) as before pipelines existed."""
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("pipeline", ...) is None:
+            del dumped["pipeline"]
+        return dumped
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskConfig:
@@ -597,6 +653,15 @@ class TaskConfig(_Model):
     @property
     def primary(self) -> str:
         return self.primary_metric or self.metrics[0].name
+
+    @property
+    def model_stage(self) -> StageConfig | None:
+        """The pipeline's last stage (None for a single-repository task)."""
+        return self.pipeline[-1] if self.pipeline else None
+
+    @property
+    def transform_stages(self) -> list[StageConfig]:
+        return list(self.pipeline[:-1]) if self.pipeline else []
 
     @property
     def train(self) -> SuiteConfig:
@@ -690,11 +755,13 @@ class AlertsConfig(_Model):
 
 
 class RepositoryConfig(_Model):
-    """An algorithm repository whose commits are evaluated automatically on one task."""
+    """An algorithm repository whose commits are evaluated automatically: on one task, or as
+    a stage of the pipelines naming it."""
 
     name: str = Field(pattern=NAME)
     task: str | None = None
-    """The task its commits are evaluated on; may be omitted when the project has one task."""
+    """The task its commits are evaluated on; may be omitted when the project has one task
+    or when a pipeline names the repository (its stage commits name the pipeline's task)."""
     location: str
     """A local path or a git URL; ``{home}`` is CLEARLAKE_HOME, ``{project}`` the project folder."""
     branches: list[str] = ["main"]

@@ -106,12 +106,38 @@ class Project:
         )
 
     def task_of(self, repository: str) -> str:
-        """The task a repository's commits are evaluated on."""
+        """The task a repository's commits are evaluated on: its own ``task``, else the
+        pipeline whose model stage it is, else the first pipeline naming it as a stage,
+        else the project's only task."""
         repo = self.repository(repository)
-        return repo.task or next(iter(self.config.tasks))
+        if repo.task is not None:
+            return repo.task
+        tasks = self.pipelines_of(repository)
+        for task in tasks:
+            model = self.config.tasks[task].model_stage
+            if model is not None and model.repository == repository:
+                return task
+        return tasks[0] if tasks else next(iter(self.config.tasks))
+
+    def pipelines_of(self, repository: str) -> list[str]:
+        """The tasks whose pipeline names ``repository`` as a stage (declaration order)."""
+        return [
+            name
+            for name, task in self.config.tasks.items()
+            if any(stage.repository == repository for stage in task.pipeline or ())
+        ]
 
     def repositories_of(self, task: str) -> list[RepositoryConfig]:
-        return [r for r in self.config.repositories if self.task_of(r.name) == task]
+        """The repositories whose commits make the task's candidates: its pipeline's stages
+        in order, or the repositories registered to it."""
+        pipeline = self.config.tasks[task].pipeline if task in self.config.tasks else None
+        if pipeline:
+            return [self.repository(stage.repository) for stage in pipeline]
+        return [
+            r
+            for r in self.config.repositories
+            if not self.pipelines_of(r.name) and self.task_of(r.name) == task
+        ]
 
     def feature_schema(self, name: str) -> pa.Schema:
         return arrow_schema(self.feature(name).columns)
@@ -402,11 +428,14 @@ def cross_checks(project: Project) -> Iterator[tuple[str, str]]:
     yield from _feature_checks(project)
     for name, task in config.tasks.items():
         yield from _task_checks(project, name, task)
+    for name, task in config.tasks.items():
+        if task.pipeline:
+            yield from pipeline_checks(project, name, task)
     names = [r.name for r in config.repositories]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         yield "repositories", f"repository name {dup!r} is used twice"
     for i, repo in enumerate(config.repositories):
-        if repo.task is None and len(config.tasks) != 1:
+        if repo.task is None and len(config.tasks) != 1 and not project.pipelines_of(repo.name):
             yield (
                 f"repositories[{i}].task",
                 f"repository {repo.name!r} must name its task "
@@ -518,6 +547,98 @@ def _task_checks(project: Project, name: str, task: TaskConfig) -> Iterator[tupl
             problem = builtin_metric_problem(task, metric.name)
             if problem:
                 yield f"{key}.metrics[{i}]", problem
+
+
+def pipeline_checks(project: Project, name: str, task: TaskConfig) -> Iterator[tuple[str, str]]:
+    """A task's ``pipeline:`` against the registered repositories, its dataset and itself:
+    each problem names the stage (the first one found per stage)."""
+    assert task.pipeline is not None
+    config = project.config
+    registered = {r.name: r for r in config.repositories}
+    features = config.features
+    dataset = features.get(task.dataset)
+    row_id = task.row_id or (dataset.row_id if dataset else None)
+    hidden = set(task.exclude_columns) | {task.target}
+    available: list[str] | None = (
+        [c for c in dataset.columns if c not in hidden] if dataset is not None else None
+    )
+    produced_by = f"the dataset {task.dataset}'s candidate columns"
+    seen: set[str] = set()
+    last = len(task.pipeline) - 1
+    for i, stage in enumerate(task.pipeline):
+        key = f"tasks.{name}.pipeline[{i}]"
+        repo = stage.repository
+        if repo not in registered:
+            yield (
+                f"{key}.repository",
+                f"stage {repo!r} is not a registered repository (repositories: "
+                f"{', '.join(registered) or '(none)'}): add it under `repositories:`",
+            )
+            return
+        if repo in seen:
+            yield (
+                f"{key}.repository",
+                f"stage {repo!r} appears twice in the pipeline (a cycle): name each repository "
+                "once",
+            )
+            return
+        seen.add(repo)
+        owner = registered[repo].task
+        if i < last and stage.output is None:
+            yield (
+                f"{key}.output",
+                f"stage {repo!r} is not the last stage but declares no output.columns: a model "
+                "stage must be last, a transform stage declares the frame it returns",
+            )
+            return
+        if i == last and stage.output is not None:
+            yield (
+                f"{key}.output",
+                f"stage {repo!r} is the last stage, the model (it returns predictions): remove "
+                "its output, or add the model stage after it",
+            )
+            return
+        if owner is not None and owner != name:
+            yield (
+                f"{key}.repository",
+                f"stage {repo!r} is registered to task {owner!r}: a stage of task {name}'s "
+                f"pipeline is registered to {name} or to no task (drop its `task:`)",
+            )
+            return
+        missing = [c for c in stage.requires if available is not None and c not in available]
+        if missing:
+            yield (
+                f"{key}.requires",
+                f"stage {repo!r} requires {', '.join(missing)}, which {produced_by} lack "
+                f"(they are: {', '.join(available or [])})",
+            )
+            return
+        if stage.output is not None:
+            columns = list(stage.output.columns)
+            if row_id is not None and row_id not in columns:
+                yield (
+                    f"{key}.output.columns",
+                    f"stage {repo!r}: the output lacks the task's row id column {row_id!r} "
+                    "(the model's rows and the actuals are joined on it): declare it",
+                )
+                return
+            if task.target in columns:
+                yield (
+                    f"{key}.output.columns",
+                    f"stage {repo!r}: the output holds the target {task.target!r}, which the "
+                    "platform joins back by row id for the model's training: drop it",
+                )
+                return
+            available = columns
+            produced_by = f"the output of stage {repo!r}"
+    for i, registration in enumerate(config.repositories):
+        if registration.task == name and registration.name not in seen:
+            yield (
+                f"repositories[{i}].task",
+                f"repository {registration.name!r} is registered to task {name}, whose "
+                "candidates are its pipeline's combinations: add it as a stage or register it "
+                "to another task",
+            )
 
 
 def dataset_span(project: Project, dataset: str) -> tuple[dt.date | None, dt.date | None]:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation import gate
-from clearlake.evaluation.compare import CandidateComparison
+from clearlake.evaluation.compare import CandidateComparison, Side
 from clearlake.evaluation.slices import p_text
 from clearlake.lake.store import LakeStore
 from clearlake.reports.execute import safe_key, write_atomic
@@ -149,15 +149,21 @@ def render_page(result: CandidateComparison, *, gallery: str = "../../index.html
     if result.rows_only_a or result.rows_only_b:
         rows_note = f"<span class='warn'>{rows_note}</span>"
     sides = "".join(
-        f"<tr><th>{label}</th><td class='key'>{_e(s.key)}</td><td class='key'>{_e(s.sha[:12])}"
+        f"<tr><th>{label}</th><td class='key'>{_e(s.key)}</td><td class='key'>{_commits(s)}"
         f"</td><td><pre>{_e(s.message)}</pre></td><td>{_e(s.author)}<br/>{_e(s.committed_at[:16])}"
         f"</td><td>{_e(s.gate or 'not gated')}</td></tr>"
         for label, s in (("A (baseline side)", a), ("B", b))
+    )
+    stages = (
+        f"<p class='stages'>Changed: <strong>{_e(result.stages_note)}</strong></p>"
+        if result.stages_note
+        else ""
     )
     parts = [
         f"<p><a href='{gallery}'>← all reports</a></p>",
         f"<h1>Compare {_e(a.key)} → {_e(b.key)}</h1>",
         f"<p>Task <strong>{_e(result.task)}</strong> · {rows_note} · deltas are B − A.</p>",
+        stages,
         "<div class='scroll'><table class='sides'><tr><th></th><th>candidate</th><th>commit</th>"
         f"<th>message</th><th>author</th><th>gate</th></tr>{sides}</table></div>",
         f"<h2>Deltas of {_e(result.primary)} per subgroup</h2>",
@@ -186,6 +192,13 @@ def render_page(result: CandidateComparison, *, gallery: str = "../../index.html
         f"content='width=device-width'/><title>{_e(title)}</title><style>{STYLE}</style></head>"
         f"<body>{''.join(parts)}</body></html>"
     ).encode()
+
+
+def _commits(side: Side) -> str:
+    """The commit cell: each stage's commit of a pipeline's combination, else the one."""
+    if not side.stages:
+        return _e(side.sha[:12])
+    return "<br/>".join(f"{_e(repo)} {_e(sha[:12])}" for repo, sha in side.stages.items())
 
 
 def _slices(result: CandidateComparison) -> str:
