@@ -29,6 +29,7 @@ import dagster as dg
 from clearlake import names
 from clearlake.demo import live, loop
 from clearlake.errors import ConfigurationError
+from clearlake.evaluation.candidates import KEY_PATTERN, StageChange, changed_stages
 from clearlake.lake.store import LakeStore
 from clearlake.monitoring import storage
 from clearlake.monitoring.episodes import Episode, where
@@ -49,6 +50,18 @@ class TaskSummary:
     """Per candidate, the comparison's overall verdict on the primary metric."""
     gates: dict[str, str] = field(default_factory=dict)
     """Per candidate, the gate outcome's headline (what the check, CI and reports show)."""
+    stages: list[str] = field(default_factory=list)
+    """A pipeline task's stages in order (empty for a single repository)."""
+    changed: dict[str, list[StageChange]] = field(default_factory=dict)
+    """Per pipeline combination with a baseline, the stages whose commit differs from it:
+    where the comparison's verdict lands."""
+
+    def changed_text(self, key: str) -> str:
+        """``stage late-features 18f5471→7982fdc`` (every changed stage), or ``""``."""
+        return ", ".join(
+            f"stage {c.repo} {c.old or '(none)'}→{c.new or '(none)'}"
+            for c in self.changed.get(key, [])
+        )
 
 
 @dataclass
@@ -67,10 +80,19 @@ class DemoSummary:
     def render(self) -> str:
         lines = [f"Project {self.project}: {len(self.evaluated)} candidate(s) evaluated"]
         for task in self.tasks:
-            heading = f"Task {task.task} — gate outcomes (primary metric {task.primary_metric}):"
-            lines += ["", heading]
+            pipeline = f" — pipeline {' → '.join(task.stages)}" if task.stages else ""
+            lines += [
+                "",
+                f"Task {task.task}{pipeline} — gate outcomes (primary metric "
+                f"{task.primary_metric}):",
+            ]
             for key, verdict in task.verdicts.items():
-                lines.append(f"  {key:<26} {task.gates.get(key) or verdict}")
+                if not task.stages:
+                    lines.append(f"  {key:<26} {task.gates.get(key) or verdict}")
+                    continue
+                changed = task.changed_text(key)
+                lines.append(f"  {key}" + (f"  (changed: {changed})" if changed else ""))
+                lines.append(f"      {task.gates.get(key) or verdict}")
         failed = [e for e in self.evaluated if not e.success]
         if failed:
             lines += ["", "Runs that failed (a blocking check or the candidate itself):"]
@@ -163,13 +185,17 @@ def _summarise(
 ) -> DemoSummary:
     tasks = []
     for name, task in project.config.tasks.items():
-        summary = TaskSummary(name, task.primary)
+        stages = [stage.repository for stage in task.pipeline or []]
+        summary = TaskSummary(name, task.primary, stages=stages)
         partitions = instance.get_dynamic_partitions(names.candidate_partitions_name(name))
         for key in partitions:
             record = latest(instance, names.comparison_key(name), key)
             if record is not None:
                 summary.verdicts[key] = str(record.metadata.get("overall_verdict", "?"))
                 summary.gates[key] = str(record.metadata.get("gate_summary") or "")
+                baseline = str(record.metadata.get("baseline") or "")
+                if stages and KEY_PATTERN.match(baseline):
+                    summary.changed[key] = changed_stages(key, baseline)
         tasks.append(summary)
     root = settings.reports_root
     found = sorted(root.glob("*.html")) + sorted(root.glob("*.png"))
