@@ -13,7 +13,8 @@ from typing import Any, TypeAlias
 
 import dagster as dg
 
-from clearlake.evaluation.watch import parse_cursor, plan_tick
+from clearlake.evaluation.candidate_run import STAGES_TAG, stages_json
+from clearlake.evaluation.watch import Request, parse_cursor, plan_tick
 from clearlake.names import (
     COMMIT_SENSOR,
     candidate_partitions_name,
@@ -62,6 +63,22 @@ def evaluation_jobs(project: Project, *, in_process: bool = False) -> list[Asset
     ]
 
 
+def request_tags(request: Request) -> dict[str, str]:
+    """A run's tags: the model stage's repository and full sha, why it runs, its task; for a
+    pipeline combination every stage's full sha (``clearlake/stages``, which the candidate
+    run resolves from without asking git) and the stages it changed."""
+    tags = {
+        "clearlake/repo": request.repo,
+        "clearlake/commit": request.commit,
+        "clearlake/reason": request.reason,
+        "clearlake/task": request.task,
+    }
+    if request.stages:
+        tags[STAGES_TAG] = stages_json(request.stages)
+        tags["clearlake/changed_stages"] = ",".join(request.changed)
+    return tags
+
+
 def commit_sensor(project: Project, jobs: list[AssetJob]) -> dg.SensorDefinition:
     @dg.sensor(
         name=COMMIT_SENSOR,
@@ -70,8 +87,9 @@ def commit_sensor(project: Project, jobs: list[AssetJob]) -> dg.SensorDefinition
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             "Polls the registered algorithm repositories; every new commit on a watched "
-            "branch becomes a candidate partition of its repository's task and is evaluated "
-            "once by that task's job (run key = partition key)."
+            "branch becomes a candidate partition of its repository's task (a pipeline "
+            "task: combinations of its stages' commits) and is evaluated once by that "
+            "task's job (run key = partition key)."
         ),
     )
     def candidate_commit_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
@@ -93,12 +111,7 @@ def commit_sensor(project: Project, jobs: list[AssetJob]) -> dg.SensorDefinition
                     run_key=request.key,
                     partition_key=request.key,
                     job_name=evaluation_job(request.task),
-                    tags={
-                        "clearlake/repo": request.repo,
-                        "clearlake/commit": request.commit,
-                        "clearlake/reason": request.reason,
-                        "clearlake/task": request.task,
-                    },
+                    tags=request_tags(request),
                 )
                 for request in plan.requests
             ],

@@ -1,14 +1,21 @@
-"""Candidate-partitioned assets of each task: predictions → scores → comparison.
+"""Candidate-partitioned assets of each task: [stage outputs →] predictions → scores →
+comparison. Thin: each asset resolves its candidate run and calls the step functions of
+:mod:`clearlake.evaluation.candidate_steps` in the order that module states.
 
-Partition key ``<repo>@<sha7>[~<paramhash8>]`` in the task's dynamic partitions
+Partition key ``<repo>@<sha7>[~<paramhash8>]`` (a pipeline task's
+``<repo>@<sha7>+…+<model>@<sha7>[~<paramhash8>]``) in the task's dynamic partitions
 (``names.candidate_partitions_name(task)``; parse a key with
 ``clearlake.evaluation.candidates.CandidateKey.parse``). Outputs (Arrow tables stored by the
 lake IO manager at ``<lake>/evaluation/<task>/<asset>/key=<key>/data.parquet``):
 
+``evaluation/<task>/stage_<repo>`` (pipeline tasks, :mod:`assets.evaluation.stages`)
+    A transform stage's output, stored content-addressed; metadata ``reused``,
+    ``computed_by``, ``transform_runs``.
 ``evaluation/<task>/candidate_predictions``
     ``row_id``, one string column per subgroup, ``actual``, ``prediction`` (shape per task
     type: :mod:`clearlake.evaluation.predictions`). Metadata: ``candidate``, ``task``,
-    ``commit``, ``commit_subject``, ``author``, ``committed_at``, ``entrypoint``,
+    ``commit`` (the model stage's full sha), ``stages`` (JSON ``{repo: full sha}`` in stage
+    order), ``commit_subject``, ``author``, ``committed_at``, ``entrypoint``,
     ``fit_seconds``, ``predict_seconds``, ``compute_seconds``, ``provenance/*``.
 ``evaluation/<task>/candidate_scores``
     ``metric``, ``subgroup_kind`` ('overall' or a subgroup label), ``subgroup`` ('all'
@@ -20,20 +27,23 @@ lake IO manager at ``<lake>/evaluation/<task>/<asset>/key=<key>/data.parquet``):
     ``verdict`` ('improved' | 'regressed' | 'no significant change' | 'inconclusive' |
     'no baseline'), ``n_rows``, ``se``, ``seed_sd``, ``mde``, ``min_effect``, ``p_adjusted``.
     Metadata: ``candidate``, ``baseline`` (key or 'none'), ``baseline_status`` (a fallback
-    named), ``gate``, ``gate_summary``, ``gate_record`` (:mod:`clearlake.evaluation.gate`),
-    ``min_effects``, ``interval``, ``overall_verdict``, ``regressions``, ``comparison`` (a
-    Markdown table) and ``delta_plot`` (:mod:`clearlake.evaluation.comparison_view`),
-    ``gallery_page``; blocking check ``REGRESSION_CHECK``, one result per candidate
-    partition, passes unless the gate is blocked. Notifiers of the repository are told
-    after the check; then a blocked candidate's step fails with the gate headline.
+    named), ``changed_stages`` (a pipeline's stages that differ from the baseline: JSON
+    ``[{repo, old, new}]``), ``gate``, ``gate_summary``, ``gate_record``
+    (:mod:`clearlake.evaluation.gate`), ``min_effects``, ``interval``, ``overall_verdict``,
+    ``regressions``, ``comparison`` (a Markdown table) and ``delta_plot``
+    (:mod:`clearlake.evaluation.comparison_view`), ``gallery_page``; blocking check
+    ``REGRESSION_CHECK``, one result per candidate partition, passes unless the gate is
+    blocked. Notifiers are told after the check; then a blocked candidate's step fails with
+    the gate headline.
 
-Code versions hash the evaluation code and *this task's* configuration (and a custom
-metric's source), so editing one task unsyncs nothing of another; the candidate's own
-commit is part of the partition, so a new commit adds a partition and recomputes nothing
-else.
+Code versions come from :mod:`clearlake.evaluation.code_versions`: each hashes the code its
+step runs and the configuration it reads (suites, the columns a candidate sees, stage
+declarations, metrics…), so a change invalidates exactly what it reaches; the candidate's
+own commits are part of the partition, so a new commit adds a partition and recomputes
+nothing else.
 """
 
-import inspect
+import json
 import time
 import warnings
 from collections.abc import Iterator
@@ -42,54 +52,33 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from assets.evaluation.runs import candidate_run_of, common
+from assets.evaluation.stages import stage_assets
 from assets.evaluation.suites import suite_dep
-from clearlake.evaluation import (
-    baseline,
-    calibration,
-    candidate_index,
-    candidate_process,
-    candidates,
-    comparison_view,
-    gate,
-    git,
-    metrics,
-    notify,
-    predictions,
-    runner,
-    scoring,
-    seeds,
-    sequential,
-    windows,
-)
-from clearlake.evaluation.suites import current_window, row_id
+from clearlake.evaluation import candidate_steps, code_versions, comparison_view, metrics, scoring
+from clearlake.evaluation.candidate_run import CandidateRun
+from clearlake.evaluation.candidates import changed_stages
+from clearlake.evaluation.gate import GateOutcome
+from clearlake.evaluation.suites import current_window
 from clearlake.features.datasets import table_digest
 from clearlake.lake.store import LakeStore
 from clearlake.names import (
     REGRESSION_CHECK,
     candidate_partitions_name,
     comparison_key,
-    evaluation_group,
     gate_calibration_key,
     predictions_key,
     scores_key,
+    stage_output_key,
 )
 from clearlake.orchestration.partitions import candidate_partitions
-from clearlake.orchestration.resources import LakeResource
+from clearlake.orchestration.resources import LakeResource, SettingsResource
 from clearlake.project.config import TaskConfig
 from clearlake.project.load import Project, current_project
-from clearlake.provenance import provenance_metadata
+from clearlake.provenance import PROVENANCE_PREFIX, provenance_metadata
 from clearlake.reports.gallery import commit_url
 from clearlake.settings import load_settings
-from clearlake.versioning import digest, json_version, source_version
-
-
-def common(task_name: str) -> dict[str, Any]:
-    return {
-        "group_name": evaluation_group(task_name),
-        "partitions_def": candidate_partitions(candidate_partitions_name(task_name)),
-        "owners": ["team:data-science"],
-        "tags": {"layer": "evaluation", "partitioned_by": "candidate", "task": task_name},
-    }
+from clearlake.versioning import json_version
 
 
 def regression_check(task_name: str) -> dg.AssetCheckSpec:
@@ -110,47 +99,35 @@ def regression_check(task_name: str) -> dg.AssetCheckSpec:
 
 
 def task_version(task: TaskConfig) -> str:
+    """The whole task's hash (what the gate's calibration depends on)."""
     return json_version(task.model_dump(mode="json"))
-
-
-def custom_metric_sources(project: Project, task: TaskConfig) -> str:
-    """The source of the task's custom metrics (part of the scores' code version); a metric
-    that cannot be imported is left out here and fails its candidates' scores instead."""
-    sources = []
-    for metric in task.metrics:
-        if metric.function is None:
-            continue
-        try:
-            sources.append(inspect.getsource(project.load_object(metric.function, what="metric")))
-        except Exception:  # reported where it matters: when a candidate is scored
-            sources.append(f"unavailable:{metric.function}")
-    return digest(*sources)
 
 
 def task_metrics(project: Project, task: TaskConfig) -> list[metrics.Metric]:
     return metrics.task_metrics(task, lambda ref: project.load_object(ref, what="custom metric"))
 
 
-def candidate_provenance(
-    context: dg.AssetExecutionContext, lake: LakeResource, code_version: str, project: Project
-) -> dict[str, str]:
-    """The provenance record of a candidate's downstream assets: its commit and parameters."""
-    store, key = lake.store(), context.partition_key
-    commit = candidates.candidate_commit_info(key, store=store, project=project).sha
-    return provenance_metadata(
-        run_id=context.run_id,
-        code_version=code_version,
-        parameters=candidates.candidate_parameters(key, store=store),
-        candidate_commit=commit,
-    )
+def run_provenance(run: CandidateRun, *, run_id: str, code_version: str) -> dict[str, str]:
+    """The provenance record of a candidate's assets: every stage's full commit, parameters."""
+    return {
+        **provenance_metadata(
+            run_id=run_id,
+            code_version=code_version,
+            parameters=run.parameters,
+            candidate_commit=run.sha,
+        ),
+        f"{PROVENANCE_PREFIX}stages": json.dumps(run.stage_shas),
+    }
 
 
 def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     task = project.task(task_name)
-    dataset = project.feature(task.dataset)
-    code_version = digest(
-        source_version(runner, candidate_process, predictions, candidates, git),
-        task_version(task),
+    code_version = code_versions.predictions_code_version(project, task_name)
+    transforms = task.transform_stages
+    upstream = (
+        [stage_output_key(task_name, transforms[-1].repository)]
+        if transforms
+        else [suite_dep(project, task_name, s) for s in (task.train_suite, task.test_suite)]
     )
 
     @dg.asset(
@@ -158,65 +135,48 @@ def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         description=(
             f"Task {task_name} ({task.type}, target {task.target} of {task.dataset}): the "
             f"candidate fitted on suite {task.train_suite!r} predicts suite {task.test_suite!r}"
-            ", out of process, at exactly its commit, with a timeout. Columns row_id, "
+            + (f" (fed by stage {transforms[-1].repository})" if transforms else "")
+            + ", out of process, at exactly its commit, with a timeout. Columns row_id, "
             + "".join(f"{s.label}, " for s in task.subgroups)
             + "actual, prediction."
         ),
-        deps=[suite_dep(project, task_name, s) for s in (task.train_suite, task.test_suite)],
+        deps=upstream,
         code_version=code_version,
         kinds={"python", "pandas"},
         **common(task_name),
     )
-    def _predictions(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Output:  # type: ignore[type-arg]
-        settings, store = load_settings(), lake.store()
-        key = context.partition_key
-        candidate = candidates.resolve_candidate(
-            key, project=project, settings=settings, store=store
-        )
-        info = candidate.git.commit_info(candidate.sha)
-        candidates.save_commit_info(store, key, info)
-        candidate_index.index_candidate(store, task_name, key, commit=info)
-        worktree = candidate.git.checkout(candidate.sha)
-        context.log.info(f"{key}: {info.subject!r} by {info.author} checked out at {worktree}")
-        outcome, test = runner.run_on_suites(
-            context,
-            key=key,
-            candidate=candidate,
-            worktree=worktree,
-            task_name=task_name,
-            task=task,
-            dataset=dataset,
-            store=store,
-            seeds=[task.seeds.seed],
-        )
-        table = predictions.predictions_table(
-            test, outcome.predictions, task=task, row_id=row_id(task, dataset)
-        )
+    def _predictions(
+        context: dg.AssetExecutionContext, lake: LakeResource, settings: SettingsResource
+    ) -> dg.Output:  # type: ignore[type-arg]
+        store = lake.store()
+        run = candidate_run_of(context, project, settings.settings(), store)
+        commits = candidate_steps.stage_commits(run)
+        info = commits[run.model.name]
+        candidate_steps.record_commit(store, run, info)
+        context.log.info(f"{run.key}: {info.subject!r} by {info.author}")
+        predicted = candidate_steps.predict_candidate(context, run, store=store)
+        table = predicted.table
         return dg.Output(
             table,
             data_version=dg.DataVersion(table_digest(table)),
             metadata={
-                "candidate": key,
+                "candidate": str(run.key),
                 "task": task_name,
-                "commit": info.sha,
+                "commit": run.sha,
+                "stages": dg.MetadataValue.json(run.stage_shas),
                 "commit_subject": info.subject,
                 "author": info.author,
                 "committed_at": dg.MetadataValue.timestamp(info.committed_at),
-                "entrypoint": candidate.repository.entrypoint,
+                "entrypoint": run.repository.entrypoint,
                 "seed": task.seeds.seed,
                 "test_window": "..".join(
                     map(str, current_window(store, task_name, task, task.test_suite) or ())
                 ),
-                "takes_seed": outcome.takes_seed,
-                "fit_seconds": round(outcome.fit_seconds, 3),
-                "predict_seconds": round(outcome.predict_seconds, 3),
-                "compute_seconds": round(outcome.wall_seconds, 3),
-                **provenance_metadata(
-                    run_id=context.run_id,
-                    code_version=code_version,
-                    parameters=candidate.parameters,
-                    candidate_commit=info.sha,
-                ),
+                "takes_seed": predicted.outcome.takes_seed,
+                "fit_seconds": round(predicted.outcome.fit_seconds, 3),
+                "predict_seconds": round(predicted.outcome.predict_seconds, 3),
+                "compute_seconds": round(predicted.outcome.wall_seconds, 3),
+                **run_provenance(run, run_id=context.run_id, code_version=code_version),
             },
         )
 
@@ -225,11 +185,7 @@ def predictions_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
 
 def scores_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     task = project.task(task_name)
-    code_version = digest(
-        source_version(metrics, scoring, predictions),
-        task_version(task),
-        custom_metric_sources(project, task),
-    )
+    code_version = code_versions.scores_code_version(project, task_name)
     names = ", ".join(m.name for m in task.metrics)
     kinds = ", ".join(s.label for s in task.subgroups) or "none"
 
@@ -246,45 +202,104 @@ def scores_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
         **common(task_name),
     )
     def _scores(
-        context: dg.AssetExecutionContext, lake: LakeResource, candidate_predictions: pd.DataFrame
+        context: dg.AssetExecutionContext,
+        lake: LakeResource,
+        settings: SettingsResource,
+        candidate_predictions: pd.DataFrame,
     ) -> dg.Output:  # type: ignore[type-arg]
         started = time.perf_counter()
-        scores = scoring.score_predictions(candidate_predictions, task, task_metrics(project, task))
-        overall = scores[scores["subgroup_kind"] == "overall"].set_index("metric")["value"]
-        table = scoring.as_table(scores, scoring.SCORES_SCHEMA)
         store = lake.store()
-        candidate_index.index_candidate(
-            store,
-            task_name,
-            context.partition_key,
-            commit=candidates.recorded_commit_info(store, context.partition_key),
-            scores=scores,
+        run = candidate_run_of(
+            context, project, settings.settings(), store, upstream=predictions_key(task_name)
         )
+        scored = candidate_steps.score_candidate(
+            candidate_predictions, run=run, metrics=task_metrics(project, run.task)
+        )
+        candidate_steps.record_scores(store, run, scored.frame)
         return dg.Output(
-            table,
-            data_version=dg.DataVersion(table_digest(table)),
+            scored.table,
+            data_version=dg.DataVersion(table_digest(scored.table)),
             metadata={
-                "candidate": context.partition_key,
+                "candidate": str(run.key),
                 "task": task_name,
-                **{f"overall_{m}": round(float(v), 4) for m, v in overall.items()},
+                "stages": dg.MetadataValue.json(run.stage_shas),
+                **{f"overall_{m}": round(v, 4) for m, v in scored.overall.items()},
                 "compute_seconds": round(time.perf_counter() - started, 3),
-                **candidate_provenance(context, lake, code_version, project),
+                **run_provenance(run, run_id=context.run_id, code_version=code_version),
             },
         )
 
     return _scores
 
 
-def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
-    task = project.task(task_name)
-    key_of_comparison = comparison_key(task_name)
-    code_version = digest(
-        source_version(
-            metrics, scoring, baseline, predictions, gate, seeds, sequential, calibration
+def comparison_metadata(
+    run: CandidateRun,
+    compared: candidate_steps.Compared,
+    outcome: GateOutcome,
+    *,
+    page: str,
+) -> dict[str, Any]:
+    """What the comparison's materialisation records (the gate outcome included: the one
+    record baselines, views and reports are decided from)."""
+    frame, task = compared.frame, run.task
+    base = compared.baseline.key
+    return {
+        "candidate": str(run.key),
+        "task": run.task_name,
+        "stages": dg.MetadataValue.json(run.stage_shas),
+        "baseline": base or "none",
+        "baseline_status": compared.baseline.note,
+        "changed_stages": dg.MetadataValue.json(
+            [vars(c) for c in changed_stages(run.key, base)] if base else []
         ),
-        task_version(task),
-        custom_metric_sources(project, task),
+        "gate": outcome.status,
+        "gate_summary": outcome.headline(),
+        "gate_record": dg.MetadataValue.json(outcome.to_json()),
+        "min_effects": "; ".join(f"{m} {t}" for m, t in outcome.min_effects.items()),
+        "overall_verdict": scoring.overall_verdict(frame, task.primary),
+        "regressions": "; ".join(r.text() for r in outcome.reasons) or "none",
+        "comparison": dg.MetadataValue.md(comparison_view.markdown_table(frame)),
+        "delta_plot": dg.MetadataValue.md(
+            comparison_view.markdown_image(
+                comparison_view.delta_plot(frame, metric=task.primary),
+                alt=f"{task.primary} delta per subgroup",
+            )
+        ),
+        "gallery_page": dg.MetadataValue.url(page),
+        "compute_seconds": round(compared.seconds, 3),
+        **compared.extra,
+    }
+
+
+def regression_check_result(run: CandidateRun, outcome: GateOutcome) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=REGRESSION_CHECK,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="\n".join(outcome.details()),
+        # Text only: numeric entries become a plot over the check's executions.
+        metadata={
+            "candidate": str(run.key),
+            "gate": outcome.status,
+            "regressions": dg.MetadataValue.text(
+                "; ".join(r.text() for r in outcome.reasons) or "none"
+            ),
+        },
     )
+
+
+def stored_predictions(store: LakeStore, task_name: str, key: str | None) -> pd.DataFrame | None:
+    """A candidate's stored predictions (the baseline's), as the lake IO manager wrote them."""
+    if key is None:
+        return None
+    path = store.partition_file("/".join(predictions_key(task_name).path), f"key={key}")
+    return store.read_table(path).to_pandas()
+
+
+def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
+    key_of_comparison = comparison_key(task_name)
+    code_version = code_versions.comparison_code_version(project, task_name)
+    partitions = candidate_partitions_name(task_name)
 
     @dg.asset(
         key=key_of_comparison,
@@ -306,146 +321,58 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     def _comparison(
         context: dg.AssetExecutionContext,
         lake: LakeResource,
+        settings: SettingsResource,
         candidate_predictions: pd.DataFrame,
         candidate_scores: pd.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:  # type: ignore[type-arg]
-        settings, store = load_settings(), lake.store()
-        key = context.partition_key
-        candidate = candidates.resolve_candidate(
-            key, project=project, settings=settings, store=store
+        platform, store = settings.settings(), lake.store()
+        run = candidate_run_of(
+            context, project, platform, store, upstream=predictions_key(task_name)
         )
-        resolved = baseline.resolve_baseline(
+        # 1. the baseline (waiting for an unfinished one) and the comparison with it
+        resolved = candidate_steps.find_baseline(
             context.instance,
-            candidate,
+            run,
             comparison=key_of_comparison,
-            timeout_seconds=task.baseline_wait_seconds,
+            is_known=lambda key: context.instance.has_dynamic_partition(partitions, key),
         )
-        started = time.perf_counter()
-        extra: dict[str, Any] = {}
-        seed_note = seed_warning = ""
-        if resolved.key is not None:
-            base_frame = store.read_table(
-                store.partition_file(
-                    "/".join(predictions_key(task_name).path), f"key={resolved.key}"
-                )
-            ).to_pandas()
-            base_frame = windows.baseline_on_window(  # a rolling test suite may have moved
-                context,
-                project=project,
-                task_name=task_name,
-                key=resolved.key,
-                store=store,
-                baseline_predictions=base_frame,
-                candidate_predictions=candidate_predictions,
-            )
-            spread = seeds.baseline_spread(
-                context,
-                project=project,
-                task_name=task_name,
-                key=resolved.key,
-                store=store,
-                baseline_predictions=base_frame,
-                metrics=task_metrics(project, task),
-            )
-            bought = sequential.buy_seed_runs(
-                context,
-                project=project,
-                task_name=task_name,
-                store=store,
-                sides=(resolved.key, key),
-                frames=(base_frame, candidate_predictions),
-                spread=spread,
-                metrics=task_metrics(project, task),
-            )
-            compared, noise = bought.comparison, bought.noise
-            seed_note = "; ".join(t for t in (spread.note, noise.method) if t)
-            seed_warning = seeds.ignored_seed_warning(spread, candidate.repository.name)
-            frame = compared.frame
-            extra = {
-                "seed_budget": bought.note(task.seeds.budget_runs),
-                "interval": compared.interval,
-                "rows_compared": compared.rows_compared,
-                "rows_only_candidate": compared.rows_only_candidate,
-                "rows_only_baseline": compared.rows_only_baseline,
-            }
-        else:
-            frame = scoring.without_baseline(candidate_scores)
-            context.log.warning(f"{key}: no baseline ({resolved.note})")
-        outcome = gate.decide(
-            frame,
-            task=task,
-            task_name=task_name,
-            candidate=key,
-            baseline=resolved.key,
-            baseline_note=resolved.note,
-            baseline_via=resolved.via,
-            no_baseline=candidate.repository.no_baseline,
-            seed_note=seed_note,
-            seed_warning=seed_warning,
-            interval=extra.get("interval", ""),
-            seed_budget=extra.get("seed_budget", ""),
-            **calibrated(store, task_name),
+        compared = candidate_steps.compare_candidate(
+            context,
+            run,
+            resolved,
+            project=project,
+            settings=platform,
+            store=store,
+            baseline_predictions=stored_predictions(store, task_name, resolved.key),
+            candidate_predictions=candidate_predictions,
+            candidate_scores=candidate_scores,
+            metrics=task_metrics(project, run.task),
         )
-        gate.save_outcome(store, task_name, outcome)
-        candidate_index.index_candidate(
-            store,
-            task_name,
-            key,
-            commit=candidates.recorded_commit_info(store, key),
-            scores=candidate_scores,
-            comparison=frame,
-            outcome=outcome,
+        # 2. the gate decision
+        outcome = candidate_steps.decide_gate(
+            run, compared, store=store, calibration_key=gate_calibration_key(task_name)
         )
-        context.log.info(f"{key}: gate {outcome.headline()}")
-        table = scoring.as_table(frame, scoring.COMPARISON_SCHEMA)
-        page = commit_url(settings.reports_root, key, base_url=settings.reports_url)
+        context.log.info(f"{run.key}: gate {outcome.headline()}")
+        # 3. the display caches, then the materialisation and its blocking check
+        candidate_steps.record_for_display(
+            store, run, outcome, scores=candidate_scores, comparison=compared.frame
+        )
+        page = commit_url(platform.reports_root, str(run.key), base_url=platform.reports_url)
+        table = scoring.as_table(compared.frame, scoring.COMPARISON_SCHEMA)
         yield dg.Output(
             table,
             data_version=dg.DataVersion(table_digest(table)),
             metadata={
-                "candidate": key,
-                "task": task_name,
-                "baseline": resolved.key or "none",
-                "baseline_status": resolved.note,
-                "gate": outcome.status,
-                "gate_summary": outcome.headline(),
-                "gate_record": dg.MetadataValue.json(outcome.to_json()),
-                "min_effects": "; ".join(f"{m} {t}" for m, t in outcome.min_effects.items()),
-                "overall_verdict": scoring.overall_verdict(frame, task.primary),
-                "regressions": "; ".join(r.text() for r in outcome.reasons) or "none",
-                "comparison": dg.MetadataValue.md(comparison_view.markdown_table(frame)),
-                "delta_plot": dg.MetadataValue.md(
-                    comparison_view.markdown_image(
-                        comparison_view.delta_plot(frame, metric=task.primary),
-                        alt=f"{task.primary} delta per subgroup",
-                    )
-                ),
-                "gallery_page": dg.MetadataValue.url(page),
-                "compute_seconds": round(time.perf_counter() - started, 3),
-                **extra,
-                **candidate_provenance(context, lake, code_version, project),
+                **comparison_metadata(run, compared, outcome, page=page),
+                **run_provenance(run, run_id=context.run_id, code_version=code_version),
             },
         )
-        yield dg.AssetCheckResult(
-            check_name=REGRESSION_CHECK,
-            passed=outcome.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description="\n".join(outcome.details()),
-            # Text only: numeric entries become a plot over the check's executions.
-            metadata={
-                "candidate": key,
-                "gate": outcome.status,
-                "regressions": dg.MetadataValue.text(
-                    "; ".join(r.text() for r in outcome.reasons) or "none"
-                ),
-            },
-        )
-        notify.notify_all(
-            candidate.repository, outcome, sha=candidate.sha, target_url=page, log=context.log
-        )
+        yield regression_check_result(run, outcome)
+        # 4. the notifiers, once the outcome is recorded
+        candidate_steps.announce(run, outcome, page=page, log=context.log)
+        # 5. a blocked candidate's run fails with the gate headline and its report's page
+        # (the blocking check alone reads "1 blocking asset check failed" and a stack)
         if not outcome.passed:
-            # The run's error then reads the gate headline, with the page of its report, where
-            # the blocking check alone gives "1 blocking asset check failed" and a stack.
             raise dg.Failure(
                 description=outcome.headline(),
                 metadata={"gate": outcome.status, "gallery_page": dg.MetadataValue.url(page)},
@@ -455,18 +382,17 @@ def comparison_asset(project: Project, task_name: str) -> dg.AssetsDefinition:
     return _comparison
 
 
-def calibrated(store: LakeStore, task_name: str) -> dict[str, Any]:
-    """The task's latest calibrated false-alarm rate, as ``gate.decide`` takes it."""
-    rate, source = calibration.false_alarm(store, gate_calibration_key(task_name))
-    return {"false_alarm_rate": rate, "calibration": source}
-
-
 def candidate_assets(project: Project) -> list[dg.AssetsDefinition]:
-    """Predictions, scores and comparison of every task of the project."""
+    """Stage outputs, predictions, scores and comparison of every task of the project."""
     return [
-        build(project, task)
+        asset
         for task in sorted(project.config.tasks)
-        for build in (predictions_asset, scores_asset, comparison_asset)
+        for asset in [
+            *stage_assets(project, task),
+            predictions_asset(project, task),
+            scores_asset(project, task),
+            comparison_asset(project, task),
+        ]
     ]
 
 

@@ -7,6 +7,8 @@ layout (``lake/<table>``, ``features/<name>``, ``evaluation/<task>/…``): the l
 manager stores an asset at the path its key spells.
 """
 
+import re
+
 import dagster as dg
 
 # -- lake and features ------------------------------------------------------------------
@@ -47,6 +49,12 @@ def comparison_key(task: str) -> dg.AssetKey:
     return dg.AssetKey(["evaluation", task, "candidate_comparison"])
 
 
+def stage_output_key(task: str, repo: str) -> dg.AssetKey:
+    """A pipeline task's transform stage output (``evaluation/<task>/stage_<repo>``, the
+    repository's name with ``-`` and ``.`` as ``_``)."""
+    return dg.AssetKey(["evaluation", task, f"stage_{re.sub(r'[^a-z0-9_]', '_', repo)}"])
+
+
 def leaderboard_key(task: str) -> dg.AssetKey:
     return dg.AssetKey(["evaluation", task, "leaderboard"])
 
@@ -67,7 +75,8 @@ def task_report_inputs(task: str) -> dict[str, str]:
 
 
 def candidate_partitions_name(task: str) -> str:
-    """The dynamic partitions of a task's candidates (``<repo>@<sha7>[~<params>]``)."""
+    """The dynamic partitions of a task's candidates (``<repo>@<sha7>[~<params>]``, a
+    pipeline's ``<repo>@<sha7>+…+<model>@<sha7>[~<params>]``)."""
     return f"candidates__{task}"
 
 

@@ -16,11 +16,16 @@ blocked)``). A commit blocked only for lacking a baseline (``no_baseline: block`
 against nothing and stays usable. While the policy's commit is still being evaluated, the
 comparison waits (up to the task's ``baseline_wait_seconds``) for its outcome. Only when no
 ancestor passed is it "no baseline", whose gate effect each repository declares.
+
+A pipeline combination's baseline is derived from its key (:func:`combination_baseline_key`):
+for stages from last to first, the combination with that stage at its first parent, the
+first one registered — so the comparison attributes the change to that stage.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -208,4 +213,84 @@ def resolve_baseline(
         None,
         f"{role} {status.reason}, and no ancestor of it within {MAX_ANCESTORS} commits passed "
         "its gate",
+    )
+
+
+# -- pipeline combinations ----------------------------------------------------------------
+
+
+def combination_baseline_key(
+    key: CandidateKey, stages: Sequence[StageAt], *, is_known: Callable[[str], bool]
+) -> tuple[CandidateKey | None, str, str | None]:
+    """The baseline of a pipeline combination, deterministically: with parameters, the same
+    combination without them; else, for stages from last to first, the combination with that
+    stage at its first parent, the first that is registered (``is_known``). Returns the key,
+    its role (``stage late-features at its parent``) and the stage that differs."""
+    if key.param_hash is not None:
+        return key.without_parameters(), "the combination without parameters", None
+    for stage in reversed(stages):
+        parents = stage.git.commit_info(stage.sha).parents
+        if not parents:
+            continue
+        found = key.with_stage(stage.name, parents[0])
+        if is_known(str(found)):
+            return found, f"stage {stage.name} at its parent", stage.name
+    return None, "", None
+
+
+@dataclass(frozen=True)
+class StageAt:
+    """A stage of a combination at its full sha (what baseline resolution needs of it)."""
+
+    name: str
+    git: GitRepository
+    sha: str
+
+
+def resolve_combination_baseline(
+    instance: dg.DagsterInstance,
+    key: CandidateKey,
+    stages: Sequence[StageAt],
+    *,
+    comparison: dg.AssetKey,
+    timeout_seconds: float,
+    is_known: Callable[[str], bool],
+) -> ResolvedBaseline:
+    """:func:`combination_baseline_key` if its gate passed, else the nearest first-parent
+    ancestor of the changed stage (the others unchanged) whose gate passed."""
+    base, role, stage = combination_baseline_key(key, stages, is_known=is_known)
+    if base is None:
+        return ResolvedBaseline(
+            None,
+            "no stage's parent combination was evaluated (the pipeline's first combination)",
+        )
+    status = await_baseline(
+        instance, str(base), comparison=comparison, timeout_seconds=timeout_seconds
+    )
+    if status.ready:
+        return ResolvedBaseline(str(base), f"compared with {base} ({role})")
+    if stage is None:
+        return ResolvedBaseline(None, f"{role} {status.reason}")
+    git = next(s.git for s in stages if s.name == stage)
+    changed = base.stage(stage)
+    assert changed is not None
+    sha = git.resolve(changed.commit)
+    for _ in range(MAX_ANCESTORS):
+        parents = git.commit_info(sha).parents
+        if not parents:
+            break
+        sha = parents[0]
+        older = str(base.with_stage(stage, sha))
+        found = baseline_status(instance, older, comparison=comparison)
+        if found is not None and found.ready:
+            return ResolvedBaseline(
+                older,
+                f"{role} {status.reason}; compared with the nearest ancestor combination "
+                f"whose gate passed, {older}",
+                via=f"nearest passing ancestor; stage {stage} {changed.commit} {status.short}",
+            )
+    return ResolvedBaseline(
+        None,
+        f"{role} {status.reason}, and no ancestor of stage {stage} within {MAX_ANCESTORS} "
+        "commits passed its gate",
     )

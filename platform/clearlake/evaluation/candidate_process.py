@@ -13,6 +13,10 @@ takes a ``seed`` parameter. Several seeds are several fits of fresh instances in
 process (the baseline's seed runs: no process start, no re-read of the frames per seed);
 with ``reference_path`` (the baseline's own predictions) the runs stop at the first that
 reproduces them exactly — a deterministic algorithm costs one extra fit, no more.
+
+A transform stage of a pipeline (``extras["mode"] == "transform"``) is run the same way:
+``Class()``, an optional ``fit`` on the training frame with the target, then ``transform``
+of the training frame without it and of the held-out frame (:func:`run_transform`).
 """
 
 import importlib
@@ -81,11 +85,54 @@ def _same(table: pa.Table, reference: pa.Table | None) -> bool:
     return mine.shape == theirs.shape and bool(np.array_equal(mine, theirs))
 
 
+def run_transform(pipes: PipesContext, stage_class: Any) -> int:
+    """A transform stage: optional ``fit(train[, seed])`` on the training frame with the
+    target, then ``transform`` of the training frame (without it) and the held-out frame;
+    each output frame is written as Parquet for the platform to check."""
+    extras = pipes.extras
+    train = pd.read_parquet(extras["train_path"])
+    test = pd.read_parquet(extras["test_path"])
+    seed = int((extras.get("seeds") or [0])[0])
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    stage = stage_class()
+    started = time.perf_counter()
+    fit = getattr(stage, "fit", None)
+    if callable(fit):
+        pipes.log.info(f"fitting {extras['entrypoint']} on {len(train)} rows (seed {seed})")
+        if takes_seed(stage):
+            fit(train, seed=seed)
+        else:
+            fit(train)
+    target = extras["target"]
+    outputs = {"train": train.drop(columns=[target]), "test": test}
+    for name, frame in outputs.items():
+        pipes.log.info(f"transforming {len(frame)} {name} rows")
+        result = stage.transform(frame)
+        if not isinstance(result, pd.DataFrame):
+            pipes.report_custom_message(
+                {"malformed": f"transform returned {type(result).__name__}, not a DataFrame"}
+            )
+            return MALFORMED_EXIT_CODE
+        try:
+            table = pa.Table.from_pandas(result, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            pipes.report_custom_message(
+                {"malformed": f"an output column holds mixed types ({exc})"}
+            )
+            return MALFORMED_EXIT_CODE
+        pq.write_table(table.replace_schema_metadata(None), extras[f"{name}_output_path"])
+    pipes.report_custom_message({"transform_seconds": time.perf_counter() - started})
+    return 0
+
+
 def run(pipes: PipesContext) -> int:
     extras = pipes.extras
     sys.path.insert(0, extras["worktree"])
     module_name, class_name = extras["entrypoint"].split(":")
     algorithm_class = getattr(importlib.import_module(module_name), class_name)
+    if extras.get("mode") == "transform":
+        return run_transform(pipes, algorithm_class)
     train = pd.read_parquet(extras["train_path"])
     test = pd.read_parquet(extras["test_path"])
     seeds = [int(s) for s in extras.get("seeds") or [0]]

@@ -49,6 +49,18 @@ class MalformedPredictionsError(CandidateError):
         )
 
 
+class StageOutputError(ClearlakeError):
+    """A transform stage's output broke its declared schema (or was no frame at all)."""
+
+    def __init__(self, stage: str, problem: str) -> None:
+        self.stage = stage
+        self.problem = problem
+        super().__init__(
+            f"stage {stage}: {problem} (fix the stage, or its `output.columns` in the task's "
+            "pipeline)"
+        )
+
+
 class SuiteNotMaterialisedError(ClearlakeError):
     def __init__(self, task: str, suite: str, reason: str) -> None:
         self.task = task

@@ -52,6 +52,20 @@ class GitError(ClearlakeError):
         super().__init__(f"git {' '.join(command)} failed in repository {repo!r}: {stderr.strip()}")
 
 
+_HEX = re.compile(r"^[0-9a-fA-F]{4,39}$")
+
+
+class AmbiguousCommitError(ClearlakeError):
+    """A short sha that names several commits: resolving it would pick one silently."""
+
+    def __init__(self, repo: str, prefix: str, matches: list[str]) -> None:
+        self.repo, self.prefix, self.matches = repo, prefix, matches
+        super().__init__(
+            f"Repository {repo!r}: short sha {prefix} is ambiguous, it matches commits "
+            f"{' and '.join(matches)}: give more digits of the one you mean."
+        )
+
+
 @dataclass(frozen=True)
 class CommitInfo:
     """What the leaderboard and the reports show about an algorithm version."""
@@ -166,14 +180,44 @@ class GitRepository:
             return None
 
     def resolve(self, commit: str) -> str:
-        """Full sha of ``commit`` (a sha prefix, branch or tag)."""
+        """Full sha of ``commit`` (a sha prefix, branch or tag); a prefix two commits share
+        is :class:`AmbiguousCommitError` naming both, not "no commit"."""
         try:
             return self._git("rev-parse", "--verify", f"{commit}^{{commit}}").strip()
         except GitError:
+            if _HEX.match(commit):
+                matches = self.commits_with_prefix(commit)
+                if len(matches) > 1:
+                    raise AmbiguousCommitError(self.name, commit, matches) from None
             raise ClearlakeError(
                 f"Repository {self.name!r} has no commit {commit!r}: check the sha (and that "
                 "it was pushed to a watched branch)."
             ) from None
+
+    def commits_with_prefix(self, prefix: str) -> list[str]:
+        """Every commit whose sha starts with ``prefix`` (sorted)."""
+        try:
+            out = self._git("rev-parse", f"--disambiguate={prefix.lower()}")
+        except GitError:
+            return []
+        objects = out.split()
+        if not objects:
+            return []
+        kinds = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(self.git_dir),
+                "cat-file",
+                "--batch-check=%(objectname) %(objecttype)",
+            ],
+            input="\n".join(objects) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        ).stdout.split("\n")
+        return sorted(line.split()[0] for line in kinds if line.endswith(" commit"))
 
     def new_commits(self, branch_head: str, since: str | None, *, limit: int) -> list[str]:
         """Commits reachable from ``branch_head`` and not from ``since``, oldest first.

@@ -37,6 +37,7 @@ from clearlake.evaluation.errors import (
     CandidateCrashedError,
     CandidateTimeoutError,
     MalformedPredictionsError,
+    StageOutputError,
 )
 from clearlake.evaluation.predictions import expectation, validate_predictions
 from clearlake.evaluation.suites import candidate_columns, load_suite
@@ -203,6 +204,87 @@ def run_candidate(
         takes_seed=bool(timing.get("takes_seed", False)),
         identical=bool(timing.get("identical", False)),
     )
+
+
+@dataclass(frozen=True)
+class TransformOutcome:
+    train: pa.Table
+    """The training frame transformed (without the target)."""
+    test: pa.Table
+    transform_seconds: float
+    wall_seconds: float
+
+
+def run_transform(
+    context: dg.AssetExecutionContext,
+    *,
+    stage: str,
+    worktree: Path,
+    entrypoint: str,
+    target: str,
+    train: pa.Table,
+    test: pa.Table,
+    timeout_seconds: float,
+    threads: int = 1,
+    seed: int = 0,
+) -> TransformOutcome:
+    """A transform stage (``stage`` names it: ``repo@sha7``) fitted on ``train`` (with the
+    ``target``) and transforming ``train`` without it and ``test``, in a child process at its
+    commit, supervised like a model (timeout, process group, log forwarding). Its outputs
+    are returned unchecked: :mod:`clearlake.evaluation.stage_outputs` checks them."""
+    with tempfile.TemporaryDirectory(prefix="clearlake-stage-") as tmp:
+        paths = {
+            name: str(Path(tmp) / f"{name}.parquet")
+            for name in ("train", "test", "train_output", "test_output")
+        }
+        pq.write_table(train, paths["train"])
+        pq.write_table(test, paths["test"])
+        extras = {
+            "mode": "transform",
+            "candidate": stage,
+            "worktree": str(worktree),
+            "entrypoint": entrypoint,
+            "target": target,
+            "train_path": paths["train"],
+            "test_path": paths["test"],
+            "train_output_path": paths["train_output"],
+            "test_output_path": paths["test_output"],
+            "seeds": [int(seed)],
+        }
+        started = time.perf_counter()
+        with dg.open_pipes_session(
+            context=context,
+            context_injector=dg.PipesTempFileContextInjector(),
+            message_reader=dg.PipesTempFileMessageReader(),
+            extras=extras,
+        ) as session:
+            returncode, tail = _supervise(
+                context,
+                candidate=stage,
+                command=[sys.executable, "-P", str(CHILD_SCRIPT)],
+                cwd=worktree,
+                env={
+                    **{name: str(threads) for name in THREAD_VARIABLES},
+                    **os.environ,
+                    "PYTHONHASHSEED": str(int(seed) % 2**32),
+                    **session.get_bootstrap_env_vars(),
+                },
+                timeout_seconds=timeout_seconds,
+            )
+        wall = time.perf_counter() - started
+        messages = [m for m in session.get_custom_messages() if isinstance(m, dict)]
+        malformed = next((m["malformed"] for m in messages if "malformed" in m), None)
+        if malformed is not None:
+            raise StageOutputError(stage, str(malformed))
+        if returncode != 0:
+            raise CandidateCrashedError(stage, returncode, "\n".join(tail))
+        timing = next((m for m in messages if "transform_seconds" in m), {})
+        return TransformOutcome(
+            train=pq.read_table(paths["train_output"]),
+            test=pq.read_table(paths["test_output"]),
+            transform_seconds=float(timing.get("transform_seconds", float("nan"))),
+            wall_seconds=wall,
+        )
 
 
 def _supervise(

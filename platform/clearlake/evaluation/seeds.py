@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from clearlake.evaluation import candidates, runner, scoring
+from clearlake.evaluation import candidate_run, scoring
 from clearlake.evaluation.candidates import CandidateKey, read_json, write_json
 from clearlake.evaluation.metrics import Metric
 from clearlake.evaluation.predictions import PREDICTION
@@ -44,7 +44,7 @@ from clearlake.evaluation.suites import row_id
 from clearlake.lake.store import LakeStore
 from clearlake.project.config import TaskConfig
 from clearlake.project.load import Project
-from clearlake.settings import load_settings
+from clearlake.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,7 @@ def baseline_spread(
     store: LakeStore,
     baseline_predictions: pd.DataFrame,
     metrics: list[Metric],
+    settings: Settings | None = None,
 ) -> SeedSpread:
     """The cached spread of baseline ``key``, measured now if it never was."""
     task = project.task(task_name)
@@ -222,6 +223,7 @@ def baseline_spread(
         store=store,
         baseline_predictions=baseline_predictions,
         metrics=metrics,
+        settings=settings,
     )
     records = [] if spread.frame is None else spread.frame.to_dict("records")
     write_json(
@@ -241,6 +243,7 @@ def measure(
     store: LakeStore,
     baseline_predictions: pd.DataFrame,
     metrics: list[Metric],
+    settings: Settings | None = None,
 ) -> SeedSpread:
     """Run the baseline under ``seed+1…seed+runs`` (stopping early when deterministic)."""
     task = project.task(task_name)
@@ -253,6 +256,7 @@ def measure(
         store=store,
         predictions=baseline_predictions,
         seeds=seeds,
+        settings=settings,
     )
     if runs.identical and not runs.takes_seed:
         note = (
@@ -301,28 +305,22 @@ def seeded_runs(
     store: LakeStore,
     predictions: pd.DataFrame,
     seeds: list[int],
+    settings: Settings | None = None,
 ) -> SeededRuns:
     """Candidate ``key`` refitted under each of ``seeds`` in one child process, as frames
     shaped like its stored ``predictions`` (what a baseline's seed runs and the gate's A/A
-    calibration both need); the first run that reproduces them ends the runs."""
-    task, settings = project.task(task_name), load_settings()
+    calibration both need); the first run that reproduces them ends the runs. A pipeline
+    candidate refits its model stage on its stored transform outputs."""
+    task = project.task(task_name)
     dataset = project.feature(task.dataset)
-    base = candidates.resolve_candidate(key, project=project, settings=settings, store=store)
-    worktree = base.git.checkout(base.sha)
+    base = candidate_run.resolve_run(
+        key, project=project, settings=settings or load_settings(), store=store
+    )
     reference = None
     if task.type != "multiclass":
         reference = pa.table({PREDICTION: predictions[PREDICTION].to_numpy(dtype=float)})
-    outcome, test = runner.run_on_suites(
-        context,
-        key=key,
-        candidate=base,
-        worktree=worktree,
-        task_name=task_name,
-        task=task,
-        dataset=dataset,
-        store=store,
-        seeds=seeds,
-        reference=reference,
+    outcome, test = candidate_run.predict(
+        context, base, store=store, seeds=seeds, reference=reference
     )
     order = test.select([row_id(task, dataset)]).to_pandas()[row_id(task, dataset)].astype(str)
     by_row = predictions.set_index("row_id")

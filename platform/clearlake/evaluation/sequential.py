@@ -41,6 +41,7 @@ from clearlake.evaluation.seeds import SeedNoise, SeedSpread
 from clearlake.lake.store import LakeStore
 from clearlake.project.config import TaskConfig
 from clearlake.project.load import Project
+from clearlake.settings import Settings
 
 PER_SIDE = 2
 PER_LOOK = 2 * PER_SIDE
@@ -172,6 +173,7 @@ def buy_seed_runs(
     frames: tuple[pd.DataFrame, pd.DataFrame],
     spread: SeedSpread,
     metrics: list[Metric],
+    settings: Settings | None = None,
 ) -> Resolved:
     """The comparison of candidate ``sides[1]`` with baseline ``sides[0]`` (their stored
     predictions ``frames``, same order), with seed runs bought as :func:`resolve` decides."""
@@ -206,6 +208,7 @@ def buy_seed_runs(
                 store=store,
                 predictions=predictions,
                 seeds=look,
+                settings=settings,
             )
             found.append(tuple(runs.frames))
         context.log.info(f"bought seed runs {look} of {' and '.join(sides)}")

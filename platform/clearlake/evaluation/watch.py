@@ -1,5 +1,7 @@
 """Materialise-on-commit: what one tick of the commit sensor decides, as a plain function.
 
+A pipeline task's candidates are combinations of its stages' commits (:func:`plan_pipeline`).
+
 The cursor is JSON: ``{"<repo>:<branch>": "<last seen sha>"}``. A tick lists the commits
 since the last seen sha on every watched branch (oldest first, at most ``max_per_tick``
 per branch so a big push is spread over ticks), registers a partition per commit (and
@@ -28,10 +30,17 @@ MAX_PER_TICK = 25
 class Request:
     key: str
     repo: str
+    """The model stage's repository (the only one for a single-repository task)."""
     commit: str
+    """The model stage's full sha."""
     branch: str
     reason: str
     task: str
+    stages: dict[str, str] = field(default_factory=dict)
+    """A pipeline combination's full shas, ``{repo: sha}`` in stage order (run tag
+    ``clearlake/stages``); empty for a single repository."""
+    changed: tuple[str, ...] = ()
+    """The stages whose new commit this combination evaluates."""
 
 
 @dataclass
@@ -74,7 +83,14 @@ def plan_tick(
             planned.add(key)
             plan.requests.append(Request(key, repo, sha, branch, reason, project.task_of(repo)))
 
+    for task_name, task_config in project.config.tasks.items():
+        if task_config.pipeline:
+            plan_pipeline(project, settings, task_name, plan, is_known=is_known,
+                          max_per_tick=max_per_tick)  # fmt: skip
+    staged = {s.repository for t in project.config.tasks.values() for s in t.pipeline or ()}
     for repository in project.config.repositories:
+        if repository.name in staged:
+            continue
         task = project.task_of(repository.name)
         git = git_repository(project, repository.name, settings)
         try:
@@ -110,3 +126,86 @@ def plan_tick(
             if commits:
                 plan.cursor[state] = commits[-1]
     return plan
+
+
+def plan_pipeline(
+    project: Project,
+    settings: Settings,
+    task: str,
+    plan: TickPlan,
+    *,
+    is_known: Callable[[str, str], bool],
+    max_per_tick: int = MAX_PER_TICK,
+) -> None:
+    """A pipeline task's combinations for this tick, appended to ``plan``.
+
+    Each new commit of a stage (its first watched branch) is evaluated with the other
+    stages at their reference commits (``branch``: the head the previous tick saw — the
+    current head on a first look — so commits landing in two stages at once are first
+    evaluated each alone; ``champion``: the pinned commit), after its baseline combination
+    (that stage at the commit's first parent) when that was never registered. When several
+    stages moved, the combination of their newest commits comes last. Keys are run keys:
+    no combination is evaluated twice.
+    A stage that cannot be read or whose reference commit is gone is skipped with a
+    one-line note naming the stage; the other stages' candidates go on.
+    """
+    pipeline = project.task(task).pipeline
+    assert pipeline is not None
+    reference: dict[str, str] = {}
+    fresh: dict[str, list[str]] = {}
+    gits = {}
+    for stage in pipeline:
+        name = stage.repository
+        repository = project.repository(name)
+        git = gits[name] = git_repository(project, name, settings)
+        branch = repository.branches[0]
+        try:
+            git.refresh()
+            head = git.branch_head(branch)
+            if head is None:
+                raise ClearlakeError(f"branch {branch!r} does not exist")
+            last = plan.cursor.get(f"{name}:{branch}")
+            limit = repository.initial_history if last is None else max_per_tick
+            fresh[name] = git.new_commits(head, last, limit=limit)[:max_per_tick]
+            if stage.reference.policy == "champion":
+                assert stage.reference.commit is not None
+                reference[name] = git.resolve(stage.reference.commit)
+            else:  # the head the previous tick saw (the current one on a first look)
+                reference[name] = last if last is not None and git.is_commit(last) else head
+        except ClearlakeError as exc:
+            plan.skipped.append(f"task {task}: stage {name}: {' '.join(str(exc).split())}")
+            return
+    model = pipeline[-1].repository
+    planned = set(plan.new_keys)
+
+    def request(shas: dict[str, str], reason: str, changed: tuple[str, ...]) -> None:
+        key = str(CandidateKey.of_stages(list(shas.items())))
+        if key in planned:
+            return
+        planned.add(key)
+        branch = project.repository(changed[-1] if changed else model).branches[0]
+        plan.requests.append(
+            Request(key, model, shas[model], branch, reason, task, dict(shas), changed)
+        )
+
+    def combination(moved: dict[str, str]) -> dict[str, str]:
+        return {s.repository: moved.get(s.repository, reference[s.repository]) for s in pipeline}
+
+    for stage in pipeline:
+        name = stage.repository
+        for sha in fresh[name]:
+            parents = gits[name].commit_info(sha).parents
+            if parents:
+                base = combination({name: parents[0]})
+                if not is_known(task, str(CandidateKey.of_stages(list(base.items())))):
+                    request(base, f"baseline of stage {name} {sha[:7]}", (name,))
+            request(combination({name: sha}), f"new commit in stage {name}", (name,))
+    moved = [s.repository for s in pipeline if fresh[s.repository]]
+    if len(moved) > 1:
+        newest = {name: fresh[name][-1] for name in moved}
+        request(combination(newest), f"new commits in stages {', '.join(moved)}", tuple(moved))
+    for stage in pipeline:
+        name = stage.repository
+        if fresh[name]:
+            branch = project.repository(name).branches[0]
+            plan.cursor[f"{name}:{branch}"] = fresh[name][-1]

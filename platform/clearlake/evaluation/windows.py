@@ -17,12 +17,12 @@ import dagster as dg
 import pandas as pd
 
 from clearlake.errors import ClearlakeError
-from clearlake.evaluation import candidates, predictions, runner
+from clearlake.evaluation import candidate_run, predictions
 from clearlake.evaluation.predictions import ROW_ID
 from clearlake.evaluation.suites import current_window, row_id
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
-from clearlake.settings import load_settings
+from clearlake.settings import Settings, load_settings
 
 
 class WindowMovedError(ClearlakeError):
@@ -50,6 +50,7 @@ def baseline_on_window(
     store: LakeStore,
     baseline_predictions: pd.DataFrame,
     candidate_predictions: pd.DataFrame,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Baseline ``key``'s predictions on the rows the candidate predicted: the stored ones
     when they are the same rows, else cached or re-predicted on the current window."""
@@ -68,19 +69,11 @@ def baseline_on_window(
         f"baseline {key} predicted another window: re-predicting it on "
         f"{window[0]}..{window[1]} (the candidate's)"
     )
-    base = candidates.resolve_candidate(key, project=project, settings=load_settings(), store=store)
-    dataset = project.feature(task.dataset)
-    outcome, test = runner.run_on_suites(
-        context,
-        key=key,
-        candidate=base,
-        worktree=base.git.checkout(base.sha),
-        task_name=task_name,
-        task=task,
-        dataset=dataset,
-        store=store,
-        seeds=[task.seeds.seed],
+    base = candidate_run.resolve_run(
+        key, project=project, settings=settings or load_settings(), store=store
     )
+    dataset = project.feature(task.dataset)
+    outcome, test = candidate_run.predict(context, base, store=store, seeds=[task.seeds.seed])
     table = predictions.predictions_table(
         test, outcome.predictions, task=task, row_id=row_id(task, dataset)
     )

@@ -6,6 +6,7 @@ import dagster as dg
 
 from clearlake.lake.source import SourceDatabase
 from clearlake.lake.store import LakeStore
+from clearlake.settings import Settings, load_settings
 
 
 class LakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -31,3 +32,16 @@ class DropZoneResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     root: str
     """A local folder, or ``s3://bucket/prefix`` (one prefix per dataset below it)."""
+
+
+class SettingsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """The platform's settings, handed to steps instead of read from the environment in
+    their bodies: the root module decides them once (``environment.resources_for``)."""
+
+    variables: dict[str, str] | None = None
+    """The ``CLEARLAKE_*`` variables the settings are made from; None on the cluster, where
+    each pod's own environment (set by the chart, secrets included) is read when a step
+    asks — never baked into the run's configuration."""
+
+    def settings(self) -> Settings:
+        return load_settings(self.variables)
