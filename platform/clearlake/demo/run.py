@@ -9,7 +9,10 @@
    the regression-report sensor: a commit whose run the gate blocked gets its report from
    a follow-up run (nothing evaluated again);
 5. refresh every task's leaderboard and the report gallery, then print the verdicts and
-   where the reports are.
+   where the reports are. A pipeline task's candidates are combinations of its stages'
+   commits: each is printed with the stage(s) whose commit differs from its baseline (where
+   the verdict lands), and each transform stage with how often its output was computed
+   and reused.
 
 Everything is recorded in the local Dagster instance, so ``clearlake ui``, ``clearlake why``
 and ``clearlake diff`` show the same history. A second run finds the same commits (their
@@ -56,6 +59,10 @@ class TaskSummary:
     """Per pipeline combination with a baseline, the stages whose commit differs from it:
     where the comparison's verdict lands."""
 
+    stage_outputs: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """Per transform stage: combinations whose output was computed, reused, and the
+    transform processes started (``transform_runs`` metadata)."""
+
     def changed_text(self, key: str) -> str:
         """``stage late-features 18f5471→7982fdc`` (every changed stage), or ``""``."""
         return ", ".join(
@@ -90,9 +97,16 @@ class DemoSummary:
                 if not task.stages:
                     lines.append(f"  {key:<26} {task.gates.get(key) or verdict}")
                     continue
-                changed = task.changed_text(key)
-                lines.append(f"  {key}" + (f"  (changed: {changed})" if changed else ""))
-                lines.append(f"      {task.gates.get(key) or verdict}")
+                headline = task.gates.get(key) or verdict
+                changed = task.changed_text(key)  # unless the headline already names it
+                named = changed and changed not in headline
+                lines.append(f"  {key}" + (f"  (changed: {changed})" if named else ""))
+                lines.append(f"      {headline}")
+            for stage, (computed, reused, runs) in task.stage_outputs.items():
+                lines.append(
+                    f"  stage {stage}: output computed for {computed} combination(s), reused "
+                    f"by {reused}; {runs} transform run(s)"
+                )
         failed = [e for e in self.evaluated if not e.success]
         if failed:
             lines += ["", "Runs that failed (a blocking check or the candidate itself):"]
@@ -196,6 +210,15 @@ def _summarise(
                 baseline = str(record.metadata.get("baseline") or "")
                 if stages and KEY_PATTERN.match(baseline):
                     summary.changed[key] = changed_stages(key, baseline)
+        for stage in task.transform_stages:
+            outputs = [
+                latest(instance, names.stage_output_key(name, stage.repository), key)
+                for key in partitions
+            ]
+            recorded = [o.metadata for o in outputs if o is not None]
+            reused = sum(1 for m in recorded if m.get("reused") == "True")
+            runs = sum(int(m.get("transform_runs") or 0) for m in recorded)
+            summary.stage_outputs[stage.repository] = (len(recorded) - reused, reused, runs)
         tasks.append(summary)
     root = settings.reports_root
     found = sorted(root.glob("*.html")) + sorted(root.glob("*.png"))
