@@ -217,7 +217,7 @@ def test_an_ambiguous_short_sha_names_both_commits(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "--quiet", str(path)], check=True)
     stream = "".join(
         f"commit refs/heads/main\ncommitter T <t@e> {1_700_000_000 + i} +0000\n"
-        f"data {len(str(i))}\n{i}\n" + ("from refs/heads/main^0\n" if i else "") + "\n"
+        f"data {len(str(i))}\n{i}\n\n"
         for i in range(400)
     )
     subprocess.run(["git", "-C", str(path), "fast-import", "--quiet"], input=stream.encode(),

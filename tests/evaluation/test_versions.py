@@ -54,10 +54,16 @@ def test_code_versions_are_computed_per_task(evaluated: Evaluated) -> None:
     stricter = versions(edited(project, "late_arrival", min_subgroup_rows=300))
     changed = {k.to_user_string() for k in before if stricter[k] != before[k]}
     assert changed == {
-        "evaluation/late_arrival/candidate_predictions",
         "evaluation/late_arrival/candidate_scores",
         "evaluation/late_arrival/candidate_comparison",
-    }  # the suites' rows do not depend on it; the other task is untouched
+    }  # a scoring setting: the suites' rows and the models' predictions do not depend on it
+
+    hidden = versions(edited(project, TASK, exclude_columns=["carrier"]))
+    changed = {k.to_user_string() for k in before if hidden[k] != before[k]}
+    assert changed == {  # the columns a candidate sees: its predictions (and what compares
+        f"evaluation/{TASK}/candidate_predictions",  # them); the suites keep their rows
+        f"evaluation/{TASK}/candidate_comparison",
+    }
 
     target = versions(edited(project, TASK, target="dep_delay"))
     changed = {k.to_user_string() for k in before if target[k] != before[k]}

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from clearlake.errors import ConfigurationError
+from clearlake.evaluation.entrypoints import required_methods
 from clearlake.project.load import parse_project
 from clearlake.settings import DEFAULT_PROJECT
 
@@ -145,3 +146,12 @@ def test_a_stage_registered_to_another_task_is_refused(
     ):
         raw["repositories"][0]["task"] = "late_arrival"
         parse(raw, tmp_path)
+
+
+def test_config_check_asks_a_transform_stage_for_transform(
+    example: dict[str, Any], tmp_path: Path
+) -> None:
+    project = parse(with_pipeline(example, FEATURES, MODEL), tmp_path)
+    assert required_methods(project, "late-features") == ["transform"]
+    assert required_methods(project, "late-arrivals") == ["fit", "predict"]
+    assert required_methods(project, "flight-delays") == ["fit", "predict"]

@@ -8,8 +8,9 @@ are in its partition key, not here.
 
 * a transform stage: its chain's declarations and entrypoints, the columns the first stage
   sees, the suites' definitions, the seed;
-* predictions: the same for the whole pipeline (or the single repository's entrypoint),
-  plus what the stored table holds (subgroups, how the target is encoded);
+* predictions: the same for the whole pipeline, plus what the stored table holds
+  (subgroups, how the target is encoded) — not the registered repositories: registering
+  one adds partitions and unsyncs nothing;
 * scores: metrics (a custom metric's source too), subgroups, bootstrap, thresholds;
 * comparison: the whole task (baseline waits, seeds, verdict rules, calibration).
 """
@@ -98,16 +99,12 @@ def predictions_code_version(project: Project, task_name: str) -> str:
         mode="json",
         include={"type", "classes", "positive_class", "subgroups", "candidate_threads"},
     )
-    models = [
-        r.entrypoint for r in project.repositories_of(task_name) if not task.pipeline
-    ]  # a single-repository task: every registered repository's entrypoint
     return digest(
         source_version(predictions, stage_outputs, *RUNNING),
         json_version(
             {
                 "seen": _seen(project, task_name),
                 "chain": _chain(project, task_name, None),
-                "entrypoints": models,
                 "stored": stored,
             }
         ),

@@ -1,6 +1,7 @@
 """Does a registered repository's ``entrypoint`` exist at its branch head, and honour the
-algorithm contract? Asked by ``clearlake config check`` so that a typo in ``module:Class``
-is one line there, not a failure of every commit evaluated afterwards.
+algorithm contract (a pipeline's transform stage: ``transform``)? Asked by ``clearlake config
+check`` so that a typo in ``module:Class`` is one line there, not a failure of every commit
+evaluated afterwards.
 
 The class is imported in a child process, from the head's tree (the same extraction the
 runner uses), so a repository's imports never run inside the CLI's own process.
@@ -32,10 +33,15 @@ cls = getattr(module, class_name, None)
 if cls is None:
     print(f"module {module_name!r} has no {class_name!r}")
     raise SystemExit(1)
-missing = [m for m in ("fit", "predict") if not callable(getattr(cls, m, None))]
+methods = sys.argv[3].split(",")
+missing = [m for m in methods if not callable(getattr(cls, m, None))]
 if not inspect.isclass(cls) or missing:
-    print(f"{class_name} is not an algorithm class: it lacks {', '.join(missing) or 'a class'}"
-          " (fit(train[, seed]) and predict(frame))")
+    stage = methods == ["transform"]
+    kind = "a transform stage" if stage else "an algorithm"
+    shape = ("transform(frame) (and optionally fit(train[, seed]))" if stage
+             else "fit(train[, seed]) and predict(frame)")
+    print(f"{class_name} is not {kind} class: it lacks {', '.join(missing) or 'a class'}"
+          f" ({shape})")
     raise SystemExit(1)
 """
 
@@ -49,6 +55,22 @@ class EntrypointCheck:
     """None: importable and shaped like the contract."""
     reachable: bool = True
     """False: the repository could not be read (a warning, not a configuration error)."""
+
+
+def required_methods(project: Project, name: str) -> list[str]:
+    """``transform`` for a repository that is only ever a transform stage of pipelines;
+    ``fit`` and ``predict`` for a model (a registered repository or a pipeline's last
+    stage)."""
+    stages = [
+        (i, len(task.pipeline))
+        for task in project.config.tasks.values()
+        if task.pipeline
+        for i, stage in enumerate(task.pipeline)
+        if stage.repository == name
+    ]
+    if stages and all(i < length - 1 for i, length in stages):
+        return ["transform"]
+    return ["fit", "predict"]
 
 
 def check_entrypoint(project: Project, name: str, settings: Settings) -> EntrypointCheck:
@@ -68,7 +90,14 @@ def check_entrypoint(project: Project, name: str, settings: Settings) -> Entrypo
         return EntrypointCheck(name, config.entrypoint, None, str(exc), reachable=False)
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _PROBE, config.entrypoint, str(tree)],
+            [
+                sys.executable,
+                "-c",
+                _PROBE,
+                config.entrypoint,
+                str(tree),
+                ",".join(required_methods(project, name)),
+            ],
             capture_output=True,
             text=True,
             timeout=IMPORT_TIMEOUT,

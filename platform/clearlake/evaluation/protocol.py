@@ -29,6 +29,19 @@ from "fixes its own seed": its verdicts say that its training randomness was not
 naming the repository. A stochastic model that hard-codes ``random_state`` makes every
 seed-only change look like a real one to the gate.
 
+**Pipelines.** A task may declare ``pipeline:`` stages: transform repositories feeding a
+model repository (the last stage, the contract above). A transform stage's class is
+constructed as ``Class()``; an optional ``fit(train[, seed])`` receives the previous stage's
+training frame WITH the target, then ``transform(frame) -> DataFrame`` is called on the
+training frame and on the held-out frame, both WITHOUT the target, in a separate process at
+exactly the stage's commit (:class:`TransformStage`). Its output must hold the task's
+row-id column and exactly the columns declared in the stage's ``output.columns``, with
+their declared types; a missing, extra or retyped column fails the candidate with
+``stage <repo>@<sha7>: output column <col> …``. The next stage (or the model) receives that
+output (for training, the target joined back by row id); actuals and subgroup columns
+always come from the task's suite, joined by row id, never from a stage. Rows a stage
+drops are not predicted.
+
 >>> class MeanTarget:
 ...     def __init__(self, target: str = "y") -> None:
 ...         self.target, self.mean = target, 0.0
@@ -60,3 +73,10 @@ class Algorithm(Protocol):
         ...
 
     def predict(self, frame: pd.DataFrame) -> Predictions: ...
+
+
+@runtime_checkable
+class TransformStage(Protocol):
+    """A pipeline's transform stage (see the module docstring): ``fit`` is optional."""
+
+    def transform(self, frame: pd.DataFrame) -> pd.DataFrame: ...
