@@ -65,7 +65,13 @@ def load(name: str) -> ModuleType:
 def test_the_lane_knows_every_benchmark() -> None:
     names = set(benchmark_names())
     assert set(RUN_IN_LANE) <= names
-    assert {"commit_to_verdict", "new_day", "report_overhead", "stack_loop"} <= names
+    assert {
+        "commit_to_verdict",
+        "new_day",
+        "pipeline_reuse",
+        "report_overhead",
+        "stack_loop",
+    } <= names
 
 
 @pytest.mark.parametrize("name", benchmark_names())

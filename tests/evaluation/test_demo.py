@@ -1,13 +1,17 @@
-"""``run_demo`` end to end on a fresh home: the loop a new user sees first, both tasks."""
+"""``run_demo`` end to end on a fresh home: the loop a new user sees first, both tasks (the
+second a two-stage pipeline whose upstream tidy-up the gate blames)."""
 
+import subprocess
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from flights_example.demo_repos import LATE_FEATURES_CHAMPION
 from typer.testing import CliRunner
 
 from clearlake.cli.main import app
 from clearlake.demo import run_demo
+from clearlake.evaluation.candidates import StageChange
 from clearlake.evaluation.leaderboard import plot_path
 from clearlake.evaluation.results import stored_frame
 from clearlake.lake.store import LakeStore
@@ -18,10 +22,17 @@ from clearlake.names import (
     lake_key,
     monitor_performance_key,
     scores_key,
+    stage_output_key,
 )
+from clearlake.orchestration.lineage import latest
 from clearlake.settings import load_settings
 
 pytestmark = pytest.mark.slow
+
+
+def shas(repo: Path) -> list[str]:
+    log = ["git", "-C", str(repo), "log", "--reverse", "--format=%H", "main"]
+    return subprocess.run(log, capture_output=True, text=True, check=True).stdout.split()
 
 
 def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,15 +69,62 @@ def test_demo_runs_the_whole_loop_once(tmp_path: Path, monkeypatch: pytest.Monke
     assert "seed ignored" not in printed[0]  # both examples' models take the seed
     store = LakeStore(load_settings().lake_url)
 
-    def mae(key: str) -> float:
-        scores = stored_frame(store, scores_key("arrival_delay"), key)
+    def overall(key: str, metric: str = "mae") -> float:
+        task = "late_arrival" if "+" in key else "arrival_delay"
+        scores = stored_frame(store, scores_key(task), key)
         assert scores is not None
-        row = scores[(scores["metric"] == "mae") & (scores["subgroup_kind"] == "overall")]
-        return round(float(row["value"].iloc[0]), 2)
+        row = scores[(scores["metric"] == metric) & (scores["subgroup_kind"] == "overall")]
+        return float(row["value"].iloc[0])
 
-    assert (mae(naive), mae(boosting)) == (24.35, 12.39)
+    assert (round(overall(naive), 2), round(overall(boosting), 2)) == (24.35, 12.39)
+    # late_arrival is a two-stage pipeline: the model's commits run with the features'
+    # champion, the features' tidy-up with the model's head; the tidy-up is blamed.
     late = tasks["late_arrival"]
-    assert len(late.verdicts) >= 2 and "no baseline" in late.verdicts.values()
+    features, model = (shas(home / "repos" / r) for r in ("late-features", "late-arrivals"))
+    assert features[0] == LATE_FEATURES_CHAMPION
+
+    def combination(feature: str, late_model: str) -> str:
+        return f"late-features@{feature[:7]}+late-arrivals@{late_model[:7]}"
+
+    first, logistic, tidy = (
+        combination(features[0], model[0]),
+        combination(features[0], model[1]),
+        combination(features[1], model[1]),
+    )
+    assert late.stages == ["late-features", "late-arrivals"]
+    assert sorted(late.verdicts) == sorted([first, logistic, tidy])  # nothing else, once each
+    late_runs = [e.key for e in summary.evaluated if "+late-arrivals@" in e.key]
+    assert sorted(late_runs) == sorted(late.verdicts)
+    assert late.verdicts[first] == "no baseline"
+    assert late.changed[logistic] == [StageChange("late-arrivals", model[0][:7], model[1][:7])]
+    assert late.gates[logistic].startswith(("improved vs", "passed vs"))
+    assert late.changed[tidy] == [StageChange("late-features", features[0][:7], features[1][:7])]
+    assert late.gates[tidy].startswith(f"blocked vs {logistic}")
+    blame = f"stage late-features {features[0][:7]}→{features[1][:7]}"
+    # The summary names the stage: in the gate's headline, or beside the key if not there.
+    assert f"{tidy}  (changed: {blame})" in printed[0] or blame in late.gates[tidy]
+    # Silent upstream: every run succeeded up to the gate, the model's log loss got worse.
+    assert (overall(tidy, "log_loss") / overall(logistic, "log_loss")) > 1.05
+    assert abs(overall(tidy, "roc_auc") - overall(logistic, "roc_auc")) < 0.01
+    assert "Task late_arrival — pipeline late-features → late-arrivals" in printed[0]
+    assert tidy in {e.key for e in summary.evaluated if not e.success}  # blocked
+    # Each feature commit's output was computed once: the model's second commit reused it.
+    stage_runs = {
+        key: latest(instance, stage_output_key("late_arrival", "late-features"), key)
+        for key in late.verdicts
+    }
+    meta = {k: r.metadata for k, r in stage_runs.items() if r is not None}
+    assert {k: m["reused"] for k, m in meta.items()} == {
+        first: "False",
+        logistic: "True",
+        tidy: "False",
+    }
+    assert sum(int(m["transform_runs"]) for m in meta.values()) == 2
+    assert meta[logistic]["computed_by"] == first
+    assert (
+        "stage late-features: output computed for 2 combination(s), reused by 1; 2 transform"
+        in (printed[0])
+    )
     assert "Task late_arrival" in printed[0] and "Task arrival_delay" in printed[0]
     for task in ("arrival_delay", "late_arrival"):
         assert plot_path(home / "reports", task).stat().st_size > 10_000

@@ -33,6 +33,7 @@ def example() -> dict[str, Any]:
 def with_pipeline(example: dict[str, Any], *stages: dict[str, Any]) -> dict[str, Any]:
     raw = copy.deepcopy(example)
     raw["tasks"]["late_arrival"]["pipeline"] = [copy.deepcopy(s) for s in stages]
+    raw["repositories"] = [r for r in raw["repositories"] if r["name"] != "late-features"]
     raw["repositories"].append(
         {
             "name": "late-features",

@@ -1,6 +1,7 @@
 """The flights example's demo repositories: real git repositories with a short history.
 
-Three commits tell the story continuous evaluation is for:
+``flight-delays`` (task ``arrival_delay``): three commits tell the story continuous
+evaluation is for:
 
 1. a naive baseline (the training median of the arrival delay, whatever the flight);
 2. a real model (gradient boosting on the departure delay, schedule, route and weather);
@@ -8,8 +9,17 @@ Three commits tell the story continuous evaluation is for:
    overall it hides in the seed-to-seed noise (inconclusive), for that carrier it is a
    clear regression.
 
+``late-features`` → ``late-arrivals`` (task ``late_arrival``, a two-stage pipeline owned by
+two scientists): the feature stage cleans the departures into the model's inputs; the
+model stage is a base rate, then a logistic regression. The feature stage's second commit
+is a tidy-up that caps departure delays at 30 minutes: its output keeps the declared
+schema, every run succeeds, the AUC barely moves, and the model downstream, which never
+changed, now gives badly calibrated probabilities (log loss +7%). The gate blames the
+stage that changed, ``late-features``, not the model.
+
 Author and commit dates are fixed, so the commits have the same shas on every machine
-and a second demo run finds nothing new to evaluate.
+and a second demo run finds nothing new to evaluate (``clearlake.yaml`` pins the feature
+stage's reference to :data:`LATE_FEATURES_CHAMPION`, its first commit).
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ from clearlake.demo.repos import SampleCommit, add_commit, create_repository, in
 
 __all__ = [
     "LATE_COMMITS",
+    "LATE_FEATURES_CHAMPION",
+    "LATE_FEATURES_COMMITS",
     "SAMPLE_COMMITS",
     "SampleCommit",
     "add_commit",
@@ -190,7 +202,71 @@ LATE_COMMITS: tuple[SampleCommit, ...] = (
 )
 
 
+LATE_FEATURES_README = """# late-features
+
+The feature stage of the `late_arrival` pipeline: cleans the departures into the inputs of
+the late-arrivals model. `features:LateFeatures` implements `fit(train, seed)` /
+`transform(frame)`; its output columns are declared in the project's configuration
+(`tasks.late_arrival.pipeline`), and Clearlake checks every commit's output against them.
+"""
+
+FEATURES = '''"""Departure features: the delay, the scheduled hour and the distance, gaps filled.
+
+A departure delay is missing for a handful of flights (a diverted or re-timed departure);
+it is filled with the training median, learnt in ``fit``, so train and test see the
+same value.
+"""
+
+import pandas as pd
+
+
+class LateFeatures:
+    def __init__(self) -> None:
+        self.fill = {"dep_delay": 0.0}
+
+    def fit(self, train, seed=None):
+        self.fill = {"dep_delay": float(train["dep_delay"].median())}
+
+    def _delay(self, frame):
+        return frame["dep_delay"].astype(float).fillna(self.fill["dep_delay"])
+
+    def transform(self, frame):
+        return pd.DataFrame(
+            {
+                "flight_id": frame["flight_id"],
+                "dep_delay": self._delay(frame),
+                "sched_dep_hour": frame["sched_dep_hour"].astype("int64"),
+                "distance": frame["distance"].astype(float),
+            }
+        )
+'''
+
+CAPPED = FEATURES.replace(
+    """    def _delay(self, frame):
+        return frame["dep_delay"].astype(float).fillna(self.fill["dep_delay"])
+""",
+    """    def _delay(self, frame):
+        # Tidy-up: a few hours-long delays dominated the column; cap them at half an hour.
+        delay = frame["dep_delay"].astype(float).fillna(self.fill["dep_delay"])
+        return delay.clip(-30.0, 30.0)
+""",
+)
+
+LATE_FEATURES_COMMITS: tuple[SampleCommit, ...] = (
+    SampleCommit(
+        "Departure features: delay (gaps filled), scheduled hour, distance",
+        {"README.md": LATE_FEATURES_README, "features.py": FEATURES},
+    ),
+    SampleCommit("Tidy up: cap departure delays at 30 minutes", {"features.py": CAPPED}),
+)
+
+LATE_FEATURES_CHAMPION = "18f5471328ba73c5e235ecd40a858274ec4353d8"
+"""The feature stage's first commit: its reference (``policy: champion``) in the project's
+configuration, the features every commit of the model stage is evaluated with."""
+
+
 def create_demo_repositories(home: Path) -> None:
     """Every demo repository of the example, at the locations its configuration registers."""
     create_sample_repository(home / "repos" / "flight-delays")
+    create_repository(home / "repos" / "late-features", LATE_FEATURES_COMMITS)
     create_repository(home / "repos" / "late-arrivals", LATE_COMMITS)

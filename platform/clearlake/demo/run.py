@@ -9,7 +9,10 @@
    the regression-report sensor: a commit whose run the gate blocked gets its report from
    a follow-up run (nothing evaluated again);
 5. refresh every task's leaderboard and the report gallery, then print the verdicts and
-   where the reports are.
+   where the reports are. A pipeline task's candidates are combinations of its stages'
+   commits: each is printed with the stage(s) whose commit differs from its baseline (where
+   the verdict lands), and each transform stage with how often its output was computed
+   and reused.
 
 Everything is recorded in the local Dagster instance, so ``clearlake ui``, ``clearlake why``
 and ``clearlake diff`` show the same history. A second run finds the same commits (their
@@ -29,6 +32,7 @@ import dagster as dg
 from clearlake import names
 from clearlake.demo import live, loop
 from clearlake.errors import ConfigurationError
+from clearlake.evaluation.candidates import KEY_PATTERN, StageChange, changed_stages
 from clearlake.lake.store import LakeStore
 from clearlake.monitoring import storage
 from clearlake.monitoring.episodes import Episode, where
@@ -49,6 +53,22 @@ class TaskSummary:
     """Per candidate, the comparison's overall verdict on the primary metric."""
     gates: dict[str, str] = field(default_factory=dict)
     """Per candidate, the gate outcome's headline (what the check, CI and reports show)."""
+    stages: list[str] = field(default_factory=list)
+    """A pipeline task's stages in order (empty for a single repository)."""
+    changed: dict[str, list[StageChange]] = field(default_factory=dict)
+    """Per pipeline combination with a baseline, the stages whose commit differs from it:
+    where the comparison's verdict lands."""
+
+    stage_outputs: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """Per transform stage: combinations whose output was computed, reused, and the
+    transform processes started (``transform_runs`` metadata)."""
+
+    def changed_text(self, key: str) -> str:
+        """``stage late-features 18f5471→7982fdc`` (every changed stage), or ``""``."""
+        return ", ".join(
+            f"stage {c.repo} {c.old or '(none)'}→{c.new or '(none)'}"
+            for c in self.changed.get(key, [])
+        )
 
 
 @dataclass
@@ -67,10 +87,26 @@ class DemoSummary:
     def render(self) -> str:
         lines = [f"Project {self.project}: {len(self.evaluated)} candidate(s) evaluated"]
         for task in self.tasks:
-            heading = f"Task {task.task} — gate outcomes (primary metric {task.primary_metric}):"
-            lines += ["", heading]
+            pipeline = f" — pipeline {' → '.join(task.stages)}" if task.stages else ""
+            lines += [
+                "",
+                f"Task {task.task}{pipeline} — gate outcomes (primary metric "
+                f"{task.primary_metric}):",
+            ]
             for key, verdict in task.verdicts.items():
-                lines.append(f"  {key:<26} {task.gates.get(key) or verdict}")
+                if not task.stages:
+                    lines.append(f"  {key:<26} {task.gates.get(key) or verdict}")
+                    continue
+                headline = task.gates.get(key) or verdict
+                changed = task.changed_text(key)  # unless the headline already names it
+                named = changed and changed not in headline
+                lines.append(f"  {key}" + (f"  (changed: {changed})" if named else ""))
+                lines.append(f"      {headline}")
+            for stage, (computed, reused, runs) in task.stage_outputs.items():
+                lines.append(
+                    f"  stage {stage}: output computed for {computed} combination(s), reused "
+                    f"by {reused}; {runs} transform run(s)"
+                )
         failed = [e for e in self.evaluated if not e.success]
         if failed:
             lines += ["", "Runs that failed (a blocking check or the candidate itself):"]
@@ -163,13 +199,26 @@ def _summarise(
 ) -> DemoSummary:
     tasks = []
     for name, task in project.config.tasks.items():
-        summary = TaskSummary(name, task.primary)
+        stages = [stage.repository for stage in task.pipeline or []]
+        summary = TaskSummary(name, task.primary, stages=stages)
         partitions = instance.get_dynamic_partitions(names.candidate_partitions_name(name))
         for key in partitions:
             record = latest(instance, names.comparison_key(name), key)
             if record is not None:
                 summary.verdicts[key] = str(record.metadata.get("overall_verdict", "?"))
                 summary.gates[key] = str(record.metadata.get("gate_summary") or "")
+                baseline = str(record.metadata.get("baseline") or "")
+                if stages and KEY_PATTERN.match(baseline):
+                    summary.changed[key] = changed_stages(key, baseline)
+        for stage in task.transform_stages:
+            outputs = [
+                latest(instance, names.stage_output_key(name, stage.repository), key)
+                for key in partitions
+            ]
+            recorded = [o.metadata for o in outputs if o is not None]
+            reused = sum(1 for m in recorded if m.get("reused") == "True")
+            runs = sum(int(m.get("transform_runs") or 0) for m in recorded)
+            summary.stage_outputs[stage.repository] = (len(recorded) - reused, reused, runs)
         tasks.append(summary)
     root = settings.reports_root
     found = sorted(root.glob("*.html")) + sorted(root.glob("*.png"))

@@ -177,6 +177,7 @@ def plan_pipeline(
             return
     model = pipeline[-1].repository
     planned = set(plan.new_keys)
+    first_new = len(plan.requests)
 
     def request(shas: dict[str, str], reason: str, changed: tuple[str, ...]) -> None:
         key = str(CandidateKey.of_stages(list(shas.items())))
@@ -204,6 +205,37 @@ def plan_pipeline(
     if len(moved) > 1:
         newest = {name: fresh[name][-1] for name in moved}
         request(combination(newest), f"new commits in stages {', '.join(moved)}", tuple(moved))
+
+    def baseline_in_tick(shas: dict[str, str], mine: dict[str, Request]) -> Request | None:
+        """The combination's baseline by the rule (stages last to first, that stage at its
+        parent, the first registered) when it is one of this tick's requests."""
+        for stage in reversed(pipeline):
+            parents = gits[stage.repository].commit_info(shas[stage.repository]).parents
+            if not parents:
+                continue
+            key = str(CandidateKey.of_stages(list({**shas, stage.repository: parents[0]}.items())))
+            if key in mine:
+                return mine[key]
+            if is_known(task, key):
+                return None
+        return None
+
+    # Baselines first: a first look at two stages' histories requests the features' commit
+    # with the model's head before the model's parent combination, which is its baseline.
+    mine = {r.key: r for r in plan.requests[first_new:]}
+    ordered: list[Request] = []
+
+    def place(item: Request, seen: frozenset[str]) -> None:
+        if item in ordered or item.key in seen:
+            return
+        base = baseline_in_tick(item.stages, mine)
+        if base is not None:
+            place(base, seen | {item.key})
+        ordered.append(item)
+
+    for item in plan.requests[first_new:]:
+        place(item, frozenset())
+    plan.requests[first_new:] = ordered
     for stage in pipeline:
         name = stage.repository
         if fresh[name]:
