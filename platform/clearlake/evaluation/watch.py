@@ -7,7 +7,9 @@ since the last seen sha on every watched branch (oldest first, at most ``max_per
 per branch so a big push is spread over ticks), registers a partition per commit (and
 per missing baseline) and asks for their evaluation. The cursor only moves past commits
 whose requests were emitted, and run keys are the partition keys, so a restart neither
-skips a commit nor evaluates one twice.
+skips a commit nor evaluates one twice. Each tick fetches every mirror first, a few at a
+time and each within its own budget (:mod:`clearlake.evaluation.fetching`): a hanging or
+broken remote is skipped with a note naming its repository.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from clearlake.errors import ClearlakeError
 from clearlake.evaluation.baseline import baseline_commit
 from clearlake.evaluation.candidates import CandidateKey
+from clearlake.evaluation.fetching import Refreshed, refresh_mirrors
 from clearlake.evaluation.git import git_repository
 from clearlake.project.load import Project
 from clearlake.settings import Settings
@@ -83,20 +86,23 @@ def plan_tick(
             planned.add(key)
             plan.requests.append(Request(key, repo, sha, branch, reason, project.task_of(repo)))
 
+    # Every mirror fetched once per tick, a few at a time, each within its own time budget:
+    # a slow or broken remote is a note for its repository and never holds up the others.
+    refreshed = refresh_mirrors(
+        [git_repository(project, r.name, settings) for r in project.config.repositories]
+    )
     for task_name, task_config in project.config.tasks.items():
         if task_config.pipeline:
             plan_pipeline(project, settings, task_name, plan, is_known=is_known,
-                          max_per_tick=max_per_tick)  # fmt: skip
+                          max_per_tick=max_per_tick, refreshed=refreshed)  # fmt: skip
     staged = {s.repository for t in project.config.tasks.values() for s in t.pipeline or ()}
     for repository in project.config.repositories:
         if repository.name in staged:
             continue
         task = project.task_of(repository.name)
         git = git_repository(project, repository.name, settings)
-        try:
-            git.refresh()
-        except ClearlakeError as exc:
-            plan.skipped.append(str(exc))
+        if (note := refreshed.note(repository.name)) is not None:
+            plan.skipped.append(note)
             continue
         for branch in repository.branches:
             state = f"{repository.name}:{branch}"
@@ -136,6 +142,7 @@ def plan_pipeline(
     *,
     is_known: Callable[[str, str], bool],
     max_per_tick: int = MAX_PER_TICK,
+    refreshed: Refreshed | None = None,
 ) -> None:
     """A pipeline task's combinations for this tick, appended to ``plan``.
 
@@ -160,7 +167,10 @@ def plan_pipeline(
         git = gits[name] = git_repository(project, name, settings)
         branch = repository.branches[0]
         try:
-            git.refresh()
+            if refreshed is None:
+                git.refresh()
+            elif (note := refreshed.note(name)) is not None:
+                raise ClearlakeError(note.removeprefix(f"{name}: "))
             head = git.branch_head(branch)
             if head is None:
                 raise ClearlakeError(f"branch {branch!r} does not exist")
