@@ -10,6 +10,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 from dagster._config import validate_config
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster_k8s import K8sRunLauncher, k8s_job_executor
@@ -17,7 +18,7 @@ from dagster_k8s.container_context import K8sContainerContext
 from dagster_k8s.job import UserDefinedDagsterK8sConfig, construct_dagster_k8s_job
 from kubernetes.client import ApiClient
 
-from clearlake.errors import ConfigurationError
+from clearlake.errors import ClearlakeError, ConfigurationError
 from clearlake.experiments.launch import ExperimentPlan, plan_experiment
 from clearlake.experiments.profiles import (
     EXPERIMENT_PRIORITY_CLASS,
@@ -25,8 +26,8 @@ from clearlake.experiments.profiles import (
     RUN_POD_RESOURCES,
     ProfileError,
 )
-from clearlake.project.load import Project
-from clearlake.settings import load_settings
+from clearlake.project.load import Project, parse_project
+from clearlake.settings import DEFAULT_PROJECT, load_settings
 
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/clearlake:3f9c2e1"
 KUBECONFIG = """
@@ -204,3 +205,18 @@ def test_a_profile_the_cluster_cannot_hold_is_refused_before_launch(
     monkeypatch.setenv("CLEARLAKE_EXPERIMENT_CAPACITY", "not json")
     with pytest.raises(ConfigurationError, match="CLEARLAKE_EXPERIMENT_CAPACITY is not the JSON"):
         plan(experiment_project, "small", monkeypatch)
+
+
+def test_a_pipeline_stage_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """The example's late-arrivals is the model stage of late_arrival's pipeline: a grid of
+    it alone would be evaluated without its transform stage, so the plan refuses, naming
+    the pipeline (before git is even asked)."""
+    project = parse_project(
+        yaml.safe_load((DEFAULT_PROJECT / "clearlake.yaml").read_text()),
+        path=DEFAULT_PROJECT / "clearlake.yaml",
+    )
+    with pytest.raises(ClearlakeError, match=r"stage of task late_arrival's pipeline"):
+        plan_experiment(
+            project=project, settings=load_settings({"CLEARLAKE_HOME": str(tmp_path)}),
+            repo="late-arrivals", ref="main", params=[], profile="small",
+        )  # fmt: skip

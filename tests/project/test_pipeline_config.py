@@ -149,6 +149,19 @@ def test_a_stage_registered_to_another_task_is_refused(
         parse(raw, tmp_path)
 
 
+def test_a_pipeline_task_cannot_be_monitored_yet(example: dict[str, Any], tmp_path: Path) -> None:
+    """Watching the model stage alone would skip its transform stages: refused, one line."""
+    raw = with_pipeline(example, FEATURES, MODEL)
+    raw["tasks"]["late_arrival"]["monitor"] = copy.deepcopy(
+        raw["tasks"]["arrival_delay"]["monitor"]
+    )
+    with pytest.raises(
+        ConfigurationError, match=r"tasks\.late_arrival\.monitor: task late_arrival has a pipeline"
+    ) as raised:
+        parse(raw, tmp_path)
+    assert "\n" not in str(raised.value)
+
+
 def test_config_check_asks_a_transform_stage_for_transform(
     example: dict[str, Any], tmp_path: Path
 ) -> None:

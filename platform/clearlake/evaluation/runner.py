@@ -153,28 +153,15 @@ def run_candidate(
             "seeds": [int(s) for s in seeds],
             "reference_path": paths.get("reference"),
         }
-        started = time.perf_counter()
-        with dg.open_pipes_session(
-            context=context,
-            context_injector=dg.PipesTempFileContextInjector(),
-            message_reader=dg.PipesTempFileMessageReader(),
+        returncode, tail, messages, wall = _run_child(
+            context,
+            name=candidate,
+            worktree=worktree,
             extras=extras,
-        ) as session:
-            returncode, tail = _supervise(
-                context,
-                candidate=candidate,
-                command=[sys.executable, "-P", str(CHILD_SCRIPT)],
-                cwd=worktree,
-                env={
-                    **{name: str(threads) for name in THREAD_VARIABLES},
-                    **os.environ,
-                    "PYTHONHASHSEED": str(int(seeds[0]) % 2**32),
-                    **session.get_bootstrap_env_vars(),
-                },
-                timeout_seconds=timeout_seconds,
-            )
-        wall = time.perf_counter() - started
-        messages = [m for m in session.get_custom_messages() if isinstance(m, dict)]
+            seed=int(seeds[0]),
+            threads=threads,
+            timeout_seconds=timeout_seconds,
+        )
         timing = next((m for m in messages if "fit_seconds" in m), {})
         malformed = next((m["malformed"] for m in messages if "malformed" in m), None)
         expected = expectation(task)
@@ -251,28 +238,15 @@ def run_transform(
             "test_output_path": paths["test_output"],
             "seeds": [int(seed)],
         }
-        started = time.perf_counter()
-        with dg.open_pipes_session(
-            context=context,
-            context_injector=dg.PipesTempFileContextInjector(),
-            message_reader=dg.PipesTempFileMessageReader(),
+        returncode, tail, messages, wall = _run_child(
+            context,
+            name=stage,
+            worktree=worktree,
             extras=extras,
-        ) as session:
-            returncode, tail = _supervise(
-                context,
-                candidate=stage,
-                command=[sys.executable, "-P", str(CHILD_SCRIPT)],
-                cwd=worktree,
-                env={
-                    **{name: str(threads) for name in THREAD_VARIABLES},
-                    **os.environ,
-                    "PYTHONHASHSEED": str(int(seed) % 2**32),
-                    **session.get_bootstrap_env_vars(),
-                },
-                timeout_seconds=timeout_seconds,
-            )
-        wall = time.perf_counter() - started
-        messages = [m for m in session.get_custom_messages() if isinstance(m, dict)]
+            seed=int(seed),
+            threads=threads,
+            timeout_seconds=timeout_seconds,
+        )
         malformed = next((m["malformed"] for m in messages if "malformed" in m), None)
         if malformed is not None:
             raise StageOutputError(stage, str(malformed))
@@ -285,6 +259,44 @@ def run_transform(
             transform_seconds=float(timing.get("transform_seconds", float("nan"))),
             wall_seconds=wall,
         )
+
+
+def _run_child(
+    context: dg.AssetExecutionContext,
+    *,
+    name: str,
+    worktree: Path,
+    extras: dict[str, Any],
+    seed: int,
+    threads: int,
+    timeout_seconds: float,
+) -> tuple[int, list[str], list[dict[str, Any]], float]:
+    """The child process (:mod:`clearlake.evaluation.candidate_process`) in a Dagster Pipes
+    session at ``worktree``, supervised: its exit code, the tail of its output, the custom
+    messages it reported and its wall time. ``PYTHONHASHSEED`` is ``seed``."""
+    started = time.perf_counter()
+    with dg.open_pipes_session(
+        context=context,
+        context_injector=dg.PipesTempFileContextInjector(),
+        message_reader=dg.PipesTempFileMessageReader(),
+        extras=extras,
+    ) as session:
+        returncode, tail = _supervise(
+            context,
+            candidate=name,
+            command=[sys.executable, "-P", str(CHILD_SCRIPT)],
+            cwd=worktree,
+            env={
+                **{variable: str(threads) for variable in THREAD_VARIABLES},
+                **os.environ,
+                "PYTHONHASHSEED": str(seed % 2**32),
+                **session.get_bootstrap_env_vars(),
+            },
+            timeout_seconds=timeout_seconds,
+        )
+    wall = time.perf_counter() - started
+    messages = [m for m in session.get_custom_messages() if isinstance(m, dict)]
+    return returncode, tail, messages, wall
 
 
 def _supervise(

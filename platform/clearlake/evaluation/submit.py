@@ -25,6 +25,7 @@ from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import CandidateKey, register_parameters
 from clearlake.evaluation.gate import GateOutcome
 from clearlake.evaluation.git import git_repository
+from clearlake.evaluation.watch import stage_reference
 from clearlake.lake.store import LakeStore
 from clearlake.project.load import Project
 from clearlake.settings import Settings
@@ -244,17 +245,14 @@ def reference_combination(
             continue
         git = git_repository(project, name, settings)
         git.refresh()
-        if stage.reference.policy == "champion" and stage.reference.commit:
-            found[name] = git.resolve(stage.reference.commit)
-            continue
         branch = project.repository(name).branches[0]
         head = git.branch_head(branch)
-        if head is None:
+        if head is None and stage.reference.policy != "champion":
             raise ClearlakeError(
                 f"Stage {name} of task {task} has no branch {branch!r}: its reference commit "
                 "(the branch head) is unknown; push the branch or pin a champion commit."
             )
-        found[name] = head
+        found[name] = stage_reference(stage, git, head=head or "")
     return found
 
 

@@ -22,7 +22,8 @@ from clearlake.errors import ClearlakeError
 from clearlake.evaluation.baseline import baseline_commit
 from clearlake.evaluation.candidates import CandidateKey
 from clearlake.evaluation.fetching import Refreshed, refresh_mirrors
-from clearlake.evaluation.git import git_repository
+from clearlake.evaluation.git import GitRepository, git_repository
+from clearlake.project.config import StageConfig
 from clearlake.project.load import Project
 from clearlake.settings import Settings
 
@@ -134,6 +135,18 @@ def plan_tick(
     return plan
 
 
+def stage_reference(
+    stage: StageConfig, git: GitRepository, *, head: str, last_seen: str | None = None
+) -> str:
+    """The commit a pipeline stage's peers are combined with: the pinned champion, else the
+    head of its first watched branch as the sensor last saw it (``last_seen``), or ``head``
+    (the branch head now) on a first look or when that commit is gone."""
+    if stage.reference.policy == "champion":
+        assert stage.reference.commit is not None  # the configuration requires it
+        return git.resolve(stage.reference.commit)
+    return last_seen if last_seen is not None and git.is_commit(last_seen) else head
+
+
 def plan_pipeline(
     project: Project,
     settings: Settings,
@@ -177,11 +190,7 @@ def plan_pipeline(
             last = plan.cursor.get(f"{name}:{branch}")
             limit = repository.initial_history if last is None else max_per_tick
             fresh[name] = git.new_commits(head, last, limit=limit)[:max_per_tick]
-            if stage.reference.policy == "champion":
-                assert stage.reference.commit is not None
-                reference[name] = git.resolve(stage.reference.commit)
-            else:  # the head the previous tick saw (the current one on a first look)
-                reference[name] = last if last is not None and git.is_commit(last) else head
+            reference[name] = stage_reference(stage, git, head=head, last_seen=last)
         except ClearlakeError as exc:
             plan.skipped.append(f"task {task}: stage {name}: {' '.join(str(exc).split())}")
             return

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from clearlake.errors import ClearlakeError
 from clearlake.evaluation.candidates import CandidateKey, register_parameters
 from clearlake.evaluation.git import git_repository
 from clearlake.evaluation.submit import (
@@ -74,6 +75,12 @@ def plan_experiment(
         check_capacity(request, parse_capacity(settings.experiment_capacity))
     grid = parse_grid(params)
     task = project.task_of(repo)
+    if project.task(task).pipeline:
+        raise ClearlakeError(
+            f"Repository {repo} is a stage of task {task}'s pipeline: experiments (parameter "
+            "grids) run single-repository tasks only for now. Push the commit to evaluate it "
+            f"as a combination, or `clearlake submit {repo}@<sha>`."
+        )
     git = git_repository(project, repo, settings)
     git.refresh()
     sha = git.resolve(ref)

@@ -553,6 +553,12 @@ def pipeline_checks(project: Project, name: str, task: TaskConfig) -> Iterator[t
     """A task's ``pipeline:`` against the registered repositories, its dataset and itself:
     each problem names the stage (the first one found per stage)."""
     assert task.pipeline is not None
+    if task.monitor is not None:
+        yield (
+            f"tasks.{name}.monitor",
+            f"task {name} has a pipeline: monitoring a pipeline's combination is not supported "
+            "yet (its model would be watched without its transform stages); remove `monitor:`",
+        )
     config = project.config
     registered = {r.name: r for r in config.repositories}
     features = config.features
