@@ -8,9 +8,9 @@ IO manager keeps
 (a) direct: papermill executes ``notebooks/candidate_report.ipynb`` with the candidate and
     its inputs as parameters and nbconvert renders the page, called bare (no Clearlake);
 (b) dagster: ``execute_job`` materialises ``reports/arrival_delay/candidate_report`` of the
-    real definitions (``assets.definitions``) for that candidate, in process: the same
-    papermill kernel, provenance from the instance, ``.ipynb`` + HTML + record at the
-    stable path;
+    real definitions (``assets.definitions``) for that candidate, in process: a
+    reconstructable job, so the report asset runs on dagstermill (its kernel, its context,
+    provenance from the instance, ``.ipynb`` + HTML + record at the stable path);
 (c) dagster, multiprocess: the same with Dagster's default executor (one step
     subprocess), as a run launched from the UI executes it;
 (d) diagnostic: (b) with a root module that calls each domain's ``defs()`` instead of
@@ -276,9 +276,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             else None
         ),
         "notes": (
-            "Plain papermill in both: the kernel never imports Dagster (no context is rebuilt "
-            "in it); the overhead of (b) is Dagster's run machinery (definitions loads, event "
-            "log) plus the provenance lookups and the record/gallery files."
+            "(a) is plain papermill; (b)-(d) run the report asset on dagstermill (a "
+            "reconstructable job), whose kernel rebuilds a Dagster context: the overhead of (b) "
+            "is Dagster's run machinery (definitions loads, event log), that context, the "
+            "provenance lookups and the record/gallery files (benchmarks/report_render.py "
+            "isolates dagstermill vs papermill)."
         ),
     }
     result = run_.finish(result)

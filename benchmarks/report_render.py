@@ -26,7 +26,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,15 +69,9 @@ def dagstermill_variant() -> Callable[[], None]:
     return run
 
 
-def timed(run: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    run()
-    return time.perf_counter() - start
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     from harness import start
-    from report_overhead import prepare_environment
+    from report_overhead import prepare_environment, timed
 
     run_ = start("report_render", __doc__, argv)
     repeats = 1 if run_.smoke else REPEATS
