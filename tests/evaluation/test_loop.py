@@ -169,8 +169,12 @@ def test_leaderboard_shows_every_scored_candidate(evaluated: Evaluated) -> None:
         "verdict",
         "gate",
         "gate_summary",
+        "stages",
+        "stage_change",
     ]
     assert board["committed_at"].is_monotonic_increasing
+    # single-repository candidates: no stages listed, no stage changed
+    assert not board["stages"].fillna("").astype(bool).any()
     mae = board[board["metric"] == "mae"].set_index("candidate")
     assert mae.loc[evaluated.key("flight-delays", 1), "verdict"] == "improved"
     # The leaderboard shows the gate the comparison stored: the subgroup regression blocks.

@@ -138,6 +138,7 @@ def pipeline_home(tmp_path: Path) -> dict[str, str]:
         },
         {"repository": "late-arrivals"},
     ]
+    raw["repositories"] = [r for r in raw["repositories"] if r["name"] != "late-features"]
     raw["repositories"].append(
         {"name": "late-features", "location": str(tmp_path / "f"), "entrypoint": "f:F"}
     )

@@ -59,8 +59,8 @@ def test_the_example_is_valid_and_says_what_it_defines() -> None:
 CASES = [
     (
         "unknown top-level section",
-        lambda raw: raw.update(evaluation={"target": "dep_delay"}),
-        r"evaluation: unknown key",
+        lambda raw: raw.update(evaluations={"target": "dep_delay"}),
+        r"evaluations: unknown key",
     ),
     (
         "unknown key inside a task",
