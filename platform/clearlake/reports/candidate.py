@@ -376,13 +376,17 @@ def gate_outcome(task: str, key: str) -> GateOutcome | None:
 
 
 def candidate_provenance(key: str) -> dict[str, str]:
-    """The candidate's code and parameters: repository, commit (+ message) and parameter set.
+    """The candidate's code and parameters: repository, commit (+ message) and parameter set;
+    for a pipeline's combination also ``candidate_stages``, each stage's commit in order (the
+    full shas are in the comparison's ``stages`` metadata, among the report's inputs).
 
     Commit details come from the copy the evaluation recorded in the lake (no git access
     from a report step); parameters of a ``~<hash>`` key from the lake as well.
     """
     parsed = CandidateKey.parse(key)
     record = {"candidate_repo": parsed.repo, "candidate_commit": parsed.commit}
+    if len(parsed.stages) > 1:  # a pipeline's combination: every stage's commit, in order
+        record["candidate_stages"] = " + ".join(f"{s.repo}@{s.commit}" for s in parsed.stages)
     store = LakeStore(load_settings().lake_url)
     if store.exists(f"{store.table_dir(COMMITS_TABLE)}/{key}.json"):
         info = candidate_commit_info(parsed, store=store)
