@@ -93,7 +93,7 @@ def test_a_pipeline_evaluated_commit_by_commit(tmp_path: Path) -> None:
         predictions = env.materialization(predictions_key(SHOP_TASK), first).metadata
         assert predictions["stages"].value == {FEATURES_REPO: f1, MODEL_REPO: m1}
         assert predictions["provenance/candidate_commit"].value == m1  # 40 characters
-        assert json.loads(predictions["provenance/stages"].value)[FEATURES_REPO] == f1
+        assert json.loads(str(predictions["provenance/stages"].value))[FEATURES_REPO] == f1
 
         # 2. Two model commits: the transform ran once for three combinations.
         m2 = env.commit(MODEL_REPO, model("More Newton steps", 9))

@@ -288,7 +288,11 @@ def production_stack(
         before_servers({**code_env, "DAGSTER_HOME": dagster_env["daemon"]["DAGSTER_HOME"]})
     with servers(root / "logs") as start:
         cwd = Path(paths("/opt/clearlake"))
-        code = start("code-location", command_of(code_container), code_env, cwd)
+        # Runs are processes of the code-location server here (DefaultRunLauncher); on the
+        # cluster K8sRunLauncher gives each run pod DAGSTER_HOME and the instance's config
+        # map, which a report run's dagstermill kernel reads its instance from.
+        run_env = {**code_env, "DAGSTER_HOME": dagster_env["daemon"]["DAGSTER_HOME"]}
+        code = start("code-location", command_of(code_container), run_env, cwd)
         api = start("data-api", command_of(api_container), api_env, cwd)
         webserver = start("webserver", web, dagster_env["webserver"], cwd)
         daemon_process = start("daemon", daemon, dagster_env["daemon"], cwd)
