@@ -63,13 +63,6 @@ class TaskSummary:
     """Per transform stage: combinations whose output was computed, reused, and the
     transform processes started (``transform_runs`` metadata)."""
 
-    def changed_text(self, key: str) -> str:
-        """``stage late-features 18f5471→7982fdc`` (every changed stage), or ``""``."""
-        return ", ".join(
-            f"stage {c.repo} {c.old or '(none)'}→{c.new or '(none)'}"
-            for c in self.changed.get(key, [])
-        )
-
 
 @dataclass
 class DemoSummary:
@@ -97,11 +90,9 @@ class DemoSummary:
                 if not task.stages:
                     lines.append(f"  {key:<26} {task.gates.get(key) or verdict}")
                     continue
-                headline = task.gates.get(key) or verdict
-                changed = task.changed_text(key)  # unless the headline already names it
-                named = changed and changed not in headline
-                lines.append(f"  {key}" + (f"  (changed: {changed})" if named else ""))
-                lines.append(f"      {headline}")
+                # the gate headline names the stage that changed (gate.stage_change)
+                lines.append(f"  {key}")
+                lines.append(f"      {task.gates.get(key) or verdict}")
             for stage, (computed, reused, runs) in task.stage_outputs.items():
                 lines.append(
                     f"  stage {stage}: output computed for {computed} combination(s), reused "

@@ -194,21 +194,19 @@ def resolve_baseline(
     )
     if status.ready:
         return ResolvedBaseline(str(base), f"compared with {base} ({role})")
-    sha = candidate.git.resolve(base.commit)
-    for _ in range(MAX_ANCESTORS):
-        parents = candidate.git.commit_info(sha).parents
-        if not parents:
-            break
-        sha = parents[0]
-        key = str(CandidateKey.of(candidate.key.repo, sha))
-        found = baseline_status(instance, key, comparison=comparison)
-        if found is not None and found.ready:
-            return ResolvedBaseline(
-                key,
-                f"{role} {status.reason}; compared with the nearest ancestor whose gate "
-                f"passed, {key}",
-                via=f"nearest passing ancestor; {role} {base.commit} {status.short}",
-            )
+    key = nearest_passing_ancestor(
+        instance,
+        candidate.git,
+        candidate.git.resolve(base.commit),
+        key_of=lambda sha: str(CandidateKey.of(candidate.key.repo, sha)),
+        comparison=comparison,
+    )
+    if key is not None:
+        return ResolvedBaseline(
+            key,
+            f"{role} {status.reason}; compared with the nearest ancestor whose gate passed, {key}",
+            via=f"nearest passing ancestor; {role} {base.commit} {status.short}",
+        )
     return ResolvedBaseline(
         None,
         f"{role} {status.reason}, and no ancestor of it within {MAX_ANCESTORS} commits passed "
@@ -274,23 +272,44 @@ def resolve_combination_baseline(
     git = next(s.git for s in stages if s.name == stage)
     changed = base.stage(stage)
     assert changed is not None
-    sha = git.resolve(changed.commit)
-    for _ in range(MAX_ANCESTORS):
-        parents = git.commit_info(sha).parents
-        if not parents:
-            break
-        sha = parents[0]
-        older = str(base.with_stage(stage, sha))
-        found = baseline_status(instance, older, comparison=comparison)
-        if found is not None and found.ready:
-            return ResolvedBaseline(
-                older,
-                f"{role} {status.reason}; compared with the nearest ancestor combination "
-                f"whose gate passed, {older}",
-                via=f"nearest passing ancestor; stage {stage} {changed.commit} {status.short}",
-            )
+    older = nearest_passing_ancestor(
+        instance,
+        git,
+        git.resolve(changed.commit),
+        key_of=lambda sha: str(base.with_stage(stage, sha)),
+        comparison=comparison,
+    )
+    if older is not None:
+        return ResolvedBaseline(
+            older,
+            f"{role} {status.reason}; compared with the nearest ancestor combination "
+            f"whose gate passed, {older}",
+            via=f"nearest passing ancestor; stage {stage} {changed.commit} {status.short}",
+        )
     return ResolvedBaseline(
         None,
         f"{role} {status.reason}, and no ancestor of stage {stage} within {MAX_ANCESTORS} "
         "commits passed its gate",
     )
+
+
+def nearest_passing_ancestor(
+    instance: dg.DagsterInstance,
+    git: GitRepository,
+    sha: str,
+    *,
+    key_of: Callable[[str], str],
+    comparison: dg.AssetKey,
+) -> str | None:
+    """Walking first parents from ``sha`` (at most ``MAX_ANCESTORS``), the key (``key_of``
+    an ancestor's sha) of the first candidate whose gate passed, or None."""
+    for _ in range(MAX_ANCESTORS):
+        parents = git.commit_info(sha).parents
+        if not parents:
+            return None
+        sha = parents[0]
+        key = key_of(sha)
+        found = baseline_status(instance, key, comparison=comparison)
+        if found is not None and found.ready:
+            return key
+    return None
